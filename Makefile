@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+# devmm: user entry points.  The module itself is described by Kbuild.
+#
+#   make [KDIR=<kernel build tree>]   build devmm.ko (runs the compat probes)
+#   make probes-dump                  print what the probes found
+#   make demo                         boot the newest lane in QEMU, load devmm, show INFO
+#   make check [LANES="6.1 6.12 7"]   the whole test suite, in QEMU, per kernel lane
+#   make tools                        build the user-space tools
+#   make clean
+
+KERNELRELEASE ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KERNELRELEASE)/build
+LANES ?= 6.1 6.12 7
+CC ?= cc
+CFLAGS ?= -O2 -g
+USER_CFLAGS = -Wall -Wextra -Werror -Iinclude/uapi -Iinclude -Itests/progs
+
+.PHONY: all modules probes probes-dump clean check demo tools
+
+all: modules
+
+probes:
+	@sh src/compat/conftest.sh "$(KDIR)" "$(CURDIR)/generated"
+
+modules: probes
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules
+
+probes-dump: probes
+	@cat generated/probes.txt
+
+tools: tools/devmmctl
+
+tools/devmmctl: tools/devmmctl.c include/uapi/linux/devmm.h
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -o $@ $< $(LDFLAGS)
+
+check:
+	bash tests/lab/check.sh $(LANES)
+
+demo:
+	bash tests/lab/demo.sh
+
+clean:
+	-[ -d "$(KDIR)" ] && $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean
+	rm -rf generated out tools/devmmctl

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module parameters.  Each is validated as the kernel parses it, so that a
+ * malformed value fails the load with -EINVAL and one line saying why.
+ */
+#include <linux/ctype.h>
+#include <linux/ioport.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include "devmm.h"
+
+static unsigned int nprivate;
+static bool nprivate_given;
+static u64 capacity = DEVMM_DEFAULT_CAPACITY;
+static struct devmm_range coherent[DEVMM_MAX_COHERENT];
+static unsigned int ncoherent;
+static char coherent_str[256];
+static bool dmirror_compat;
+
+/* The smallest unit a pagemap may span without sharing a memory section. */
+#define DEVMM_SECTION_SIZE	(1ULL << SECTION_SIZE_BITS)
+
+static int set_private(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+
+	if (kstrtouint(val, 0, &n)) {
+		pr_err("private=%s: not a number\n", val);
+		return -EINVAL;
+	}
+	if (n > DEVMM_MAX_PRIVATE) {
+		pr_err("private=%u: at most %u private devices\n", n, DEVMM_MAX_PRIVATE);
+		return -EINVAL;
+	}
+	nprivate = n;
+	nprivate_given = true;
+	return 0;
+}
+
+static int get_private(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%u\n", devmm_param_nprivate());
+}
+
+static const struct kernel_param_ops private_ops = {
+	.set = set_private,
+	.get = get_private,
+};
+module_param_cb(private, &private_ops, NULL, 0444);
+MODULE_PARM_DESC(private,
+		 "Number of fake device-private devices to create (default 2 where CONFIG_DEVICE_PRIVATE is usable, else 0)");
+
+/*
+ * parse_size - memparse() a whole string: digits, an optional K/M/G/T/P/E
+ * suffix and nothing else.
+ */
+static int parse_size(const char *s, const char **end, u64 *out)
+{
+	char *e;
+
+	if (!isdigit(*s))
+		return -EINVAL;
+	*out = memparse(s, &e);
+	*end = e;
+	return 0;
+}
+
+static int set_capacity(const char *val, const struct kernel_param *kp)
+{
+	const char *end;
+	u64 v;
+
+	if (parse_size(val, &end, &v) || (*end && *end != '\n')) {
+		pr_err("capacity=%s: not a size (e.g. 512M, 1G)\n", val);
+		return -EINVAL;
+	}
+	if (!v || !PAGE_ALIGNED(v) || v > DEVMM_MAX_CAPACITY) {
+		pr_err("capacity=%s: must be a non-zero multiple of %lu bytes, at most %lluG\n",
+		       val, PAGE_SIZE, DEVMM_MAX_CAPACITY >> 30);
+		return -EINVAL;
+	}
+	capacity = v;
+	return 0;
+}
+
+static int get_capacity(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%llu\n", capacity);
+}
+
+static const struct kernel_param_ops capacity_ops = {
+	.set = set_capacity,
+	.get = get_capacity,
+};
+module_param_cb(capacity, &capacity_ops, NULL, 0444);
+MODULE_PARM_DESC(capacity, "Device memory of each private device, memparse syntax (default 1G)");
+
+/**
+ * devmm_check_coherent_range - may [start, start + size) back a coherent device?
+ * @start: physical start address.
+ * @size: length in bytes.
+ * @what: how the range was given, for the error message.
+ *
+ * The range must be whole memory sections (a pagemap may not share one with
+ * another) and must not be System RAM (reserve it at boot with memmap=).
+ * Return: 0 or -EINVAL, after one line in the kernel log saying why.
+ */
+int devmm_check_coherent_range(phys_addr_t start, u64 size, const char *what)
+{
+	u64 end = start + size;
+
+	if (!size || end < start || end > (1ULL << MAX_PHYSMEM_BITS)) {
+		pr_err("%s: empty range or beyond the physical address space\n", what);
+		return -EINVAL;
+	}
+	if (!IS_ALIGNED(start, DEVMM_SECTION_SIZE) || !IS_ALIGNED(size, DEVMM_SECTION_SIZE)) {
+		pr_err("%s: start and size must be multiples of the memory section size (%lluM)\n",
+		       what, DEVMM_SECTION_SIZE >> 20);
+		return -EINVAL;
+	}
+	if (region_intersects(start, size, IORESOURCE_SYSTEM_RAM, IORES_DESC_NONE) !=
+	    REGION_DISJOINT) {
+		pr_err("%s: range overlaps System RAM (reserve it at boot, e.g. memmap=%lluM$0x%llx)\n",
+		       what, size >> 20, (u64)start);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool ranges_overlap(const struct devmm_range *a, const struct devmm_range *b)
+{
+	return a->start < b->start + b->size && b->start < a->start + a->size;
+}
+
+/* coherent=SIZE@ADDR[,SIZE@ADDR...] */
+static int set_coherent(const char *val, const struct kernel_param *kp)
+{
+	struct devmm_range r[DEVMM_MAX_COHERENT];
+	unsigned int n = 0, i;
+	const char *p = val, *end;
+	char what[64];
+	int ret;
+
+	if (strlen(val) >= sizeof(coherent_str)) {
+		pr_err("coherent=: value too long\n");
+		return -EINVAL;
+	}
+	while (*p && *p != '\n') {
+		u64 size, start;
+
+		if (n == DEVMM_MAX_COHERENT) {
+			pr_err("coherent=%s: at most %u ranges\n", val, DEVMM_MAX_COHERENT);
+			return -EINVAL;
+		}
+		if (parse_size(p, &end, &size) || *end != '@' ||
+		    parse_size(end + 1, &end, &start) ||
+		    (*end && *end != ',' && *end != '\n')) {
+			pr_err("coherent=%s: expected SIZE@ADDR[,SIZE@ADDR...], e.g. 1G@0x100000000\n",
+			       val);
+			return -EINVAL;
+		}
+		snprintf(what, sizeof(what), "coherent range %llu@0x%llx", size, start);
+		ret = devmm_check_coherent_range(start, size, what);
+		if (ret)
+			return ret;
+		r[n].start = start;
+		r[n].size = size;
+		for (i = 0; i < n; i++) {
+			if (ranges_overlap(&r[i], &r[n])) {
+				pr_err("coherent=%s: ranges %u and %u overlap\n", val, i, n);
+				return -EINVAL;
+			}
+		}
+		n++;
+		p = *end == ',' ? end + 1 : end;
+		if (*end == ',' && (!*p || *p == '\n')) {
+			pr_err("coherent=%s: trailing comma\n", val);
+			return -EINVAL;
+		}
+	}
+	memcpy(coherent, r, sizeof(r));
+	ncoherent = n;
+	strscpy(coherent_str, val, sizeof(coherent_str));
+	strim(coherent_str);
+	return 0;
+}
+
+static int get_coherent(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", coherent_str);
+}
+
+static const struct kernel_param_ops coherent_ops = {
+	.set = set_coherent,
+	.get = get_coherent,
+};
+module_param_cb(coherent, &coherent_ops, NULL, 0444);
+MODULE_PARM_DESC(coherent,
+		 "Fake device-coherent devices, one per reserved physical range: SIZE@ADDR[,SIZE@ADDR...] (memparse syntax, section-aligned)");
+
+module_param(dmirror_compat, bool, 0444);
+MODULE_PARM_DESC(dmirror_compat,
+		 "Also create /dev/hmm_dmirror0..3 with the ioctl ABI of the kernel's test_hmm (default 0)");
+
+unsigned int devmm_param_nprivate(void)
+{
+	if (nprivate_given)
+		return nprivate;
+	return DEVMM_CAN_PRIVATE ? 2 : 0;
+}
+
+u64 devmm_param_capacity(void)
+{
+	return capacity;
+}
+
+unsigned int devmm_param_coherent(const struct devmm_range **ranges)
+{
+	*ranges = coherent;
+	return ncoherent;
+}
+
+bool devmm_param_dmirror_compat(void)
+{
+	return dmirror_compat;
+}

@@ -1,0 +1,5 @@
+# SPDX-License-Identifier: GPL-2.0
+# The test suite, as run inside each lane's VM by tests/lab/guest-init.sh.
+# Every step is a TAP program; `run NAME CMD...` records its output.
+run t_params /tests/t_params /devmm.ko
+run t_control /tests/t_control /devmm.ko

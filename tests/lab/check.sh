@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The whole devmm test suite: set up (or reuse) the lab, then run every
+# requested lane and print per-lane and total results.
+#
+# usage: tests/lab/check.sh [LANE...]     (default: all lanes)
+. "$(dirname "$0")/lib.sh"
+
+lanes=${*:-$ALL_LANES}
+t0=$SECONDS
+bash "$LAB_DIR/setup.sh" $lanes
+log "setup done in $((SECONDS - t0))s"
+trap lab_umount EXIT
+lab_build_progs || die "building the test programs failed"
+
+tp=0 tf=0 ts=0 summary=""
+for lane in $lanes; do
+	t1=$SECONDS
+	log "lane $lane: build, boot, test"
+	bash "$LAB_DIR/run-lane.sh" "$lane" | tee "$TOP_DIR/out/$lane.log" | grep -v '^RESULT '
+	read -r _ p f s < <(grep '^RESULT ' "$TOP_DIR/out/$lane.log" || echo "RESULT 0 1 0")
+	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+	line=$(printf 'lane %-5s %3d passed, %d failed, %d skipped  (%ds)' \
+		"$lane" "$p" "$f" "$s" $((SECONDS - t1)))
+	summary="$summary$line"$'\n'
+	log "$line"
+done
+echo
+echo "== devmm test summary (total $((SECONDS - t0))s) =="
+printf '%s' "$summary"
+echo "$tp passed, $tf failed, $ts skipped"
+[ "$tf" = 0 ]

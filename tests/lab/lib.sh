@@ -1,0 +1,184 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared definitions of the devmm test lab; sourced by the lab scripts.
+#
+# A lane is a Debian kernel: the module is built against that kernel's headers
+# (on the host for bookworm, inside a cached debootstrap chroot for the newer
+# suites, whose kbuild tools need their own glibc and gcc) and booted in QEMU.
+
+set -euo pipefail
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP_DIR=$(cd "$LAB_DIR/../.." && pwd)
+CACHE=${DEVMM_CACHE:-${HOME:-/root}/.cache/devmm}
+MIRROR=${DEVMM_MIRROR:-}
+ALL_LANES="6.1 6.12 7"
+APT_OPTS=(-o Acquire::Check-Valid-Until=false -o APT::Get::Assume-Yes=true
+	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+
+log() { printf '[lab %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
+
+# The mirror the host already uses, so the lab reaches the same registry.
+lab_mirror()
+{
+	if [ -n "$MIRROR" ]; then
+		echo "$MIRROR"
+		return
+	fi
+	local uri
+	uri=$(awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }' \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+	if [ -z "$uri" ]; then
+		uri=$(awk '$1 == "deb" && $3 !~ /security/ { print $2; exit }' \
+			/etc/apt/sources.list 2>/dev/null || true)
+	fi
+	echo "${uri:-http://deb.debian.org/debian}"
+}
+
+# lane_suite LANE: the Debian suite whose kernel the lane boots.
+lane_suite()
+{
+	case "$1" in
+	6.1) echo bookworm ;;
+	6.12) echo trixie ;;
+	7) echo sid ;;
+	*) die "unknown lane '$1' (lanes: $ALL_LANES)" ;;
+	esac
+}
+
+# lane_root LANE: the root of the build environment ("" is the host).
+lane_root()
+{
+	case "$1" in
+	6.1) echo "" ;;
+	*) echo "$CACHE/chroot/$(lane_suite "$1")" ;;
+	esac
+}
+
+lane_kdir_file() { echo "$CACHE/kernels/$1/kdir"; }
+lane_vmlinuz() { echo "$CACHE/kernels/$1/vmlinuz"; }
+
+# in_lane LANE CMD...: run CMD in the lane's build environment, in TOP_DIR's
+# bind-mounted copy for chroots.
+in_lane()
+{
+	local lane=$1 root
+	shift
+	root=$(lane_root "$lane")
+	if [ -z "$root" ]; then
+		"$@"
+	else
+		chroot_run "$root" "$@"
+	fi
+}
+
+# chroot_run ROOT CMD...: CMD inside a build chroot, with a clean environment.
+chroot_run()
+{
+	local root=$1
+	shift
+	lab_mount "$root"
+	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/root LANG=C.UTF-8 "$@"
+}
+
+# Mount what a build inside the chroot needs: /proc (objtool reads it on
+# 7.x) and the source tree at /devmm.  Both are unmounted by lab_umount.
+lab_mount()
+{
+	local root=$1
+	mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+	mkdir -p "$root/devmm"
+	mountpoint -q "$root/devmm" || mount --bind "$TOP_DIR" "$root/devmm"
+}
+
+lab_umount()
+{
+	local root
+	for root in "$CACHE"/chroot/*; do
+		[ -d "$root" ] || continue
+		mountpoint -q "$root/devmm" && umount "$root/devmm"
+		mountpoint -q "$root/proc" && umount "$root/proc"
+	done
+	return 0
+}
+
+# What a module build needs: the same list dkms gets.
+MODULE_FILES="Kbuild Makefile VERSION src include"
+
+# lane_path LANE HOSTPATH: HOSTPATH as seen inside the lane's build env.
+lane_path()
+{
+	local root
+	root=$(lane_root "$1")
+	if [ -z "$root" ]; then echo "$2"; else echo "/devmm${2#"$TOP_DIR"}"; fi
+}
+
+# lab_build_module LANE: out/LANE/module/devmm.ko against the lane's
+# headers, with warnings as errors.  The build log is kept beside it.
+lab_build_module()
+{
+	local lane=$1 dst="$TOP_DIR/out/$1/module" kdir f
+	kdir=$(cat "$(lane_kdir_file "$lane")")
+	rm -rf "$dst"
+	mkdir -p "$dst"
+	for f in $MODULE_FILES; do cp -r "$TOP_DIR/$f" "$dst/"; done
+	in_lane "$lane" make -C "$(lane_path "$lane" "$dst")" KDIR="$kdir" \
+		DEVMM_WERROR=1 modules >"$TOP_DIR/out/$lane/build.log" 2>&1
+}
+
+# lab_build_progs: the static test programs and tools, built once on the
+# host (the guest kernels all run the same static x86-64 binaries).
+lab_build_progs()
+{
+	local out="$TOP_DIR/out/progs" src name
+	mkdir -p "$out"
+	for src in "$TOP_DIR"/tests/progs/t_*.c "$TOP_DIR"/tools/devmmctl.c; do
+		name=$(basename "$src" .c)
+		gcc -static -O2 -g -Wall -Wextra -Werror -I"$TOP_DIR/include/uapi" \
+			-I"$TOP_DIR/include" -I"$TOP_DIR/tests/progs" \
+			-o "$out/$name" "$src" -lpthread || return 1
+	done
+}
+
+# lab_initramfs LANE SCRIPT IMAGE: a busybox initramfs whose /init runs
+# SCRIPT (a guest script from tests/guest) with the lane's module, test
+# programs and expectations.
+lab_initramfs()
+{
+	local lane=$1 script=$2 img=$3 root
+	root=$(mktemp -d)
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
+	mknod "$root/dev/console" c 5 1
+	cp /bin/busybox "$root/bin/busybox"
+	cp "$LAB_DIR/guest-init.sh" "$root/init"
+	cp "$script" "$root/run.sh"
+	cp "$TOP_DIR/out/$lane/module/devmm.ko" "$root/devmm.ko"
+	cp "$TOP_DIR"/out/progs/* "$root/tests/"
+	{ cat "$TOP_DIR/tests/lanes/$lane.env"; echo "LANE=$lane"; } >"$root/lane.env"
+	chmod +x "$root/init"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$img"
+	rm -rf "$root"
+}
+
+# Guest memory and the reservation coherent devices are carved from.
+QEMU_MEM=8G
+QEMU_MEMMAP='1G$0x100000000'
+
+# lab_boot LANE IMAGE OUTDIR TIMEOUT: boot the lane's Debian kernel on IMAGE
+# under TCG; the console goes to OUTDIR/console.log, what the guest writes
+# to its second serial port (test results, dmesg) to OUTDIR/results.log.
+lab_boot()
+{
+	local lane=$1 img=$2 out=$3 tmo=$4 ret=0
+	mkdir -p "$out"
+	rm -f "$out/console.log" "$out/results.log"
+	timeout "$tmo" qemu-system-x86_64 -accel tcg,thread=multi -smp 2 \
+		-m "$QEMU_MEM" -nodefaults -display none -no-reboot -monitor none \
+		-serial "file:$out/console.log" -serial "file:$out/results.log" \
+		-kernel "$(lane_vmlinuz "$lane")" -initrd "$img" \
+		-append "console=ttyS0 loglevel=4 panic=-1 panic_on_warn=1 oops=panic memmap=$QEMU_MEMMAP" \
+		</dev/null || ret=$?
+	[ "$ret" = 124 ] && log "lane $lane: the VM timed out after ${tmo}s"
+	return "$ret"
+}

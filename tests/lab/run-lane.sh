@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Build devmm for one lane, check its compat probes against the lane's golden
+# file, boot the lane's Debian kernel in QEMU and run the guest suite there.
+# Expects tests/lab/setup.sh and lab_build_progs to have run.
+#
+# usage: tests/lab/run-lane.sh LANE
+# Prints TAP-style lines and ends with "RESULT passed failed skipped";
+# exits non-zero if anything failed.
+. "$(dirname "$0")/lib.sh"
+
+lane=$1
+out="$TOP_DIR/out/$lane"
+passed=0 failed=0 skipped=0
+check() { # check COND-STATUS NAME
+	if [ "$1" = 0 ]; then
+		passed=$((passed + 1)); echo "[host] ok - $2"
+	else
+		failed=$((failed + 1)); echo "[host] not ok - $2"
+	fi
+}
+finish() {
+	echo "RESULT $passed $failed $skipped"
+	[ "$failed" = 0 ]
+	exit
+}
+
+mkdir -p "$out"
+st=0
+lab_build_module "$lane" || st=$?
+check $st "lane $lane: devmm.ko builds with -Werror against $(cat "$CACHE/kernels/$lane/abi")"
+if [ $st != 0 ]; then
+	tail -n 40 "$out/build.log" | sed 's/^/# /'
+	finish
+fi
+st=0
+diff -u "$TOP_DIR/tests/golden/$lane.probes" "$out/module/generated/probes.txt" \
+	>"$out/probes.diff" || st=$?
+check $st "lane $lane: compat probes match tests/golden/$lane.probes"
+[ $st = 0 ] || sed 's/^/# /' "$out/probes.diff"
+
+lab_initramfs "$lane" "$TOP_DIR/tests/guest/suite.sh" "$out/initrd.gz"
+lab_boot "$lane" "$out/initrd.gz" "$out" "${DEVMM_VM_TIMEOUT:-900}" || true
+# The console (ttyS0) shows panics that happen after the results channel
+# stopped; fold it into the scan.
+{
+	cat "$out/results.log"
+	echo "# dmesg begin"
+	cat "$out/console.log"
+	echo "# dmesg end"
+} | awk -f "$LAB_DIR/parse-results.awk" >"$out/parsed.txt"
+grep -v '^RESULT ' "$out/parsed.txt"
+read -r _ p f s < <(grep '^RESULT ' "$out/parsed.txt")
+passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+finish

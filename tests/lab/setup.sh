@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Prepare (once) and cache everything the lab needs on a Debian bookworm host:
+# host packages, qemu 10 from bookworm-backports, trixie and sid build
+# chroots with their kernel headers, and each lane's Debian kernel image.
+# Idempotent: every step is skipped when its result is already cached.
+#
+# usage: tests/lab/setup.sh [LANE...]
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || die "the lab needs root (apt-get, debootstrap, chroot)"
+lanes=${*:-$ALL_LANES}
+mkdir -p "$CACHE"
+mirror=$(lab_mirror)
+
+HOST_PKGS="make gcc libc6-dev debootstrap busybox-static cpio gzip xz-utils zstd
+	kmod linux-headers-amd64 sparse"
+
+setup_host_apt()
+{
+	local src=/etc/apt/sources.list.d/devmm-lab.sources
+	local pin=/etc/apt/preferences.d/devmm-lab
+	if [ ! -f "$src" ]; then
+		log "adding bookworm-backports, trixie and sid to apt sources"
+		cat >"$src" <<-EOF
+		Types: deb
+		URIs: $mirror
+		Suites: bookworm-backports trixie sid
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+		EOF
+	fi
+	# Nothing on the host comes from trixie or sid unless asked for by name.
+	if [ ! -f "$pin" ]; then
+		cat >"$pin" <<-EOF
+		Package: *
+		Pin: release n=trixie
+		Pin-Priority: 50
+
+		Package: *
+		Pin: release n=sid
+		Pin-Priority: 50
+		EOF
+	fi
+	local stamp="$CACHE/apt-updated"
+	if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440)" ]; then
+		log "apt-get update (host)"
+		apt-get "${APT_OPTS[@]}" update -qq
+		touch "$stamp"
+	fi
+}
+
+setup_host_pkgs()
+{
+	local missing="" p
+	for p in $HOST_PKGS; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		log "installing host packages:$missing"
+		DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install -qq \
+			--no-install-recommends $missing >/dev/null
+	fi
+	# qemu 7.2 (bookworm) oopses Debian 7.x under multi-threaded TCG; 10.x
+	# from bookworm-backports does not.
+	local qv
+	qv=$(dpkg-query -W -f '${Version}' qemu-system-x86 2>/dev/null || true)
+	case "${qv#*:}" in
+	1[0-9]*|[2-9][0-9]*) ;;
+	*)
+		log "installing qemu-system-x86 from bookworm-backports"
+		DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install -qq \
+			--no-install-recommends -t bookworm-backports \
+			qemu-system-x86 >/dev/null
+		;;
+	esac
+}
+
+# setup_chroot SUITE: a minbase chroot holding the suite's kernel headers
+# and compiler.
+setup_chroot()
+{
+	local suite=$1 root="$CACHE/chroot/$1"
+	if [ -f "$root/.devmm-ready" ]; then
+		return
+	fi
+	lab_umount
+	if [ -d "$root" ]; then
+		log "removing incomplete chroot $root"
+		rm -rf --one-file-system "$root"
+	fi
+	log "debootstrap $suite (a few minutes)"
+	mkdir -p "$CACHE/chroot"
+	debootstrap --variant=minbase "$suite" "$root" "$mirror" \
+		>"$CACHE/chroot/$suite.debootstrap.log" 2>&1 ||
+		die "debootstrap $suite failed, see $CACHE/chroot/$suite.debootstrap.log"
+	log "installing $suite kernel headers and toolchain"
+	chroot_run "$root" sh -ec "
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get ${APT_OPTS[*]} update -qq
+		apt-get ${APT_OPTS[*]} install -qq --no-install-recommends \
+			linux-headers-amd64 make gcc libc6-dev linux-libc-dev \
+			kmod >/dev/null
+		apt-get clean"
+	touch "$root/.devmm-ready"
+}
+
+# The ABI name (e.g. 6.12.107+deb13-amd64) of the headers installed in a
+# lane's build environment.
+lane_abi()
+{
+	local root
+	root=$(lane_root "$1")
+	# shellcheck disable=SC2012
+	ls -d "$root"/usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n1 |
+		sed 's|.*/linux-headers-||'
+}
+
+# setup_kernel LANE: the lane's vmlinuz, matching the headers it builds with.
+setup_kernel()
+{
+	local lane=$1 abi dir="$CACHE/kernels/$1" root tmp pkg f
+	abi=$(lane_abi "$lane")
+	[ -n "$abi" ] || die "no kernel headers found for lane $lane"
+	root=$(lane_root "$lane")
+	if [ -f "$dir/abi" ] && [ "$(cat "$dir/abi")" = "$abi" ] && [ -f "$dir/vmlinuz" ]; then
+		return
+	fi
+	log "fetching the Debian kernel image $abi for lane $lane"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	tmp="$root/tmp/devmm-kernel"
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	# The image is split into several packages in sid; take whichever
+	# package of this ABI ships vmlinuz.
+	for pkg in "linux-image-$abi-unsigned" "linux-image-$abi" "linux-binary-$abi"; do
+		if [ -z "$root" ]; then
+			(cd "$tmp" && apt-get "${APT_OPTS[@]}" download -qq "$pkg" \
+				>/dev/null 2>&1) || continue
+		else
+			chroot_run "$root" sh -c "cd /tmp/devmm-kernel &&
+				apt-get ${APT_OPTS[*]} download -qq $pkg" \
+				>/dev/null 2>&1 || continue
+		fi
+		for f in "$tmp"/*.deb; do
+			dpkg-deb -x "$f" "$tmp/x"
+		done
+		rm -f "$tmp"/*.deb
+		f=$(find "$tmp/x" -name "vmlinuz*" -type f | head -n1)
+		[ -n "$f" ] && break
+	done
+	[ -n "${f:-}" ] || die "no package with a vmlinuz for $abi"
+	cp "$f" "$dir/vmlinuz"
+	cp "$root/usr/src/linux-headers-$abi/.config" "$dir/config"
+	echo "/usr/src/linux-headers-$abi" >"$dir/kdir"
+	echo "$abi" >"$dir/abi"
+	rm -rf "$tmp"
+}
+
+setup_host_apt
+setup_host_pkgs
+for lane in $lanes; do
+	case "$lane" in
+	6.1) ;;
+	*) setup_chroot "$(lane_suite "$lane")" ;;
+	esac
+	setup_kernel "$lane"
+	log "lane $lane: $(cat "$CACHE/kernels/$lane/abi")"
+done
+lab_umount

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by devmm's test programs. */
+#ifndef DEVMM_TEST_H
+#define DEVMM_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/devmm.h>
+#include "tap.h"
+
+#define DEVMM_CONTROL_PATH "/dev/" DEVMM_CONTROL_NAME
+
+/* Load the module at @ko with @params; 0 or -errno. */
+static inline int devmm_load(const char *ko, const char *params)
+{
+	int fd = open(ko, O_RDONLY | O_CLOEXEC), ret, err;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	err = errno;
+	close(fd);
+	return ret ? -err : 0;
+}
+
+/* Unload devmm without waiting; 0 or -errno. */
+static inline int devmm_unload(void)
+{
+	return syscall(SYS_delete_module, "devmm", O_NONBLOCK) ? -errno : 0;
+}
+
+static inline int devmm_loaded(void)
+{
+	return access("/sys/module/devmm", F_OK) == 0;
+}
+
+/* DEVMM_IOC_INFO on a fresh fd of the control device; 0 or -errno. */
+static inline int devmm_info(struct devmm_info *info)
+{
+	int fd = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(info, 0, sizeof(*info));
+	if (ioctl(fd, DEVMM_IOC_INFO, info))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* "EINVAL"-style name of a negative errno, for test names and diagnostics. */
+static inline const char *errname(int neg)
+{
+	switch (-neg) {
+	case 0: return "0";
+	case EINVAL: return "EINVAL";
+	case ENOTTY: return "ENOTTY";
+	case EFAULT: return "EFAULT";
+	case ENOENT: return "ENOENT";
+	case EEXIST: return "EEXIST";
+	case EBUSY: return "EBUSY";
+	case EAGAIN: return "EAGAIN";
+	case EPERM: return "EPERM";
+	case ENOMEM: return "ENOMEM";
+	case ENODEV: return "ENODEV";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case E2BIG: return "E2BIG";
+	default: return strerror(-neg);
+	}
+}
+
+#endif /* DEVMM_TEST_H */
