@@ -4,7 +4,7 @@
 # output on the second serial port (the results channel), append the whole
 # kernel log, power off.
 /bin/busybox --install -s /bin
-export PATH=/bin
+export PATH=/bin:/tests
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: GPL-2.0
+# The README's demo, run inside the VM by tests/lab/guest-init.sh.
+say() { echo "\$ $*" >&3; "$@" >&3 2>&1; }
+say insmod /devmm.ko coherent=$LANE_COHERENT_A
+say devmmctl info
+say devmmctl info --json
+echo "\$ dmesg | grep devmm" >&3
+dmesg | grep devmm >&3
+say rmmod devmm
