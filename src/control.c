@@ -37,7 +37,7 @@ u64 devmm_caps(void)
  * first published one or above a page, and non-zero bytes beyond what the
  * kernel knows, are -EINVAL.
  */
-static int devmm_copy_in(void *kbuf, size_t ksize, size_t minsize,
+int devmm_copy_in(void *kbuf, size_t ksize, size_t minsize,
 			 const void __user *ubuf, size_t usize)
 {
 	int ret;
@@ -49,7 +49,7 @@ static int devmm_copy_in(void *kbuf, size_t ksize, size_t minsize,
 }
 
 /* Copy out what user space has room for; its tail past @ksize is zero. */
-static int devmm_copy_out(void __user *ubuf, size_t usize, const void *kbuf, size_t ksize)
+int devmm_copy_out(void __user *ubuf, size_t usize, const void *kbuf, size_t ksize)
 {
 	return copy_to_user(ubuf, kbuf, min(usize, ksize)) ? -EFAULT : 0;
 }
@@ -75,15 +75,15 @@ static long devmm_ioc_info(void __user *uarg, size_t usize)
 	ret = devmm_copy_in(&info, sizeof(info), DEVMM_INFO_SIZE_VER0, uarg, usize);
 	if (ret)
 		return ret;
-	if (info.flags || info.reserved0 || !devmm_all_zero(info.reserved, sizeof(info.reserved)))
+	if (info.flags || info.nmirror || !devmm_all_zero(info.reserved, sizeof(info.reserved)))
 		return -EINVAL;
 
 	memset(&info, 0, sizeof(info));
 	info.abi_major = DEVMM_ABI_MAJOR;
 	info.abi_minor = DEVMM_ABI_MINOR;
 	info.caps = devmm_caps();
-	devmm_devices_count(&info.nprivate, &info.ncoherent);
-	info.ndevices = info.nprivate + info.ncoherent;
+	devmm_devices_count(&info.nprivate, &info.ncoherent, &info.nmirror);
+	info.ndevices = info.nprivate + info.ncoherent + info.nmirror;
 	info.page_size = PAGE_SIZE;
 	info.private_capacity = devmm_param_capacity();
 	strscpy(info.version, DEVMM_VERSION_STRING, sizeof(info.version));

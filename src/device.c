@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The list of devmm devices.  A device is refcounted: the list holds one
- * reference, and so does everything that uses the device after looking it
- * up, so that removing a device never frees it under a user.
+ * Devices: creation, lookup and teardown.  A device is refcounted: the
+ * device list holds one reference and every open file (mirror) another, so
+ * removing a device never frees it under a user.  Device pages reach their
+ * device through their pagemap, never through a file.
  */
 #include <linux/idr.h>
 #include <linux/mutex.h>
@@ -18,46 +19,134 @@ static void devmm_device_release(struct kref *ref)
 	struct devmm_device *dev = container_of(ref, struct devmm_device, ref);
 
 	ida_free(&device_ida, dev->id);
+	kfree(dev->compat);
 	kfree(dev);
 }
 
+void devmm_device_get(struct devmm_device *dev)
+{
+	kref_get(&dev->ref);
+}
+
+void devmm_device_put(struct devmm_device *dev)
+{
+	kref_put(&dev->ref, devmm_device_release);
+}
+
+static const char *kind_name(enum devmm_kind kind)
+{
+	switch (kind) {
+	case DEVMM_PRIVATE:
+		return "private";
+	case DEVMM_COHERENT:
+		return "coherent";
+	default:
+		return "mirror-only";
+	}
+}
+
+/*
+ * Take a device down: no new files, every page back in system memory, then
+ * the pagemaps unmapped.  Open files keep the (memory-less) device alive.
+ */
+static void devmm_device_teardown(struct devmm_device *dev)
+{
+	devmm_node_unregister(&dev->dnode);
+	if (dev->compat)
+		devmm_node_unregister(dev->compat);
+	spin_lock_irq(&dev->free_lock);
+	dev->dying = true;
+	spin_unlock_irq(&dev->free_lock);
+	if (dev->kind != DEVMM_MIRROR) {
+		/* memunmap_pages() would wait forever for a page in use. */
+		if (dev->evict_batch)
+			devmm_evict_all(dev, 0);
+		devmm_pagemap_teardown(dev);
+	}
+	pr_info("device %u: removed\n", dev->id);
+}
+
 /**
- * devmm_device_create - add a device
- * @kind: private or coherent.
- * @base: physical start of a coherent device's range (0 for private).
+ * devmm_device_create - add a device and its /dev/devmmN node
+ * @kind: private, coherent or mirror-only.
+ * @base: physical start of a coherent device's range (else 0).
  * @size: capacity of a private device, or length of a coherent range.
  *
- * Return: 0 or a negative errno.
+ * A coherent device maps its whole range at once, so that a range the
+ * kernel will not take fails here rather than on first use.
+ * Return: the new device (owned by the device list) or an ERR_PTR.
  */
-int devmm_device_create(enum devmm_kind kind, phys_addr_t base, u64 size)
+struct devmm_device *devmm_device_create(enum devmm_kind kind, phys_addr_t base, u64 size)
 {
 	struct devmm_device *dev;
-	int id;
+	char name[24];
+	int ret, id;
 
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	id = ida_alloc(&device_ida, GFP_KERNEL);
 	if (id < 0) {
 		kfree(dev);
-		return id;
+		return ERR_PTR(id);
 	}
 	kref_init(&dev->ref);
+	INIT_LIST_HEAD(&dev->node);
 	dev->id = id;
 	dev->kind = kind;
 	dev->base = base;
-	dev->capacity = size;
+	dev->size = kind == DEVMM_COHERENT ? size : 0;
+	dev->capacity = kind == DEVMM_MIRROR ? 0 : size;
+	mutex_init(&dev->chunks_lock);
+	mutex_init(&dev->evict_lock);
+	spin_lock_init(&dev->free_lock);
+	dev->ops = kind == DEVMM_PRIVATE ? &devmm_fake_private_ops : &devmm_fake_coherent_ops;
+
+	if (kind != DEVMM_MIRROR) {
+		ret = devmm_pagemap_init(dev, kind == DEVMM_COHERENT);
+		if (ret)
+			goto err;
+	}
+	snprintf(name, sizeof(name), DEVMM_NODE_PREFIX "%u", id);
+	ret = devmm_node_register(dev, &dev->dnode, name, false);
+	if (ret)
+		goto err;
 
 	mutex_lock(&devices_lock);
 	list_add_tail(&dev->node, &devices);
 	mutex_unlock(&devices_lock);
-	pr_info("device %u: %s, %llu MiB%s\n", id,
-		kind == DEVMM_KIND_PRIVATE ? "private" : "coherent", size >> 20,
-		kind == DEVMM_KIND_COHERENT ? " of reserved memory" : "");
-	return 0;
+	pr_info("device %u: %s, %llu MiB%s, /dev/%s\n", id, kind_name(kind), size >> 20,
+		kind == DEVMM_COHERENT ? " of reserved memory" : "", name);
+	return dev;
+err:
+	devmm_device_teardown(dev);
+	devmm_device_put(dev);
+	return ERR_PTR(ret);
 }
 
-/* Remove every device; the last user frees each. */
+/**
+ * devmm_device_add_compat_node - give @dev the node /dev/hmm_dmirror@n
+ * @dev: the device.
+ * @n: test_hmm's device number.
+ *
+ * Return: 0 or a negative errno.
+ */
+int devmm_device_add_compat_node(struct devmm_device *dev, unsigned int n)
+{
+	char name[24];
+	int ret;
+
+	dev->compat = kzalloc(sizeof(*dev->compat), GFP_KERNEL);
+	if (!dev->compat)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "hmm_dmirror%u", n);
+	ret = devmm_node_register(dev, dev->compat, name, true);
+	if (!ret)
+		pr_info("device %u: also /dev/%s\n", dev->id, name);
+	return ret;
+}
+
+/* Remove every device, evicting its pages; the last user frees each. */
 void devmm_devices_destroy(void)
 {
 	struct devmm_device *dev, *tmp;
@@ -67,23 +156,65 @@ void devmm_devices_destroy(void)
 	list_splice_init(&devices, &gone);
 	mutex_unlock(&devices_lock);
 	list_for_each_entry_safe(dev, tmp, &gone, node) {
-		list_del(&dev->node);
-		kref_put(&dev->ref, devmm_device_release);
+		list_del_init(&dev->node);
+		devmm_device_teardown(dev);
+		devmm_device_put(dev);
 	}
 }
 
-void devmm_devices_count(unsigned int *nprivate, unsigned int *ncoherent)
+void devmm_devices_count(unsigned int *nprivate, unsigned int *ncoherent, unsigned int *nmirror)
 {
 	struct devmm_device *dev;
 
 	*nprivate = 0;
 	*ncoherent = 0;
+	*nmirror = 0;
 	mutex_lock(&devices_lock);
 	list_for_each_entry(dev, &devices, node) {
-		if (dev->kind == DEVMM_KIND_PRIVATE)
+		if (dev->kind == DEVMM_PRIVATE)
 			(*nprivate)++;
-		else
+		else if (dev->kind == DEVMM_COHERENT)
 			(*ncoherent)++;
+		else
+			(*nmirror)++;
 	}
 	mutex_unlock(&devices_lock);
+}
+
+/* The @n-th device of @kind (creation order), or NULL; no reference taken. */
+struct devmm_device *devmm_device_nth(enum devmm_kind kind, unsigned int n)
+{
+	struct devmm_device *dev, *found = NULL;
+
+	mutex_lock(&devices_lock);
+	list_for_each_entry(dev, &devices, node) {
+		if (dev->kind == kind && n-- == 0) {
+			found = dev;
+			break;
+		}
+	}
+	mutex_unlock(&devices_lock);
+	return found;
+}
+
+/**
+ * devmm_devices_for_each - call @fn on each device until it returns non-zero
+ * @fn: the callback; it may sleep.
+ * @arg: passed to @fn.
+ *
+ * Return: the first non-zero value of @fn, or 0.
+ */
+int devmm_devices_for_each(int (*fn)(struct devmm_device *dev, void *arg), void *arg)
+{
+	struct devmm_device *dev;
+	int ret = 0;
+
+	mutex_lock(&devices_lock);
+	list_for_each_entry(dev, &devices, node) {
+		ret = fn(dev, arg);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&devices_lock);
+	return ret;
 }

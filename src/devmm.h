@@ -3,9 +3,16 @@
 #ifndef DEVMM_H
 #define DEVMM_H
 
+#include <linux/atomic.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/memremap.h>
+#include <linux/miscdevice.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 #include <linux/devmm.h>
 #include <devmm/compat.h>
 
@@ -18,19 +25,120 @@
 #define DEVMM_MAX_CAPACITY	(1ULL << 40)
 #define DEVMM_DEFAULT_CAPACITY	(1ULL << 30)
 
+/* Device memory is mapped in chunks of one memory section. */
+#define DEVMM_CHUNK_SIZE	(1UL << SECTION_SIZE_BITS)
+#define DEVMM_CHUNK_PAGES	(DEVMM_CHUNK_SIZE >> PAGE_SHIFT)
+
+/* Migrations work in windows of up to one PMD (512 pages on x86-64). */
+#define DEVMM_WINDOW_PAGES	(PMD_SIZE >> PAGE_SHIFT)
+
 enum devmm_kind {
-	DEVMM_KIND_PRIVATE = 1,
-	DEVMM_KIND_COHERENT,
+	DEVMM_PRIVATE = DEVMM_KIND_PRIVATE,
+	DEVMM_COHERENT = DEVMM_KIND_COHERENT,
+	DEVMM_MIRROR = DEVMM_KIND_MIRROR,
+};
+
+struct devmm_device;
+
+/**
+ * struct devmm_backend_ops - what the core needs from the device itself
+ * @name: for log messages.
+ * @alloc: give the device page @dpage (of @order) storage on the device.
+ * @free: release that storage; may be called in atomic context.
+ * @copy_to_dev: copy system pages @src[i] into device pages @dst[i], for
+ *	@n entries; a NULL @src[i] means zero-fill, a NULL @dst[i] skip.
+ * @copy_from_dev: copy device pages @src[i] into system pages @dst[i];
+ *	NULL entries are skipped.
+ * @kmap: a kernel mapping of a device page's contents (for device access
+ *	through the mirror), undone by @kunmap.
+ * @kunmap: undo @kmap.
+ *
+ * The fake backend (backend_fake.c) keeps private device memory in system
+ * pages and uses coherent device memory directly; a real driver would
+ * provide DMA-engine copies instead.
+ */
+struct devmm_backend_ops {
+	const char *name;
+	int (*alloc)(struct devmm_device *dev, struct page *dpage, unsigned int order);
+	void (*free)(struct devmm_device *dev, struct page *dpage, unsigned int order);
+	int (*copy_to_dev)(struct devmm_device *dev, struct page **dst, struct page **src,
+			   unsigned long n);
+	int (*copy_from_dev)(struct devmm_device *dev, struct page **dst, struct page **src,
+			     unsigned long n);
+	void *(*kmap)(struct devmm_device *dev, struct page *dpage);
+	void (*kunmap)(struct devmm_device *dev, void *addr);
 };
 
 /**
- * struct devmm_device - one (fake) device with memory of its own
- * @ref: held by the device list and by every user of the device.
+ * struct devmm_chunk - one pagemap of device memory
+ * @pgmap: the ZONE_DEVICE pagemap (owner: the device).
+ * @dev: the device.
+ * @res: the physical range (request_free_mem_region for private memory,
+ *	the claimed part of the reserved range for coherent memory).
+ * @pfn_first: first pfn.
+ * @used: pages of this chunk in use (under the device's free_lock).
+ */
+struct devmm_chunk {
+	struct dev_pagemap pgmap;
+	struct devmm_device *dev;
+	struct resource *res;
+	unsigned long pfn_first;
+	unsigned long used;
+};
+
+/* A device node: /dev/devmmN, or a test_hmm-compatible /dev/hmm_dmirrorN. */
+struct devmm_node {
+	struct miscdevice misc;
+	struct devmm_device *dev;
+	bool dmirror;
+	bool registered;
+	char name[24];
+};
+
+/*
+ * Scratch arrays of one eviction batch, allocated with the device: eviction
+ * must not fail for lack of memory.
+ */
+struct devmm_evict_batch {
+	unsigned long src[DEVMM_WINDOW_PAGES];
+	unsigned long dst[DEVMM_WINDOW_PAGES];
+	struct page *spages[DEVMM_WINDOW_PAGES];
+	struct page *dpages[DEVMM_WINDOW_PAGES];
+};
+
+struct devmm_stats {
+	atomic64_t to_device;
+	atomic64_t to_system;
+	atomic64_t cpu_faults;
+	atomic64_t device_faults;
+	atomic64_t evicted;
+};
+
+/**
+ * struct devmm_device - one (fake) device
+ * @ref: held by the device list, by each open file and by each chunk user.
  * @node: entry in the list of devices.
- * @id: index, unique among live devices.
- * @kind: private or coherent.
+ * @id: N of /dev/devmmN.
+ * @kind: private, coherent, or mirror-only.
  * @base: physical start of a coherent device's range.
+ * @size: length of a coherent device's range.
  * @capacity: bytes of device memory the device may hold.
+ * @ops: the backend.
+ * @chunks_lock: serialises adding and removing chunks.
+ * @chunks: the chunks, @nchunks of at most @max_chunks.
+ * @nchunks: number of chunks.
+ * @max_chunks: length of @chunks.
+ * @free_lock: protects the free list and the use counts (taken from the
+ *	pagemap free callback, which may run in atomic context).
+ * @free_list: free device pages, linked through page->zone_device_data.
+ * @nfree: pages on @free_list.
+ * @nused: pages in use.
+ * @dying: set once teardown started: nothing is allocated any more.
+ * @evict_lock: one eviction at a time, using @evict_batch.
+ * @evict_batch: scratch arrays for eviction.
+ * @stats: counters.
+ * @dnode: the /dev/devmmN node.
+ * @compat: the /dev/hmm_dmirrorN node, if any.
  */
 struct devmm_device {
 	struct kref ref;
@@ -38,7 +146,48 @@ struct devmm_device {
 	unsigned int id;
 	enum devmm_kind kind;
 	phys_addr_t base;
+	u64 size;
 	u64 capacity;
+	const struct devmm_backend_ops *ops;
+
+	struct mutex chunks_lock;
+	struct devmm_chunk **chunks;
+	unsigned int nchunks;
+	unsigned int max_chunks;
+
+	spinlock_t free_lock;
+	struct page *free_list;
+	unsigned long nfree;
+	unsigned long nused;
+	bool dying;
+
+	struct mutex evict_lock;
+	struct devmm_evict_batch *evict_batch;
+	struct devmm_stats stats;
+	struct devmm_node dnode;
+	struct devmm_node *compat;
+};
+
+/**
+ * struct devmm_mirror - a device's view of one process's address space,
+ * one per open file of a device node
+ * @dev: the device (a reference is held).
+ * @notifier: interval notifier over the whole address space; its mm is the
+ *	opener's (grabbed by the notifier).
+ * @lock: protects @pt against invalidations.
+ * @pt: the device page table: page index -> tagged struct page pointer.
+ * @pins: pinned ranges (struct devmm_pin), under @lock.
+ * @dmirror: opened through a test_hmm-compatible node.
+ * @flags: HMM_DMIRROR_FLAG_* of this file.
+ */
+struct devmm_mirror {
+	struct devmm_device *dev;
+	struct mmu_interval_notifier notifier;
+	struct mutex lock;
+	struct xarray pt;
+	struct list_head pins;
+	bool dmirror;
+	u64 flags;
 };
 
 /* A physical range given by the coherent= parameter. */
@@ -46,6 +195,10 @@ struct devmm_range {
 	phys_addr_t start;
 	u64 size;
 };
+
+/* Tags of device page table entries. */
+#define DEVMM_PTE_WRITE		1UL
+#define DEVMM_PTE_ATOMIC	2UL
 
 /* params.c */
 unsigned int devmm_param_nprivate(void);
@@ -55,13 +208,81 @@ bool devmm_param_dmirror_compat(void);
 int devmm_check_coherent_range(phys_addr_t start, u64 size, const char *what);
 
 /* device.c */
-int devmm_device_create(enum devmm_kind kind, phys_addr_t base, u64 size);
+struct devmm_device *devmm_device_create(enum devmm_kind kind, phys_addr_t base, u64 size);
+int devmm_device_add_compat_node(struct devmm_device *dev, unsigned int n);
 void devmm_devices_destroy(void);
-void devmm_devices_count(unsigned int *nprivate, unsigned int *ncoherent);
+void devmm_devices_count(unsigned int *nprivate, unsigned int *ncoherent, unsigned int *nmirror);
+struct devmm_device *devmm_device_nth(enum devmm_kind kind, unsigned int n);
+void devmm_device_get(struct devmm_device *dev);
+void devmm_device_put(struct devmm_device *dev);
+int devmm_devices_for_each(int (*fn)(struct devmm_device *dev, void *arg), void *arg);
+
+/* backend_fake.c */
+extern const struct devmm_backend_ops devmm_fake_private_ops;
+extern const struct devmm_backend_ops devmm_fake_coherent_ops;
+
+/* pagemap.c */
+struct page *devmm_page_alloc(struct devmm_device *dev);
+void devmm_page_free(struct page *page, unsigned int order);
+struct devmm_device *devmm_page_device(struct page *page);
+bool devmm_page_is_ours(struct page *page);
+int devmm_pagemap_init(struct devmm_device *dev, bool populate);
+void devmm_pagemap_teardown(struct devmm_device *dev);
+void devmm_device_usage(struct devmm_device *dev, unsigned long *used, unsigned long *mapped);
+
+/* migrate.c */
+int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigned long end,
+			    bool take_foreign);
+int devmm_migrate_to_system(struct devmm_mirror *m, unsigned long start, unsigned long end,
+			    u64 *cpages);
+int __devmm_migrate_to_system(struct devmm_device *dev, struct mm_struct *mm,
+			      unsigned long start, unsigned long end, u64 *cpages);
+struct page *devmm_alloc_system_page(struct vm_area_struct *vma, unsigned long addr);
+
+/* fault.c */
+vm_fault_t devmm_migrate_to_ram(struct vm_fault *vmf);
+
+/* evict.c */
+int devmm_evict_all(struct devmm_device *dev, unsigned int tries);
+
+/* mirror.c */
+struct devmm_mirror *devmm_mirror_create(struct devmm_device *dev, bool dmirror);
+void devmm_mirror_destroy(struct devmm_mirror *m);
+struct mm_struct *devmm_mirror_mm_get(struct devmm_mirror *m);
+int devmm_mirror_read(struct devmm_mirror *m, unsigned long start, unsigned long npages,
+		      void __user *ubuf, bool fault, u64 *cpages, u64 *faults);
+int devmm_mirror_write(struct devmm_mirror *m, unsigned long start, unsigned long npages,
+		       const void __user *ubuf, u64 *cpages, u64 *faults);
+int devmm_mirror_snapshot(struct devmm_mirror *m, unsigned long start, unsigned long npages,
+			  void __user *ubuf);
+int devmm_mirror_exclusive(struct devmm_mirror *m, unsigned long start, unsigned long npages);
+int devmm_mirror_check_exclusive(struct devmm_mirror *m, unsigned long start,
+				 unsigned long npages);
+void devmm_mirror_migrated(struct devmm_mirror *m, unsigned long seq, unsigned long start,
+			   struct page **dpages, const unsigned long *src,
+			   const unsigned long *dst, unsigned long n);
+int devmm_mirror_adopt_own(struct devmm_mirror *m, unsigned long start, unsigned long end,
+			   u64 *count);
+int devmm_mirror_pin(struct devmm_mirror *m, unsigned long start, unsigned long npages,
+		     bool longterm);
+int devmm_mirror_unpin(struct devmm_mirror *m, unsigned long start, unsigned long npages);
+
+/* node.c */
+int devmm_node_register(struct devmm_device *dev, struct devmm_node *node, const char *name,
+			bool dmirror);
+void devmm_node_unregister(struct devmm_node *node);
+
+/* dmirror.c */
+int devmm_check_range(u64 addr, u64 npages, unsigned long *end);
+long devmm_dmirror_ioctl(struct devmm_mirror *m, unsigned int cmd, void __user *uarg);
+int devmm_dmirror_mmap(struct devmm_mirror *m, struct vm_area_struct *vma);
 
 /* control.c */
 int devmm_control_init(void);
 void devmm_control_exit(void);
 u64 devmm_caps(void);
+int devmm_copy_in(void *kbuf, size_t ksize, size_t minsize, const void __user *ubuf,
+		  size_t usize);
+int devmm_copy_out(void __user *ubuf, size_t usize, const void *kbuf, size_t ksize);
 
 #endif /* DEVMM_H */

@@ -6,13 +6,41 @@
 #include <linux/module.h>
 #include "devmm.h"
 
+/*
+ * dmirror_compat=1: /dev/hmm_dmirror0 and 1 are the first two private
+ * devices (mirror-only devices where there are fewer: the upstream selftest
+ * needs both nodes, and uses node 0 even in its coherent tests), 2 and 3 the
+ * first two coherent devices, as with test_hmm.
+ */
+static int __init devmm_create_compat_nodes(void)
+{
+	struct devmm_device *dev;
+	unsigned int n;
+	int ret;
+
+	for (n = 0; n < 4; n++) {
+		dev = devmm_device_nth(n < 2 ? DEVMM_PRIVATE : DEVMM_COHERENT, n % 2);
+		if (!dev && n < 2) {
+			dev = devmm_device_create(DEVMM_MIRROR, 0, 0);
+			if (IS_ERR(dev))
+				return PTR_ERR(dev);
+		}
+		if (!dev)
+			continue;
+		ret = devmm_device_add_compat_node(dev, n);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int __init devmm_create_devices(void)
 {
 	const struct devmm_range *ranges;
+	struct devmm_device *dev;
 	unsigned int nprivate = devmm_param_nprivate();
 	unsigned int ncoherent = devmm_param_coherent(&ranges);
 	unsigned int i;
-	int ret;
 
 	if (nprivate && !DEVMM_CAN_PRIVATE) {
 		pr_err("private=%u: device-private memory is not available on this kernel (CONFIG_DEVICE_PRIVATE is off); use private=0\n",
@@ -24,16 +52,16 @@ static int __init devmm_create_devices(void)
 		return -EOPNOTSUPP;
 	}
 	for (i = 0; i < nprivate; i++) {
-		ret = devmm_device_create(DEVMM_KIND_PRIVATE, 0, devmm_param_capacity());
-		if (ret)
-			return ret;
+		dev = devmm_device_create(DEVMM_PRIVATE, 0, devmm_param_capacity());
+		if (IS_ERR(dev))
+			return PTR_ERR(dev);
 	}
 	for (i = 0; i < ncoherent; i++) {
-		ret = devmm_device_create(DEVMM_KIND_COHERENT, ranges[i].start, ranges[i].size);
-		if (ret)
-			return ret;
+		dev = devmm_device_create(DEVMM_COHERENT, ranges[i].start, ranges[i].size);
+		if (IS_ERR(dev))
+			return PTR_ERR(dev);
 	}
-	return 0;
+	return devmm_param_dmirror_compat() ? devmm_create_compat_nodes() : 0;
 }
 
 static int __init devmm_init(void)

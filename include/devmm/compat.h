@@ -9,6 +9,11 @@
 #ifndef DEVMM_COMPAT_H
 #define DEVMM_COMPAT_H
 
+#include <linux/err.h>
+#include <linux/memremap.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/rmap.h>
 #include <linux/version.h>
 #include "devmm_probes.h"
 
@@ -31,6 +36,9 @@
 #endif
 #if !defined(DEVMM_HAVE_PAGE_PGMAP) && !defined(DEVMM_HAVE_PAGE_MEMBER_PGMAP)
 #error "compat: neither page_pgmap() nor page->pgmap (see generated/probes/build.log)"
+#endif
+#if !defined(DEVMM_HAVE_PIN_USER_PAGES_VMAS) && !defined(DEVMM_HAVE_PIN_USER_PAGES_PAGES)
+#error "compat: no known form of pin_user_pages() (see generated/probes/build.log)"
 #endif
 
 /* Device-coherent pagemaps over a reserved physical range. */
@@ -80,5 +88,86 @@
 #else
 #define DEVMM_CAN_EXCLUSIVE 0
 #endif
+
+/* The pagemap of a ZONE_DEVICE page. */
+static inline struct dev_pagemap *devmm_page_pgmap(struct page *page)
+{
+#ifdef DEVMM_HAVE_PAGE_PGMAP
+	return page_pgmap(page);
+#else
+	return page->pgmap;
+#endif
+}
+
+/*
+ * Take a free device page (refcount zero) into use as a folio of @order:
+ * refcount one, locked, holding a reference on @pgmap.
+ */
+static inline void devmm_zone_device_page_init(struct page *page, struct dev_pagemap *pgmap,
+					       unsigned int order)
+{
+#if defined(DEVMM_HAVE_ZONE_DEVICE_PAGE_INIT_PGMAP_ORDER)
+	zone_device_page_init(page, pgmap, order);
+#if defined(DEVMM_HAVE_ZONE_DEVICE_FOLIO_INIT)
+	/* What zone_device_folio_init() adds for large folios. */
+	if (order)
+		folio_set_large_rmappable(page_folio(page));
+#endif
+#else
+	WARN_ON_ONCE(order);
+	zone_device_page_init(page);
+#endif
+}
+
+/* The device pagemap operations, defined in compat.c. */
+extern const struct dev_pagemap_ops devmm_pgmap_ops;
+
+/**
+ * devmm_make_device_exclusive - make the page at @addr exclusive to a device
+ * @mm: the address space; its mmap_lock is held for reading.
+ * @addr: page-aligned address.
+ * @owner: passed to the MMU_NOTIFY_EXCLUSIVE invalidation.
+ *
+ * Return: the page, locked and referenced (release with
+ * devmm_release_exclusive_page()), or an ERR_PTR.
+ */
+static inline struct page *devmm_make_device_exclusive(struct mm_struct *mm, unsigned long addr,
+						       void *owner)
+{
+#if DEVMM_CAN_EXCLUSIVE && defined(DEVMM_HAVE_EXPORT_MAKE_DEVICE_EXCLUSIVE)
+	struct folio *folio;
+
+	return make_device_exclusive(mm, addr, owner, &folio);
+#elif DEVMM_CAN_EXCLUSIVE
+	struct page *page = NULL;
+	int n = make_device_exclusive_range(mm, addr, addr + PAGE_SIZE, &page, owner);
+
+	if (n < 0)
+		return ERR_PTR(n);
+	if (n == 0 || !page)
+		return ERR_PTR(-EBUSY);
+	return page;
+#else
+	return ERR_PTR(-EOPNOTSUPP);
+#endif
+}
+
+static inline void devmm_release_exclusive_page(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	folio_unlock(folio);
+	folio_put(folio);
+}
+
+static inline long devmm_pin_user_pages(unsigned long start, unsigned long nr,
+					unsigned int gup_flags, struct page **pages)
+{
+#ifdef DEVMM_HAVE_PIN_USER_PAGES_VMAS
+	return pin_user_pages(start, nr, gup_flags, pages, NULL);
+#else
+	return pin_user_pages(start, nr, gup_flags, pages);
+#endif
+}
 
 #endif /* DEVMM_COMPAT_H */

@@ -25,6 +25,7 @@ work=$out/probes
 
 # Symbols whose export decides whether a feature can be used.
 EXPORTS="memremap_pages memunmap_pages zone_device_page_init
+	pin_user_pages unpin_user_pages
 	request_free_mem_region region_intersects
 	migrate_vma_setup migrate_device_range migrate_device_pfns
 	hmm_range_fault mmu_interval_notifier_insert

@@ -11,6 +11,10 @@ t0=$SECONDS
 bash "$LAB_DIR/setup.sh" $lanes
 log "setup done in $((SECONDS - t0))s"
 trap lab_umount EXIT
+. "$LAB_DIR/upstream.sh"
+for lane in $lanes; do
+	upstream_build_selftest "$lane" >/dev/null
+done
 lab_build_progs || die "building the test programs failed"
 
 tp=0 tf=0 ts=0 summary=""

@@ -21,7 +21,7 @@ indmesg {
 /^# exit / { code[$3] = $4; exited[$3] = 1; cur = ""; next }
 cur == "" { next }
 /^1\.\.[0-9]+/ { plan[cur] = substr($0, 4) + 0; next }
-/^ok / { n[cur]++; if ($0 ~ /# SKIP/) skipped++; else passed++; print "[" cur "] " $0; next }
+/^ok / { n[cur]++; if ($0 ~ /# (SKIP|XFAIL)/) skipped++; else passed++; print "[" cur "] " $0; next }
 /^not ok / { n[cur]++; failed++; print "[" cur "] " $0; next }
 { print "[" cur "] " $0 }
 END {

@@ -128,9 +128,11 @@ int main(int argc, char **argv)
 	ret = devmm_load(ko, buf);
 	ok(ret == 0, "load '%s' (%s)", buf, errname(ret));
 	ret = devmm_info(&info);
-	ok(ret == 0 && info.ncoherent == 2 && info.nprivate == 0 && info.ndevices == 2,
-	   "two coherent devices (%u coherent, %u private, %u total)", info.ncoherent,
-	   info.nprivate, info.ndevices);
+	/* dmirror_compat=1 without private devices: nodes 0 and 1 are mirror-only. */
+	ok(ret == 0 && info.ncoherent == 2 && info.nprivate == 0 && info.nmirror == 2 &&
+	   info.ndevices == 4,
+	   "two coherent devices and two mirror-only ones for hmm_dmirror0/1 (%u coherent, %u private, %u mirror, %u total)",
+	   info.ncoherent, info.nprivate, info.nmirror, info.ndevices);
 	ok(info.private_capacity == 64ULL << 20, "capacity=64M reported (%llu)",
 	   (unsigned long long)info.private_capacity);
 	fd = open("/sys/module/devmm/parameters/coherent", O_RDONLY);

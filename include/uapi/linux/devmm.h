@@ -50,6 +50,7 @@
  * @nprivate: (out) of which device-private.
  * @ncoherent: (out) of which device-coherent.
  * @page_size: (out) the kernel's PAGE_SIZE.
+ * @nmirror: (out) of which mirror-only (no memory of their own).
  * @private_capacity: (out) default capacity of a private device, in bytes.
  * @version: (out) the module's version string, NUL-terminated.
  * @reserved: must be zero.
@@ -63,7 +64,7 @@ struct devmm_info {
 	__u32 nprivate;
 	__u32 ncoherent;
 	__u32 page_size;
-	__u32 reserved0;
+	__u32 nmirror;
 	__u64 private_capacity;
 	char version[32];
 	__u64 reserved[8];
@@ -73,5 +74,151 @@ struct devmm_info {
 #define DEVMM_INFO_SIZE_VER0	144
 
 #define DEVMM_IOC_INFO		_IOWR(DEVMM_IOC_MAGIC, 0x00, struct devmm_info)
+
+/*
+ * Device nodes: /dev/devmmN, one per device.  Each open file mirrors the
+ * opener's address space for the device (reads, writes, faults, snapshots)
+ * and can migrate the opener's memory to and from the device.  Only the
+ * process that opened the file may use it (others get -EPERM).
+ */
+#define DEVMM_NODE_PREFIX	"devmm"
+
+/* Kinds of device (struct devmm_dev_info.kind). */
+#define DEVMM_KIND_PRIVATE	1	/* MEMORY_DEVICE_PRIVATE memory */
+#define DEVMM_KIND_COHERENT	2	/* MEMORY_DEVICE_COHERENT memory */
+#define DEVMM_KIND_MIRROR	3	/* no memory: reaches process memory only */
+
+/**
+ * struct devmm_range_cmd - a range of the caller's address space
+ * @addr: (in) start, page-aligned.
+ * @npages: (in) number of pages; addr + npages pages must not wrap.
+ * @ptr: (in) user buffer of npages pages (READ, WRITE) or npages bytes
+ *	(SNAPSHOT); ignored by the other commands.
+ * @flags: (in) DEVMM_RANGE_* flags valid for the command, else 0.
+ * @reserved0: must be zero.
+ * @cpages: (out) pages the command handled: read, written, now on the
+ *	device (MIGRATE_TO_DEV), moved to system memory (MIGRATE_TO_SYS),
+ *	made exclusive, pinned or unpinned.
+ * @faults: (out) device fault rounds needed (READ, WRITE).
+ * @reserved: must be zero.
+ */
+struct devmm_range_cmd {
+	__u64 addr;
+	__u64 npages;
+	__u64 ptr;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 cpages;
+	__u64 faults;
+	__u64 reserved[4];
+};
+
+#define DEVMM_RANGE_CMD_SIZE_VER0	80
+
+/* PIN: pin for the long term (FOLL_LONGTERM), as RDMA or VFIO would. */
+#define DEVMM_RANGE_LONGTERM	(1U << 0)
+
+/* Device access through the mirror, faulting pages in as needed. */
+#define DEVMM_IOC_READ		_IOWR(DEVMM_IOC_MAGIC, 0x40, struct devmm_range_cmd)
+#define DEVMM_IOC_WRITE		_IOWR(DEVMM_IOC_MAGIC, 0x41, struct devmm_range_cmd)
+/*
+ * Migrate anonymous pages to the device: system pages and pages of other
+ * devmm devices move, pages already on this device stay and count; pages
+ * that cannot move (file-backed, shared, pinned) are left and not counted.
+ */
+#define DEVMM_IOC_MIGRATE_TO_DEV _IOWR(DEVMM_IOC_MAGIC, 0x42, struct devmm_range_cmd)
+/* Migrate this device's pages in the range back to system memory. */
+#define DEVMM_IOC_MIGRATE_TO_SYS _IOWR(DEVMM_IOC_MAGIC, 0x43, struct devmm_range_cmd)
+/* One byte per page, the HMM_DMIRROR_PROT_* encoding, without faulting. */
+#define DEVMM_IOC_SNAPSHOT	_IOWR(DEVMM_IOC_MAGIC, 0x44, struct devmm_range_cmd)
+/* Exclusive (atomic) device access to the range (DEVMM_CAP_EXCLUSIVE). */
+#define DEVMM_IOC_EXCLUSIVE	_IOWR(DEVMM_IOC_MAGIC, 0x45, struct devmm_range_cmd)
+/* Pin the range (pin_user_pages) until UNPIN of the same range or close. */
+#define DEVMM_IOC_PIN		_IOWR(DEVMM_IOC_MAGIC, 0x46, struct devmm_range_cmd)
+#define DEVMM_IOC_UNPIN		_IOWR(DEVMM_IOC_MAGIC, 0x47, struct devmm_range_cmd)
+
+/**
+ * struct devmm_dev_info - one device (DEVMM_IOC_DEV_INFO on its node)
+ * @flags: (in) must be 0.
+ * @id: (out) device number N of /dev/devmmN.
+ * @kind: (out) DEVMM_KIND_*.
+ * @reserved0: zero.
+ * @base: (out) physical start of a coherent device's range.
+ * @capacity: (out) bytes of device memory the device may hold.
+ * @used: (out) bytes of device memory in use.
+ * @mapped: (out) bytes of device memory the device has mapped (pagemaps).
+ * @to_device: (out) pages migrated to the device.
+ * @to_system: (out) pages migrated back to system memory.
+ * @cpu_faults: (out) CPU faults on device pages served.
+ * @device_faults: (out) device fault rounds through mirrors.
+ * @evicted: (out) pages evicted to system memory.
+ * @reserved: zero.
+ */
+struct devmm_dev_info {
+	__u32 flags;
+	__u32 id;
+	__u32 kind;
+	__u32 reserved0;
+	__u64 base;
+	__u64 capacity;
+	__u64 used;
+	__u64 mapped;
+	__u64 to_device;
+	__u64 to_system;
+	__u64 cpu_faults;
+	__u64 device_faults;
+	__u64 evicted;
+	__u64 reserved[8];
+};
+
+#define DEVMM_DEV_INFO_SIZE_VER0	152
+
+#define DEVMM_IOC_DEV_INFO	_IOWR(DEVMM_IOC_MAGIC, 0x50, struct devmm_dev_info)
+
+/*
+ * The ioctl ABI of the kernel's test_hmm module (lib/test_hmm_uapi.h), which
+ * every devmm device node also accepts, with test_hmm's semantics, so that
+ * tools written for test_hmm (the mm selftest hmm-tests) run against devmm.
+ * With dmirror_compat=1, /dev/hmm_dmirror0 and 1 are the first two private
+ * devices (or memory-less mirror devices on kernels without device-private
+ * memory) and /dev/hmm_dmirror2 and 3 the first two coherent devices.
+ */
+#ifndef HMM_DMIRROR_READ
+struct hmm_dmirror_cmd {
+	__u64 addr;
+	__u64 ptr;
+	__u64 npages;
+	__u64 cpages;
+	__u64 faults;
+};
+
+#define HMM_DMIRROR_READ		_IOWR('H', 0x00, struct hmm_dmirror_cmd)
+#define HMM_DMIRROR_WRITE		_IOWR('H', 0x01, struct hmm_dmirror_cmd)
+#define HMM_DMIRROR_MIGRATE_TO_DEV	_IOWR('H', 0x02, struct hmm_dmirror_cmd)
+#define HMM_DMIRROR_MIGRATE_TO_SYS	_IOWR('H', 0x03, struct hmm_dmirror_cmd)
+#define HMM_DMIRROR_SNAPSHOT		_IOWR('H', 0x04, struct hmm_dmirror_cmd)
+#define HMM_DMIRROR_EXCLUSIVE		_IOWR('H', 0x05, struct hmm_dmirror_cmd)
+#define HMM_DMIRROR_CHECK_EXCLUSIVE	_IOWR('H', 0x06, struct hmm_dmirror_cmd)
+#define HMM_DMIRROR_RELEASE		_IOWR('H', 0x07, struct hmm_dmirror_cmd)
+#define HMM_DMIRROR_FLAGS		_IOWR('H', 0x08, struct hmm_dmirror_cmd)
+
+/* HMM_DMIRROR_FLAGS: fail the next device or system page allocation once. */
+#define HMM_DMIRROR_FLAG_FAIL_ALLOC	(1ULL << 0)
+
+/* Snapshot bytes: a base value, plus READ or WRITE, plus PMD or PUD. */
+enum {
+	HMM_DMIRROR_PROT_ERROR			= 0xFF,
+	HMM_DMIRROR_PROT_NONE			= 0x00,
+	HMM_DMIRROR_PROT_READ			= 0x01,
+	HMM_DMIRROR_PROT_WRITE			= 0x02,
+	HMM_DMIRROR_PROT_PMD			= 0x04,
+	HMM_DMIRROR_PROT_PUD			= 0x08,
+	HMM_DMIRROR_PROT_ZERO			= 0x10,
+	HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL	= 0x20,
+	HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE	= 0x30,
+	HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL	= 0x40,
+	HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE	= 0x50,
+};
+#endif /* HMM_DMIRROR_READ */
 
 #endif /* _UAPI_LINUX_DEVMM_H */

@@ -1,0 +1,708 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The device mirror: each open file of a device node mirrors its opener's
+ * address space into a device page table (an xarray of page pointers),
+ * filled by hmm_range_fault() and emptied by an mmu_interval_notifier over
+ * the whole address space.  Device reads and writes go through this table.
+ *
+ * Locking: the mm's mmap_lock is taken before mirror->lock, never after;
+ * mirror->lock is also taken by invalidations (reached from reclaim), so
+ * nothing under it allocates with reclaim or touches user memory: data goes
+ * through a bounce buffer copied to or from user space outside the lock.
+ * A page in the table is valid while the lock is held: an invalidation,
+ * which must take the lock, comes before the page is unmapped or freed.
+ */
+#include <linux/highmem.h>
+#include <linux/hmm.h>
+#include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "devmm.h"
+
+/* hmm_range_fault() window, and the bounce buffer for device reads/writes. */
+#define DEVMM_FAULT_PAGES	64UL
+#define DEVMM_BOUNCE_PAGES	64UL
+/* Fault rounds one read or write may need before giving up (-EBUSY). */
+#define DEVMM_MAX_FAULT_ROUNDS	64
+
+/* Pins taken through the mirror: at most this many pages per file. */
+#define DEVMM_MAX_PINNED	(1UL << 18)
+
+struct devmm_pin {
+	struct list_head node;
+	unsigned long start;
+	unsigned long npages;
+	struct page **pages;
+};
+
+static void pt_erase(struct devmm_mirror *m, unsigned long start, unsigned long end)
+{
+	unsigned long idx;
+	void *entry;
+
+	xa_for_each_range(&m->pt, idx, entry, start >> PAGE_SHIFT, (end - 1) >> PAGE_SHIFT)
+		xa_erase(&m->pt, idx);
+}
+
+static bool devmm_mirror_invalidate(struct mmu_interval_notifier *mni,
+				    const struct mmu_notifier_range *range,
+				    unsigned long cur_seq)
+{
+	struct devmm_mirror *m = container_of(mni, struct devmm_mirror, notifier);
+
+	/*
+	 * This mirror's own migrations to the device and exclusive grabs: the
+	 * initiator updates the table itself (see migrate.c).
+	 */
+	if ((range->event == MMU_NOTIFY_MIGRATE || range->event == MMU_NOTIFY_EXCLUSIVE) &&
+	    range->owner == m)
+		return true;
+
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(&m->lock);
+	else if (!mutex_trylock(&m->lock))
+		return false;
+	mmu_interval_set_seq(mni, cur_seq);
+	pt_erase(m, range->start, range->end);
+	mutex_unlock(&m->lock);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops devmm_mirror_notifier_ops = {
+	.invalidate = devmm_mirror_invalidate,
+};
+
+/**
+ * devmm_mirror_create - mirror the calling process for a device
+ * @dev: the device (the mirror takes a reference).
+ * @dmirror: opened through a test_hmm-compatible node.
+ *
+ * Return: the mirror or an ERR_PTR.
+ */
+struct devmm_mirror *devmm_mirror_create(struct devmm_device *dev, bool dmirror)
+{
+	struct devmm_mirror *m;
+	int ret;
+
+	if (!current->mm)
+		return ERR_PTR(-EINVAL);
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&m->lock);
+	xa_init(&m->pt);
+	INIT_LIST_HEAD(&m->pins);
+	m->dmirror = dmirror;
+	ret = mmu_interval_notifier_insert(&m->notifier, current->mm, 0, ULONG_MAX & PAGE_MASK,
+					   &devmm_mirror_notifier_ops);
+	if (ret) {
+		kfree(m);
+		return ERR_PTR(ret);
+	}
+	devmm_device_get(dev);
+	m->dev = dev;
+	return m;
+}
+
+static void unpin_all(struct devmm_mirror *m)
+{
+	struct devmm_pin *pin, *tmp;
+
+	list_for_each_entry_safe(pin, tmp, &m->pins, node) {
+		list_del(&pin->node);
+		unpin_user_pages_dirty_lock(pin->pages, pin->npages, true);
+		kvfree(pin->pages);
+		kfree(pin);
+	}
+}
+
+/* Tear a mirror down; its device keeps its memory (no eviction). */
+void devmm_mirror_destroy(struct devmm_mirror *m)
+{
+	mmu_interval_notifier_remove(&m->notifier);
+	unpin_all(m);
+	xa_destroy(&m->pt);
+	devmm_device_put(m->dev);
+	kfree(m);
+}
+
+/**
+ * devmm_mirror_mm_get - the mirrored mm, for the process that opened it
+ * @m: the mirror.
+ *
+ * A file inherited across fork (or passed to another process) does not give
+ * access to its opener's memory.
+ * Return: the mm with a user reference (mmput() it), or ERR_PTR(-EPERM) for
+ * another process, ERR_PTR(-ESRCH) once the mm is gone.
+ */
+struct mm_struct *devmm_mirror_mm_get(struct devmm_mirror *m)
+{
+	struct mm_struct *mm = m->notifier.mm;
+
+	if (current->mm != mm)
+		return ERR_PTR(-EPERM);
+	if (!mmget_not_zero(mm))
+		return ERR_PTR(-ESRCH);
+	return mm;
+}
+
+typedef int (*devmm_consume_fn)(struct devmm_mirror *m, struct hmm_range *range, void *arg);
+
+/*
+ * hmm_range_fault() over @range with the read_begin/retry protocol, then
+ * @consume with the mirror locked and the result still valid.
+ */
+static int mirror_hmm_walk(struct devmm_mirror *m, struct mm_struct *mm,
+			   struct hmm_range *range, devmm_consume_fn consume, void *arg)
+{
+	unsigned long timeout = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	unsigned long n = (range->end - range->start) >> PAGE_SHIFT;
+	int ret;
+
+	for (;;) {
+		if (time_after(jiffies, timeout))
+			return -EBUSY;
+		/* Input bits of hmm_pfns[] are sticky on newer kernels. */
+		memset(range->hmm_pfns, 0, n * sizeof(*range->hmm_pfns));
+		range->notifier_seq = mmu_interval_read_begin(range->notifier);
+		mmap_read_lock(mm);
+		ret = hmm_range_fault(range);
+		mmap_read_unlock(mm);
+		if (ret == -EBUSY)
+			continue;
+		if (ret)
+			return ret;
+		mutex_lock(&m->lock);
+		if (mmu_interval_read_retry(range->notifier, range->notifier_seq)) {
+			mutex_unlock(&m->lock);
+			continue;
+		}
+		ret = consume(m, range, arg);
+		mutex_unlock(&m->lock);
+		return ret;
+	}
+}
+
+static bool page_is_own(struct devmm_mirror *m, struct page *page)
+{
+	return devmm_page_is_ours(page) && devmm_page_device(page) == m->dev;
+}
+
+/*
+ * Store the valid pages of @range in the table: all of them, or, given a
+ * counter, only this device's (and count those).
+ */
+static int consume_store(struct devmm_mirror *m, struct hmm_range *range, void *own_count)
+{
+	unsigned long i, n = (range->end - range->start) >> PAGE_SHIFT;
+	u64 *count = own_count;
+
+	for (i = 0; i < n; i++) {
+		unsigned long pfn = range->hmm_pfns[i];
+		unsigned long idx = (range->start >> PAGE_SHIFT) + i;
+		struct page *page;
+		void *old;
+
+		if (!(pfn & HMM_PFN_VALID))
+			continue;
+		page = hmm_pfn_to_page(pfn);
+		if (count) {
+			if (!page_is_own(m, page))
+				continue;
+			(*count)++;
+		}
+		old = xa_store(&m->pt, idx,
+			       xa_tag_pointer(page, (pfn & HMM_PFN_WRITE) ? DEVMM_PTE_WRITE : 0),
+			       GFP_NOWAIT);
+		if (xa_is_err(old))
+			return xa_err(old);
+	}
+	return 0;
+}
+
+/* Whether a write fault left a page of this device read-only (COW). */
+static bool has_readonly_own(struct devmm_mirror *m, struct hmm_range *range)
+{
+	unsigned long i, n = (range->end - range->start) >> PAGE_SHIFT;
+
+	for (i = 0; i < n; i++) {
+		unsigned long pfn = range->hmm_pfns[i];
+
+		if ((pfn & HMM_PFN_VALID) && !(pfn & HMM_PFN_WRITE) &&
+		    is_device_private_page(hmm_pfn_to_page(pfn)))
+			return true;
+	}
+	return false;
+}
+
+/* Fault [start, end) into the table, for reading or writing. */
+static int mirror_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
+			unsigned long end, bool write)
+{
+	unsigned long pfns[DEVMM_FAULT_PAGES];
+	struct hmm_range range = {
+		.notifier = &m->notifier,
+		.hmm_pfns = pfns,
+		.default_flags = HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0),
+		.dev_private_owner = m->dev,
+	};
+	unsigned long addr;
+	int ret = 0;
+
+	for (addr = start; !ret && addr < end; addr = range.end) {
+		range.start = addr;
+		range.end = min(end, addr + (DEVMM_FAULT_PAGES << PAGE_SHIFT));
+		range.dev_private_owner = m->dev;
+		ret = mirror_hmm_walk(m, mm, &range, consume_store, NULL);
+		/*
+		 * hmm_range_fault() reports this device's pages as they are,
+		 * even read-only ones (after fork) on a write request.  A
+		 * device write to such a page is a COW break: fault it back
+		 * to system memory, where the kernel does the copy.
+		 */
+		if (!ret && write && has_readonly_own(m, &range)) {
+			range.dev_private_owner = NULL;
+			ret = mirror_hmm_walk(m, mm, &range, consume_store, NULL);
+		}
+	}
+	return ret;
+}
+
+/* Copy one table page to or from @buf; the mirror lock is held. */
+static void copy_pt_page(struct page *page, void *buf, bool to_page)
+{
+	struct devmm_device *dev = devmm_page_is_ours(page) ? devmm_page_device(page) : NULL;
+	void *p = dev ? dev->ops->kmap(dev, page) : kmap_local_page(page);
+
+	if (to_page)
+		memcpy(p, buf, PAGE_SIZE);
+	else
+		memcpy(buf, p, PAGE_SIZE);
+	if (dev)
+		dev->ops->kunmap(dev, p);
+	else
+		kunmap_local(p);
+}
+
+/*
+ * Copy the table's pages of [addr, addr + n pages) from or into @buf, up to
+ * the first page that is missing (or, for writes, not writable).
+ */
+static unsigned long copy_window(struct devmm_mirror *m, unsigned long addr, unsigned long n,
+				 void *buf, bool write)
+{
+	unsigned long i;
+
+	mutex_lock(&m->lock);
+	for (i = 0; i < n; i++) {
+		void *entry = xa_load(&m->pt, (addr >> PAGE_SHIFT) + i);
+
+		if (!entry || (write && !(xa_pointer_tag(entry) & DEVMM_PTE_WRITE)))
+			break;
+		copy_pt_page(xa_untag_pointer(entry), buf + (i << PAGE_SHIFT), write);
+	}
+	mutex_unlock(&m->lock);
+	return i;
+}
+
+/*
+ * Device access to [start, start + npages): copy through the table,
+ * faulting the rest of the range in (one round) at the first missing page.
+ */
+static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned long npages,
+			 void __user *ubuf, bool write, bool fault, u64 *cpages, u64 *faults)
+{
+	unsigned long end = start + (npages << PAGE_SHIFT), addr = start;
+	unsigned int rounds = 0;
+	struct mm_struct *mm;
+	void *buf;
+	int ret = 0;
+
+	mm = devmm_mirror_mm_get(m);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	buf = kvmalloc(min(npages, DEVMM_BOUNCE_PAGES) << PAGE_SHIFT, GFP_KERNEL);
+	if (!buf) {
+		mmput(mm);
+		return -ENOMEM;
+	}
+	while (addr < end) {
+		unsigned long n = min((end - addr) >> PAGE_SHIFT, DEVMM_BOUNCE_PAGES), done;
+		void __user *u = ubuf + (addr - start);
+
+		if (write && copy_from_user(buf, u, n << PAGE_SHIFT)) {
+			ret = -EFAULT;
+			break;
+		}
+		done = copy_window(m, addr, n, buf, write);
+		if (!write && done && copy_to_user(u, buf, done << PAGE_SHIFT)) {
+			ret = -EFAULT;
+			break;
+		}
+		addr += done << PAGE_SHIFT;
+		*cpages += done;
+		if (done == n)
+			continue;
+		if (!fault) {
+			ret = -ENOENT;
+			break;
+		}
+		if (++rounds > DEVMM_MAX_FAULT_ROUNDS) {
+			ret = -EBUSY;
+			break;
+		}
+		ret = mirror_fault(m, mm, addr, end, write);
+		if (ret)
+			break;
+		(*faults)++;
+		atomic64_inc(&m->dev->stats.device_faults);
+	}
+	kvfree(buf);
+	mmput(mm);
+	return ret;
+}
+
+/**
+ * devmm_mirror_read - device read of process memory into a user buffer
+ * @m: the mirror.
+ * @start: page-aligned address.
+ * @npages: pages to read.
+ * @ubuf: destination, @npages pages.
+ * @fault: fault missing pages in; otherwise a missing page is -ENOENT.
+ * @cpages: incremented by the pages read.
+ * @faults: incremented by the fault rounds needed.
+ *
+ * Return: 0 or a negative errno (-EFAULT for unmapped or PROT_NONE memory).
+ */
+int devmm_mirror_read(struct devmm_mirror *m, unsigned long start, unsigned long npages,
+		      void __user *ubuf, bool fault, u64 *cpages, u64 *faults)
+{
+	return mirror_access(m, start, npages, ubuf, false, fault, cpages, faults);
+}
+
+/**
+ * devmm_mirror_write - device write of a user buffer into process memory
+ * @m: the mirror.
+ * @start: page-aligned address.
+ * @npages: pages to write.
+ * @ubuf: source, @npages pages.
+ * @cpages: incremented by the pages written.
+ * @faults: incremented by the fault rounds needed.
+ *
+ * Return: 0 or a negative errno (-EPERM for read-only memory).
+ */
+int devmm_mirror_write(struct devmm_mirror *m, unsigned long start, unsigned long npages,
+		       const void __user *ubuf, u64 *cpages, u64 *faults)
+{
+	return mirror_access(m, start, npages, (void __user *)ubuf, true, true, cpages, faults);
+}
+
+/*
+ * devmm_mirror_migrated - after migrate_vma_pages() of a migration to the
+ * device started by @m: map the new device pages (or, if an invalidation
+ * raced with the migration, drop the window's entries).
+ */
+void devmm_mirror_migrated(struct devmm_mirror *m, unsigned long seq, unsigned long start,
+			   struct page **dpages, const unsigned long *src,
+			   const unsigned long *dst, unsigned long n)
+{
+	unsigned long i, idx = start >> PAGE_SHIFT;
+	bool retry;
+
+	mutex_lock(&m->lock);
+	retry = mmu_interval_read_retry(&m->notifier, seq);
+	for (i = 0; i < n; i++) {
+		void *old = NULL;
+
+		if (!dpages[i] || !(src[i] & MIGRATE_PFN_MIGRATE))
+			continue;
+		if (!retry)
+			old = xa_store(&m->pt, idx + i,
+				       xa_tag_pointer(dpages[i], (dst[i] & MIGRATE_PFN_WRITE) ?
+						      DEVMM_PTE_WRITE : 0),
+				       GFP_NOWAIT);
+		/* The old entry pointed at the page that moved: never keep it. */
+		if (retry || xa_is_err(old))
+			xa_erase(&m->pt, idx + i);
+	}
+	mutex_unlock(&m->lock);
+}
+
+/**
+ * devmm_mirror_adopt_own - enter the range's pages already on this device
+ * @m: the mirror.
+ * @start: page-aligned start.
+ * @end: page-aligned end.
+ * @count: incremented by the number of the range's pages on this device.
+ *
+ * Pages on the device stay there when migrated again, and count as present
+ * even if this mirror never saw them migrate (another file did).
+ * Return: 0 or a negative errno.
+ */
+int devmm_mirror_adopt_own(struct devmm_mirror *m, unsigned long start, unsigned long end,
+			   u64 *count)
+{
+	unsigned long pfns[DEVMM_FAULT_PAGES];
+	struct hmm_range range = {
+		.notifier = &m->notifier,
+		.hmm_pfns = pfns,
+		.dev_private_owner = m->dev,
+	};
+	struct mm_struct *mm;
+	unsigned long addr;
+	int ret = 0;
+
+	mm = devmm_mirror_mm_get(m);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	for (addr = start; !ret && addr < end; addr = range.end) {
+		range.start = addr;
+		range.end = min(end, addr + (DEVMM_FAULT_PAGES << PAGE_SHIFT));
+		ret = mirror_hmm_walk(m, mm, &range, consume_store, count);
+	}
+	mmput(mm);
+	return ret;
+}
+
+/* The HMM_DMIRROR_PROT_* byte for one hmm pfn. */
+static u8 snapshot_byte(struct devmm_mirror *m, unsigned long pfn)
+{
+	struct page *page;
+	u8 b;
+
+	if (pfn & HMM_PFN_ERROR)
+		return HMM_DMIRROR_PROT_ERROR;
+	if (!(pfn & HMM_PFN_VALID))
+		return HMM_DMIRROR_PROT_NONE;
+	page = hmm_pfn_to_page(pfn);
+	if (is_zero_pfn(page_to_pfn(page)))
+		b = HMM_DMIRROR_PROT_ZERO;
+	else if (is_device_private_page(page))
+		b = page_is_own(m, page) ? HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL :
+					   HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE;
+	else if (is_device_coherent_page(page))
+		b = page_is_own(m, page) ? HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL :
+					   HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE;
+	else
+		b = HMM_DMIRROR_PROT_NONE;
+	b |= (pfn & HMM_PFN_WRITE) ? HMM_DMIRROR_PROT_WRITE : HMM_DMIRROR_PROT_READ;
+	if (hmm_pfn_to_map_order(pfn) == PMD_SHIFT - PAGE_SHIFT)
+		b |= HMM_DMIRROR_PROT_PMD;
+	else if (hmm_pfn_to_map_order(pfn) == PUD_SHIFT - PAGE_SHIFT)
+		b |= HMM_DMIRROR_PROT_PUD;
+	return b;
+}
+
+static int consume_snapshot(struct devmm_mirror *m, struct hmm_range *range, void *out)
+{
+	unsigned long i, n = (range->end - range->start) >> PAGE_SHIFT;
+	u8 *bytes = out;
+
+	for (i = 0; i < n; i++)
+		bytes[i] = snapshot_byte(m, range->hmm_pfns[i]);
+	return 0;
+}
+
+/**
+ * devmm_mirror_snapshot - the state of each page, without faulting
+ * @m: the mirror.
+ * @start: page-aligned start.
+ * @npages: number of pages.
+ * @ubuf: @npages bytes of HMM_DMIRROR_PROT_* codes.
+ *
+ * Return: 0 or a negative errno.
+ */
+int devmm_mirror_snapshot(struct devmm_mirror *m, unsigned long start, unsigned long npages,
+			  void __user *ubuf)
+{
+	unsigned long pfns[DEVMM_FAULT_PAGES];
+	u8 bytes[DEVMM_FAULT_PAGES];
+	struct hmm_range range = {
+		.notifier = &m->notifier,
+		.hmm_pfns = pfns,
+		.dev_private_owner = m->dev,
+	};
+	unsigned long end = start + (npages << PAGE_SHIFT), addr;
+	struct mm_struct *mm;
+	int ret = 0;
+
+	mm = devmm_mirror_mm_get(m);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	for (addr = start; !ret && addr < end; addr = range.end) {
+		range.start = addr;
+		range.end = min(end, addr + (DEVMM_FAULT_PAGES << PAGE_SHIFT));
+		ret = mirror_hmm_walk(m, mm, &range, consume_snapshot, bytes);
+		if (!ret && copy_to_user(ubuf + ((addr - start) >> PAGE_SHIFT), bytes,
+					 (range.end - addr) >> PAGE_SHIFT))
+			ret = -EFAULT;
+	}
+	mmput(mm);
+	return ret;
+}
+
+/**
+ * devmm_mirror_exclusive - take exclusive (atomic) device access to a range
+ * @m: the mirror.
+ * @start: page-aligned start.
+ * @npages: number of pages.
+ *
+ * The CPU loses access to each page until it touches it again, which
+ * revokes the device's exclusivity (an invalidation clears the entry).
+ * Return: 0, -EOPNOTSUPP where the kernel offers no exclusive access, or
+ * another negative errno.
+ */
+int devmm_mirror_exclusive(struct devmm_mirror *m, unsigned long start, unsigned long npages)
+{
+	unsigned long end = start + (npages << PAGE_SHIFT), addr;
+	struct mm_struct *mm;
+	int ret = 0;
+
+	if (!DEVMM_CAN_EXCLUSIVE)
+		return -EOPNOTSUPP;
+	mm = devmm_mirror_mm_get(m);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	mmap_read_lock(mm);
+	for (addr = start; !ret && addr < end; addr += PAGE_SIZE) {
+		struct vm_area_struct *vma = vma_lookup(mm, addr);
+		unsigned int tries;
+
+		for (tries = 0;; tries++) {
+			unsigned long seq = mmu_interval_read_begin(&m->notifier);
+			struct page *page = devmm_make_device_exclusive(mm, addr, m);
+			void *old;
+
+			if (IS_ERR(page)) {
+				ret = PTR_ERR(page);
+				break;
+			}
+			mutex_lock(&m->lock);
+			if (mmu_interval_read_retry(&m->notifier, seq) && tries < 16) {
+				mutex_unlock(&m->lock);
+				devmm_release_exclusive_page(page);
+				continue;
+			}
+			old = xa_store(&m->pt, addr >> PAGE_SHIFT,
+				       xa_tag_pointer(page, DEVMM_PTE_ATOMIC |
+						      (vma && (vma->vm_flags & VM_WRITE) ?
+						       DEVMM_PTE_WRITE : 0)),
+				       GFP_NOWAIT);
+			if (xa_is_err(old))
+				ret = xa_err(old);
+			mutex_unlock(&m->lock);
+			devmm_release_exclusive_page(page);
+			break;
+		}
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return ret;
+}
+
+/* 0 if no page of the range is still held exclusively, else -EPERM. */
+int devmm_mirror_check_exclusive(struct devmm_mirror *m, unsigned long start,
+				 unsigned long npages)
+{
+	unsigned long idx, first = start >> PAGE_SHIFT;
+	void *entry;
+	int ret = 0;
+
+	mutex_lock(&m->lock);
+	xa_for_each_range(&m->pt, idx, entry, first, first + npages - 1) {
+		if (xa_pointer_tag(entry) & DEVMM_PTE_ATOMIC) {
+			ret = -EPERM;
+			break;
+		}
+	}
+	mutex_unlock(&m->lock);
+	return ret;
+}
+
+/**
+ * devmm_mirror_pin - pin a range of the caller's memory
+ * @m: the mirror; the pin lasts until devmm_mirror_unpin() or close.
+ * @start: page-aligned start.
+ * @npages: number of pages.
+ * @longterm: FOLL_LONGTERM: the kernel first migrates coherent device pages
+ *	out of device memory, which must never be pinned for long.
+ *
+ * Return: 0 or a negative errno.
+ */
+int devmm_mirror_pin(struct devmm_mirror *m, unsigned long start, unsigned long npages,
+		     bool longterm)
+{
+	unsigned int gup_flags = FOLL_WRITE | (longterm ? FOLL_LONGTERM : 0);
+	unsigned long total = npages;
+	struct devmm_pin *pin, *p;
+	struct mm_struct *mm;
+	long pinned;
+	int ret = 0;
+
+	mutex_lock(&m->lock);
+	list_for_each_entry(p, &m->pins, node)
+		total += p->npages;
+	mutex_unlock(&m->lock);
+	if (total > DEVMM_MAX_PINNED)
+		return -ENOSPC;
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL);
+	if (!pin)
+		return -ENOMEM;
+	pin->pages = kvmalloc_array(npages, sizeof(*pin->pages), GFP_KERNEL);
+	if (!pin->pages) {
+		kfree(pin);
+		return -ENOMEM;
+	}
+	mm = devmm_mirror_mm_get(m);
+	if (IS_ERR(mm)) {
+		ret = PTR_ERR(mm);
+		goto err;
+	}
+	mmap_read_lock(mm);
+	pinned = devmm_pin_user_pages(start, npages, gup_flags, pin->pages);
+	mmap_read_unlock(mm);
+	mmput(mm);
+	if (pinned < 0) {
+		ret = pinned;
+		goto err;
+	}
+	if (pinned != npages) {
+		unpin_user_pages(pin->pages, pinned);
+		ret = -EFAULT;
+		goto err;
+	}
+	pin->start = start;
+	pin->npages = npages;
+	mutex_lock(&m->lock);
+	list_add(&pin->node, &m->pins);
+	mutex_unlock(&m->lock);
+	return 0;
+err:
+	kvfree(pin->pages);
+	kfree(pin);
+	return ret;
+}
+
+/* Undo the devmm_mirror_pin() of exactly this range; -ENOENT if none. */
+int devmm_mirror_unpin(struct devmm_mirror *m, unsigned long start, unsigned long npages)
+{
+	struct devmm_pin *pin, *found = NULL;
+
+	mutex_lock(&m->lock);
+	list_for_each_entry(pin, &m->pins, node) {
+		if (pin->start == start && pin->npages == npages) {
+			list_del(&pin->node);
+			found = pin;
+			break;
+		}
+	}
+	mutex_unlock(&m->lock);
+	if (!found)
+		return -ENOENT;
+	unpin_user_pages_dirty_lock(found->pages, found->npages, true);
+	kvfree(found->pages);
+	kfree(found);
+	return 0;
+}

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device memory: ZONE_DEVICE pagemaps ("chunks") and the page allocator.
+ *
+ * Private devices take a free physical address range per chunk
+ * (request_free_mem_region) and map MEMORY_DEVICE_PRIVATE pages over it;
+ * coherent devices map MEMORY_DEVICE_COHERENT pages over successive pieces
+ * of their reserved range.  Chunks are added on demand, up to the device's
+ * capacity.  Free pages (refcount zero) sit on a free list linked through
+ * page->zone_device_data; the pagemap free callback puts them back, possibly
+ * in atomic context, so the list is under a spinlock and nothing here that
+ * the callback reaches may sleep.
+ */
+#include <linux/ioport.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include "devmm.h"
+
+static struct devmm_chunk *pgmap_chunk(struct dev_pagemap *pgmap)
+{
+	return container_of(pgmap, struct devmm_chunk, pgmap);
+}
+
+/* Whether @page is a device page of a devmm device. */
+bool devmm_page_is_ours(struct page *page)
+{
+	return is_zone_device_page(page) && devmm_page_pgmap(page)->ops == &devmm_pgmap_ops;
+}
+
+/* The device of a devmm device page that is in use. */
+struct devmm_device *devmm_page_device(struct page *page)
+{
+	return pgmap_chunk(devmm_page_pgmap(page))->dev;
+}
+
+static unsigned long capacity_pages(struct devmm_device *dev)
+{
+	return dev->capacity >> PAGE_SHIFT;
+}
+
+/* Map one more chunk of device memory; called with chunks_lock held. */
+static int devmm_chunk_add(struct devmm_device *dev)
+{
+	struct devmm_chunk *chunk;
+	struct resource *res;
+	unsigned long i;
+	void *addr;
+	int ret;
+
+	if (dev->nchunks >= dev->max_chunks)
+		return -ENOSPC;
+	chunk = kzalloc(sizeof(*chunk), GFP_KERNEL);
+	if (!chunk)
+		return -ENOMEM;
+	if (dev->kind == DEVMM_PRIVATE) {
+		res = request_free_mem_region(&iomem_resource, DEVMM_CHUNK_SIZE, "devmm");
+		if (IS_ERR(res)) {
+			ret = PTR_ERR(res);
+			goto err_free;
+		}
+		chunk->pgmap.type = MEMORY_DEVICE_PRIVATE;
+	} else {
+		res = request_mem_region(dev->base + (u64)dev->nchunks * DEVMM_CHUNK_SIZE,
+					 DEVMM_CHUNK_SIZE, "devmm");
+		if (!res) {
+			pr_err("device %u: its range at 0x%llx is claimed by someone else\n",
+			       dev->id, (u64)dev->base);
+			ret = -EBUSY;
+			goto err_free;
+		}
+		chunk->pgmap.type = MEMORY_DEVICE_COHERENT;
+	}
+	chunk->pgmap.range.start = res->start;
+	chunk->pgmap.range.end = res->end;
+	chunk->pgmap.nr_range = 1;
+	chunk->pgmap.ops = &devmm_pgmap_ops;
+	chunk->pgmap.owner = dev;
+	addr = memremap_pages(&chunk->pgmap, numa_node_id());
+	if (IS_ERR(addr)) {
+		ret = PTR_ERR(addr);
+		pr_err("device %u: memremap_pages of [%pa-%pa] failed (%d)\n", dev->id,
+		       &res->start, &res->end, ret);
+		goto err_release;
+	}
+	chunk->dev = dev;
+	chunk->res = res;
+	chunk->pfn_first = PHYS_PFN(res->start);
+
+	spin_lock_irq(&dev->free_lock);
+	for (i = DEVMM_CHUNK_PAGES; i-- > 0;) {
+		struct page *page = pfn_to_page(chunk->pfn_first + i);
+
+		page->zone_device_data = dev->free_list;
+		dev->free_list = page;
+	}
+	dev->nfree += DEVMM_CHUNK_PAGES;
+	dev->chunks[dev->nchunks++] = chunk;
+	spin_unlock_irq(&dev->free_lock);
+	return 0;
+
+err_release:
+	release_mem_region(res->start, resource_size(res));
+err_free:
+	kfree(chunk);
+	return ret;
+}
+
+static struct devmm_chunk *pfn_chunk(struct devmm_device *dev, unsigned long pfn)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nchunks; i++) {
+		struct devmm_chunk *c = dev->chunks[i];
+
+		if (pfn >= c->pfn_first && pfn < c->pfn_first + DEVMM_CHUNK_PAGES)
+			return c;
+	}
+	return NULL;
+}
+
+/**
+ * devmm_page_alloc - allocate one device page
+ * @dev: a device with memory.
+ *
+ * Return: the page, locked, with one reference and backing storage, or
+ * ERR_PTR(-ENOSPC) when the device is at capacity, -ENODEV when it is going
+ * away, -ENOMEM when the backend has no storage.
+ */
+struct page *devmm_page_alloc(struct devmm_device *dev)
+{
+	struct devmm_chunk *chunk = NULL;
+	struct page *page;
+	int ret;
+
+	for (;;) {
+		spin_lock_irq(&dev->free_lock);
+		if (dev->dying) {
+			spin_unlock_irq(&dev->free_lock);
+			return ERR_PTR(-ENODEV);
+		}
+		if (dev->nused >= capacity_pages(dev)) {
+			spin_unlock_irq(&dev->free_lock);
+			return ERR_PTR(-ENOSPC);
+		}
+		page = dev->free_list;
+		if (page) {
+			dev->free_list = page->zone_device_data;
+			dev->nfree--;
+			dev->nused++;
+			chunk = pfn_chunk(dev, page_to_pfn(page));
+			chunk->used++;
+			spin_unlock_irq(&dev->free_lock);
+			break;
+		}
+		spin_unlock_irq(&dev->free_lock);
+
+		mutex_lock(&dev->chunks_lock);
+		ret = READ_ONCE(dev->free_list) ? 0 : devmm_chunk_add(dev);
+		mutex_unlock(&dev->chunks_lock);
+		if (ret)
+			return ERR_PTR(ret);
+	}
+
+	page->zone_device_data = NULL;
+	devmm_zone_device_page_init(page, &chunk->pgmap, 0);
+	ret = dev->ops->alloc(dev, page, 0);
+	if (ret) {
+		/* The free callback returns the page to the free list. */
+		unlock_page(page);
+		put_page(page);
+		return ERR_PTR(ret);
+	}
+	return page;
+}
+
+/**
+ * devmm_page_free - a device folio's refcount dropped to zero
+ * @page: its head page.
+ * @order: its order.
+ *
+ * Called by the pagemap free callback, possibly in atomic context.
+ */
+void devmm_page_free(struct page *page, unsigned int order)
+{
+	struct devmm_chunk *chunk = pgmap_chunk(devmm_page_pgmap(page));
+	struct devmm_device *dev = chunk->dev;
+	unsigned long i, n = 1UL << order, flags;
+
+	dev->ops->free(dev, page, order);
+	spin_lock_irqsave(&dev->free_lock, flags);
+	for (i = 0; i < n; i++) {
+		page[i].zone_device_data = dev->free_list;
+		dev->free_list = &page[i];
+	}
+	dev->nfree += n;
+	dev->nused -= n;
+	chunk->used -= n;
+	spin_unlock_irqrestore(&dev->free_lock, flags);
+}
+
+void devmm_device_usage(struct devmm_device *dev, unsigned long *used, unsigned long *mapped)
+{
+	spin_lock_irq(&dev->free_lock);
+	*used = dev->nused;
+	*mapped = (unsigned long)dev->nchunks * DEVMM_CHUNK_PAGES;
+	spin_unlock_irq(&dev->free_lock);
+}
+
+/**
+ * devmm_pagemap_init - prepare a new device with memory
+ * @dev: the device.
+ * @populate: map all of its memory now rather than on demand.
+ *
+ * Return: 0 or a negative errno.
+ */
+int devmm_pagemap_init(struct devmm_device *dev, bool populate)
+{
+	u64 span = dev->kind == DEVMM_PRIVATE ? dev->capacity : dev->size;
+	int ret = 0;
+
+	dev->max_chunks = DIV_ROUND_UP(span, DEVMM_CHUNK_SIZE);
+	dev->chunks = kcalloc(dev->max_chunks, sizeof(*dev->chunks), GFP_KERNEL);
+	dev->evict_batch = kvmalloc(sizeof(*dev->evict_batch), GFP_KERNEL);
+	if (!dev->chunks || !dev->evict_batch)
+		return -ENOMEM;
+	mutex_lock(&dev->chunks_lock);
+	while (populate && !ret && dev->nchunks < dev->max_chunks)
+		ret = devmm_chunk_add(dev);
+	mutex_unlock(&dev->chunks_lock);
+	return ret;
+}
+
+/**
+ * devmm_pagemap_teardown - unmap every chunk of a device
+ * @dev: a device all of whose pages are free (devmm_evict_all() succeeded).
+ *
+ * memunmap_pages() waits for every page of a pagemap to be freed, so this
+ * must only run once nothing is in use.
+ */
+void devmm_pagemap_teardown(struct devmm_device *dev)
+{
+	unsigned int i;
+
+	mutex_lock(&dev->chunks_lock);
+	for (i = 0; dev->chunks && i < dev->nchunks; i++) {
+		struct devmm_chunk *chunk = dev->chunks[i];
+
+		WARN_ON(chunk->used);
+		memunmap_pages(&chunk->pgmap);
+		release_mem_region(chunk->res->start, resource_size(chunk->res));
+		kfree(chunk);
+	}
+	dev->nchunks = 0;
+	dev->free_list = NULL;
+	dev->nfree = 0;
+	kfree(dev->chunks);
+	dev->chunks = NULL;
+	mutex_unlock(&dev->chunks_lock);
+	kvfree(dev->evict_batch);
+	dev->evict_batch = NULL;
+}

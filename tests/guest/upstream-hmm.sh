@@ -1,0 +1,72 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Run the kernel's own hmm selftest (hmm-tests, built from this lane's
+# linux-source) against devmm's test_hmm-compatible nodes, and turn its TAP
+# into ours: cases of a variant this kernel cannot run are left out (6.1's
+# harness cannot select variants), cases in the lane's expected-failure list
+# become XFAIL, and such a case that passes becomes a failure (XPASS), so
+# the list cannot go stale.
+#
+# devmm is loaded first with test_hmm's nodes (the lane's private default,
+# two coherent ranges) and unloaded afterwards; both count as tests.
+#
+# usage: upstream-hmm.sh XFAIL-LIST [hmm-tests options]
+xfail=$1
+shift
+cd /tmp || exit 1
+params="dmirror_compat=1 coherent=$LANE_COHERENT_A,$LANE_COHERENT_B"
+if ! insmod /devmm.ko $params; then
+	echo "not ok 1 - load devmm $params"
+	echo "1..1"
+	exit 1
+fi
+{
+	echo "#LOADED"
+	/tests/hmm-tests "$@" 2>&1
+	echo "#UNLOAD $(rmmod devmm 2>&1 && echo 0 || echo 1)"
+} | awk -v xf="$xfail" -v private="$LANE_EXPECT_PRIVATE" -v params="$params" '
+BEGIN {
+	while ((getline l < xf) > 0) {
+		sub(/#.*/, "", l)
+		gsub(/[ \t]/, "", l)
+		if (l != "")
+			X[l] = 1
+	}
+}
+/^#LOADED/ { k++; print "ok " k " - load devmm " params; next }
+/^#UNLOAD / {
+	k++
+	print ($NF == 0 ? "ok " : "not ok ") k " - unload devmm after the selftest"
+	next
+}
+/^#  *RUN / { name = $3; next }
+/^(not )?ok [0-9]+/ {
+	res = $1 == "ok"
+	rest = $0
+	sub(/^(not )?ok [0-9]+ ?/, "", rest)
+	if (rest !~ /^#/ && rest != "") {
+		n = split(rest, w, " ")
+		name = w[1]
+	}
+	if (!private && name ~ /_device_private\./) {
+		print "# not counted (no device-private memory here): " $0
+		next
+	}
+	k++
+	if (rest ~ /# SKIP/) {
+		sub(/.*# SKIP */, "", rest)
+		print "ok " k " - " name " # SKIP " rest
+	} else if (name in X) {
+		if (res)
+			print "not ok " k " - " name " # XPASS: passed but listed as an expected failure"
+		else
+			print "ok " k " - " name " # XFAIL expected failure on this kernel"
+	} else {
+		print (res ? "ok " : "not ok ") k " - " name
+	}
+	next
+}
+/^1\.\.[0-9]+$/ || /^TAP version/ { next }
+{ print "# " $0 }
+END { print "1.." k + 0 }
+'
