@@ -5,34 +5,57 @@
  * (page->zone_device_data points at it).  Coherent device memory is real,
  * CPU-addressable memory (a boot-reserved range): its pages hold their own
  * contents.  Copies are CPU copies.
+ *
+ * A large device folio gets a block of system pages, split at once into
+ * independent pages (split_page), so that the folio can later be split and
+ * its parts freed separately; only the folio's first page records the
+ * block.
  */
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include "devmm.h"
 
+/* The system page holding the contents of device page @dpage. */
 static struct page *backing_page(struct page *dpage)
 {
-	return dpage->zone_device_data;
+	struct page *head = &page_folio(dpage)->page;
+	struct page *block = head->zone_device_data;
+
+	return pfn_to_page(page_to_pfn(block) + (dpage - head));
 }
 
 static int fake_private_alloc(struct devmm_device *dev, struct page *dpage, unsigned int order)
 {
-	struct page *backing = alloc_pages(GFP_HIGHUSER | __GFP_NOWARN, order);
+	gfp_t gfp = GFP_HIGHUSER | __GFP_NOWARN | (order ? __GFP_NORETRY : 0);
+	struct page *backing = alloc_pages(gfp, order);
 
 	if (!backing)
 		return -ENOMEM;
+	if (order)
+		split_page(backing, order);
 	dpage->zone_device_data = backing;
 	return 0;
 }
 
 static void fake_private_free(struct devmm_device *dev, struct page *dpage, unsigned int order)
 {
-	struct page *backing = backing_page(dpage);
+	struct page *backing = dpage->zone_device_data;
+	unsigned long i;
 
 	dpage->zone_device_data = NULL;
-	if (backing)
-		__free_pages(backing, order);
+	if (!backing)
+		return;
+	for (i = 0; i < (1UL << order); i++)
+		__free_page(pfn_to_page(page_to_pfn(backing) + i));
+}
+
+static void fake_private_split(struct devmm_device *dev, struct page *head, struct page *tail)
+{
+	struct page *block = head->zone_device_data;
+
+	tail->zone_device_data = pfn_to_page(page_to_pfn(block) +
+					     (page_to_pfn(tail) - page_to_pfn(head)));
 }
 
 static int fake_private_copy_to_dev(struct devmm_device *dev, struct page **dst,
@@ -76,6 +99,7 @@ const struct devmm_backend_ops devmm_fake_private_ops = {
 	.name = "fake-private",
 	.alloc = fake_private_alloc,
 	.free = fake_private_free,
+	.split = fake_private_split,
 	.copy_to_dev = fake_private_copy_to_dev,
 	.copy_from_dev = fake_private_copy_from_dev,
 	.kmap = fake_private_kmap,
@@ -89,6 +113,10 @@ static int fake_coherent_alloc(struct devmm_device *dev, struct page *dpage, uns
 }
 
 static void fake_coherent_free(struct devmm_device *dev, struct page *dpage, unsigned int order)
+{
+}
+
+static void fake_coherent_split(struct devmm_device *dev, struct page *head, struct page *tail)
 {
 }
 
@@ -128,6 +156,7 @@ const struct devmm_backend_ops devmm_fake_coherent_ops = {
 	.name = "fake-coherent",
 	.alloc = fake_coherent_alloc,
 	.free = fake_coherent_free,
+	.split = fake_coherent_split,
 	.copy_to_dev = fake_coherent_copy_to_dev,
 	.copy_from_dev = fake_coherent_copy_from_dev,
 	.kmap = fake_coherent_kmap,

@@ -19,6 +19,22 @@ static void devmm_pgmap_page_free(struct page *page)
 }
 #endif
 
+#ifdef DEVMM_HAVE_PGMAP_OPS_FOLIO_SPLIT
+/*
+ * A large device folio is being split (partial unmap, mremap, or a CPU
+ * fault that could not get a large system folio): give each new folio what
+ * the core gives it when there is no callback, and the backend's data.
+ */
+static void devmm_pgmap_folio_split(struct folio *head, struct folio *tail)
+{
+	if (!tail)
+		return;
+	tail->pgmap = head->pgmap;
+	tail->page.mapping = head->page.mapping;
+	devmm_page_split(&head->page, &tail->page);
+}
+#endif
+
 const struct dev_pagemap_ops devmm_pgmap_ops = {
 #ifdef DEVMM_HAVE_PGMAP_OPS_FOLIO_FREE
 	.folio_free = devmm_pgmap_folio_free,
@@ -26,4 +42,7 @@ const struct dev_pagemap_ops devmm_pgmap_ops = {
 	.page_free = devmm_pgmap_page_free,
 #endif
 	.migrate_to_ram = devmm_migrate_to_ram,
+#ifdef DEVMM_HAVE_PGMAP_OPS_FOLIO_SPLIT
+	.folio_split = devmm_pgmap_folio_split,
+#endif
 };

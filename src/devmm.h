@@ -49,6 +49,8 @@ struct devmm_device;
  *	@n entries; a NULL @src[i] means zero-fill, a NULL @dst[i] skip.
  * @copy_from_dev: copy device pages @src[i] into system pages @dst[i];
  *	NULL entries are skipped.
+ * @split: a large device folio starting at @head was split; @tail now
+ *	starts a folio of its own.
  * @kmap: a kernel mapping of a device page's contents (for device access
  *	through the mirror), undone by @kunmap.
  * @kunmap: undo @kmap.
@@ -65,6 +67,7 @@ struct devmm_backend_ops {
 			   unsigned long n);
 	int (*copy_from_dev)(struct devmm_device *dev, struct page **dst, struct page **src,
 			     unsigned long n);
+	void (*split)(struct devmm_device *dev, struct page *head, struct page *tail);
 	void *(*kmap)(struct devmm_device *dev, struct page *dpage);
 	void (*kunmap)(struct devmm_device *dev, void *addr);
 };
@@ -96,14 +99,18 @@ struct devmm_node {
 };
 
 /*
- * Scratch arrays of one eviction batch, allocated with the device: eviction
- * must not fail for lack of memory.
+ * Scratch arrays of one migration window: the migrate_vma src/dst arrays,
+ * the destination folio started at each index (dfolio; for a large folio
+ * only at its first index), and the page pairs to copy (cdst/csrc, one per
+ * page).  Each device also has one for eviction, allocated with it:
+ * eviction must not fail for lack of memory.
  */
-struct devmm_evict_batch {
+struct devmm_window {
 	unsigned long src[DEVMM_WINDOW_PAGES];
 	unsigned long dst[DEVMM_WINDOW_PAGES];
-	struct page *spages[DEVMM_WINDOW_PAGES];
-	struct page *dpages[DEVMM_WINDOW_PAGES];
+	struct page *dfolio[DEVMM_WINDOW_PAGES];
+	struct page *cdst[DEVMM_WINDOW_PAGES];
+	struct page *csrc[DEVMM_WINDOW_PAGES];
 };
 
 struct devmm_stats {
@@ -131,7 +138,8 @@ struct devmm_stats {
  * @free_lock: protects the free list and the use counts (taken from the
  *	pagemap free callback, which may run in atomic context).
  * @free_list: free device pages, linked through page->zone_device_data.
- * @nfree: pages on @free_list.
+ * @free_large: free PMD-sized blocks (their first pages), linked the same way.
+ * @nfree: free pages, on both lists.
  * @nused: pages in use.
  * @dying: set once teardown started: nothing is allocated any more.
  * @evict_lock: one eviction at a time, using @evict_batch.
@@ -157,12 +165,13 @@ struct devmm_device {
 
 	spinlock_t free_lock;
 	struct page *free_list;
+	struct page *free_large;
 	unsigned long nfree;
 	unsigned long nused;
 	bool dying;
 
 	struct mutex evict_lock;
-	struct devmm_evict_batch *evict_batch;
+	struct devmm_window *evict_batch;
 	struct devmm_stats stats;
 	struct devmm_node dnode;
 	struct devmm_node *compat;
@@ -187,8 +196,14 @@ struct devmm_mirror {
 	struct xarray pt;
 	struct list_head pins;
 	bool dmirror;
-	u64 flags;
+	unsigned long flags;
 };
+
+/* Consume the mirror's one-shot HMM_DMIRROR_FLAG_FAIL_ALLOC (bit 0). */
+static inline bool devmm_mirror_fail_alloc(struct devmm_mirror *m)
+{
+	return m && test_and_clear_bit(0, &m->flags);
+}
 
 /* A physical range given by the coherent= parameter. */
 struct devmm_range {
@@ -222,8 +237,10 @@ extern const struct devmm_backend_ops devmm_fake_private_ops;
 extern const struct devmm_backend_ops devmm_fake_coherent_ops;
 
 /* pagemap.c */
-struct page *devmm_page_alloc(struct devmm_device *dev);
+struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order);
 void devmm_page_free(struct page *page, unsigned int order);
+void devmm_page_split(struct page *head, struct page *tail);
+bool devmm_device_has_large(struct devmm_device *dev);
 struct devmm_device *devmm_page_device(struct page *page);
 bool devmm_page_is_ours(struct page *page);
 int devmm_pagemap_init(struct devmm_device *dev, bool populate);
@@ -236,8 +253,18 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 int devmm_migrate_to_system(struct devmm_mirror *m, unsigned long start, unsigned long end,
 			    u64 *cpages);
 int __devmm_migrate_to_system(struct devmm_device *dev, struct mm_struct *mm,
-			      unsigned long start, unsigned long end, u64 *cpages);
-struct page *devmm_alloc_system_page(struct vm_area_struct *vma, unsigned long addr);
+			      unsigned long start, unsigned long end, struct devmm_mirror *m,
+			      u64 *cpages);
+void devmm_window_reset(struct devmm_window *w, unsigned long n);
+void devmm_window_set(struct devmm_window *w, unsigned long i, struct page *dpage,
+		      unsigned int order, struct page *spage, unsigned long nr,
+		      unsigned long flags);
+void devmm_window_drop(struct devmm_window *w, unsigned long n);
+unsigned long devmm_window_moved(struct devmm_window *w, unsigned long n);
+unsigned long devmm_src_nr(unsigned long src, unsigned long i, unsigned long n);
+int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_struct *vma,
+				   unsigned long start, unsigned long end, struct page *fault_page,
+				   struct devmm_mirror *m, struct devmm_window *w, u64 *cpages);
 
 /* fault.c */
 vm_fault_t devmm_migrate_to_ram(struct vm_fault *vmf);

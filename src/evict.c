@@ -13,45 +13,50 @@
 
 /* Evict the pages in use among @n pfns from @pfn; returns pages evicted. */
 static unsigned long evict_pfns(struct devmm_device *dev, unsigned long pfn, unsigned long n,
-				struct devmm_evict_batch *b)
+				struct devmm_window *w)
 {
-	unsigned long i, moved = 0;
+	unsigned long i, nr, moved;
 
-	migrate_device_range(b->src, pfn, n);
-	for (i = 0; i < n; i++) {
-		b->spages[i] = NULL;
-		b->dpages[i] = NULL;
-		b->dst[i] = 0;
-		if (!(b->src[i] & MIGRATE_PFN_MIGRATE))
+	migrate_device_range(w->src, pfn, n);
+	devmm_window_reset(w, n);
+	for (i = 0; i < n; i += nr) {
+		struct page *spage = migrate_pfn_to_page(w->src[i]), *dpage;
+		struct folio *folio;
+
+		nr = devmm_src_nr(w->src[i], i, n);
+		if (!(w->src[i] & MIGRATE_PFN_MIGRATE) || !spage)
 			continue;
-		b->spages[i] = migrate_pfn_to_page(b->src[i]);
-		/*
-		 * Eviction may not fail for lack of memory: the device is
-		 * going away, or must make room.
-		 */
-		b->dpages[i] = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOFAIL);
-		lock_page(b->dpages[i]);
-		b->dst[i] = migrate_pfn(page_to_pfn(b->dpages[i]));
-	}
-	if (dev->ops->copy_from_dev(dev, b->dpages, b->spages, n)) {
-		for (i = 0; i < n; i++) {
-			if (!b->dpages[i])
+		if (nr > 1) {
+			/*
+			 * Without a VMA the core cannot split a large device
+			 * folio: it needs a large destination, or it stays for
+			 * a later pass.
+			 */
+			folio = folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, DEVMM_PMD_ORDER);
+			if (!folio)
 				continue;
-			b->dst[i] = 0;
-			unlock_page(b->dpages[i]);
-			put_page(b->dpages[i]);
+			folio_lock(folio);
+			devmm_window_set(w, i, &folio->page, DEVMM_PMD_ORDER, spage, nr, 0);
+			continue;
 		}
+		/*
+		 * A single page may not fail for lack of memory: the device
+		 * is going away, or must make room.
+		 */
+		dpage = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOFAIL);
+		lock_page(dpage);
+		devmm_window_set(w, i, dpage, 0, spage, 1, 0);
 	}
-	migrate_device_pages(b->src, b->dst, n);
-	for (i = 0; i < n; i++)
-		if (b->dst[i] && (b->src[i] & MIGRATE_PFN_MIGRATE))
-			moved++;
-	migrate_device_finalize(b->src, b->dst, n);
+	if (dev->ops->copy_from_dev(dev, w->cdst, w->csrc, n))
+		devmm_window_drop(w, n);
+	migrate_device_pages(w->src, w->dst, n);
+	moved = devmm_window_moved(w, n);
+	migrate_device_finalize(w->src, w->dst, n);
 	return moved;
 }
 
 static unsigned long evict_chunk(struct devmm_device *dev, struct devmm_chunk *chunk,
-				 struct devmm_evict_batch *b)
+				 struct devmm_window *b)
 {
 	unsigned long off, moved = 0;
 
@@ -81,7 +86,7 @@ static unsigned long used_pages(struct devmm_device *dev)
  */
 int devmm_evict_all(struct devmm_device *dev, unsigned int tries)
 {
-	struct devmm_evict_batch *b = dev->evict_batch;
+	struct devmm_window *b = dev->evict_batch;
 	unsigned long moved;
 	unsigned int pass, i;
 	int ret = 0;

@@ -5,53 +5,38 @@
  */
 #include <linux/migrate.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
 #include "devmm.h"
 
 /**
  * devmm_migrate_to_ram - dev_pagemap_ops.migrate_to_ram
  * @vmf: the fault; vmf->page is the locked, referenced device page.
  *
- * The faulting process may be a fork child of the one that migrated the
- * page: the device is found through the page, never through the process.
+ * A large device folio mapped by a PMD comes back whole (as a large system
+ * folio if one can be had, else as single pages); one mapped by PTEs (after
+ * a partial unmap or mremap) comes back a page at a time.  The faulting
+ * process may be a fork child of the one that migrated the page: the device
+ * is found through the page, never through the process.
  * Return: 0 (the fault is retried), VM_FAULT_OOM or VM_FAULT_SIGBUS.
  */
 vm_fault_t devmm_migrate_to_ram(struct vm_fault *vmf)
 {
 	struct devmm_device *dev = devmm_page_device(vmf->page);
-	struct page *spage, *dpage = NULL;
-	unsigned long src = 0, dst = 0;
-	struct migrate_vma args = {
-		.vma = vmf->vma,
-		.start = vmf->address & PAGE_MASK,
-		.end = (vmf->address & PAGE_MASK) + PAGE_SIZE,
-		.src = &src,
-		.dst = &dst,
-		.pgmap_owner = dev,
-		.flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
-		.fault_page = vmf->page,
-	};
-	vm_fault_t ret = 0;
+	unsigned long size = PAGE_SIZE, start;
+	struct devmm_window *w;
+	int ret;
 
-	if (migrate_vma_setup(&args))
-		return VM_FAULT_SIGBUS;
-	spage = migrate_pfn_to_page(src);
-	if ((src & MIGRATE_PFN_MIGRATE) && spage) {
-		dpage = devmm_alloc_system_page(vmf->vma, args.start);
-		if (!dpage) {
-			ret = VM_FAULT_OOM;
-		} else if (dev->ops->copy_from_dev(dev, &dpage, &spage, 1)) {
-			unlock_page(dpage);
-			put_page(dpage);
-			dpage = NULL;
-			ret = VM_FAULT_SIGBUS;
-		} else {
-			dst = migrate_pfn(page_to_pfn(dpage)) | (src & MIGRATE_PFN_WRITE);
-		}
-	}
-	migrate_vma_pages(&args);
-	if (dst && (src & MIGRATE_PFN_MIGRATE))
-		atomic64_inc(&dev->stats.to_system);
-	migrate_vma_finalize(&args);
+	if (!vmf->pte && folio_test_large(page_folio(vmf->page)))
+		size = PMD_SIZE;
+	start = ALIGN_DOWN(vmf->address, size);
+	w = kvmalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return VM_FAULT_OOM;
+	ret = devmm_migrate_window_to_system(dev, vmf->vma, start, start + size, vmf->page,
+					     NULL, w, NULL);
+	kvfree(w);
 	atomic64_inc(&dev->stats.cpu_faults);
-	return ret;
+	if (ret == -ENOMEM)
+		return VM_FAULT_OOM;
+	return ret ? VM_FAULT_SIGBUS : 0;
 }

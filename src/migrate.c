@@ -18,14 +18,6 @@
 #include <linux/slab.h>
 #include "devmm.h"
 
-/* Scratch arrays of one migration window. */
-struct devmm_window {
-	unsigned long src[DEVMM_WINDOW_PAGES];
-	unsigned long dst[DEVMM_WINDOW_PAGES];
-	struct page *spages[DEVMM_WINDOW_PAGES];
-	struct page *dpages[DEVMM_WINDOW_PAGES];
-};
-
 static unsigned long window_end(struct vm_area_struct *vma, unsigned long addr,
 				unsigned long end)
 {
@@ -34,52 +26,127 @@ static unsigned long window_end(struct vm_area_struct *vma, unsigned long addr,
 	return min3(end, vma->vm_end, next);
 }
 
-/* Drop the device pages of a window that will not be used. */
-static void put_dpages(struct devmm_window *w, unsigned long n)
+/*
+ * Whole folios for a window?  Only a full, aligned PMD window can hold one,
+ * and the core leaves the THP policy (MADV_NOHUGEPAGE) to us.
+ */
+static unsigned long compound_flag(struct devmm_device *dev, struct vm_area_struct *vma,
+				   unsigned long start, unsigned long end)
+{
+	if (!devmm_device_has_large(dev) || (vma->vm_flags & VM_NOHUGEPAGE) ||
+	    end - start != PMD_SIZE)
+		return 0;
+	return DEVMM_MIGRATE_SELECT_COMPOUND;
+}
+
+void devmm_window_reset(struct devmm_window *w, unsigned long n)
+{
+	memset(w->dst, 0, n * sizeof(w->dst[0]));
+	memset(w->dfolio, 0, n * sizeof(w->dfolio[0]));
+	memset(w->cdst, 0, n * sizeof(w->cdst[0]));
+	memset(w->csrc, 0, n * sizeof(w->csrc[0]));
+}
+
+/*
+ * Destination entry @i of a window: the folio starting at @dpage (of
+ * 1 << @order pages) takes the place of @nr source pages starting with
+ * @spage (NULL for a hole: the copy zero-fills).
+ */
+void devmm_window_set(struct devmm_window *w, unsigned long i, struct page *dpage,
+		       unsigned int order, struct page *spage, unsigned long nr,
+		       unsigned long flags)
+{
+	unsigned long j;
+
+	w->dfolio[i] = dpage;
+	w->dst[i] = migrate_pfn(page_to_pfn(dpage)) | flags |
+		    (order ? DEVMM_MIGRATE_PFN_COMPOUND : 0);
+	for (j = 0; j < nr; j++) {
+		w->cdst[i + j] = dpage + j;
+		w->csrc[i + j] = spage ? spage + j : NULL;
+	}
+}
+
+/* Give back the destination folios of a window that will not be used. */
+void devmm_window_drop(struct devmm_window *w, unsigned long n)
 {
 	unsigned long i;
 
 	for (i = 0; i < n; i++) {
-		if (!w->dpages[i])
+		if (!w->dfolio[i])
 			continue;
 		w->dst[i] = 0;
-		unlock_page(w->dpages[i]);
-		put_page(w->dpages[i]);
-		w->dpages[i] = NULL;
+		unlock_page(w->dfolio[i]);
+		put_page(w->dfolio[i]);
+		w->dfolio[i] = NULL;
 	}
 }
 
-/*
- * Allocate device pages for the collected entries of a window and copy the
- * system pages into them.  Entries that get no device page stay where they
- * are.
- */
-static void alloc_and_copy_to_device(struct devmm_device *dev, struct migrate_vma *args,
-				     struct devmm_window *w)
+/* Pages that moved: each migrated entry counts its folio's pages. */
+unsigned long devmm_window_moved(struct devmm_window *w, unsigned long n)
 {
-	unsigned long i, n = (args->end - args->start) >> PAGE_SHIFT;
+	unsigned long i, moved = 0;
 
 	for (i = 0; i < n; i++) {
-		struct page *dpage;
-
-		w->spages[i] = NULL;
-		w->dpages[i] = NULL;
-		args->dst[i] = 0;
-		if (!(args->src[i] & MIGRATE_PFN_MIGRATE))
+		if (!w->dst[i] || !(w->src[i] & MIGRATE_PFN_MIGRATE))
 			continue;
-		dpage = devmm_page_alloc(dev);
-		if (IS_ERR(dpage))
-			continue;
-		w->spages[i] = migrate_pfn_to_page(args->src[i]);
-		w->dpages[i] = dpage;
-		args->dst[i] = migrate_pfn(page_to_pfn(dpage));
-		/* A hole in a writable VMA becomes a writable device page. */
-		if ((args->src[i] & MIGRATE_PFN_WRITE) ||
-		    (!w->spages[i] && (args->vma->vm_flags & VM_WRITE)))
-			args->dst[i] |= MIGRATE_PFN_WRITE;
+		moved += (w->dst[i] & DEVMM_MIGRATE_PFN_COMPOUND) ? 1UL << DEVMM_PMD_ORDER : 1;
 	}
-	if (dev->ops->copy_to_dev(dev, w->dpages, w->spages, n))
-		put_dpages(w, n);
+	return moved;
+}
+
+/* How many source pages entry @i stands for (a compound entry: a folio). */
+unsigned long devmm_src_nr(unsigned long src, unsigned long i, unsigned long n)
+{
+	struct page *spage = migrate_pfn_to_page(src);
+	unsigned long nr;
+
+	if (!(src & DEVMM_MIGRATE_PFN_COMPOUND))
+		return 1;
+	nr = spage ? folio_nr_pages(page_folio(spage)) : 1UL << DEVMM_PMD_ORDER;
+	return min(nr, n - i);
+}
+
+/*
+ * Allocate device folios for the collected entries of a window and copy the
+ * system pages into them.  A large source that gets no large device folio
+ * is given single pages (the core splits it); entries that get nothing stay
+ * where they are.
+ */
+static void alloc_and_copy_to_device(struct devmm_mirror *m, struct migrate_vma *args,
+				     struct devmm_window *w)
+{
+	struct devmm_device *dev = m->dev;
+	unsigned long i, j, nr, n = (args->end - args->start) >> PAGE_SHIFT;
+
+	devmm_window_reset(w, n);
+	for (i = 0; i < n; i += nr) {
+		unsigned long src = args->src[i], flags = 0;
+		struct page *spage = migrate_pfn_to_page(src), *dpage;
+
+		nr = devmm_src_nr(src, i, n);
+		if (!(src & MIGRATE_PFN_MIGRATE))
+			continue;
+		/* A hole in a writable VMA becomes a writable device page. */
+		if ((src & MIGRATE_PFN_WRITE) || (!spage && (args->vma->vm_flags & VM_WRITE)))
+			flags = MIGRATE_PFN_WRITE;
+		if (nr > 1 && devmm_mirror_fail_alloc(m))
+			dpage = ERR_PTR(-ENOMEM);
+		else
+			dpage = devmm_page_alloc(dev, nr > 1 ? DEVMM_PMD_ORDER : 0);
+		if (!IS_ERR(dpage)) {
+			devmm_window_set(w, i, dpage, nr > 1 ? DEVMM_PMD_ORDER : 0, spage, nr, flags);
+			continue;
+		}
+		for (j = 0; nr > 1 && j < nr; j++) {
+			dpage = devmm_page_alloc(dev, 0);
+			if (IS_ERR(dpage))
+				break;
+			devmm_window_set(w, i + j, dpage, 0, spage ? spage + j : NULL, 1, flags);
+		}
+	}
+	if (dev->ops->copy_to_dev(dev, w->cdst, w->csrc, n))
+		devmm_window_drop(w, n);
 }
 
 static int migrate_window_to_device(struct devmm_mirror *m, struct vm_area_struct *vma,
@@ -94,9 +161,9 @@ static int migrate_window_to_device(struct devmm_mirror *m, struct vm_area_struc
 		.src = w->src,
 		.dst = w->dst,
 		.pgmap_owner = m,
-		.flags = MIGRATE_VMA_SELECT_SYSTEM,
+		.flags = MIGRATE_VMA_SELECT_SYSTEM | compound_flag(dev, vma, start, end),
 	};
-	unsigned long seq, i, n = (end - start) >> PAGE_SHIFT, moved = 0;
+	unsigned long seq, n = (end - start) >> PAGE_SHIFT;
 	int ret;
 
 	seq = mmu_interval_read_begin(&m->notifier);
@@ -104,13 +171,10 @@ static int migrate_window_to_device(struct devmm_mirror *m, struct vm_area_struc
 	if (ret)
 		return ret;
 	if (args.cpages) {
-		alloc_and_copy_to_device(dev, &args, w);
+		alloc_and_copy_to_device(m, &args, w);
 		migrate_vma_pages(&args);
-		devmm_mirror_migrated(m, seq, start, w->dpages, args.src, args.dst, n);
-		for (i = 0; i < n; i++)
-			if (w->dpages[i] && (args.src[i] & MIGRATE_PFN_MIGRATE))
-				moved++;
-		atomic64_add(moved, &dev->stats.to_device);
+		devmm_mirror_migrated(m, seq, start, w->dfolio, args.src, args.dst, n);
+		atomic64_add(devmm_window_moved(w, n), &dev->stats.to_device);
 	}
 	migrate_vma_finalize(&args);
 	return 0;
@@ -129,7 +193,7 @@ static int take_from_device(struct devmm_device *other, void *arg)
 
 	if (other == ctx->self || other->kind == DEVMM_MIRROR)
 		return 0;
-	return __devmm_migrate_to_system(other, ctx->mm, ctx->start, ctx->end, NULL);
+	return __devmm_migrate_to_system(other, ctx->mm, ctx->start, ctx->end, NULL, NULL);
 }
 
 /**
@@ -184,25 +248,72 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 	return ret;
 }
 
-/**
- * devmm_alloc_system_page - a locked system page to migrate a device page to
- * @vma: the VMA the page will be mapped in.
- * @addr: its address there.
- *
- * Return: the page, or NULL.
+/*
+ * System folios for the collected device pages of a window, with their
+ * contents copied from the device.  A large device folio gets a large system
+ * folio if one is available, else single pages (the core then splits the
+ * device folio).  Returns -ENOMEM if some entry got nothing (it stays on the
+ * device).
  */
-struct page *devmm_alloc_system_page(struct vm_area_struct *vma, unsigned long addr)
+static int alloc_and_copy_to_system(struct devmm_device *dev, struct migrate_vma *args,
+				    struct devmm_mirror *m, struct devmm_window *w)
 {
-	struct page *page = alloc_page_vma(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, vma, addr);
+	unsigned long i, j, nr, n = (args->end - args->start) >> PAGE_SHIFT;
+	int ret = 0;
 
-	if (page)
-		lock_page(page);
-	return page;
+	devmm_window_reset(w, n);
+	for (i = 0; i < n; i += nr) {
+		unsigned long src = args->src[i], addr = args->start + (i << PAGE_SHIFT);
+		struct page *spage = migrate_pfn_to_page(src), *dpage = NULL;
+		unsigned long flags = src & MIGRATE_PFN_WRITE;
+
+		nr = devmm_src_nr(src, i, n);
+		if (!(src & MIGRATE_PFN_MIGRATE) || !spage)
+			continue;
+		if (nr > 1 && !devmm_mirror_fail_alloc(m)) {
+			struct folio *folio = devmm_vma_alloc_pmd_folio(args->vma, addr);
+
+			dpage = folio ? &folio->page : NULL;
+		}
+		if (dpage) {
+			devmm_window_set(w, i, dpage, DEVMM_PMD_ORDER, spage, nr, flags);
+			continue;
+		}
+		for (j = 0; j < nr; j++) {
+			dpage = alloc_page_vma(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, args->vma,
+					       addr + (j << PAGE_SHIFT));
+			if (!dpage) {
+				ret = -ENOMEM;
+				break;
+			}
+			lock_page(dpage);
+			devmm_window_set(w, i + j, dpage, 0, spage + j, 1, flags);
+		}
+	}
+	if (dev->ops->copy_from_dev(dev, w->cdst, w->csrc, n)) {
+		devmm_window_drop(w, n);
+		ret = -EIO;
+	}
+	return ret;
 }
 
-static int migrate_window_to_system(struct devmm_device *dev, struct vm_area_struct *vma,
-				    unsigned long start, unsigned long end,
-				    struct devmm_window *w, u64 *cpages)
+/**
+ * devmm_migrate_window_to_system - migrate a device's pages in one window
+ * @dev: the device.
+ * @vma: the VMA; mmap_lock is held.
+ * @start: page-aligned start.
+ * @end: end, within the same PMD and VMA.
+ * @fault_page: the locked device page of a CPU fault, or NULL.
+ * @m: the mirror asking (for its FAIL_ALLOC flag), or NULL.
+ * @w: scratch arrays.
+ * @cpages: incremented by the pages migrated, if not NULL.
+ *
+ * Return: 0, -ENOMEM if system memory ran out (those pages stay on the
+ * device), or an error of migrate_vma_setup().
+ */
+int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_struct *vma,
+				   unsigned long start, unsigned long end, struct page *fault_page,
+				   struct devmm_mirror *m, struct devmm_window *w, u64 *cpages)
 {
 	struct migrate_vma args = {
 		.vma = vma,
@@ -211,47 +322,20 @@ static int migrate_window_to_system(struct devmm_device *dev, struct vm_area_str
 		.src = w->src,
 		.dst = w->dst,
 		.pgmap_owner = dev,
-		.flags = dev->kind == DEVMM_PRIVATE ? MIGRATE_VMA_SELECT_DEVICE_PRIVATE :
-						      MIGRATE_VMA_SELECT_DEVICE_COHERENT,
+		.flags = (dev->kind == DEVMM_PRIVATE ? MIGRATE_VMA_SELECT_DEVICE_PRIVATE :
+						       MIGRATE_VMA_SELECT_DEVICE_COHERENT) |
+			 compound_flag(dev, vma, start, end),
+		.fault_page = fault_page,
 	};
-	unsigned long i, n = (end - start) >> PAGE_SHIFT, moved = 0;
+	unsigned long moved, n = (end - start) >> PAGE_SHIFT;
 	int ret;
 
 	ret = migrate_vma_setup(&args);
 	if (ret)
 		return ret;
-	for (i = 0; i < n; i++) {
-		w->spages[i] = NULL;
-		w->dpages[i] = NULL;
-		args.dst[i] = 0;
-		if (ret || !(args.src[i] & MIGRATE_PFN_MIGRATE))
-			continue;
-		w->spages[i] = migrate_pfn_to_page(args.src[i]);
-		if (!w->spages[i])
-			continue;
-		w->dpages[i] = devmm_alloc_system_page(vma, start + (i << PAGE_SHIFT));
-		if (!w->dpages[i]) {
-			/* Leave the rest on the device. */
-			ret = -ENOMEM;
-			continue;
-		}
-		args.dst[i] = migrate_pfn(page_to_pfn(w->dpages[i])) |
-			      (args.src[i] & MIGRATE_PFN_WRITE);
-	}
-	if (dev->ops->copy_from_dev(dev, w->dpages, w->spages, n)) {
-		for (i = 0; i < n; i++) {
-			if (!w->dpages[i])
-				continue;
-			args.dst[i] = 0;
-			unlock_page(w->dpages[i]);
-			put_page(w->dpages[i]);
-		}
-		ret = -EIO;
-	}
+	ret = alloc_and_copy_to_system(dev, &args, m, w);
 	migrate_vma_pages(&args);
-	for (i = 0; i < n; i++)
-		if (args.dst[i] && (args.src[i] & MIGRATE_PFN_MIGRATE))
-			moved++;
+	moved = devmm_window_moved(w, n);
 	migrate_vma_finalize(&args);
 	atomic64_add(moved, &dev->stats.to_system);
 	if (cpages)
@@ -265,7 +349,8 @@ static int migrate_window_to_system(struct devmm_device *dev, struct vm_area_str
  * readable VMA are -EINVAL.
  */
 int __devmm_migrate_to_system(struct devmm_device *dev, struct mm_struct *mm,
-			      unsigned long start, unsigned long end, u64 *cpages)
+			      unsigned long start, unsigned long end, struct devmm_mirror *m,
+			      u64 *cpages)
 {
 	struct devmm_window *w;
 	unsigned long addr, next;
@@ -282,7 +367,7 @@ int __devmm_migrate_to_system(struct devmm_device *dev, struct mm_struct *mm,
 			break;
 		}
 		next = window_end(vma, addr, end);
-		ret = migrate_window_to_system(dev, vma, addr, next, w, cpages);
+		ret = devmm_migrate_window_to_system(dev, vma, addr, next, NULL, m, w, cpages);
 	}
 	kvfree(w);
 	return ret;
@@ -309,7 +394,7 @@ int devmm_migrate_to_system(struct devmm_mirror *m, unsigned long start, unsigne
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
 	mmap_read_lock(mm);
-	ret = __devmm_migrate_to_system(m->dev, mm, start, end, cpages);
+	ret = __devmm_migrate_to_system(m->dev, mm, start, end, m, cpages);
 	mmap_read_unlock(mm);
 	mmput(mm);
 	return ret;

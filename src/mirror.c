@@ -414,18 +414,24 @@ void devmm_mirror_migrated(struct devmm_mirror *m, unsigned long seq, unsigned l
 	mutex_lock(&m->lock);
 	retry = mmu_interval_read_retry(&m->notifier, seq);
 	for (i = 0; i < n; i++) {
-		void *old = NULL;
+		unsigned long j, nr;
 
 		if (!dpages[i] || !(src[i] & MIGRATE_PFN_MIGRATE))
 			continue;
-		if (!retry)
-			old = xa_store(&m->pt, idx + i,
-				       xa_tag_pointer(dpages[i], (dst[i] & MIGRATE_PFN_WRITE) ?
-						      DEVMM_PTE_WRITE : 0),
-				       GFP_NOWAIT);
-		/* The old entry pointed at the page that moved: never keep it. */
-		if (retry || xa_is_err(old))
-			xa_erase(&m->pt, idx + i);
+		nr = (dst[i] & DEVMM_MIGRATE_PFN_COMPOUND) ? 1UL << DEVMM_PMD_ORDER : 1;
+		for (j = 0; j < nr && i + j < n; j++) {
+			void *old = NULL;
+
+			if (!retry)
+				old = xa_store(&m->pt, idx + i + j,
+					       xa_tag_pointer(dpages[i] + j,
+							      (dst[i] & MIGRATE_PFN_WRITE) ?
+							      DEVMM_PTE_WRITE : 0),
+					       GFP_NOWAIT);
+			/* The old entry was the page that moved: never keep it. */
+			if (retry || xa_is_err(old))
+				xa_erase(&m->pt, idx + i + j);
+		}
 	}
 	mutex_unlock(&m->lock);
 }

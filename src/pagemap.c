@@ -39,6 +39,51 @@ static unsigned long capacity_pages(struct devmm_device *dev)
 	return dev->capacity >> PAGE_SHIFT;
 }
 
+/* Whether @dev hands out PMD-sized folios (private memory on 7.x). */
+bool devmm_device_has_large(struct devmm_device *dev)
+{
+	return DEVMM_CAN_LARGE_FOLIOS && dev->kind == DEVMM_PRIVATE;
+}
+
+static void push_page(struct page **list, struct page *page)
+{
+	page->zone_device_data = *list;
+	*list = page;
+}
+
+static struct page *pop_page(struct page **list)
+{
+	struct page *page = *list;
+
+	if (page)
+		*list = page->zone_device_data;
+	return page;
+}
+
+/*
+ * A free page of @order (0 or the PMD order), under free_lock.  Single
+ * pages come from their own list, else from breaking up a large block;
+ * large blocks are never re-assembled, so fragmentation only ever makes
+ * large allocations fall back to single pages.
+ */
+static struct page *take_free(struct devmm_device *dev, unsigned int order)
+{
+	struct page *page;
+	unsigned long i;
+
+	if (order)
+		return pop_page(&dev->free_large);
+	page = pop_page(&dev->free_list);
+	if (page)
+		return page;
+	page = pop_page(&dev->free_large);
+	if (!page)
+		return NULL;
+	for (i = (1UL << DEVMM_PMD_ORDER) - 1; i > 0; i--)
+		push_page(&dev->free_list, page + i);
+	return page;
+}
+
 /* Map one more chunk of device memory; called with chunks_lock held. */
 static int devmm_chunk_add(struct devmm_device *dev)
 {
@@ -88,11 +133,14 @@ static int devmm_chunk_add(struct devmm_device *dev)
 	chunk->pfn_first = PHYS_PFN(res->start);
 
 	spin_lock_irq(&dev->free_lock);
-	for (i = DEVMM_CHUNK_PAGES; i-- > 0;) {
-		struct page *page = pfn_to_page(chunk->pfn_first + i);
-
-		page->zone_device_data = dev->free_list;
-		dev->free_list = page;
+	if (devmm_device_has_large(dev)) {
+		for (i = DEVMM_CHUNK_PAGES; i > 0;) {
+			i -= 1UL << DEVMM_PMD_ORDER;
+			push_page(&dev->free_large, pfn_to_page(chunk->pfn_first + i));
+		}
+	} else {
+		for (i = DEVMM_CHUNK_PAGES; i-- > 0;)
+			push_page(&dev->free_list, pfn_to_page(chunk->pfn_first + i));
 	}
 	dev->nfree += DEVMM_CHUNK_PAGES;
 	dev->chunks[dev->nchunks++] = chunk;
@@ -120,15 +168,18 @@ static struct devmm_chunk *pfn_chunk(struct devmm_device *dev, unsigned long pfn
 }
 
 /**
- * devmm_page_alloc - allocate one device page
+ * devmm_page_alloc - allocate a device folio
  * @dev: a device with memory.
+ * @order: 0, or the PMD order where devmm_device_has_large().
  *
- * Return: the page, locked, with one reference and backing storage, or
- * ERR_PTR(-ENOSPC) when the device is at capacity, -ENODEV when it is going
- * away, -ENOMEM when the backend has no storage.
+ * Return: the folio's first page, locked, with one reference and backing
+ * storage; or ERR_PTR(-ENOSPC) when the device is at capacity or (for a
+ * large folio) has no free large block, -ENODEV when it is going away,
+ * -ENOMEM when the backend has no storage.
  */
-struct page *devmm_page_alloc(struct devmm_device *dev)
+struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order)
 {
+	unsigned long n = 1UL << order;
 	struct devmm_chunk *chunk = NULL;
 	struct page *page;
 	int ret;
@@ -139,34 +190,34 @@ struct page *devmm_page_alloc(struct devmm_device *dev)
 			spin_unlock_irq(&dev->free_lock);
 			return ERR_PTR(-ENODEV);
 		}
-		if (dev->nused >= capacity_pages(dev)) {
+		if (dev->nused + n > capacity_pages(dev)) {
 			spin_unlock_irq(&dev->free_lock);
 			return ERR_PTR(-ENOSPC);
 		}
-		page = dev->free_list;
+		page = take_free(dev, order);
 		if (page) {
-			dev->free_list = page->zone_device_data;
-			dev->nfree--;
-			dev->nused++;
+			dev->nfree -= n;
+			dev->nused += n;
 			chunk = pfn_chunk(dev, page_to_pfn(page));
-			chunk->used++;
+			chunk->used += n;
 			spin_unlock_irq(&dev->free_lock);
 			break;
 		}
 		spin_unlock_irq(&dev->free_lock);
 
 		mutex_lock(&dev->chunks_lock);
-		ret = READ_ONCE(dev->free_list) ? 0 : devmm_chunk_add(dev);
+		ret = READ_ONCE(dev->free_large) || (!order && READ_ONCE(dev->free_list)) ? 0 :
+		      devmm_chunk_add(dev);
 		mutex_unlock(&dev->chunks_lock);
 		if (ret)
 			return ERR_PTR(ret);
 	}
 
 	page->zone_device_data = NULL;
-	devmm_zone_device_page_init(page, &chunk->pgmap, 0);
-	ret = dev->ops->alloc(dev, page, 0);
+	devmm_zone_device_page_init(page, &chunk->pgmap, order);
+	ret = dev->ops->alloc(dev, page, order);
 	if (ret) {
-		/* The free callback returns the page to the free list. */
+		/* The free callback returns the folio to the free lists. */
 		unlock_page(page);
 		put_page(page);
 		return ERR_PTR(ret);
@@ -189,14 +240,23 @@ void devmm_page_free(struct page *page, unsigned int order)
 
 	dev->ops->free(dev, page, order);
 	spin_lock_irqsave(&dev->free_lock, flags);
-	for (i = 0; i < n; i++) {
-		page[i].zone_device_data = dev->free_list;
-		dev->free_list = &page[i];
-	}
+	if (order == DEVMM_PMD_ORDER && devmm_device_has_large(dev))
+		push_page(&dev->free_large, page);
+	else
+		for (i = 0; i < n; i++)
+			push_page(&dev->free_list, page + i);
 	dev->nfree += n;
 	dev->nused -= n;
 	chunk->used -= n;
 	spin_unlock_irqrestore(&dev->free_lock, flags);
+}
+
+/* pgmap folio_split: @tail now starts a folio split off the one at @head. */
+void devmm_page_split(struct page *head, struct page *tail)
+{
+	struct devmm_device *dev = pgmap_chunk(devmm_page_pgmap(head))->dev;
+
+	dev->ops->split(dev, head, tail);
 }
 
 void devmm_device_usage(struct devmm_device *dev, unsigned long *used, unsigned long *mapped)
@@ -253,6 +313,7 @@ void devmm_pagemap_teardown(struct devmm_device *dev)
 	}
 	dev->nchunks = 0;
 	dev->free_list = NULL;
+	dev->free_large = NULL;
 	dev->nfree = 0;
 	kfree(dev->chunks);
 	dev->chunks = NULL;

@@ -119,6 +119,38 @@ static inline void devmm_zone_device_page_init(struct page *page, struct dev_pag
 #endif
 }
 
+/*
+ * THP migration to and from device memory: the selectors and flags are 0
+ * where the kernel has none, so that callers need no #if.
+ */
+#if DEVMM_CAN_LARGE_FOLIOS
+#define DEVMM_MIGRATE_SELECT_COMPOUND	MIGRATE_VMA_SELECT_COMPOUND
+#define DEVMM_MIGRATE_PFN_COMPOUND	MIGRATE_PFN_COMPOUND
+#else
+#define DEVMM_MIGRATE_SELECT_COMPOUND	0
+#define DEVMM_MIGRATE_PFN_COMPOUND	0UL
+#endif
+
+/* The order of a PMD-sized folio. */
+#define DEVMM_PMD_ORDER		(PMD_SHIFT - PAGE_SHIFT)
+
+/* A locked PMD-order system folio for @addr of @vma, or NULL. */
+static inline struct folio *devmm_vma_alloc_pmd_folio(struct vm_area_struct *vma,
+						      unsigned long addr)
+{
+	gfp_t gfp = GFP_TRANSHUGE_LIGHT | __GFP_NOWARN;
+	struct folio *folio;
+
+#if defined(DEVMM_HAVE_VMA_ALLOC_FOLIO_4ARG)
+	folio = vma_alloc_folio(gfp, DEVMM_PMD_ORDER, vma, addr);
+#else
+	folio = vma_alloc_folio(gfp, DEVMM_PMD_ORDER, vma, addr, true);
+#endif
+	if (folio)
+		folio_lock(folio);
+	return folio;
+}
+
 /* The device pagemap operations, defined in compat.c. */
 extern const struct dev_pagemap_ops devmm_pgmap_ops;
 

@@ -202,7 +202,13 @@ struct hmm_dmirror_cmd {
 #define HMM_DMIRROR_RELEASE		_IOWR('H', 0x07, struct hmm_dmirror_cmd)
 #define HMM_DMIRROR_FLAGS		_IOWR('H', 0x08, struct hmm_dmirror_cmd)
 
-/* HMM_DMIRROR_FLAGS: fail the next device or system page allocation once. */
+/*
+ * HMM_DMIRROR_FLAGS: fail the next allocation of a large (PMD-sized) device
+ * or system folio for this file, once, to exercise the fallback to single
+ * pages.  (test_hmm fails the next allocation of any size; the selftest
+ * only uses the flag on THP-sized ranges, and devmm's coherent devices and
+ * kernels before 7.x have no large device folios to fail.)
+ */
 #define HMM_DMIRROR_FLAG_FAIL_ALLOC	(1ULL << 0)
 
 /* Snapshot bytes: a base value, plus READ or WRITE, plus PMD or PUD. */
