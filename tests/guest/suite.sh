@@ -3,5 +3,6 @@
 # Every step is a TAP program; `run NAME CMD...` records its output.
 run t_params /tests/t_params /devmm.ko
 run t_control /tests/t_control /devmm.ko
+run t_core /tests/t_core /devmm.ko
 # The kernel's own hmm selftest against devmm's test_hmm-compatible nodes.
 run upstream-hmm sh /tests/upstream-hmm.sh /lane.xfail $LANE_HMM_ARGS

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The core through devmm's own device-node ABI (DEVMM_IOC_* on /dev/devmmN):
+ * migration both ways, device reads and writes, snapshots, pins, bad input,
+ * unusual mappings, fork and COW, munmap and exit with pages on the device,
+ * and that closing a file does not evict.  Runs once per kind of device the
+ * lane has (private on 7.x, coherent everywhere), then on a mirror-only
+ * device.
+ *
+ * usage: t_core /path/to/devmm.ko
+ * lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include "devmm_test.h"
+
+#define NPAGES 256UL
+
+static size_t psz;
+
+static int dev_open(unsigned int id)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/dev/" DEVMM_NODE_PREFIX "%u", id);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+static int dev_info(int fd, struct devmm_dev_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return ioctl(fd, DEVMM_IOC_DEV_INFO, info) ? -errno : 0;
+}
+
+/* The id of the first device of @kind, or -1. */
+static int find_kind(unsigned int kind)
+{
+	struct devmm_dev_info info;
+	unsigned int id;
+
+	for (id = 0; id < 32; id++) {
+		int fd = dev_open(id), ret;
+
+		if (fd < 0)
+			continue;
+		ret = dev_info(fd, &info);
+		close(fd);
+		if (!ret && info.kind == kind)
+			return id;
+	}
+	return -1;
+}
+
+static int range_cmd(int fd, unsigned long cmd, void *addr, unsigned long npages, void *ptr,
+		     unsigned int flags, struct devmm_range_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->addr = (uintptr_t)addr;
+	c->npages = npages;
+	c->ptr = (uintptr_t)ptr;
+	c->flags = flags;
+	return ioctl(fd, cmd, c) ? -errno : 0;
+}
+
+static unsigned long used_pages(int fd)
+{
+	struct devmm_dev_info info;
+
+	return dev_info(fd, &info) ? ~0UL : info.used / psz;
+}
+
+static void *map_anon(unsigned long npages, int prot, int flags)
+{
+	void *p = mmap(NULL, npages * psz, prot, flags | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void fill(void *buf, unsigned long npages, uint64_t seed)
+{
+	uint64_t *w = buf;
+	unsigned long i;
+
+	for (i = 0; i < npages * psz / 8; i++)
+		w[i] = seed ^ (i * 0x9e3779b97f4a7c15ULL);
+}
+
+static int check(const void *buf, unsigned long npages, uint64_t seed)
+{
+	const uint64_t *w = buf;
+	unsigned long i;
+
+	for (i = 0; i < npages * psz / 8; i++)
+		if (w[i] != (seed ^ (i * 0x9e3779b97f4a7c15ULL)))
+			return 0;
+	return 1;
+}
+
+/* Count the pages whose snapshot byte is @code. */
+static unsigned long count_snapshot(int fd, void *addr, unsigned long npages, uint8_t code)
+{
+	struct devmm_range_cmd c;
+	uint8_t bytes[NPAGES * 4];
+	unsigned long i, n = 0;
+
+	if (npages > sizeof(bytes) || range_cmd(fd, DEVMM_IOC_SNAPSHOT, addr, npages, bytes, 0, &c))
+		return ~0UL;
+	for (i = 0; i < npages; i++)
+		n += bytes[i] == code;
+	return n;
+}
+
+static void test_bad_input(int fd, void *buf)
+{
+	struct devmm_range_cmd c;
+	struct {
+		struct devmm_range_cmd c;
+		uint64_t extra;
+	} big;
+	int ret;
+
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, (char *)buf + 1, 1, NULL, 0, &c);
+	ok(ret == -EINVAL, "unaligned address gives EINVAL (%s)", errname(ret));
+	ret = range_cmd(fd, DEVMM_IOC_READ, buf, 0, buf, 0, &c);
+	ok(ret == -EINVAL, "npages 0 gives EINVAL (%s)", errname(ret));
+	ret = range_cmd(fd, DEVMM_IOC_READ, buf, ~0UL, buf, 0, &c);
+	ok(ret == -EINVAL, "npages 2^64-1 gives EINVAL (%s)", errname(ret));
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, (void *)(~0UL & ~(psz - 1)), 2, NULL, 0, &c);
+	ok(ret == -EINVAL, "a range that wraps gives EINVAL (%s)", errname(ret));
+	ret = range_cmd(fd, DEVMM_IOC_SNAPSHOT, (void *)0x7ffffffff000UL, 16, buf, 0, &c);
+	ok(ret == -EINVAL, "a range past the user address space gives EINVAL (%s)", errname(ret));
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, buf, 1, NULL, 1, &c);
+	ok(ret == -EINVAL, "unknown flags give EINVAL (%s)", errname(ret));
+	memset(&c, 0, sizeof(c));
+	c.addr = (uintptr_t)buf;
+	c.npages = 1;
+	c.reserved[3] = 1;
+	ret = ioctl(fd, DEVMM_IOC_MIGRATE_TO_DEV, &c) ? -errno : 0;
+	ok(ret == -EINVAL, "a non-zero reserved field gives EINVAL (%s)", errname(ret));
+	ret = ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, DEVMM_IOC_MAGIC, 0x42, 40), &c) ? -errno : 0;
+	ok(ret == -EINVAL, "a truncated command struct gives EINVAL (%s)", errname(ret));
+	memset(&big, 0, sizeof(big));
+	big.c.addr = (uintptr_t)buf;
+	big.c.npages = 1;
+	big.c.ptr = (uintptr_t)buf;
+	ret = ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE, DEVMM_IOC_MAGIC, 0x40, sizeof(big)), &big) ?
+	      -errno : 0;
+	ok(ret == 0 && big.c.cpages == 1, "a longer, zero-padded struct is accepted (%s)",
+	   errname(ret));
+	ret = ioctl(fd, _IOWR(DEVMM_IOC_MAGIC, 0x4f, struct devmm_range_cmd), &c) ? -errno : 0;
+	ok(ret == -ENOTTY, "unknown command gives ENOTTY (%s)", errname(ret));
+	ret = range_cmd(fd, DEVMM_IOC_READ, buf, 1, (void *)8, 0, &c);
+	ok(ret == -EFAULT, "reading into a bad user pointer gives EFAULT (%s)", errname(ret));
+}
+
+static void test_mappings(int fd)
+{
+	struct devmm_range_cmd c;
+	char *p, path[] = "/tmp/t_core.XXXXXX";
+	int ret, tfd;
+
+	/* Nothing mapped: the range is invalid for migration, unreadable. */
+	p = map_anon(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	munmap(p, 4 * psz);
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 4, NULL, 0, &c);
+	ok(ret == -EINVAL, "migrating an unmapped range gives EINVAL (%s)", errname(ret));
+	ret = range_cmd(fd, DEVMM_IOC_READ, p, 4, path, 0, &c);
+	ok(ret == -EFAULT, "a device read of an unmapped range gives EFAULT (%s)", errname(ret));
+
+	/* PROT_NONE. */
+	p = map_anon(4, PROT_NONE, MAP_PRIVATE);
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 4, NULL, 0, &c);
+	ok(ret == -EINVAL, "migrating PROT_NONE memory gives EINVAL (%s)", errname(ret));
+	munmap(p, 4 * psz);
+
+	/* Read-only: the device may read, not write. */
+	p = map_anon(4, PROT_READ, MAP_PRIVATE);
+	{
+		char *buf = map_anon(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+
+		ret = range_cmd(fd, DEVMM_IOC_READ, p, 4, buf, 0, &c);
+		ok(ret == 0 && c.cpages == 4 && buf[0] == 0,
+		   "a device read of read-only memory works (%s)", errname(ret));
+		ret = range_cmd(fd, DEVMM_IOC_WRITE, p, 4, buf, 0, &c);
+		ok(ret == -EPERM, "a device write to read-only memory gives EPERM (%s)",
+		   errname(ret));
+		munmap(buf, 4 * psz);
+	}
+	munmap(p, 4 * psz);
+
+	/* A range running far past the end of its VMA. */
+	p = map_anon(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 1UL << 20, NULL, 0, &c);
+	ok(ret == -EINVAL, "npages far beyond the VMA gives EINVAL (%s)", errname(ret));
+	munmap(p, 4 * psz);
+
+	/* Shared anonymous memory (shmem) does not move; it is not an error. */
+	p = map_anon(8, PROT_READ | PROT_WRITE, MAP_SHARED);
+	memset(p, 0x5a, 8 * psz);
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 8, NULL, 0, &c);
+	ok(ret == 0 && c.cpages == 0, "shared anonymous memory stays put (%s, %llu on device)",
+	   errname(ret), (unsigned long long)c.cpages);
+	munmap(p, 8 * psz);
+
+	/* A shared file mapping: stays put, but the device reads and writes it. */
+	tfd = mkstemp(path);
+	unlink(path);
+	ret = ftruncate(tfd, 8 * psz);
+	p = mmap(NULL, 8 * psz, PROT_READ | PROT_WRITE, MAP_SHARED, tfd, 0);
+	if (p != MAP_FAILED && !ret) {
+		char *buf = map_anon(8, PROT_READ | PROT_WRITE, MAP_PRIVATE), back[16];
+
+		memset(p, 0x11, 8 * psz);
+		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 8, NULL, 0, &c);
+		ok(ret == 0 && c.cpages == 0, "a shared file mapping stays put (%s)",
+		   errname(ret));
+		memset(buf, 0x77, 8 * psz);
+		ret = range_cmd(fd, DEVMM_IOC_WRITE, p, 8, buf, 0, &c);
+		ok(ret == 0 && c.cpages == 8 && pread(tfd, back, 16, 3 * psz) == 16 &&
+		   back[0] == 0x77 && back[15] == 0x77,
+		   "a device write to a shared file is in the file (%s)", errname(ret));
+		munmap(buf, 8 * psz);
+		munmap(p, 8 * psz);
+	} else {
+		ok(0, "map a tmpfs file");
+		ok(0, "map a tmpfs file");
+	}
+	close(tfd);
+}
+
+/* Migrate a patterned buffer; check it on the device and back. */
+static void test_roundtrip(int fd, unsigned int kind, const char *name)
+{
+	uint8_t local = kind == DEVMM_KIND_PRIVATE ? 0x22 : 0x42;
+	char *p = map_anon(NPAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	char *buf = map_anon(NPAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	struct devmm_range_cmd c;
+	unsigned long used0 = used_pages(fd);
+	int ret;
+
+	fill(p, NPAGES, 1);
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, NPAGES, NULL, 0, &c);
+	ok(ret == 0 && c.cpages == NPAGES, "%s: migrate %lu pages to the device (%s, %llu)", name,
+	   NPAGES, errname(ret), (unsigned long long)c.cpages);
+	ok(used_pages(fd) == used0 + NPAGES, "%s: the device holds them (%lu pages used)", name,
+	   used_pages(fd));
+	ok(count_snapshot(fd, p, NPAGES, local) == NPAGES,
+	   "%s: the snapshot shows them on this device (0x%02x)", name, local);
+
+	/* Again: pages already here stay, and count. */
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, NPAGES, NULL, 0, &c);
+	ok(ret == 0 && c.cpages == NPAGES && used_pages(fd) == used0 + NPAGES,
+	   "%s: migrating again moves nothing and reports all present", name);
+
+	ret = range_cmd(fd, DEVMM_IOC_READ, p, NPAGES, buf, 0, &c);
+	ok(ret == 0 && c.cpages == NPAGES && check(buf, NPAGES, 1),
+	   "%s: the device reads the data from device memory (%s)", name, errname(ret));
+	ok(count_snapshot(fd, p, NPAGES, local) == NPAGES,
+	   "%s: a device read does not move pages", name);
+
+	fill(buf, NPAGES, 1);
+	fill(buf, NPAGES / 2, 2);
+	ret = range_cmd(fd, DEVMM_IOC_WRITE, p, NPAGES / 2, buf, 0, &c);
+	ok(ret == 0 && c.cpages == NPAGES / 2, "%s: the device writes half of it (%s)", name,
+	   errname(ret));
+	ok(!memcmp(p, buf, NPAGES * psz), "%s: the CPU sees the device's writes, and the rest",
+	   name);
+
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, NPAGES, NULL, 0, &c);
+	ok(ret == 0 && used_pages(fd) == used0,
+	   "%s: migrate back to system memory (%s, %llu moved, %lu used)", name, errname(ret),
+	   (unsigned long long)c.cpages, used_pages(fd));
+	ok(count_snapshot(fd, p, NPAGES, 0x02) == NPAGES, "%s: all pages are system pages again",
+	   name);
+	munmap(p, NPAGES * psz);
+	munmap(buf, NPAGES * psz);
+}
+
+static void test_lifetimes(int fd, unsigned int id, unsigned int kind, const char *name)
+{
+	uint8_t local = kind == DEVMM_KIND_PRIVATE ? 0x22 : 0x42;
+	unsigned long used0 = used_pages(fd);
+	struct devmm_range_cmd c;
+	char *p;
+	int fd2, status, ret;
+	pid_t pid;
+
+	/* Closing a file does not evict the device's pages. */
+	p = map_anon(64, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	fill(p, 64, 3);
+	fd2 = dev_open(id);
+	ret = range_cmd(fd2, DEVMM_IOC_MIGRATE_TO_DEV, p, 64, NULL, 0, &c);
+	close(fd2);
+	ok(ret == 0 && c.cpages == 64 && used_pages(fd) == used0 + 64 &&
+	   count_snapshot(fd, p, 64, local) == 64,
+	   "%s: pages stay on the device after the file that moved them is closed", name);
+
+	/* fork with pages on the device: COW writes on both sides. */
+	pid = fork();
+	if (pid == 0) {
+		int good = check(p, 64, 3);
+
+		fill(p, 64, 4);
+		_exit(good && check(p, 64, 4) ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "%s: a fork child reads the device pages and writes its own copy", name);
+	ok(check(p, 64, 3), "%s: the parent's data is untouched by the child's writes", name);
+	fill(p, 32, 5);
+	ok(check(p, 32, 5), "%s: the parent writes its own copy after fork", name);
+
+	/* The inherited file does not reach the parent's memory. */
+	pid = fork();
+	if (pid == 0) {
+		char b[64];
+
+		_exit(range_cmd(fd, DEVMM_IOC_READ, p, 1, b, 0, &c) == -EPERM ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "%s: a child using the parent's file gets EPERM", name);
+
+	/* munmap with pages on the device frees them. */
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 64, NULL, 0, &c);
+	munmap(p, 64 * psz);
+	ok(ret == 0 && used_pages(fd) == used0, "%s: munmap frees the device pages (%lu used)",
+	   name, used_pages(fd));
+
+	/* A process exiting with pages on the device leaks nothing. */
+	pid = fork();
+	if (pid == 0) {
+		char *q = map_anon(128, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+		int cfd = dev_open(id);
+
+		fill(q, 128, 6);
+		_exit(range_cmd(cfd, DEVMM_IOC_MIGRATE_TO_DEV, q, 128, NULL, 0, &c) == 0 &&
+		      c.cpages == 128 ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && used_pages(fd) == used0,
+	   "%s: exiting with 128 pages on the device leaks none (%lu used)", name,
+	   used_pages(fd));
+}
+
+static void test_pins(int fd, unsigned int kind, const char *name)
+{
+	uint8_t local = kind == DEVMM_KIND_PRIVATE ? 0x22 : 0x42;
+	char *p = map_anon(16, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	struct devmm_range_cmd c;
+	int ret;
+
+	fill(p, 16, 7);
+	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 16, NULL, 0, &c);
+	ret = range_cmd(fd, DEVMM_IOC_PIN, p, 8, NULL, 0, &c);
+	/* A private page cannot be pinned where it is: GUP faults it back. */
+	ok(ret == 0 && count_snapshot(fd, p, 8, kind == DEVMM_KIND_PRIVATE ? 0x02 : local) == 8,
+	   "%s: a short-term pin %s (%s)", name,
+	   kind == DEVMM_KIND_PRIVATE ? "brings private pages back to RAM" :
+					"leaves coherent pages in place", errname(ret));
+	ret = range_cmd(fd, DEVMM_IOC_UNPIN, p, 8, NULL, 0, &c);
+	ok(ret == 0, "%s: unpin (%s)", name, errname(ret));
+	ret = range_cmd(fd, DEVMM_IOC_UNPIN, p, 8, NULL, 0, &c);
+	ok(ret == -ENOENT, "%s: unpin of a range not pinned gives ENOENT (%s)", name,
+	   errname(ret));
+	ret = range_cmd(fd, DEVMM_IOC_PIN, p + 8 * psz, 8, NULL, DEVMM_RANGE_LONGTERM, &c);
+	ok(ret == 0 && count_snapshot(fd, p + 8 * psz, 8, 0x02) == 8 && check(p, 16, 7),
+	   "%s: a long-term pin moves device pages out first, data intact (%s)", name,
+	   errname(ret));
+	/* Left pinned on purpose: closing the file unpins. */
+	munmap(p, 16 * psz);
+}
+
+static void test_device(unsigned int kind, const char *name)
+{
+	int id = find_kind(kind), fd;
+	void *buf;
+
+	if (id < 0) {
+		ok(0, "%s: find the device", name);
+		return;
+	}
+	fd = dev_open(id);
+	ok(fd >= 0, "%s: open /dev/devmm%d", name, id);
+	buf = map_anon(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	test_bad_input(fd, buf);
+	test_mappings(fd);
+	test_roundtrip(fd, kind, name);
+	test_lifetimes(fd, id, kind, name);
+	test_pins(fd, kind, name);
+	munmap(buf, 4 * psz);
+	close(fd);
+	ok(used_pages(fd = dev_open(id)) == 0, "%s: nothing left on the device", name);
+	close(fd);
+}
+
+/* Tests per kind of device with memory. */
+#define DEVICE_TESTS 43
+
+int main(int argc, char **argv)
+{
+	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
+	struct devmm_range_cmd c;
+	char params[128], *p;
+	int ret, fd, id;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s devmm.ko\n", argv[0]);
+		return 2;
+	}
+	psz = sysconf(_SC_PAGESIZE);
+	tap_plan(2 * DEVICE_TESTS + 7);
+
+	snprintf(params, sizeof(params), "private=%d coherent=%s", expect_private ? 1 : 0,
+		 lane_env("LANE_COHERENT_A"));
+	ret = devmm_load(argv[1], params);
+	if (!ok(ret == 0, "load devmm %s (%s)", params, errname(ret)))
+		return tap_done();
+	if (expect_private) {
+		test_device(DEVMM_KIND_PRIVATE, "private");
+	} else {
+		int i;
+
+		for (i = 0; i < DEVICE_TESTS; i++)
+			tap_skip("no device-private memory in this kernel", "private device test");
+	}
+	test_device(DEVMM_KIND_COHERENT, "coherent");
+	ret = devmm_unload();
+	ok(ret == 0, "unload (%s)", errname(ret));
+
+	/* A device without memory reaches process memory, and cannot migrate. */
+	ret = devmm_load(argv[1], "private=0 dmirror_compat=1");
+	id = find_kind(DEVMM_KIND_MIRROR);
+	fd = id >= 0 ? dev_open(id) : -1;
+	ok(ret == 0 && fd >= 0, "mirror-only device %d for hmm_dmirror0 (%s)", id, errname(ret));
+	p = map_anon(8, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	fill(p, 8, 9);
+	{
+		char *buf = map_anon(8, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+
+		ret = range_cmd(fd, DEVMM_IOC_READ, p, 8, buf, 0, &c);
+		ok(ret == 0 && check(buf, 8, 9), "mirror-only: device read (%s)", errname(ret));
+		munmap(buf, 8 * psz);
+	}
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 8, NULL, 0, &c);
+	ok(ret == -EOPNOTSUPP, "mirror-only: migration gives EOPNOTSUPP (%s)", errname(ret));
+	ret = range_cmd(fd, DEVMM_IOC_EXCLUSIVE, p, 8, NULL, 0, &c);
+	ok(expect_private ? ret == 0 : ret == -EOPNOTSUPP,
+	   "mirror-only: exclusive access %s (%s)", expect_private ? "works" : "is unsupported",
+	   errname(ret));
+	close(fd);
+	munmap(p, 8 * psz);
+	ret = devmm_unload();
+	ok(ret == 0, "unload (%s)", errname(ret));
+	return tap_done();
+}
