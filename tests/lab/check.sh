@@ -32,7 +32,9 @@ summary=$(printf 'harness  %3d passed, %d failed' "$hp" "$hf")$'\n'
 for lane in $lanes; do
 	t1=$SECONDS
 	log "lane $lane: build, boot, test"
-	bash "$LAB_DIR/run-lane.sh" "$lane" | tee "$TOP_DIR/out/$lane.log" | grep -v '^RESULT '
+	# A failing lane must not stop the others (pipefail and set -e).
+	bash "$LAB_DIR/run-lane.sh" "$lane" | tee "$TOP_DIR/out/$lane.log" | grep -v '^RESULT ' ||
+		true
 	read -r _ p f s < <(grep '^RESULT ' "$TOP_DIR/out/$lane.log" || echo "RESULT 0 1 0")
 	tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
 	line=$(printf 'lane %-5s %3d passed, %d failed, %d skipped  (%ds)' \
