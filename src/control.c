@@ -90,18 +90,163 @@ static long devmm_ioc_info(void __user *uarg, size_t usize)
 	return devmm_copy_out(uarg, usize, &info, sizeof(info));
 }
 
+/**
+ * devmm_ioc_create - DEVMM_IOC_CREATE: add a device at run time
+ * @uarg: user pointer to struct devmm_create.
+ * @usize: its size as user space knows it.
+ *
+ * Return: 0 (the new id is copied out), -EINVAL for bad fields or a coherent
+ * range that is not whole reserved sections, -EOPNOTSUPP for a kind this
+ * kernel cannot offer, -ENOSPC past the device limit, -EBUSY for a range
+ * already in use.
+ */
+static long devmm_ioc_create(void __user *uarg, size_t usize)
+{
+	struct devmm_device *dev;
+	struct devmm_create c;
+	unsigned int np, nc, nm;
+	u64 size;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(c) != DEVMM_CREATE_SIZE_VER0);
+	ret = devmm_copy_in(&c, sizeof(c), DEVMM_CREATE_SIZE_VER0, uarg, usize);
+	if (ret)
+		return ret;
+	if (c.flags || c.id || !devmm_all_zero(c.reserved, sizeof(c.reserved)) ||
+	    c.policy > DEVMM_POLICY_FIFO)
+		return -EINVAL;
+	devmm_devices_count(&np, &nc, &nm);
+	if (np + nc + nm >= DEVMM_MAX_DEVICES)
+		return -ENOSPC;
+	switch (c.kind) {
+	case DEVMM_KIND_PRIVATE:
+		if (!DEVMM_CAN_PRIVATE)
+			return -EOPNOTSUPP;
+		size = c.capacity ? c.capacity : devmm_param_capacity();
+		if (c.base || c.size || !PAGE_ALIGNED(size) || size > DEVMM_MAX_CAPACITY)
+			return -EINVAL;
+		break;
+	case DEVMM_KIND_COHERENT:
+		if (!DEVMM_CAN_COHERENT)
+			return -EOPNOTSUPP;
+		if (c.capacity || devmm_check_coherent_range(c.base, c.size, "DEVMM_IOC_CREATE"))
+			return -EINVAL;
+		size = c.size;
+		break;
+	case DEVMM_KIND_MIRROR:
+		if (c.capacity || c.base || c.size)
+			return -EINVAL;
+		size = 0;
+		break;
+	default:
+		return -EINVAL;
+	}
+	dev = devmm_device_create(c.kind, c.base, size);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	dev->policy = c.policy;
+	c.id = dev->id;
+	return devmm_copy_out(uarg, usize, &c, sizeof(c));
+}
+
+/*
+ * DEVMM_IOC_{DESTROY,EVICT,SET_CAPACITY,SET_POLICY}: an operation on one
+ * device by number (see include/uapi/linux/devmm.h).
+ */
+static long devmm_ioc_dev_cmd(unsigned int nr, void __user *uarg, size_t usize)
+{
+	struct devmm_device *dev;
+	struct devmm_dev_cmd c;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(c) != DEVMM_DEV_CMD_SIZE_VER0);
+	ret = devmm_copy_in(&c, sizeof(c), DEVMM_DEV_CMD_SIZE_VER0, uarg, usize);
+	if (ret)
+		return ret;
+	if (c.flags || c.result || !devmm_all_zero(c.reserved, sizeof(c.reserved)))
+		return -EINVAL;
+	if (nr == _IOC_NR(DEVMM_IOC_DESTROY)) {
+		if (c.value)
+			return -EINVAL;
+		return devmm_device_destroy(c.id);
+	}
+	dev = devmm_device_find(c.id, false);
+	if (!dev)
+		return -ENODEV;
+	if (dev->kind == DEVMM_MIRROR) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	switch (nr) {
+	case _IOC_NR(DEVMM_IOC_EVICT): {
+		u64 before = atomic64_read(&dev->stats.evicted);
+
+		if (c.value)
+			devmm_evict(dev, DIV_ROUND_UP(c.value, PAGE_SIZE));
+		else
+			ret = devmm_evict_all(dev, 3);
+		c.result = (atomic64_read(&dev->stats.evicted) - before) << PAGE_SHIFT;
+		break;
+	}
+	case _IOC_NR(DEVMM_IOC_SET_CAPACITY):
+		ret = devmm_set_capacity(dev, c.value);
+		break;
+	default: /* DEVMM_IOC_SET_POLICY */
+		if (c.value > DEVMM_POLICY_FIFO)
+			ret = -EINVAL;
+		else
+			WRITE_ONCE(dev->policy, c.value);
+		break;
+	}
+	if (!ret)
+		ret = devmm_copy_out(uarg, usize, &c, sizeof(c));
+out:
+	devmm_device_put(dev);
+	return ret;
+}
+
+/* DEVMM_IOC_QUERY: the device with the lowest number >= id. */
+static long devmm_ioc_query(void __user *uarg, size_t usize)
+{
+	struct devmm_dev_query q;
+	struct devmm_device *dev;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(q) != DEVMM_DEV_QUERY_SIZE_VER0);
+	ret = devmm_copy_in(&q, sizeof(q), DEVMM_DEV_QUERY_SIZE_VER0, uarg, usize);
+	if (ret)
+		return ret;
+	if (q.flags)
+		return -EINVAL;
+	dev = devmm_device_find(q.id, true);
+	if (!dev)
+		return -ENOENT;
+	memset(&q.info, 0, sizeof(q.info));
+	devmm_device_info(dev, &q.info);
+	devmm_device_put(dev);
+	return devmm_copy_out(uarg, usize, &q, sizeof(q));
+}
+
 static long devmm_control_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
+	size_t usize = _IOC_SIZE(cmd);
 
 	/* Commands are matched by number and direction; the size may vary. */
-	if (_IOC_TYPE(cmd) != DEVMM_IOC_MAGIC)
+	if (_IOC_TYPE(cmd) != DEVMM_IOC_MAGIC || _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
 		return -ENOTTY;
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(DEVMM_IOC_INFO):
-		if (_IOC_DIR(cmd) != _IOC_DIR(DEVMM_IOC_INFO))
-			return -ENOTTY;
-		return devmm_ioc_info(uarg, _IOC_SIZE(cmd));
+		return devmm_ioc_info(uarg, usize);
+	case _IOC_NR(DEVMM_IOC_CREATE):
+		return devmm_ioc_create(uarg, usize);
+	case _IOC_NR(DEVMM_IOC_DESTROY):
+	case _IOC_NR(DEVMM_IOC_EVICT):
+	case _IOC_NR(DEVMM_IOC_SET_CAPACITY):
+	case _IOC_NR(DEVMM_IOC_SET_POLICY):
+		return devmm_ioc_dev_cmd(_IOC_NR(cmd), uarg, usize);
+	case _IOC_NR(DEVMM_IOC_QUERY):
+		return devmm_ioc_query(uarg, usize);
 	default:
 		return -ENOTTY;
 	}

@@ -99,6 +99,7 @@ struct devmm_device *devmm_device_create(enum devmm_kind kind, phys_addr_t base,
 	dev->capacity = kind == DEVMM_MIRROR ? 0 : size;
 	mutex_init(&dev->chunks_lock);
 	mutex_init(&dev->evict_lock);
+	INIT_LIST_HEAD(&dev->lru);
 	spin_lock_init(&dev->free_lock);
 	dev->ops = kind == DEVMM_PRIVATE ? &devmm_fake_private_ops : &devmm_fake_coherent_ops;
 
@@ -144,6 +145,84 @@ int devmm_device_add_compat_node(struct devmm_device *dev, unsigned int n)
 	if (!ret)
 		pr_info("device %u: also /dev/%s\n", dev->id, name);
 	return ret;
+}
+
+/**
+ * devmm_device_info - fill in what DEVMM_IOC_DEV_INFO and QUERY report
+ * @dev: the device.
+ * @info: zeroed by the caller.
+ */
+void devmm_device_info(struct devmm_device *dev, struct devmm_dev_info *info)
+{
+	unsigned long used, mapped;
+
+	info->id = dev->id;
+	info->kind = dev->kind;
+	info->base = dev->base;
+	info->capacity = dev->capacity;
+	devmm_device_usage(dev, &used, &mapped);
+	info->used = (u64)used << PAGE_SHIFT;
+	info->mapped = (u64)mapped << PAGE_SHIFT;
+	info->used_max = (u64)READ_ONCE(dev->used_max) << PAGE_SHIFT;
+	info->policy = dev->policy;
+	info->to_device = atomic64_read(&dev->stats.to_device);
+	info->to_system = atomic64_read(&dev->stats.to_system);
+	info->cpu_faults = atomic64_read(&dev->stats.cpu_faults);
+	info->device_faults = atomic64_read(&dev->stats.device_faults);
+	info->evicted = atomic64_read(&dev->stats.evicted);
+	info->evict_passes = atomic64_read(&dev->stats.evict_passes);
+	info->evict_failures = atomic64_read(&dev->stats.evict_failures);
+}
+
+/**
+ * devmm_device_find - the device numbered @id, or the next one
+ * @id: the device number.
+ * @or_next: else the device with the lowest number above @id.
+ *
+ * Return: the device with a reference (devmm_device_put() it), or NULL.
+ */
+struct devmm_device *devmm_device_find(unsigned int id, bool or_next)
+{
+	struct devmm_device *dev, *found = NULL;
+
+	mutex_lock(&devices_lock);
+	list_for_each_entry(dev, &devices, node) {
+		if (dev->id == id || (or_next && dev->id > id && (!found || dev->id < found->id)))
+			found = dev;
+		if (dev->id == id)
+			break;
+	}
+	if (found)
+		devmm_device_get(found);
+	mutex_unlock(&devices_lock);
+	return found;
+}
+
+/**
+ * devmm_device_destroy - remove the device numbered @id
+ * @id: the device number.
+ *
+ * Every page comes home first; files still open on it get -ENODEV.
+ * Return: 0 or -ENODEV if there is no such device.
+ */
+int devmm_device_destroy(unsigned int id)
+{
+	struct devmm_device *dev, *found = NULL;
+
+	mutex_lock(&devices_lock);
+	list_for_each_entry(dev, &devices, node) {
+		if (dev->id == id) {
+			list_del_init(&dev->node);
+			found = dev;
+			break;
+		}
+	}
+	mutex_unlock(&devices_lock);
+	if (!found)
+		return -ENODEV;
+	devmm_device_teardown(found);
+	devmm_device_put(found);
+	return 0;
 }
 
 /* Remove every device, evicting its pages; the last user frees each. */

@@ -22,6 +22,7 @@
 /* Upper bounds of what module parameters and ioctls may ask for. */
 #define DEVMM_MAX_PRIVATE	8
 #define DEVMM_MAX_COHERENT	8
+#define DEVMM_MAX_DEVICES	32
 #define DEVMM_MAX_CAPACITY	(1ULL << 40)
 #define DEVMM_DEFAULT_CAPACITY	(1ULL << 30)
 
@@ -80,6 +81,8 @@ struct devmm_backend_ops {
  *	the claimed part of the reserved range for coherent memory).
  * @pfn_first: first pfn.
  * @used: pages of this chunk in use (under the device's free_lock).
+ * @lru: one node per page, on the device's recency list while the page
+ *	starts a folio in use (ZONE_DEVICE pages have no list field to spare).
  */
 struct devmm_chunk {
 	struct dev_pagemap pgmap;
@@ -87,6 +90,7 @@ struct devmm_chunk {
 	struct resource *res;
 	unsigned long pfn_first;
 	unsigned long used;
+	struct list_head *lru;
 };
 
 /* A device node: /dev/devmmN, or a test_hmm-compatible /dev/hmm_dmirrorN. */
@@ -119,6 +123,8 @@ struct devmm_stats {
 	atomic64_t cpu_faults;
 	atomic64_t device_faults;
 	atomic64_t evicted;
+	atomic64_t evict_passes;
+	atomic64_t evict_failures;
 };
 
 /**
@@ -141,9 +147,14 @@ struct devmm_stats {
  * @free_large: free PMD-sized blocks (their first pages), linked the same way.
  * @nfree: free pages, on both lists.
  * @nused: pages in use.
+ * @used_max: the most pages ever in use at once.
+ * @lru: folios in use, least recently used first (@policy LRU) or oldest
+ *	first (FIFO); under @free_lock.
+ * @policy: DEVMM_POLICY_*.
  * @dying: set once teardown started: nothing is allocated any more.
  * @evict_lock: one eviction at a time, using @evict_batch.
  * @evict_batch: scratch arrays for eviction.
+ * @victims: pfns chosen for one eviction pass.
  * @stats: counters.
  * @dnode: the /dev/devmmN node.
  * @compat: the /dev/hmm_dmirrorN node, if any.
@@ -168,10 +179,14 @@ struct devmm_device {
 	struct page *free_large;
 	unsigned long nfree;
 	unsigned long nused;
+	unsigned long used_max;
+	struct list_head lru;
+	unsigned int policy;
 	bool dying;
 
 	struct mutex evict_lock;
 	struct devmm_window *evict_batch;
+	unsigned long *victims;
 	struct devmm_stats stats;
 	struct devmm_node dnode;
 	struct devmm_node *compat;
@@ -225,6 +240,9 @@ int devmm_check_coherent_range(phys_addr_t start, u64 size, const char *what);
 /* device.c */
 struct devmm_device *devmm_device_create(enum devmm_kind kind, phys_addr_t base, u64 size);
 int devmm_device_add_compat_node(struct devmm_device *dev, unsigned int n);
+void devmm_device_info(struct devmm_device *dev, struct devmm_dev_info *info);
+struct devmm_device *devmm_device_find(unsigned int id, bool or_next);
+int devmm_device_destroy(unsigned int id);
 void devmm_devices_destroy(void);
 void devmm_devices_count(unsigned int *nprivate, unsigned int *ncoherent, unsigned int *nmirror);
 struct devmm_device *devmm_device_nth(enum devmm_kind kind, unsigned int n);
@@ -240,6 +258,10 @@ extern const struct devmm_backend_ops devmm_fake_coherent_ops;
 struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order);
 void devmm_page_free(struct page *page, unsigned int order);
 void devmm_page_split(struct page *head, struct page *tail);
+void devmm_page_touch(struct page *page);
+unsigned long devmm_pick_victims(struct devmm_device *dev, unsigned long *pfns,
+				 unsigned long max);
+int devmm_set_capacity(struct devmm_device *dev, u64 capacity);
 bool devmm_device_has_large(struct devmm_device *dev);
 struct devmm_device *devmm_page_device(struct page *page);
 bool devmm_page_is_ours(struct page *page);
@@ -271,6 +293,7 @@ vm_fault_t devmm_migrate_to_ram(struct vm_fault *vmf);
 
 /* evict.c */
 int devmm_evict_all(struct devmm_device *dev, unsigned int tries);
+unsigned long devmm_evict(struct devmm_device *dev, unsigned long target);
 
 /* mirror.c */
 struct devmm_mirror *devmm_mirror_create(struct devmm_device *dev, bool dmirror);

@@ -41,20 +41,27 @@ static int dmirror_migrate_to_dev(struct devmm_mirror *m, struct hmm_dmirror_cmd
 {
 	void __user *ptr = u64_to_user_ptr(cmd->ptr);
 	u64 faults = 0, own = 0;
+	unsigned int tries;
 	int ret;
 
 	ret = devmm_migrate_to_device(m, cmd->addr, end, false);
-	if (ret)
-		return ret;
-	ret = devmm_mirror_read(m, cmd->addr, cmd->npages, ptr, false, &cmd->cpages, &faults);
-	if (ret != -ENOENT)
-		return ret;
-	/* Pages another file of this device migrated stay and count. */
-	ret = devmm_mirror_adopt_own(m, cmd->addr, end, &own);
-	if (ret)
-		return ret;
-	cmd->cpages = 0;
-	return devmm_mirror_read(m, cmd->addr, cmd->npages, ptr, false, &cmd->cpages, &faults);
+	for (tries = 0; !ret; tries++) {
+		cmd->cpages = 0;
+		ret = devmm_mirror_read(m, cmd->addr, cmd->npages, ptr, false, &cmd->cpages,
+					&faults);
+		if (ret != -ENOENT || tries == 3)
+			break;
+		/*
+		 * Entries an unrelated invalidation (compaction, say) dropped
+		 * meanwhile, or pages another file of this device migrated:
+		 * enter what is on the device.  Pages that could not be
+		 * isolated the first time get one more migration.
+		 */
+		ret = tries == 1 ? devmm_migrate_to_device(m, cmd->addr, end, false) : 0;
+		if (!ret)
+			ret = devmm_mirror_adopt_own(m, cmd->addr, end, &own);
+	}
+	return ret;
 }
 
 /**
@@ -128,7 +135,7 @@ long devmm_dmirror_ioctl(struct devmm_mirror *m, unsigned int cmd, void __user *
 		ret = devmm_mirror_check_exclusive(m, c.addr, c.npages);
 		break;
 	case HMM_DMIRROR_RELEASE:
-		ret = devmm_evict_all(m->dev, 100);
+		ret = devmm_evict_all(m->dev, 3);
 		break;
 	default: /* HMM_DMIRROR_FLAGS */
 		if (c.npages & ~HMM_DMIRROR_FLAG_FAIL_ALLOC) {

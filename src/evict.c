@@ -9,15 +9,19 @@
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include "devmm.h"
 
-/* Evict the pages in use among @n pfns from @pfn; returns pages evicted. */
-static unsigned long evict_pfns(struct devmm_device *dev, unsigned long pfn, unsigned long n,
-				struct devmm_window *w)
+/*
+ * Finish an eviction batch whose sources migrate_device_range() or
+ * migrate_device_pfns() collected in w->src: system destinations, copies,
+ * migration.  Returns the pages evicted.
+ */
+static unsigned long evict_collected(struct devmm_device *dev, unsigned long n,
+				     struct devmm_window *w)
 {
 	unsigned long i, nr, moved;
 
-	migrate_device_range(w->src, pfn, n);
 	devmm_window_reset(w, n);
 	for (i = 0; i < n; i += nr) {
 		struct page *spage = migrate_pfn_to_page(w->src[i]), *dpage;
@@ -53,6 +57,80 @@ static unsigned long evict_pfns(struct devmm_device *dev, unsigned long pfn, uns
 	moved = devmm_window_moved(w, n);
 	migrate_device_finalize(w->src, w->dst, n);
 	return moved;
+}
+
+/* Evict the pages in use among @n pfns from @pfn; returns pages evicted. */
+static unsigned long evict_pfns(struct devmm_device *dev, unsigned long pfn, unsigned long n,
+				struct devmm_window *w)
+{
+	migrate_device_range(w->src, pfn, n);
+	return evict_collected(dev, n, w);
+}
+
+static int cmp_pfn(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Collect @n victim pfns (whole folios) into w->src: in one call where the
+ * kernel has migrate_device_pfns(), else by contiguous runs.
+ */
+static void collect_victims(struct devmm_device *dev, unsigned long *victims, unsigned long n,
+			    struct devmm_window *w)
+{
+	unsigned long i, run;
+
+	if (DEVMM_CAN_MIGRATE_DEVICE_PFNS) {
+		memcpy(w->src, victims, n * sizeof(*victims));
+		devmm_migrate_device_pfns(w->src, n);
+		return;
+	}
+	sort(victims, n, sizeof(*victims), cmp_pfn, NULL);
+	for (i = 0; i < n; i += run) {
+		for (run = 1; i + run < n && victims[i + run] == victims[i] + run; run++)
+			;
+		migrate_device_range(&w->src[i], victims[i], run);
+	}
+}
+
+/**
+ * devmm_evict - evict pages a device needs least
+ * @dev: a device with memory.
+ * @target: pages wanted out.
+ *
+ * Pages go in batches, least recently used first (or oldest first under
+ * the FIFO policy), without taking any process's mmap_lock; pages that
+ * cannot move now (locked, pinned, being migrated) are skipped and counted
+ * as failures.  Gives up after a few passes that free nothing.
+ * Return: pages evicted.
+ */
+unsigned long devmm_evict(struct devmm_device *dev, unsigned long target)
+{
+	struct devmm_window *w = dev->evict_batch;
+	unsigned long evicted = 0, n, moved;
+	unsigned int idle = 0;
+
+	if (dev->kind == DEVMM_MIRROR)
+		return 0;
+	mutex_lock(&dev->evict_lock);
+	while (evicted < target && idle < 4) {
+		n = devmm_pick_victims(dev, dev->victims, DEVMM_WINDOW_PAGES);
+		if (!n)
+			break;
+		collect_victims(dev, dev->victims, n, w);
+		moved = evict_collected(dev, n, w);
+		atomic64_inc(&dev->stats.evict_passes);
+		atomic64_add(n - moved, &dev->stats.evict_failures);
+		atomic64_add(moved, &dev->stats.evicted);
+		atomic64_add(moved, &dev->stats.to_system);
+		evicted += moved;
+		idle = moved ? 0 : idle + 1;
+	}
+	mutex_unlock(&dev->evict_lock);
+	return evicted;
 }
 
 static unsigned long evict_chunk(struct devmm_device *dev, struct devmm_chunk *chunk,

@@ -185,6 +185,26 @@ static int mirror_hmm_walk(struct devmm_mirror *m, struct mm_struct *mm,
 	}
 }
 
+/*
+ * The page behind hmm_pfns[i] of a walk, for address @addr.  For a folio
+ * mapped by a PMD the page is derived from the address: 7.2's
+ * hmm_vma_handle_absent_pmd() numbers the pages of a device-private PMD
+ * from the folio's first pfn even when the walk starts inside the PMD, so
+ * its pfns are off there (fixed or not, the folio is right).
+ */
+static struct page *walk_page(unsigned long hmm_pfn, unsigned long addr)
+{
+	struct page *page = hmm_pfn_to_page(hmm_pfn);
+	struct folio *folio;
+
+	if (hmm_pfn_to_map_order(hmm_pfn) != PMD_SHIFT - PAGE_SHIFT)
+		return page;
+	folio = page_folio(page);
+	if (folio_order(folio) != PMD_SHIFT - PAGE_SHIFT)
+		return page;
+	return folio_page(folio, (addr & ~PMD_MASK) >> PAGE_SHIFT);
+}
+
 static bool page_is_own(struct devmm_mirror *m, struct page *page)
 {
 	return devmm_page_is_ours(page) && devmm_page_device(page) == m->dev;
@@ -207,7 +227,7 @@ static int consume_store(struct devmm_mirror *m, struct hmm_range *range, void *
 
 		if (!(pfn & HMM_PFN_VALID))
 			continue;
-		page = hmm_pfn_to_page(pfn);
+		page = walk_page(pfn, range->start + (i << PAGE_SHIFT));
 		if (count) {
 			if (!page_is_own(m, page))
 				continue;
@@ -280,10 +300,12 @@ static void copy_pt_page(struct page *page, void *buf, bool to_page)
 		memcpy(p, buf, PAGE_SIZE);
 	else
 		memcpy(buf, p, PAGE_SIZE);
-	if (dev)
+	if (dev) {
 		dev->ops->kunmap(dev, p);
-	else
+		devmm_page_touch(page);
+	} else {
 		kunmap_local(p);
+	}
 }
 
 /*

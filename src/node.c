@@ -32,30 +32,18 @@ static int devmm_node_release(struct inode *inode, struct file *file)
 
 static long devmm_ioc_dev_info(struct devmm_mirror *m, void __user *uarg, size_t usize)
 {
-	struct devmm_device *dev = m->dev;
 	struct devmm_dev_info info;
-	unsigned long used, mapped;
 	int ret;
 
 	BUILD_BUG_ON(sizeof(info) != DEVMM_DEV_INFO_SIZE_VER0);
 	ret = devmm_copy_in(&info, sizeof(info), DEVMM_DEV_INFO_SIZE_VER0, uarg, usize);
 	if (ret)
 		return ret;
-	if (info.flags || info.reserved0 || memchr_inv(info.reserved, 0, sizeof(info.reserved)))
+	if (info.flags || info.reserved0 || info.reserved1 ||
+	    memchr_inv(info.reserved, 0, sizeof(info.reserved)))
 		return -EINVAL;
 	memset(&info, 0, sizeof(info));
-	info.id = dev->id;
-	info.kind = dev->kind;
-	info.base = dev->base;
-	info.capacity = dev->capacity;
-	devmm_device_usage(dev, &used, &mapped);
-	info.used = (u64)used << PAGE_SHIFT;
-	info.mapped = (u64)mapped << PAGE_SHIFT;
-	info.to_device = atomic64_read(&dev->stats.to_device);
-	info.to_system = atomic64_read(&dev->stats.to_system);
-	info.cpu_faults = atomic64_read(&dev->stats.cpu_faults);
-	info.device_faults = atomic64_read(&dev->stats.device_faults);
-	info.evicted = atomic64_read(&dev->stats.evicted);
+	devmm_device_info(m->dev, &info);
 	return devmm_copy_out(uarg, usize, &info, sizeof(info));
 }
 
@@ -136,6 +124,9 @@ static long devmm_node_ioctl(struct file *file, unsigned int cmd, unsigned long 
 	struct devmm_mirror *m = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
+	/* The device was destroyed under this file. */
+	if (READ_ONCE(m->dev->dying))
+		return -ENODEV;
 	if (_IOC_TYPE(cmd) == 'H')
 		return devmm_dmirror_ioctl(m, cmd, uarg);
 	if (_IOC_TYPE(cmd) != DEVMM_IOC_MAGIC || _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
@@ -165,6 +156,68 @@ static int devmm_node_mmap(struct file *file, struct vm_area_struct *vma)
 		return devmm_dmirror_mmap(m, vma);
 	return -ENODEV;
 }
+
+/* Statistics under /sys/class/misc/<node>/, one value per file. */
+struct devmm_attr {
+	struct device_attribute attr;
+	size_t offset;
+	bool is_u32;
+};
+
+static ssize_t devmm_attr_show(struct device *d, struct device_attribute *attr, char *buf)
+{
+	struct devmm_attr *da = container_of(attr, struct devmm_attr, attr);
+	struct miscdevice *misc = dev_get_drvdata(d);
+	struct devmm_node *node = container_of(misc, struct devmm_node, misc);
+	struct devmm_dev_info info = {};
+	void *field = (char *)&info + da->offset;
+
+	devmm_device_info(node->dev, &info);
+	if (da->is_u32)
+		return sysfs_emit(buf, "%u\n", *(u32 *)field);
+	return sysfs_emit(buf, "%llu\n", *(u64 *)field);
+}
+
+#define DEVMM_ATTR(name, type)							\
+	static struct devmm_attr devmm_attr_##name = {				\
+		.attr = __ATTR(name, 0444, devmm_attr_show, NULL),		\
+		.offset = offsetof(struct devmm_dev_info, name),		\
+		.is_u32 = sizeof(type) == sizeof(u32),				\
+	}
+
+DEVMM_ATTR(id, u32);
+DEVMM_ATTR(kind, u32);
+DEVMM_ATTR(policy, u32);
+DEVMM_ATTR(capacity, u64);
+DEVMM_ATTR(used, u64);
+DEVMM_ATTR(used_max, u64);
+DEVMM_ATTR(mapped, u64);
+DEVMM_ATTR(to_device, u64);
+DEVMM_ATTR(to_system, u64);
+DEVMM_ATTR(cpu_faults, u64);
+DEVMM_ATTR(device_faults, u64);
+DEVMM_ATTR(evicted, u64);
+DEVMM_ATTR(evict_passes, u64);
+DEVMM_ATTR(evict_failures, u64);
+
+static struct attribute *devmm_node_attrs[] = {
+	&devmm_attr_id.attr.attr,
+	&devmm_attr_kind.attr.attr,
+	&devmm_attr_policy.attr.attr,
+	&devmm_attr_capacity.attr.attr,
+	&devmm_attr_used.attr.attr,
+	&devmm_attr_used_max.attr.attr,
+	&devmm_attr_mapped.attr.attr,
+	&devmm_attr_to_device.attr.attr,
+	&devmm_attr_to_system.attr.attr,
+	&devmm_attr_cpu_faults.attr.attr,
+	&devmm_attr_device_faults.attr.attr,
+	&devmm_attr_evicted.attr.attr,
+	&devmm_attr_evict_passes.attr.attr,
+	&devmm_attr_evict_failures.attr.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(devmm_node);
 
 static const struct file_operations devmm_node_fops = {
 	.owner = THIS_MODULE,
@@ -197,6 +250,7 @@ int devmm_node_register(struct devmm_device *dev, struct devmm_node *node, const
 	node->misc.name = node->name;
 	node->misc.fops = &devmm_node_fops;
 	node->misc.mode = 0600;
+	node->misc.groups = devmm_node_groups;
 	ret = misc_register(&node->misc);
 	node->registered = !ret;
 	return ret;

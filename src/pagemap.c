@@ -84,6 +84,9 @@ static struct page *take_free(struct devmm_device *dev, unsigned int order)
 	return page;
 }
 
+/* Eviction rounds an allocation may run to make room before it fails. */
+#define DEVMM_ALLOC_EVICTIONS	8
+
 /* Map one more chunk of device memory; called with chunks_lock held. */
 static int devmm_chunk_add(struct devmm_device *dev)
 {
@@ -98,6 +101,11 @@ static int devmm_chunk_add(struct devmm_device *dev)
 	chunk = kzalloc(sizeof(*chunk), GFP_KERNEL);
 	if (!chunk)
 		return -ENOMEM;
+	chunk->lru = kvcalloc(DEVMM_CHUNK_PAGES, sizeof(*chunk->lru), GFP_KERNEL);
+	if (!chunk->lru) {
+		kfree(chunk);
+		return -ENOMEM;
+	}
 	if (dev->kind == DEVMM_PRIVATE) {
 		res = request_free_mem_region(&iomem_resource, DEVMM_CHUNK_SIZE, "devmm");
 		if (IS_ERR(res)) {
@@ -150,6 +158,7 @@ static int devmm_chunk_add(struct devmm_device *dev)
 err_release:
 	release_mem_region(res->start, resource_size(res));
 err_free:
+	kvfree(chunk->lru);
 	kfree(chunk);
 	return ret;
 }
@@ -167,6 +176,11 @@ static struct devmm_chunk *pfn_chunk(struct devmm_device *dev, unsigned long pfn
 	return NULL;
 }
 
+static struct list_head *lru_node(struct devmm_chunk *chunk, unsigned long pfn)
+{
+	return &chunk->lru[pfn - chunk->pfn_first];
+}
+
 /**
  * devmm_page_alloc - allocate a device folio
  * @dev: a device with memory.
@@ -181,6 +195,7 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order)
 {
 	unsigned long n = 1UL << order;
 	struct devmm_chunk *chunk = NULL;
+	unsigned int evictions = 0;
 	struct page *page;
 	int ret;
 
@@ -192,14 +207,24 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order)
 		}
 		if (dev->nused + n > capacity_pages(dev)) {
 			spin_unlock_irq(&dev->free_lock);
+			/*
+			 * Full: make room by evicting a batch of the pages the
+			 * device needs least, then try again.
+			 */
+			if (evictions++ < DEVMM_ALLOC_EVICTIONS &&
+			    devmm_evict(dev, max(n, DEVMM_WINDOW_PAGES)))
+				continue;
 			return ERR_PTR(-ENOSPC);
 		}
 		page = take_free(dev, order);
 		if (page) {
 			dev->nfree -= n;
 			dev->nused += n;
+			dev->used_max = max(dev->used_max, dev->nused);
 			chunk = pfn_chunk(dev, page_to_pfn(page));
 			chunk->used += n;
+			/* Newest: the last to be evicted under both policies. */
+			list_add_tail(lru_node(chunk, page_to_pfn(page)), &dev->lru);
 			spin_unlock_irq(&dev->free_lock);
 			break;
 		}
@@ -240,6 +265,7 @@ void devmm_page_free(struct page *page, unsigned int order)
 
 	dev->ops->free(dev, page, order);
 	spin_lock_irqsave(&dev->free_lock, flags);
+	list_del_init(lru_node(chunk, page_to_pfn(page)));
 	if (order == DEVMM_PMD_ORDER && devmm_device_has_large(dev))
 		push_page(&dev->free_large, page);
 	else
@@ -254,9 +280,140 @@ void devmm_page_free(struct page *page, unsigned int order)
 /* pgmap folio_split: @tail now starts a folio split off the one at @head. */
 void devmm_page_split(struct page *head, struct page *tail)
 {
-	struct devmm_device *dev = pgmap_chunk(devmm_page_pgmap(head))->dev;
+	struct devmm_chunk *chunk = pgmap_chunk(devmm_page_pgmap(head));
+	struct devmm_device *dev = chunk->dev;
+	unsigned long flags;
 
 	dev->ops->split(dev, head, tail);
+	/* The new folio takes the recency of the one it was part of. */
+	spin_lock_irqsave(&dev->free_lock, flags);
+	list_add(lru_node(chunk, page_to_pfn(tail)), lru_node(chunk, page_to_pfn(head)));
+	spin_unlock_irqrestore(&dev->free_lock, flags);
+}
+
+/**
+ * devmm_page_touch - the device used @page (LRU policy: now most recent)
+ * @page: a page in use of a devmm device.
+ */
+void devmm_page_touch(struct page *page)
+{
+	struct devmm_chunk *chunk = pgmap_chunk(devmm_page_pgmap(page));
+	struct devmm_device *dev = chunk->dev;
+	struct list_head *node = lru_node(chunk, folio_pfn(page_folio(page)));
+	unsigned long flags;
+
+	if (dev->policy != DEVMM_POLICY_LRU)
+		return;
+	spin_lock_irqsave(&dev->free_lock, flags);
+	if (!list_empty(node))
+		list_move_tail(node, &dev->lru);
+	spin_unlock_irqrestore(&dev->free_lock, flags);
+}
+
+static unsigned long node_pfn(struct devmm_device *dev, struct list_head *node)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nchunks; i++) {
+		struct devmm_chunk *c = dev->chunks[i];
+
+		if (node >= c->lru && node < c->lru + DEVMM_CHUNK_PAGES)
+			return c->pfn_first + (node - c->lru);
+	}
+	return 0;
+}
+
+/**
+ * devmm_pick_victims - the pages to evict next
+ * @dev: the device.
+ * @pfns: filled with the pfns of whole folios, each large folio's pages in
+ *	order (as migrate_device_pfns() wants them).
+ * @max: room in @pfns.
+ *
+ * The chosen folios go to the back of the list, so that one that cannot
+ * move now (busy) does not block the next pass.
+ * Return: the number of pfns filled in.
+ */
+unsigned long devmm_pick_victims(struct devmm_device *dev, unsigned long *pfns,
+				 unsigned long max)
+{
+	struct list_head *node, *last;
+	unsigned long n = 0, j;
+
+	spin_lock_irq(&dev->free_lock);
+	last = dev->lru.prev;
+	while (!list_empty(&dev->lru)) {
+		unsigned long pfn, nr;
+
+		node = dev->lru.next;
+		pfn = node_pfn(dev, node);
+		if (WARN_ON_ONCE(!pfn))
+			break;
+		nr = folio_nr_pages(page_folio(pfn_to_page(pfn)));
+		if (n + nr > max)
+			break;
+		for (j = 0; j < nr; j++)
+			pfns[n++] = pfn + j;
+		list_move_tail(node, &dev->lru);
+		if (node == last)
+			break;
+	}
+	spin_unlock_irq(&dev->free_lock);
+	return n;
+}
+
+/**
+ * devmm_set_capacity - change how much memory a device may hold
+ * @dev: a private or coherent device.
+ * @capacity: bytes, page-aligned; a coherent device cannot grow past its
+ *	range.
+ *
+ * Shrinking evicts down to the new size.
+ * Return: 0, -EINVAL for a bad size, or -EBUSY if pages that cannot move
+ * keep the device above the new capacity (the capacity is set anyway).
+ */
+int devmm_set_capacity(struct devmm_device *dev, u64 capacity)
+{
+	unsigned long used, mapped, limit;
+	unsigned int passes = 0;
+
+	if (!capacity || !PAGE_ALIGNED(capacity) || capacity > DEVMM_MAX_CAPACITY ||
+	    (dev->kind == DEVMM_COHERENT && capacity > dev->size))
+		return -EINVAL;
+	if (dev->kind == DEVMM_PRIVATE) {
+		unsigned int want = DIV_ROUND_UP(capacity, DEVMM_CHUNK_SIZE);
+
+		mutex_lock(&dev->chunks_lock);
+		if (want > dev->max_chunks) {
+			struct devmm_chunk **c = kcalloc(want, sizeof(*c), GFP_KERNEL), **old;
+
+			if (!c) {
+				mutex_unlock(&dev->chunks_lock);
+				return -ENOMEM;
+			}
+			/* The free callback and victim picking read it under free_lock. */
+			spin_lock_irq(&dev->free_lock);
+			memcpy(c, dev->chunks, dev->nchunks * sizeof(*c));
+			old = dev->chunks;
+			dev->chunks = c;
+			dev->max_chunks = want;
+			spin_unlock_irq(&dev->free_lock);
+			kfree(old);
+		}
+		mutex_unlock(&dev->chunks_lock);
+	}
+	spin_lock_irq(&dev->free_lock);
+	dev->capacity = capacity;
+	spin_unlock_irq(&dev->free_lock);
+	limit = capacity >> PAGE_SHIFT;
+	for (;;) {
+		devmm_device_usage(dev, &used, &mapped);
+		if (used <= limit)
+			return 0;
+		if (passes++ >= 16)
+			return -EBUSY;
+		devmm_evict(dev, used - limit);
+	}
 }
 
 void devmm_device_usage(struct devmm_device *dev, unsigned long *used, unsigned long *mapped)
@@ -282,7 +439,8 @@ int devmm_pagemap_init(struct devmm_device *dev, bool populate)
 	dev->max_chunks = DIV_ROUND_UP(span, DEVMM_CHUNK_SIZE);
 	dev->chunks = kcalloc(dev->max_chunks, sizeof(*dev->chunks), GFP_KERNEL);
 	dev->evict_batch = kvmalloc(sizeof(*dev->evict_batch), GFP_KERNEL);
-	if (!dev->chunks || !dev->evict_batch)
+	dev->victims = kvcalloc(DEVMM_WINDOW_PAGES, sizeof(*dev->victims), GFP_KERNEL);
+	if (!dev->chunks || !dev->evict_batch || !dev->victims)
 		return -ENOMEM;
 	mutex_lock(&dev->chunks_lock);
 	while (populate && !ret && dev->nchunks < dev->max_chunks)
@@ -309,6 +467,7 @@ void devmm_pagemap_teardown(struct devmm_device *dev)
 		WARN_ON(chunk->used);
 		memunmap_pages(&chunk->pgmap);
 		release_mem_region(chunk->res->start, resource_size(chunk->res));
+		kvfree(chunk->lru);
 		kfree(chunk);
 	}
 	dev->nchunks = 0;
@@ -320,4 +479,6 @@ void devmm_pagemap_teardown(struct devmm_device *dev)
 	mutex_unlock(&dev->chunks_lock);
 	kvfree(dev->evict_batch);
 	dev->evict_batch = NULL;
+	kvfree(dev->victims);
+	dev->victims = NULL;
 }

@@ -23,6 +23,10 @@ fi
 {
 	echo "#LOADED"
 	/tests/hmm-tests "$@" 2>&1
+	# Nothing may stay on any device once the selftest's processes are gone.
+	for d in /sys/class/misc/devmm[0-9]*; do
+		echo "#USED $(basename "$d") $(cat "$d/used") $(cat "$d/used_max")"
+	done
 	echo "#UNLOAD $(rmmod devmm 2>&1 && echo 0 || echo 1)"
 } | awk -v xf="$xfail" -v private="$LANE_EXPECT_PRIVATE" -v params="$params" '
 BEGIN {
@@ -34,6 +38,11 @@ BEGIN {
 	}
 }
 /^#LOADED/ { k++; print "ok " k " - load devmm " params; next }
+/^#USED / {
+	k++
+	print ($3 == 0 ? "ok " : "not ok ") k " - " $2 ": no device memory left in use after the selftest (" $3 " bytes; at most " $4 ")"
+	next
+}
 /^#UNLOAD / {
 	k++
 	print ($NF == 0 ? "ok " : "not ok ") k " - unload devmm after the selftest"

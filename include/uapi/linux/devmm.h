@@ -75,6 +75,64 @@ struct devmm_info {
 
 #define DEVMM_IOC_INFO		_IOWR(DEVMM_IOC_MAGIC, 0x00, struct devmm_info)
 
+/**
+ * struct devmm_create - a new device (DEVMM_IOC_CREATE on /dev/devmm)
+ * @flags: (in) must be 0.
+ * @kind: (in) DEVMM_KIND_PRIVATE, DEVMM_KIND_COHERENT or DEVMM_KIND_MIRROR.
+ * @capacity: (in) private: bytes of device memory (0: the module's
+ *	capacity= default).
+ * @base: (in) coherent: physical start of a reserved, section-aligned range.
+ * @size: (in) coherent: its length.
+ * @policy: (in) DEVMM_POLICY_*.
+ * @id: (out) the new device's number N (/dev/devmmN).
+ * @reserved: must be zero.
+ */
+struct devmm_create {
+	__u32 flags;
+	__u32 kind;
+	__u64 capacity;
+	__u64 base;
+	__u64 size;
+	__u32 policy;
+	__u32 id;
+	__u64 reserved[4];
+};
+
+#define DEVMM_CREATE_SIZE_VER0	72
+
+/**
+ * struct devmm_dev_cmd - an operation on one device, by number
+ * @flags: (in) must be 0.
+ * @id: (in) the device's number.
+ * @value: (in) DEVMM_IOC_EVICT: bytes to evict (0: everything);
+ *	DEVMM_IOC_SET_CAPACITY: the new capacity in bytes;
+ *	DEVMM_IOC_SET_POLICY: DEVMM_POLICY_*; else 0.
+ * @result: (out) DEVMM_IOC_EVICT: bytes evicted.
+ * @reserved: must be zero.
+ */
+struct devmm_dev_cmd {
+	__u32 flags;
+	__u32 id;
+	__u64 value;
+	__u64 result;
+	__u64 reserved[4];
+};
+
+#define DEVMM_DEV_CMD_SIZE_VER0	56
+
+/*
+ * Runtime device management on /dev/devmm.  DESTROY migrates every page of
+ * the device back to system memory first, removes its nodes, and leaves
+ * files still open on it with -ENODEV.  EVICT returns -EBUSY if pages that
+ * cannot move (pinned) remain after evicting everything that could.
+ * SET_CAPACITY evicts down to a smaller capacity.  Unknown ids: -ENODEV.
+ */
+#define DEVMM_IOC_CREATE	_IOWR(DEVMM_IOC_MAGIC, 0x01, struct devmm_create)
+#define DEVMM_IOC_DESTROY	_IOWR(DEVMM_IOC_MAGIC, 0x02, struct devmm_dev_cmd)
+#define DEVMM_IOC_EVICT		_IOWR(DEVMM_IOC_MAGIC, 0x03, struct devmm_dev_cmd)
+#define DEVMM_IOC_SET_CAPACITY	_IOWR(DEVMM_IOC_MAGIC, 0x04, struct devmm_dev_cmd)
+#define DEVMM_IOC_SET_POLICY	_IOWR(DEVMM_IOC_MAGIC, 0x05, struct devmm_dev_cmd)
+
 /*
  * Device nodes: /dev/devmmN, one per device.  Each open file mirrors the
  * opener's address space for the device (reads, writes, faults, snapshots)
@@ -152,6 +210,12 @@ struct devmm_range_cmd {
  * @cpu_faults: (out) CPU faults on device pages served.
  * @device_faults: (out) device fault rounds through mirrors.
  * @evicted: (out) pages evicted to system memory.
+ * @evict_passes: (out) eviction passes (batches) run.
+ * @evict_failures: (out) pages chosen for eviction that could not move
+ *	then (locked, pinned or being migrated); they are retried later.
+ * @used_max: (out) the most device memory ever in use at once, in bytes.
+ * @policy: (out) DEVMM_POLICY_* of the device.
+ * @reserved1: zero.
  * @reserved: zero.
  */
 struct devmm_dev_info {
@@ -168,12 +232,39 @@ struct devmm_dev_info {
 	__u64 cpu_faults;
 	__u64 device_faults;
 	__u64 evicted;
+	__u64 evict_passes;
+	__u64 evict_failures;
+	__u64 used_max;
+	__u32 policy;
+	__u32 reserved1;
 	__u64 reserved[8];
 };
 
-#define DEVMM_DEV_INFO_SIZE_VER0	152
+#define DEVMM_DEV_INFO_SIZE_VER0	184
+
+/* Which pages a full device evicts first. */
+#define DEVMM_POLICY_LRU	0	/* least recently migrated or accessed */
+#define DEVMM_POLICY_FIFO	1	/* least recently migrated */
 
 #define DEVMM_IOC_DEV_INFO	_IOWR(DEVMM_IOC_MAGIC, 0x50, struct devmm_dev_info)
+
+/**
+ * struct devmm_dev_query - list devices (DEVMM_IOC_QUERY on /dev/devmm)
+ * @flags: (in) must be 0.
+ * @id: (in) the lowest device number wanted; the device found is the one
+ *	with the lowest number >= @id (-ENOENT if none): start at 0 and
+ *	continue from info.id + 1.
+ * @info: (out) that device.
+ */
+struct devmm_dev_query {
+	__u32 flags;
+	__u32 id;
+	struct devmm_dev_info info;
+};
+
+#define DEVMM_DEV_QUERY_SIZE_VER0	192
+
+#define DEVMM_IOC_QUERY		_IOWR(DEVMM_IOC_MAGIC, 0x06, struct devmm_dev_query)
 
 /*
  * The ioctl ABI of the kernel's test_hmm module (lib/test_hmm_uapi.h), which

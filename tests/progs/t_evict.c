@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Eviction: finite device memory, oversubscription, LRU and FIFO policies,
+ * eviction on demand, capacity changes, runtime create/destroy (also under
+ * load), unload with pages on a device, and a concurrency run.  Prints the
+ * eviction throughput as a "# bench:" line.
+ *
+ * usage: t_evict /path/to/devmm.ko
+ * lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A, LANE_COHERENT_B.
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "devmm_test.h"
+
+#define MB (1024UL * 1024)
+#define CAPACITY (64 * MB)
+
+static size_t psz;
+static int ctl;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The address part of a SIZE@ADDR lane range. */
+static unsigned long long range_addr(const char *r)
+{
+	return strtoull(strchr(r, '@') + 1, NULL, 0);
+}
+
+static int create(unsigned int kind, unsigned long long capacity, unsigned long long base,
+		  unsigned long long size, unsigned int policy)
+{
+	struct devmm_create c = { .kind = kind, .capacity = capacity, .base = base,
+				  .size = size, .policy = policy };
+
+	return ioctl(ctl, DEVMM_IOC_CREATE, &c) ? -errno : (int)c.id;
+}
+
+static int dev_cmd(unsigned long cmd, unsigned int id, unsigned long long value,
+		   unsigned long long *result)
+{
+	struct devmm_dev_cmd c = { .id = id, .value = value };
+	int ret = ioctl(ctl, cmd, &c) ? -errno : 0;
+
+	if (result)
+		*result = c.result;
+	return ret;
+}
+
+static int query(unsigned int id, struct devmm_dev_info *info)
+{
+	struct devmm_dev_query q = { .id = id };
+	int ret = ioctl(ctl, DEVMM_IOC_QUERY, &q) ? -errno : 0;
+
+	if (!ret)
+		*info = q.info;
+	return ret;
+}
+
+static unsigned long long used(unsigned int id)
+{
+	struct devmm_dev_info info = {};
+
+	return query(id, &info) || info.id != id ? ~0ULL : info.used;
+}
+
+static int node_open(unsigned int id)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/dev/" DEVMM_NODE_PREFIX "%u", id);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+static int range_cmd(int fd, unsigned long cmd, void *addr, unsigned long npages, void *ptr,
+		     struct devmm_range_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->addr = (uintptr_t)addr;
+	c->npages = npages;
+	c->ptr = (uintptr_t)ptr;
+	return ioctl(fd, cmd, c) ? -errno : 0;
+}
+
+static void *map_anon(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Word i of the buffer at offset @off: unique per word and @seed. */
+static uint64_t pattern(uint64_t seed, size_t word)
+{
+	return (seed << 40) ^ (word * 0x9e3779b97f4a7c15ULL);
+}
+
+static void fill(void *p, size_t len, uint64_t seed)
+{
+	uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = pattern(seed, i);
+}
+
+static int verify(const void *p, size_t len, uint64_t seed)
+{
+	const uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i] != pattern(seed, i))
+			return 0;
+	return 1;
+}
+
+/* Pages of [p, p + len) the snapshot shows on device @fd's own memory. */
+static unsigned long on_device(int fd, void *p, size_t len, unsigned int kind)
+{
+	unsigned long n = len / psz, i, count = 0;
+	uint8_t *b = malloc(n);
+	struct devmm_range_cmd c;
+
+	if (!b || range_cmd(fd, DEVMM_IOC_SNAPSHOT, p, n, b, &c)) {
+		free(b);
+		return ~0UL;
+	}
+	for (i = 0; i < n; i++)
+		count += (b[i] & 0xf0) == (kind == DEVMM_KIND_PRIVATE ? 0x20 : 0x40);
+	free(b);
+	return count;
+}
+
+/* Say where @buf first differs from the pattern, and that page's state. */
+static void diag_mismatch(int fd, const void *p, const void *buf, size_t len, uint64_t seed)
+{
+	const uint64_t *w = buf;
+	struct devmm_range_cmd c;
+	uint8_t b = 0xee;
+	size_t i;
+
+	for (i = 0; i < len / 8 && w[i] == pattern(seed, i); i++)
+		;
+	if (i == len / 8)
+		return;
+	range_cmd(fd, DEVMM_IOC_SNAPSHOT, (char *)p + i * 8 / psz * psz, 1, &b, &c);
+	tap_diag("first difference at page %zu word %zu: 0x%llx, expected 0x%llx; snapshot 0x%02x",
+		 i * 8 / psz, i % (psz / 8), (unsigned long long)w[i],
+		 (unsigned long long)pattern(seed, i), b);
+}
+
+/* Device read of the whole range, checked against the pattern. */
+static int device_verify(int fd, void *p, size_t len, uint64_t seed)
+{
+	void *buf = map_anon(len);
+	struct devmm_range_cmd c;
+	int good, ret;
+
+	ret = buf ? range_cmd(fd, DEVMM_IOC_READ, p, len / psz, buf, &c) : -ENOMEM;
+	good = !ret && c.cpages == len / psz && verify(buf, len, seed);
+	if (!good && !ret)
+		diag_mismatch(fd, p, buf, len, seed);
+	else if (ret)
+		tap_diag("device read: %s after %llu pages", errname(ret),
+			 (unsigned long long)c.cpages);
+	if (buf)
+		munmap(buf, len);
+	return good;
+}
+
+static void test_oversubscribe(int id, int fd, const char *name)
+{
+	size_t len = 4 * CAPACITY, slice = CAPACITY / 4, off;
+	char *p = map_anon(len);
+	struct devmm_dev_info info = {};
+	struct devmm_range_cmd c;
+	int full = 1, within = 1;
+
+	fill(p, len, 11);
+	for (off = 0; off < len; off += slice) {
+		int ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p + off, slice / psz, NULL, &c);
+
+		full &= !ret && c.cpages == slice / psz;
+		within &= used(id) <= CAPACITY;
+	}
+	ok(full, "%s: 16 slices of capacity/4 each migrate in full into a full device", name);
+	ok(within, "%s: resident device memory stays within capacity after every slice", name);
+	query(id, &info);
+	ok(info.used_max <= CAPACITY && info.evicted >= (len - CAPACITY) / psz &&
+	   info.evict_passes > 0,
+	   "%s: high-water mark %llu MiB <= 64 MiB; %llu pages evicted in %llu passes, %llu busy",
+	   name, (unsigned long long)info.used_max / MB, (unsigned long long)info.evicted,
+	   (unsigned long long)info.evict_passes, (unsigned long long)info.evict_failures);
+	ok(device_verify(fd, p, len, 11), "%s: every word reads back intact through the device",
+	   name);
+	ok(verify(p, len, 11), "%s: every word reads back intact through the CPU", name);
+	munmap(p, len);
+	ok(used(id) == 0, "%s: nothing left on the device after munmap", name);
+}
+
+static void test_policy(int id, int fd, unsigned int kind, unsigned int policy, const char *name)
+{
+	const char *pol = policy == DEVMM_POLICY_LRU ? "LRU" : "FIFO";
+	size_t half = CAPACITY / 2, quarter = CAPACITY / 4;
+	char *a = map_anon(half), *b = map_anon(half), *c3 = map_anon(quarter);
+	struct devmm_range_cmd c;
+	unsigned long ona, onb;
+
+	dev_cmd(DEVMM_IOC_SET_POLICY, id, policy, NULL);
+	fill(a, half, 21);
+	fill(b, half, 22);
+	fill(c3, quarter, 23);
+	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, half / psz, NULL, &c);
+	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, b, half / psz, NULL, &c);
+	/* The device uses A again: under LRU that makes B the oldest. */
+	device_verify(fd, a, half, 21);
+	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, c3, quarter / psz, NULL, &c);
+	ona = on_device(fd, a, half, kind);
+	onb = on_device(fd, b, half, kind);
+	ok(c.cpages == quarter / psz && on_device(fd, c3, quarter, kind) == quarter / psz,
+	   "%s %s: a new buffer migrates in full into the full device", name, pol);
+	if (policy == DEVMM_POLICY_LRU)
+		ok(ona == half / psz && onb < half / psz,
+		   "%s LRU: the recently used buffer stays (%lu/%lu), the other is evicted (%lu/%lu)",
+		   name, ona, half / psz, onb, half / psz);
+	else
+		ok(ona < half / psz && onb == half / psz,
+		   "%s FIFO: the oldest buffer is evicted (%lu/%lu) despite its use, the newer stays (%lu/%lu)",
+		   name, ona, half / psz, onb, half / psz);
+	munmap(a, half);
+	munmap(b, half);
+	munmap(c3, quarter);
+	dev_cmd(DEVMM_IOC_SET_POLICY, id, DEVMM_POLICY_LRU, NULL);
+}
+
+static void test_on_demand(int id, int fd, const char *name)
+{
+	size_t len = 8 * MB;
+	char *p = map_anon(len);
+	unsigned long long before, result;
+	struct devmm_range_cmd c;
+	int ret;
+
+	fill(p, len, 31);
+	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	before = used(id);
+	ret = dev_cmd(DEVMM_IOC_EVICT, id, 4 * MB, &result);
+	ok(ret == 0 && result >= 4 * MB && used(id) <= before - 4 * MB,
+	   "%s: evict 4 MiB on demand (%s, %llu MiB evicted)", name, errname(ret), result / MB);
+	ret = dev_cmd(DEVMM_IOC_EVICT, id, 0, &result);
+	ok(ret == 0 && used(id) == 0, "%s: evict everything (%s)", name, errname(ret));
+	ok(verify(p, len, 31), "%s: the data survives eviction", name);
+
+	/* Shrinking the capacity evicts down to it. */
+	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	ret = dev_cmd(DEVMM_IOC_SET_CAPACITY, id, 2 * MB, NULL);
+	ok(ret == 0 && used(id) <= 2 * MB && verify(p, len, 31),
+	   "%s: shrinking the capacity to 2 MiB evicts down to it (%s)", name, errname(ret));
+	ok(dev_cmd(DEVMM_IOC_SET_CAPACITY, id, 0, NULL) == -EINVAL &&
+	   dev_cmd(DEVMM_IOC_SET_CAPACITY, id, 4097, NULL) == -EINVAL &&
+	   dev_cmd(DEVMM_IOC_SET_CAPACITY, id, 1ULL << 50, NULL) == -EINVAL &&
+	   dev_cmd(DEVMM_IOC_EVICT, 999, 0, NULL) == -ENODEV,
+	   "%s: bad capacities give EINVAL, unknown devices ENODEV", name);
+	ret = dev_cmd(DEVMM_IOC_SET_CAPACITY, id, CAPACITY, NULL);
+	ok(ret == 0, "%s: capacity back to 64 MiB (%s)", name, errname(ret));
+	munmap(p, len);
+}
+
+static void bench_evict(int id, int fd, const char *name)
+{
+	size_t len = 48 * MB;
+	char *p = map_anon(len);
+	unsigned long long result;
+	struct devmm_range_cmd c;
+	double t;
+	int ret;
+
+	fill(p, len, 41);
+	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	t = now();
+	ret = dev_cmd(DEVMM_IOC_EVICT, id, 0, &result);
+	t = now() - t;
+	ok(ret == 0 && result == len && verify(p, len, 41),
+	   "%s: evict 48 MiB (%s, %llu MiB)", name, errname(ret), result / MB);
+	printf("# bench: eviction %s: %.0f MB/s (%llu MiB in %.3f s)\n", name,
+	       result / 1e6 / t, result / MB, t);
+	munmap(p, len);
+}
+
+/* Destroy a device while a child migrates to it and reads through it. */
+static void test_destroy_under_load(int id, int fd, const char *name)
+{
+	int status, pipefd[2], ret;
+	struct devmm_range_cmd c;
+	char line[512];
+	pid_t pid;
+	FILE *f;
+
+	ret = pipe(pipefd);
+	pid = fork();
+	if (pid == 0) {
+		size_t len = 4 * MB;
+		char *p = map_anon(len), *buf = map_anon(len);
+		int cfd = node_open(id), n = 0, r = 0;
+
+		fill(p, len, 51);
+		close(pipefd[0]);
+		for (;;) {
+			r = range_cmd(cfd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+			if (r)
+				break;
+			r = range_cmd(cfd, DEVMM_IOC_READ, p, len / psz, buf, &c);
+			if (r)
+				break;
+			if (!verify(buf, len, 51)) {
+				diag_mismatch(cfd, p, buf, len, 51);
+				_exit(2);
+			}
+			if (n++ == 2 && write(pipefd[1], "x", 1) != 1)
+				_exit(3);
+		}
+		/* The device is gone: the file says so, the data came home. */
+		_exit(r == -ENODEV && verify(p, len, 51) ? 0 : 1);
+	}
+	close(pipefd[1]);
+	if (ret || read(pipefd[0], line, 1) != 1)
+		tap_diag("the child did not start");
+	close(pipefd[0]);
+	ret = dev_cmd(DEVMM_IOC_DESTROY, id, 0, NULL);
+	waitpid(pid, &status, 0);
+	ok(ret == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "%s: destroyed under load: the user gets ENODEV and keeps its data (%s, status %d)",
+	   name, errname(ret), WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, &line, 1, NULL, &c);
+	ok(ret == -ENODEV && used(id) == ~0ULL, "%s: a stale file gets ENODEV (%s)", name,
+	   errname(ret));
+	ret = 0;
+	f = fopen("/proc/iomem", "r");
+	while (f && fgets(line, sizeof(line), f))
+		ret += strstr(line, "devmm") != NULL;
+	if (f)
+		fclose(f);
+	ok(ret == 0, "%s: no devmm range left in /proc/iomem (%d)", name, ret);
+}
+
+static void test_device(int id, unsigned int kind, const char *name)
+{
+	int fd = node_open(id);
+
+	ok(fd >= 0, "%s: device %d created at run time", name, id);
+	test_oversubscribe(id, fd, name);
+	test_policy(id, fd, kind, DEVMM_POLICY_LRU, name);
+	test_policy(id, fd, kind, DEVMM_POLICY_FIFO, name);
+	test_on_demand(id, fd, name);
+	bench_evict(id, fd, name);
+	test_destroy_under_load(id, fd, name);
+	close(fd);
+}
+#define DEVICE_TESTS 21
+
+/* Workers migrate, fault, fork and munmap on a small device; one evicts. */
+static void test_concurrency(int id)
+{
+	const int workers = 4, seconds = 4;
+	int i, status, good = 0;
+	pid_t pids[5];
+
+	for (i = 0; i <= workers; i++) {
+		pids[i] = fork();
+		if (pids[i])
+			continue;
+		srand(i + 1);
+		if (i == workers) {
+			double end = now() + seconds;
+
+			while (now() < end)
+				if (dev_cmd(DEVMM_IOC_EVICT, id, rand() % 2 ? 0 : MB, NULL) &&
+				    errno != EBUSY)
+					_exit(1);
+			_exit(0);
+		}
+		{
+			int fd = node_open(id);
+			double end = now() + seconds;
+			struct devmm_range_cmd c;
+			uint64_t seed = i * 1000;
+			size_t len = 2 * MB;
+
+			while (now() < end) {
+				char *p = map_anon(len);
+				pid_t child;
+
+				fill(p, len, ++seed);
+				if (range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c) ||
+				    !device_verify(fd, p, len, seed))
+					_exit(2);
+				if (rand() % 4 == 0) {
+					child = fork();
+					if (child == 0) {
+						int ok1 = verify(p, len, seed);
+
+						fill(p, len / 2, seed + 7);
+						_exit(ok1 ? 0 : 1);
+					}
+					waitpid(child, &status, 0);
+					if (!WIFEXITED(status) || WEXITSTATUS(status))
+						_exit(3);
+				}
+				if (!verify(p, len, seed))
+					_exit(4);
+				if (rand() % 2)
+					munmap(p + len / 2, len / 2);
+				else
+					munmap(p, len);
+				if (rand() % 2)
+					munmap(p, len);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i <= workers; i++) {
+		waitpid(pids[i], &status, 0);
+		good += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			tap_diag("process %d: status 0x%x", i, status);
+	}
+	ok(good == workers + 1,
+	   "concurrency: %d processes migrating, reading, forking and unmapping on a 16 MiB device while another evicts, %d s, data intact (%d/%d)",
+	   workers, seconds, good, workers + 1);
+	ok(used(id) == 0, "concurrency: nothing left on the device once they exit");
+}
+
+int main(int argc, char **argv)
+{
+	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
+	unsigned long long a = range_addr(lane_env("LANE_COHERENT_A"));
+	unsigned long long b = range_addr(lane_env("LANE_COHERENT_B"));
+	struct devmm_dev_info info = {};
+	int ret, id, fd, i;
+	char *p, line[256];
+	FILE *f;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s devmm.ko\n", argv[0]);
+		return 2;
+	}
+	psz = sysconf(_SC_PAGESIZE);
+	tap_plan(2 * DEVICE_TESTS + 13);
+	ret = devmm_load(argv[1], "private=0");
+	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
+	if (!ok(ret == 0 && ctl >= 0, "load devmm private=0 (%s)", errname(ret)))
+		return tap_done();
+
+	/* Bad requests. */
+	ok(create(DEVMM_KIND_COHERENT, 0, 0x8000000, 128 * MB, 0) == -EINVAL &&
+	   create(DEVMM_KIND_COHERENT, 0, a + 4096, 128 * MB, 0) == -EINVAL &&
+	   create(99, 0, 0, 0, 0) == -EINVAL &&
+	   create(DEVMM_KIND_PRIVATE, 4097, 0, 0, 0) == (expect_private ? -EINVAL : -EOPNOTSUPP) &&
+	   create(DEVMM_KIND_MIRROR, 0, 0, 0, 7) == -EINVAL,
+	   "create refuses RAM, unaligned ranges, unknown kinds and policies, bad capacities");
+
+	if (expect_private) {
+		id = create(DEVMM_KIND_PRIVATE, CAPACITY, 0, 0, DEVMM_POLICY_LRU);
+		test_device(id, DEVMM_KIND_PRIVATE, "private");
+	} else {
+		for (i = 0; i < DEVICE_TESTS; i++)
+			tap_skip("no device-private memory in this kernel", "private eviction test");
+	}
+	/* A coherent device over 128 MiB of the reservation, held to 64 MiB. */
+	id = create(DEVMM_KIND_COHERENT, 0, a, 128 * MB, DEVMM_POLICY_LRU);
+	ret = dev_cmd(DEVMM_IOC_SET_CAPACITY, id, CAPACITY, NULL);
+	ok(id >= 0 && ret == 0, "coherent: a device over 128 MiB, capacity set to 64 MiB (%s)",
+	   errname(id < 0 ? id : ret));
+	ret = create(DEVMM_KIND_COHERENT, 0, a, 128 * MB, 0);
+	ok(ret == -EBUSY, "coherent: a second device over the same range gives EBUSY (%s)",
+	   errname(ret));
+	test_device(id, DEVMM_KIND_COHERENT, "coherent");
+
+	/* Listing. */
+	id = create(DEVMM_KIND_COHERENT, 0, b, 128 * MB, DEVMM_POLICY_LRU);
+	ret = dev_cmd(DEVMM_IOC_SET_CAPACITY, id, 16 * MB, NULL);
+	{
+		int n = 0, found = 0;
+		unsigned int next = 0;
+		struct devmm_dev_info it;
+
+		while (!query(next, &it)) {
+			n++;
+			if ((int)it.id == id) {
+				found = 1;
+				info = it;
+			}
+			next = it.id + 1;
+		}
+		/* The devices tested before were destroyed: only this one is left. */
+		ok(found && n == 1 && info.kind == DEVMM_KIND_COHERENT &&
+		   info.capacity == 16 * MB,
+		   "QUERY lists the devices (%d, device %d of 16 MiB)", n, id);
+	}
+	test_concurrency(id);
+
+	/* Unload with pages on the device: they come home first. */
+	fd = node_open(id);
+	p = map_anon(16 * MB);
+	fill(p, 16 * MB, 61);
+	{
+		struct devmm_range_cmd c;
+
+		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 16 * MB / psz, NULL, &c);
+		ok(ret == 0 && c.cpages == 16 * MB / psz, "16 MiB on the device before unload");
+	}
+	close(fd);
+	close(ctl);
+	ret = devmm_unload();
+	ok(ret == 0, "unload with pages on the device (%s)", errname(ret));
+	ok(verify(p, 16 * MB, 61), "the data came home before the device went away");
+	fill(p, 16 * MB, 62);
+	ok(verify(p, 16 * MB, 62), "and the memory is ordinary memory again");
+	munmap(p, 16 * MB);
+	ret = 0;
+	f = fopen("/proc/iomem", "r");
+	while (f && fgets(line, sizeof(line), f))
+		ret += strstr(line, "devmm") != NULL;
+	if (f)
+		fclose(f);
+	ok(ret == 0, "no devmm range left in /proc/iomem after unload (%d)", ret);
+	ok(!devmm_loaded(), "devmm unloaded");
+	return tap_done();
+}
