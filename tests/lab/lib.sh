@@ -127,6 +127,17 @@ lab_build_module()
 		DEVMM_WERROR=1 modules >"$TOP_DIR/out/$lane/build.log" 2>&1
 }
 
+# lab_sparse LANE: sparse (make C=2) over the lane's module build; prints
+# what it says about our sources and fails if it says anything.
+lab_sparse()
+{
+	local lane=$1 dst="$TOP_DIR/out/$1/module" kdir
+	kdir=$(cat "$(lane_kdir_file "$lane")")
+	in_lane "$lane" make -C "$(lane_path "$lane" "$dst")" KDIR="$kdir" C=2 modules \
+		>"$TOP_DIR/out/$lane/sparse.log" 2>&1 || return 1
+	! grep -E '(src|include)/.*(warning|error):' "$TOP_DIR/out/$lane/sparse.log"
+}
+
 # lab_build_progs: the static test programs and tools, built once on the
 # host (the guest kernels all run the same static x86-64 binaries).
 lab_build_progs()

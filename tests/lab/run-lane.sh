@@ -39,6 +39,10 @@ diff -u "$TOP_DIR/tests/golden/$lane.probes" "$out/module/generated/probes.txt" 
 check $st "lane $lane: compat probes match tests/golden/$lane.probes"
 [ $st = 0 ] || sed 's/^/# /' "$out/probes.diff"
 
+st=0
+lab_sparse "$lane" | sed 's/^/# /' || st=1
+check $st "lane $lane: sparse (make C=2) reports nothing in devmm's sources"
+
 lab_initramfs "$lane" "$TOP_DIR/tests/guest/suite.sh" "$out/initrd.gz"
 lab_boot "$lane" "$out/initrd.gz" "$out" "${DEVMM_VM_TIMEOUT:-900}" || true
 # The console (ttyS0) shows panics that happen after the results channel

@@ -15,6 +15,8 @@ mirror=$(lab_mirror)
 
 HOST_PKGS="make gcc libc6-dev debootstrap busybox-static cpio gzip xz-utils zstd
 	kmod linux-headers-amd64 sparse"
+# Besides the suite's kernel headers, in each build chroot.
+CHROOT_PKGS="make gcc libc6-dev linux-libc-dev kmod sparse"
 
 setup_host_apt()
 {
@@ -82,6 +84,16 @@ setup_chroot()
 {
 	local suite=$1 root="$CACHE/chroot/$1"
 	if [ -f "$root/.devmm-ready" ]; then
+		# Packages added to the lab since the chroot was made.
+		if ! chroot_run "$root" dpkg -s $CHROOT_PKGS >/dev/null 2>&1; then
+			log "installing $CHROOT_PKGS in the $suite chroot"
+			chroot_run "$root" sh -ec "
+				export DEBIAN_FRONTEND=noninteractive
+				apt-get ${APT_OPTS[*]} update -qq
+				apt-get ${APT_OPTS[*]} install -qq --no-install-recommends \
+					$CHROOT_PKGS >/dev/null
+				apt-get clean"
+		fi
 		return
 	fi
 	lab_umount
@@ -99,8 +111,7 @@ setup_chroot()
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get ${APT_OPTS[*]} update -qq
 		apt-get ${APT_OPTS[*]} install -qq --no-install-recommends \
-			linux-headers-amd64 make gcc libc6-dev linux-libc-dev \
-			kmod >/dev/null
+			linux-headers-amd64 $CHROOT_PKGS >/dev/null
 		apt-get clean"
 	touch "$root/.devmm-ready"
 }
