@@ -135,6 +135,12 @@ lab_sparse()
 	kdir=$(cat "$(lane_kdir_file "$lane")")
 	in_lane "$lane" make -C "$(lane_path "$lane" "$dst")" KDIR="$kdir" C=2 modules \
 		>"$TOP_DIR/out/$lane/sparse.log" 2>&1 || return 1
+	# kbuild quietly skips sparse when it thinks it unusable.
+	if ! grep -q '^ *CHECK .*src/main.c' "$TOP_DIR/out/$lane/sparse.log"; then
+		echo "sparse did not run:"
+		grep -i 'sparse\|checker' "$TOP_DIR/out/$lane/sparse.log"
+		return 1
+	fi
 	! grep -E '(src|include)/.*(warning|error):' "$TOP_DIR/out/$lane/sparse.log"
 }
 

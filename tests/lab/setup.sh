@@ -116,6 +116,22 @@ setup_chroot()
 	touch "$root/.devmm-ready"
 }
 
+# Debian's 7.x headers package lacks kbuild's scripts/checker-valid.sh,
+# without which kbuild turns C=2 (sparse) off.  Supply one in the lab's own
+# build chroot (it only asks whether the checker runs).
+setup_checker_valid()
+{
+	local root=$1 common f
+	for common in "$root"/usr/src/linux-headers-*-common; do
+		[ -d "$common/scripts" ] || continue
+		grep -q checker-valid.sh "$common/Makefile" 2>/dev/null || continue
+		f="$common/scripts/checker-valid.sh"
+		[ -e "$f" ] && continue
+		printf '#!/bin/sh\n# Supplied by the devmm lab: missing from the headers package.\n"$@" -E -x c /dev/null >/dev/null 2>&1 && echo 1\n' >"$f"
+		chmod +x "$f"
+	done
+}
+
 # The ABI name (e.g. 6.12.107+deb13-amd64) of the headers installed in a
 # lane's build environment.
 lane_abi()
@@ -174,7 +190,10 @@ setup_host_pkgs
 for lane in $lanes; do
 	case "$lane" in
 	6.1) ;;
-	*) setup_chroot "$(lane_suite "$lane")" ;;
+	*)
+		setup_chroot "$(lane_suite "$lane")"
+		setup_checker_valid "$(lane_root "$lane")"
+		;;
 	esac
 	setup_kernel "$lane"
 	log "lane $lane: $(cat "$CACHE/kernels/$lane/abi")"
