@@ -17,8 +17,10 @@
 #include "devmm_test.h"
 
 #define NPAGES 256UL
+#define LARGE_TESTS 4
 
 static size_t psz;
+static unsigned long long caps;
 
 static int dev_open(unsigned int id)
 {
@@ -373,6 +375,48 @@ static void test_pins(int fd, unsigned int kind, const char *name)
 	munmap(p, 16 * psz);
 }
 
+/*
+ * THP-backed memory on a device with large folios: migrates as whole PMD
+ * folios, a CPU fault brings a whole folio back, a partial munmap splits
+ * one, and explicit migration back counts every page.
+ */
+static void test_large(int fd, unsigned int kind, const char *name)
+{
+	const size_t pmd = 2UL << 20, len = 2 * pmd;
+	unsigned long np = len / psz, half = pmd / psz;
+	struct devmm_range_cmd c;
+	char *raw, *p;
+	int ret;
+
+	if (kind != DEVMM_KIND_PRIVATE || !(caps & DEVMM_CAP_LARGE_FOLIOS)) {
+		int i;
+
+		for (i = 0; i < LARGE_TESTS; i++)
+			tap_skip("no large device folios here", "%s: THP test", name);
+		return;
+	}
+	raw = map_anon(len / psz + half, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	p = (char *)(((uintptr_t)raw + pmd - 1) & ~(pmd - 1));
+	madvise(p, len, MADV_HUGEPAGE);
+	fill(p, np, 8);
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, np, NULL, 0, &c);
+	ok(ret == 0 && c.cpages == np && count_snapshot(fd, p, np, 0x26) == np,
+	   "%s: 4 MiB of THPs migrate as PMD-sized device folios (%s)", name, errname(ret));
+	ok(*(volatile char *)p == *(char *)p && count_snapshot(fd, p, half, 0x26) == 0 &&
+	   count_snapshot(fd, p + pmd, half, 0x26) == half,
+	   "%s: a CPU fault brings the whole folio back, and only it", name);
+	munmap(p + pmd + pmd / 4, pmd / 2);
+	ok(check(p, half, 8) && count_snapshot(fd, p + pmd, half / 4, 0x22) == half / 4,
+	   "%s: a partial munmap splits the other device folio; the rest stays on the device",
+	   name);
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, half, NULL, 0, &c);
+	ret = ret ? ret : range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, half, NULL, 0, &c);
+	ok(ret == 0 && c.cpages == half && check(p, half, 8),
+	   "%s: migrating a device folio back counts all its pages (%s, %llu)", name,
+	   errname(ret), (unsigned long long)c.cpages);
+	munmap(raw, len + pmd);
+}
+
 static void test_device(unsigned int kind, const char *name)
 {
 	int id = find_kind(kind), fd;
@@ -390,6 +434,7 @@ static void test_device(unsigned int kind, const char *name)
 	test_roundtrip(fd, kind, name);
 	test_lifetimes(fd, id, kind, name);
 	test_pins(fd, kind, name);
+	test_large(fd, kind, name);
 	munmap(buf, 4 * psz);
 	close(fd);
 	ok(used_pages(fd = dev_open(id)) == 0, "%s: nothing left on the device", name);
@@ -397,7 +442,7 @@ static void test_device(unsigned int kind, const char *name)
 }
 
 /* Tests per kind of device with memory. */
-#define DEVICE_TESTS 43
+#define DEVICE_TESTS (43 + LARGE_TESTS)
 
 int main(int argc, char **argv)
 {
@@ -418,6 +463,12 @@ int main(int argc, char **argv)
 	ret = devmm_load(argv[1], params);
 	if (!ok(ret == 0, "load devmm %s (%s)", params, errname(ret)))
 		return tap_done();
+	{
+		struct devmm_info info;
+
+		devmm_info(&info);
+		caps = info.caps;
+	}
 	if (expect_private) {
 		test_device(DEVMM_KIND_PRIVATE, "private");
 	} else {
