@@ -58,8 +58,14 @@ static void fake_private_split(struct devmm_device *dev, struct page *head, stru
 					     (page_to_pfn(tail) - page_to_pfn(head)));
 }
 
-static int fake_private_copy_to_dev(struct devmm_device *dev, struct page **dst,
-				    struct page **src, unsigned long n)
+/* Where the contents of device page @dpage live. */
+static struct page *storage(struct devmm_device *dev, struct page *dpage)
+{
+	return dev->kind == DEVMM_PRIVATE ? backing_page(dpage) : dpage;
+}
+
+static int fake_copy_to_dev(struct devmm_device *dev, struct page **dst, struct page **src,
+			    unsigned long n)
 {
 	unsigned long i;
 
@@ -67,21 +73,21 @@ static int fake_private_copy_to_dev(struct devmm_device *dev, struct page **dst,
 		if (!dst[i])
 			continue;
 		if (src[i])
-			copy_highpage(backing_page(dst[i]), src[i]);
+			copy_highpage(storage(dev, dst[i]), src[i]);
 		else
-			clear_highpage(backing_page(dst[i]));
+			clear_highpage(storage(dev, dst[i]));
 	}
 	return 0;
 }
 
-static int fake_private_copy_from_dev(struct devmm_device *dev, struct page **dst,
-				      struct page **src, unsigned long n)
+static int fake_copy_from_dev(struct devmm_device *dev, struct page **dst, struct page **src,
+			      unsigned long n)
 {
 	unsigned long i;
 
 	for (i = 0; i < n; i++)
 		if (dst[i] && src[i])
-			copy_highpage(dst[i], backing_page(src[i]));
+			copy_highpage(dst[i], storage(dev, src[i]));
 	return 0;
 }
 
@@ -100,8 +106,8 @@ const struct devmm_backend_ops devmm_fake_private_ops = {
 	.alloc = fake_private_alloc,
 	.free = fake_private_free,
 	.split = fake_private_split,
-	.copy_to_dev = fake_private_copy_to_dev,
-	.copy_from_dev = fake_private_copy_from_dev,
+	.copy_to_dev = fake_copy_to_dev,
+	.copy_from_dev = fake_copy_from_dev,
 	.kmap = fake_private_kmap,
 	.kunmap = fake_kunmap,
 };
@@ -120,33 +126,6 @@ static void fake_coherent_split(struct devmm_device *dev, struct page *head, str
 {
 }
 
-static int fake_coherent_copy_to_dev(struct devmm_device *dev, struct page **dst,
-				     struct page **src, unsigned long n)
-{
-	unsigned long i;
-
-	for (i = 0; i < n; i++) {
-		if (!dst[i])
-			continue;
-		if (src[i])
-			copy_highpage(dst[i], src[i]);
-		else
-			clear_highpage(dst[i]);
-	}
-	return 0;
-}
-
-static int fake_coherent_copy_from_dev(struct devmm_device *dev, struct page **dst,
-				       struct page **src, unsigned long n)
-{
-	unsigned long i;
-
-	for (i = 0; i < n; i++)
-		if (dst[i] && src[i])
-			copy_highpage(dst[i], src[i]);
-	return 0;
-}
-
 static void *fake_coherent_kmap(struct devmm_device *dev, struct page *dpage)
 {
 	return kmap_local_page(dpage);
@@ -157,8 +136,8 @@ const struct devmm_backend_ops devmm_fake_coherent_ops = {
 	.alloc = fake_coherent_alloc,
 	.free = fake_coherent_free,
 	.split = fake_coherent_split,
-	.copy_to_dev = fake_coherent_copy_to_dev,
-	.copy_from_dev = fake_coherent_copy_from_dev,
+	.copy_to_dev = fake_copy_to_dev,
+	.copy_from_dev = fake_copy_from_dev,
 	.kmap = fake_coherent_kmap,
 	.kunmap = fake_kunmap,
 };

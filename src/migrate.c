@@ -180,6 +180,44 @@ static int migrate_window_to_device(struct devmm_mirror *m, struct vm_area_struc
 	return 0;
 }
 
+typedef int (*devmm_window_fn)(struct vm_area_struct *vma, unsigned long start,
+			       unsigned long end, void *arg);
+
+/*
+ * Call @fn on each migration window of [start, end) of @mm (mmap_lock held):
+ * at most one PMD, within one VMA.  A hole or an unreadable VMA in the
+ * range is -EINVAL, as with test_hmm.
+ */
+static int for_each_window(struct mm_struct *mm, unsigned long start, unsigned long end,
+			   devmm_window_fn fn, void *arg)
+{
+	unsigned long addr, next;
+	int ret = 0;
+
+	for (addr = start; !ret && addr < end; addr = next) {
+		struct vm_area_struct *vma = vma_lookup(mm, addr);
+
+		if (!vma || !(vma->vm_flags & VM_READ))
+			return -EINVAL;
+		next = window_end(vma, addr, end);
+		ret = fn(vma, addr, next, arg);
+	}
+	return ret;
+}
+
+struct to_device_ctx {
+	struct devmm_mirror *m;
+	struct devmm_window *w;
+};
+
+static int window_to_device(struct vm_area_struct *vma, unsigned long start,
+			    unsigned long end, void *arg)
+{
+	struct to_device_ctx *ctx = arg;
+
+	return migrate_window_to_device(ctx->m, vma, start, end, ctx->w);
+}
+
 struct foreign_ctx {
 	struct devmm_device *self;
 	struct mm_struct *mm;
@@ -211,9 +249,8 @@ static int take_from_device(struct devmm_device *other, void *arg)
 int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigned long end,
 			    bool take_foreign)
 {
-	struct devmm_window *w;
+	struct to_device_ctx ctx = { .m = m };
 	struct mm_struct *mm;
-	unsigned long addr, next;
 	int ret = 0;
 
 	if (m->dev->kind == DEVMM_MIRROR)
@@ -221,30 +258,22 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 	mm = devmm_mirror_mm_get(m);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	w = kvmalloc(sizeof(*w), GFP_KERNEL);
-	if (!w) {
+	ctx.w = kvmalloc(sizeof(*ctx.w), GFP_KERNEL);
+	if (!ctx.w) {
 		mmput(mm);
 		return -ENOMEM;
 	}
 	mmap_read_lock(mm);
 	if (take_foreign) {
-		struct foreign_ctx ctx = { m->dev, mm, start, end };
+		struct foreign_ctx fctx = { m->dev, mm, start, end };
 
-		ret = devmm_devices_for_each(take_from_device, &ctx);
+		ret = devmm_devices_for_each(take_from_device, &fctx);
 	}
-	for (addr = start; !ret && addr < end; addr = next) {
-		struct vm_area_struct *vma = vma_lookup(mm, addr);
-
-		if (!vma || !(vma->vm_flags & VM_READ)) {
-			ret = -EINVAL;
-			break;
-		}
-		next = window_end(vma, addr, end);
-		ret = migrate_window_to_device(m, vma, addr, next, w);
-	}
+	if (!ret)
+		ret = for_each_window(mm, start, end, window_to_device, &ctx);
 	mmap_read_unlock(mm);
 	mmput(mm);
-	kvfree(w);
+	kvfree(ctx.w);
 	return ret;
 }
 
@@ -348,28 +377,34 @@ int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_stru
  * back to system memory; mmap_lock is held for reading.  Ranges without a
  * readable VMA are -EINVAL.
  */
+struct to_system_ctx {
+	struct devmm_device *dev;
+	struct devmm_mirror *m;
+	struct devmm_window *w;
+	u64 *cpages;
+};
+
+static int window_to_system(struct vm_area_struct *vma, unsigned long start,
+			    unsigned long end, void *arg)
+{
+	struct to_system_ctx *ctx = arg;
+
+	return devmm_migrate_window_to_system(ctx->dev, vma, start, end, NULL, ctx->m, ctx->w,
+					      ctx->cpages);
+}
+
 int __devmm_migrate_to_system(struct devmm_device *dev, struct mm_struct *mm,
 			      unsigned long start, unsigned long end, struct devmm_mirror *m,
 			      u64 *cpages)
 {
-	struct devmm_window *w;
-	unsigned long addr, next;
-	int ret = 0;
+	struct to_system_ctx ctx = { .dev = dev, .m = m, .cpages = cpages };
+	int ret;
 
-	w = kvmalloc(sizeof(*w), GFP_KERNEL);
-	if (!w)
+	ctx.w = kvmalloc(sizeof(*ctx.w), GFP_KERNEL);
+	if (!ctx.w)
 		return -ENOMEM;
-	for (addr = start; !ret && addr < end; addr = next) {
-		struct vm_area_struct *vma = vma_lookup(mm, addr);
-
-		if (!vma || !(vma->vm_flags & VM_READ)) {
-			ret = -EINVAL;
-			break;
-		}
-		next = window_end(vma, addr, end);
-		ret = devmm_migrate_window_to_system(dev, vma, addr, next, NULL, m, w, cpages);
-	}
-	kvfree(w);
+	ret = for_each_window(mm, start, end, window_to_system, &ctx);
+	kvfree(ctx.w);
 	return ret;
 }
 

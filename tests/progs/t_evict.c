@@ -125,6 +125,20 @@ static int verify(const void *p, size_t len, uint64_t seed)
 	return 1;
 }
 
+/* Lines of /proc/iomem that name devmm. */
+static int iomem_devmm_ranges(void)
+{
+	FILE *f = fopen("/proc/iomem", "r");
+	char line[256];
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, "devmm") != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 /* Pages of [p, p + len) the snapshot shows on device @fd's own memory. */
 static unsigned long on_device(int fd, void *p, size_t len, unsigned int kind)
 {
@@ -305,7 +319,6 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 	struct devmm_range_cmd c;
 	char line[512];
 	pid_t pid;
-	FILE *f;
 
 	ret = pipe(pipefd);
 	pid = fork();
@@ -345,12 +358,7 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, &line, 1, NULL, &c);
 	ok(ret == -ENODEV && used(id) == ~0ULL, "%s: a stale file gets ENODEV (%s)", name,
 	   errname(ret));
-	ret = 0;
-	f = fopen("/proc/iomem", "r");
-	while (f && fgets(line, sizeof(line), f))
-		ret += strstr(line, "devmm") != NULL;
-	if (f)
-		fclose(f);
+	ret = iomem_devmm_ranges();
 	ok(ret == 0, "%s: no devmm range left in /proc/iomem (%d)", name, ret);
 }
 
@@ -448,8 +456,7 @@ int main(int argc, char **argv)
 	unsigned long long b = range_addr(lane_env("LANE_COHERENT_B"));
 	struct devmm_dev_info info = {};
 	int ret, id, fd, i;
-	char *p, line[256];
-	FILE *f;
+	char *p;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s devmm.ko\n", argv[0]);
@@ -528,12 +535,7 @@ int main(int argc, char **argv)
 	fill(p, 16 * MB, 62);
 	ok(verify(p, 16 * MB, 62), "and the memory is ordinary memory again");
 	munmap(p, 16 * MB);
-	ret = 0;
-	f = fopen("/proc/iomem", "r");
-	while (f && fgets(line, sizeof(line), f))
-		ret += strstr(line, "devmm") != NULL;
-	if (f)
-		fclose(f);
+	ret = iomem_devmm_ranges();
 	ok(ret == 0, "no devmm range left in /proc/iomem after unload (%d)", ret);
 	ok(!devmm_loaded(), "devmm unloaded");
 	return tap_done();
