@@ -235,6 +235,7 @@ unsigned int devmm_param_nprivate(void);
 u64 devmm_param_capacity(void);
 unsigned int devmm_param_coherent(const struct devmm_range **ranges);
 bool devmm_param_dmirror_compat(void);
+bool devmm_param_gup_test(void);
 int devmm_check_coherent_range(phys_addr_t start, u64 size, const char *what);
 
 /* device.c */
@@ -326,6 +327,10 @@ void devmm_node_unregister(struct devmm_node *node);
 int devmm_check_range(u64 addr, u64 npages, unsigned long *end);
 long devmm_dmirror_ioctl(struct devmm_mirror *m, unsigned int cmd, void __user *uarg);
 int devmm_dmirror_mmap(struct devmm_mirror *m, struct vm_area_struct *vma);
+
+/* gup_test.c */
+void devmm_gup_test_init(void);
+void devmm_gup_test_exit(void);
 
 /* control.c */
 int devmm_control_init(void);

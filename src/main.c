@@ -74,6 +74,8 @@ static int __init devmm_init(void)
 	ret = devmm_control_init();
 	if (ret)
 		goto err_devices;
+	if (devmm_param_gup_test())
+		devmm_gup_test_init();
 	pr_info("loaded (ABI %u.%u, kernel %s, caps 0x%llx)\n", DEVMM_ABI_MAJOR,
 		DEVMM_ABI_MINOR, DEVMM_PROBED_RELEASE, devmm_caps());
 	return 0;
@@ -85,6 +87,7 @@ err_devices:
 
 static void __exit devmm_exit(void)
 {
+	devmm_gup_test_exit();
 	devmm_control_exit();
 	devmm_devices_destroy();
 	pr_info("unloaded\n");

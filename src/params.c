@@ -19,6 +19,7 @@ static struct devmm_range coherent[DEVMM_MAX_COHERENT];
 static unsigned int ncoherent;
 static char coherent_str[256];
 static bool dmirror_compat;
+static bool gup_test;
 
 /* The smallest unit a pagemap may span without sharing a memory section. */
 #define DEVMM_SECTION_SIZE	(1ULL << SECTION_SIZE_BITS)
@@ -204,6 +205,15 @@ MODULE_PARM_DESC(coherent,
 module_param(dmirror_compat, bool, 0444);
 MODULE_PARM_DESC(dmirror_compat,
 		 "Also create /dev/hmm_dmirror0..3 with the ioctl ABI of the kernel's test_hmm (default 0)");
+
+module_param(gup_test, bool, 0444);
+MODULE_PARM_DESC(gup_test,
+		 "Offer /sys/kernel/debug/gup_test (the ABI of CONFIG_GUP_TEST) where the kernel has none (default 0)");
+
+bool devmm_param_gup_test(void)
+{
+	return gup_test;
+}
 
 unsigned int devmm_param_nprivate(void)
 {

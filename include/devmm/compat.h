@@ -40,6 +40,9 @@
 #if !defined(DEVMM_HAVE_PIN_USER_PAGES_VMAS) && !defined(DEVMM_HAVE_PIN_USER_PAGES_PAGES)
 #error "compat: no known form of pin_user_pages() (see generated/probes/build.log)"
 #endif
+#if !defined(DEVMM_HAVE_GET_USER_PAGES_VMAS) && !defined(DEVMM_HAVE_GET_USER_PAGES_PAGES)
+#error "compat: no known form of get_user_pages() (see generated/probes/build.log)"
+#endif
 
 /* Device-coherent pagemaps over a reserved physical range. */
 #if defined(DEVMM_HAVE_MEMORY_DEVICE_COHERENT) && \
@@ -209,6 +212,16 @@ static inline long devmm_pin_user_pages(unsigned long start, unsigned long nr,
 	return pin_user_pages(start, nr, gup_flags, pages, NULL);
 #else
 	return pin_user_pages(start, nr, gup_flags, pages);
+#endif
+}
+
+static inline long devmm_get_user_pages(unsigned long start, unsigned long nr,
+					unsigned int gup_flags, struct page **pages)
+{
+#ifdef DEVMM_HAVE_GET_USER_PAGES_VMAS
+	return get_user_pages(start, nr, gup_flags, pages, NULL);
+#else
+	return get_user_pages(start, nr, gup_flags, pages);
 #endif
 }
 

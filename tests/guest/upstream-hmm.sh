@@ -17,7 +17,7 @@ cd /tmp || exit 1
 # Older selftests expect hugetlb pages to be reserved already (7.x's
 # reserves its own); without them their hugetlbfs cases skip.
 echo 8 >/proc/sys/vm/nr_hugepages 2>/dev/null
-params="dmirror_compat=1 coherent=$LANE_COHERENT_A,$LANE_COHERENT_B"
+params="dmirror_compat=1 gup_test=1 coherent=$LANE_COHERENT_A,$LANE_COHERENT_B"
 if ! insmod /devmm.ko $params; then
 	echo "not ok 1 - load devmm $params"
 	echo "1..1"

@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: GPL-2.0
+/* get_user_pages(start, nr, flags, pages, vmas) (until 6.5). */
+#include <linux/mm.h>
+
+long (*devmm_probe_fn)(unsigned long, unsigned long, unsigned int, struct page **,
+		       struct vm_area_struct **) = get_user_pages;
