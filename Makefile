@@ -6,6 +6,7 @@
 #   make demo                         boot the newest lane in QEMU, load devmm, show INFO
 #   make check [LANES="6.1 6.12 7"]   the whole test suite, in QEMU, per kernel lane
 #   make tools                        build the user-space tools
+#   make package-check                build the Debian packages, lintian, dkms install on the host
 #   make clean
 
 KERNELRELEASE ?= $(shell uname -r)
@@ -15,7 +16,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 USER_CFLAGS = -Wall -Wextra -Werror -Iinclude/uapi -Iinclude -Itests/progs
 
-.PHONY: all modules probes probes-dump clean check demo tools
+.PHONY: all modules probes probes-dump clean check demo tools package-check
 
 all: modules
 
@@ -38,6 +39,9 @@ check:
 
 demo:
 	bash tests/lab/demo.sh
+
+package-check:
+	bash tests/lab/package.sh
 
 clean:
 	-[ -d "$(KDIR)" ] && $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean
