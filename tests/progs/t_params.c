@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 		{ overlap, -EINVAL, "overlapping ranges" },
 		{ ram, -EINVAL, "System RAM" },
 		{ "dmirror_compat=2", -EINVAL, "not a boolean" },
-		{ "gup_test=yes please", -EINVAL, "not a boolean" },
+		{ "gup_test=maybe", -EINVAL, "not a boolean" },
 	};
 	const int nbad = sizeof(bad) / sizeof(bad[0]);
 
