@@ -173,6 +173,11 @@ static long devmm_ioc_dev_cmd(unsigned int nr, void __user *uarg, size_t usize)
 	dev = devmm_device_find(c.id, false);
 	if (!dev)
 		return -ENODEV;
+	/* Found just before a DESTROY took it down. */
+	if (READ_ONCE(dev->dying)) {
+		ret = -ENODEV;
+		goto out;
+	}
 	if (dev->kind == DEVMM_MIRROR) {
 		ret = -EOPNOTSUPP;
 		goto out;
