@@ -7,3 +7,5 @@ run t_core /tests/t_core /devmm.ko
 run t_evict /tests/t_evict /devmm.ko
 # The kernel's own hmm selftest against devmm's test_hmm-compatible nodes.
 run upstream-hmm sh /tests/upstream-hmm.sh /lane.xfail $LANE_HMM_ARGS
+# Last, with devmm unloaded: nothing it allocated may be leaked.
+run kmemleak sh /tests/kmemleak.sh

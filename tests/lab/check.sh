@@ -13,7 +13,7 @@ log "setup done in $((SECONDS - t0))s"
 trap lab_umount EXIT
 . "$LAB_DIR/upstream.sh"
 for lane in $lanes; do
-	upstream_build_selftest "$lane" >/dev/null
+	upstream_build_selftest "$(lane_selftest_lane "$lane")" >/dev/null
 done
 lab_build_progs || die "building the test programs failed"
 

@@ -12,6 +12,10 @@ TOP_DIR=$(cd "$LAB_DIR/../.." && pwd)
 CACHE=${DEVMM_CACHE:-${HOME:-/root}/.cache/devmm}
 MIRROR=${DEVMM_MIRROR:-}
 ALL_LANES="6.1 6.12 7"
+# Lanes that exist but are not run by default: debug (a 6.12 kernel built
+# from Debian's linux-source with DEVICE_PRIVATE, KASAN, lockdep, DEBUG_VM and
+# kmemleak; its cold build takes 25-40 minutes: make check LANES=debug).
+EXTRA_LANES="debug"
 APT_OPTS=(-o Acquire::Check-Valid-Until=false -o APT::Get::Assume-Yes=true
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
 
@@ -42,7 +46,8 @@ lane_suite()
 	6.1) echo bookworm ;;
 	6.12) echo trixie ;;
 	7) echo sid ;;
-	*) die "unknown lane '$1' (lanes: $ALL_LANES)" ;;
+	debug) echo debug ;;
+	*) die "unknown lane '$1' (lanes: $ALL_LANES $EXTRA_LANES)" ;;
 	esac
 }
 
@@ -50,8 +55,18 @@ lane_suite()
 lane_root()
 {
 	case "$1" in
-	6.1) echo "" ;;
+	6.1|debug) echo "" ;;
 	*) echo "$CACHE/chroot/$(lane_suite "$1")" ;;
+	esac
+}
+
+# lane_selftest_lane LANE: the lane whose linux-source gives LANE's upstream
+# hmm selftest (the debug kernel is Debian's 6.12).
+lane_selftest_lane()
+{
+	case "$1" in
+	debug) echo 6.12 ;;
+	*) echo "$1" ;;
 	esac
 }
 
@@ -172,7 +187,9 @@ lab_initramfs()
 	cp "$script" "$root/run.sh"
 	cp "$TOP_DIR/out/$lane/module/devmm.ko" "$root/devmm.ko"
 	cp "$TOP_DIR"/out/progs/* "$TOP_DIR"/tests/guest/*.sh "$root/tests/"
-	[ -f "$CACHE/upstream/$lane/hmm-tests" ] && cp "$CACHE/upstream/$lane/hmm-tests" "$root/tests/"
+	local up
+	up="$CACHE/upstream/$(lane_selftest_lane "$lane")/hmm-tests"
+	[ -f "$up" ] && cp "$up" "$root/tests/"
 	cp "$TOP_DIR/tests/lanes/$lane.xfail" "$root/lane.xfail"
 	{ cat "$TOP_DIR/tests/lanes/$lane.env"; echo "LANE=$lane"; } >"$root/lane.env"
 	chmod +x "$root/init"

@@ -44,7 +44,8 @@ lab_sparse "$lane" | sed 's/^/# /' || st=1
 check $st "lane $lane: sparse (make C=2) reports nothing in devmm's sources"
 
 lab_initramfs "$lane" "$TOP_DIR/tests/guest/suite.sh" "$out/initrd.gz"
-lab_boot "$lane" "$out/initrd.gz" "$out" "${DEVMM_VM_TIMEOUT:-900}" || true
+tmo=$(sed -n 's/^LANE_VM_TIMEOUT=//p' "$TOP_DIR/tests/lanes/$lane.env")
+lab_boot "$lane" "$out/initrd.gz" "$out" "${DEVMM_VM_TIMEOUT:-${tmo:-900}}" || true
 # The console (ttyS0) shows panics that happen after the results channel
 # stopped; fold it into the scan.
 {

@@ -187,9 +187,26 @@ setup_kernel()
 
 setup_host_apt
 setup_host_pkgs
+# setup_debug_kernel: the debug lane's kernel, built once per config.
+setup_debug_kernel()
+{
+	local dir out="$CACHE/kernels/debug"
+	. "$LAB_DIR/debug-kernel.sh"
+	dir=$(debug_kernel_build)
+	mkdir -p "$out"
+	cp "$dir/vmlinuz" "$out/vmlinuz"
+	cp "$dir/kdir" "$out/kdir"
+	cp "$dir/abi" "$out/abi"
+}
+
 for lane in $lanes; do
 	case "$lane" in
 	6.1) ;;
+	debug)
+		setup_debug_kernel
+		log "lane debug: $(cat "$CACHE/kernels/debug/abi")"
+		continue
+		;;
 	*)
 		setup_chroot "$(lane_suite "$lane")"
 		setup_checker_valid "$(lane_root "$lane")"
