@@ -97,23 +97,39 @@ chroot_run()
 		HOME=/root LANG=C.UTF-8 "$@"
 }
 
+# Where this source tree appears inside the chroots: one mount point per
+# tree, so that two checkouts (git worktrees) can run the lab at once
+# without building each other's sources.
+LAB_MNT=/devmm-$(printf '%s' "$TOP_DIR" | cksum | cut -d' ' -f1)
+
 # Mount what a build inside the chroot needs: /proc (objtool reads it on
-# 7.x) and the source tree at /devmm.  Both are unmounted by lab_umount.
+# 7.x) and the source tree at $LAB_MNT.  Both are unmounted by lab_umount.
 lab_mount()
 {
 	local root=$1
 	mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
-	mkdir -p "$root/devmm"
-	mountpoint -q "$root/devmm" || mount --bind "$TOP_DIR" "$root/devmm"
+	mkdir -p "$root$LAB_MNT"
+	mountpoint -q "$root$LAB_MNT" || mount --bind "$TOP_DIR" "$root$LAB_MNT"
 }
 
+# lab_umount [all]: undo lab_mount for this tree; /proc stays while another
+# tree's run still has its sources mounted.  "all" unmounts everything (before
+# a chroot is deleted).
 lab_umount()
 {
-	local root
+	local root m busy
 	for root in "$CACHE"/chroot/*; do
 		[ -d "$root" ] || continue
-		mountpoint -q "$root/devmm" && umount "$root/devmm"
-		mountpoint -q "$root/proc" && umount "$root/proc"
+		busy=0
+		for m in "$root"/devmm*; do
+			[ -d "$m" ] && mountpoint -q "$m" || continue
+			if [ "${1:-}" = all ] || [ "$m" = "$root$LAB_MNT" ]; then
+				umount "$m"
+			else
+				busy=1
+			fi
+		done
+		[ $busy = 0 ] && mountpoint -q "$root/proc" && umount "$root/proc"
 	done
 	return 0
 }
@@ -126,7 +142,7 @@ lane_path()
 {
 	local root
 	root=$(lane_root "$1")
-	if [ -z "$root" ]; then echo "$2"; else echo "/devmm${2#"$TOP_DIR"}"; fi
+	if [ -z "$root" ]; then echo "$2"; else echo "$LAB_MNT${2#"$TOP_DIR"}"; fi
 }
 
 # lab_build_module LANE: out/LANE/module/devmm.ko against the lane's

@@ -96,7 +96,7 @@ setup_chroot()
 		fi
 		return
 	fi
-	lab_umount
+	lab_umount all
 	if [ -d "$root" ]; then
 		log "removing incomplete chroot $root"
 		rm -rf --one-file-system "$root"
