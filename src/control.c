@@ -187,7 +187,7 @@ static long devmm_ioc_dev_cmd(unsigned int nr, void __user *uarg, size_t usize)
 		u64 before = atomic64_read(&dev->stats.evicted);
 
 		if (c.value)
-			devmm_evict(dev, DIV_ROUND_UP(c.value, PAGE_SIZE));
+			devmm_evict(dev, DIV_ROUND_UP(c.value, PAGE_SIZE), NULL);
 		else
 			ret = devmm_evict_all(dev, 3);
 		c.result = (atomic64_read(&dev->stats.evicted) - before) << PAGE_SHIFT;

@@ -18,6 +18,7 @@ static void devmm_device_release(struct kref *ref)
 {
 	struct devmm_device *dev = container_of(ref, struct devmm_device, ref);
 
+	devmm_owners_free(dev);
 	ida_free(&device_ida, dev->id);
 	kfree(dev->compat);
 	kfree(dev);
@@ -100,6 +101,7 @@ struct devmm_device *devmm_device_create(enum devmm_kind kind, phys_addr_t base,
 	mutex_init(&dev->chunks_lock);
 	mutex_init(&dev->evict_lock);
 	INIT_LIST_HEAD(&dev->lru);
+	INIT_LIST_HEAD(&dev->owners);
 	spin_lock_init(&dev->free_lock);
 	dev->ops = kind == DEVMM_PRIVATE ? &devmm_fake_private_ops : &devmm_fake_coherent_ops;
 

@@ -74,6 +74,49 @@ struct devmm_backend_ops {
 };
 
 /**
+ * struct devmm_owner - a process whose memory a device holds
+ * @node: entry in the device's @owners list.
+ * @mm: its address space (mmgrab'd: the struct stays, the mappings may go).
+ * @pages: device pages recorded as migrated from @mm.
+ * @users: mirrors of @mm and eviction passes holding this entry.
+ *
+ * (devmm_owner_get/devmm_owner_put and the pruning live in evict.c.)
+ *
+ * Eviction must hold the mmap_lock of a process that maps a page while it
+ * migrates it (see evict.c), so each device page records which process it
+ * came from and at which address.  Entries are counted under the device's
+ * free_lock and freed in process context once both counts are zero.
+ */
+struct devmm_owner {
+	struct list_head node;
+	struct mm_struct *mm;
+	unsigned long pages;
+	unsigned int users;
+};
+
+/**
+ * struct devmm_pginfo - what the device knows about one of its pages
+ * @lru: on the device's recency list while the page starts a folio in use
+ *	(ZONE_DEVICE pages have no list field to spare).
+ * @owner: the process the folio was migrated from, or NULL.
+ * @addr: the folio's (first page's) address in @owner's address space
+ *	when it was migrated; mremap or fork may make it stale.
+ */
+struct devmm_pginfo {
+	struct list_head lru;
+	struct devmm_owner *owner;
+	unsigned long addr;
+};
+
+/* A folio chosen for eviction, and where its owner had it mapped. */
+struct devmm_victim {
+	unsigned long pfn;
+	unsigned long nr;
+	unsigned long addr;
+	struct devmm_owner *owner;
+};
+
+/**
  * struct devmm_chunk - one pagemap of device memory
  * @pgmap: the ZONE_DEVICE pagemap (owner: the device).
  * @dev: the device.
@@ -81,8 +124,7 @@ struct devmm_backend_ops {
  *	the claimed part of the reserved range for coherent memory).
  * @pfn_first: first pfn.
  * @used: pages of this chunk in use (under the device's free_lock).
- * @lru: one node per page, on the device's recency list while the page
- *	starts a folio in use (ZONE_DEVICE pages have no list field to spare).
+ * @info: one entry per page (under the device's free_lock).
  */
 struct devmm_chunk {
 	struct dev_pagemap pgmap;
@@ -90,7 +132,7 @@ struct devmm_chunk {
 	struct resource *res;
 	unsigned long pfn_first;
 	unsigned long used;
-	struct list_head *lru;
+	struct devmm_pginfo *info;
 };
 
 /* A device node: /dev/devmmN, or a test_hmm-compatible /dev/hmm_dmirrorN. */
@@ -150,11 +192,12 @@ struct devmm_stats {
  * @used_max: the most pages ever in use at once.
  * @lru: folios in use, least recently used first (@policy LRU) or oldest
  *	first (FIFO); under @free_lock.
+ * @owners: struct devmm_owner entries, under @free_lock.
  * @policy: DEVMM_POLICY_*.
  * @dying: set once teardown started: nothing is allocated any more.
  * @evict_lock: one eviction at a time, using @evict_batch.
  * @evict_batch: scratch arrays for eviction.
- * @victims: pfns chosen for one eviction pass.
+ * @victims: folios chosen for one eviction pass.
  * @stats: counters.
  * @dnode: the /dev/devmmN node.
  * @compat: the /dev/hmm_dmirrorN node, if any.
@@ -181,12 +224,13 @@ struct devmm_device {
 	unsigned long nused;
 	unsigned long used_max;
 	struct list_head lru;
+	struct list_head owners;
 	unsigned int policy;
 	bool dying;
 
 	struct mutex evict_lock;
 	struct devmm_window *evict_batch;
-	unsigned long *victims;
+	struct devmm_victim *victims;
 	struct devmm_stats stats;
 	struct devmm_node dnode;
 	struct devmm_node *compat;
@@ -201,6 +245,8 @@ struct devmm_device {
  * @lock: protects @pt against invalidations.
  * @pt: the device page table: page index -> tagged struct page pointer.
  * @pins: pinned ranges (struct devmm_pin), under @lock.
+ * @owner: the device's owner entry for the mirrored mm (NULL for a device
+ *	without memory).
  * @dmirror: opened through a test_hmm-compatible node.
  * @flags: HMM_DMIRROR_FLAG_* of this file.
  */
@@ -210,6 +256,7 @@ struct devmm_mirror {
 	struct mutex lock;
 	struct xarray pt;
 	struct list_head pins;
+	struct devmm_owner *owner;
 	bool dmirror;
 	unsigned long flags;
 };
@@ -256,12 +303,13 @@ extern const struct devmm_backend_ops devmm_fake_private_ops;
 extern const struct devmm_backend_ops devmm_fake_coherent_ops;
 
 /* pagemap.c */
-struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order);
+struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
+			      struct devmm_owner *owner, unsigned long addr);
 void devmm_page_free(struct page *page, unsigned int order);
 void devmm_page_split(struct page *head, struct page *tail);
 void devmm_page_touch(struct page *page);
-unsigned long devmm_pick_victims(struct devmm_device *dev, unsigned long *pfns,
-				 unsigned long max);
+unsigned long devmm_pick_victims(struct devmm_device *dev, struct devmm_victim *v,
+				 unsigned long max_pages);
 int devmm_set_capacity(struct devmm_device *dev, u64 capacity);
 bool devmm_device_has_large(struct devmm_device *dev);
 struct devmm_device *devmm_page_device(struct page *page);
@@ -294,7 +342,11 @@ vm_fault_t devmm_migrate_to_ram(struct vm_fault *vmf);
 
 /* evict.c */
 int devmm_evict_all(struct devmm_device *dev, unsigned int tries);
-unsigned long devmm_evict(struct devmm_device *dev, unsigned long target);
+unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
+			  struct mm_struct *locked_mm);
+struct devmm_owner *devmm_owner_get(struct devmm_device *dev, struct mm_struct *mm);
+void devmm_owner_put(struct devmm_device *dev, struct devmm_owner *owner);
+void devmm_owners_free(struct devmm_device *dev);
 
 /* mirror.c */
 struct devmm_mirror *devmm_mirror_create(struct devmm_device *dev, bool dmirror);

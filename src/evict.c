@@ -1,131 +1,269 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Eviction: moving a device's pages back to system memory without knowing
- * (or locking) the processes that map them, with migrate_device_range()
- * over the device's own pfns.
+ * Eviction: moving a device's pages back to system memory to make room, on
+ * request, and before the device goes away.
+ *
+ * Why not migrate_device_range()/migrate_device_pfns() on the device's own
+ * pfns, without any mmap_lock?  Between unmapping a page and restoring its
+ * mappings, the core walks the page's anon_vma, which it does not pin; a
+ * process that unmaps the range or exits meanwhile frees that anon_vma
+ * (a KASAN use-after-free in rmap_walk_anon in devmm's debug lane).  The
+ * anon_vma is safe while some VMA that maps the page cannot go away, so
+ * eviction migrates each victim with migrate_vma_*() at the address where
+ * its owner maps it, under that process's mmap_lock taken for reading.
+ * Each device page records its owner and address when it is migrated to
+ * the device (pagemap.c); eviction groups victims by owner and only ever
+ * try-locks an owner's mmap_lock (it runs while holding the device's
+ * evict_lock, and under pressure inside another process's migration), so a
+ * busy process is skipped, never waited for.
+ *
+ * A recorded address goes stale when the owner mremaps the range, or when
+ * only a fork child still maps the page.  Such pages stay until
+ * devmm_evict_all(), which also scans every process's anonymous memory for
+ * the device's pages.
  */
 #include <linux/delay.h>
-#include <linux/gfp.h>
-#include <linux/migrate.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include "devmm.h"
 
-/*
- * Finish an eviction batch whose sources migrate_device_range() or
- * migrate_device_pfns() collected in w->src: system destinations, copies,
- * migration.  Returns the pages evicted.
+/**
+ * devmm_owner_get - the device's owner entry for @mm, with a user reference
+ * @dev: a device with memory.
+ * @mm: an address space that may migrate memory to @dev.
+ *
+ * Return: the entry or NULL if out of memory.
  */
-static unsigned long evict_collected(struct devmm_device *dev, unsigned long n,
-				     struct devmm_window *w)
+struct devmm_owner *devmm_owner_get(struct devmm_device *dev, struct mm_struct *mm)
 {
-	unsigned long i, nr, moved;
+	struct devmm_owner *o, *new = kzalloc(sizeof(*new), GFP_KERNEL);
 
-	devmm_window_reset(w, n);
-	for (i = 0; i < n; i += nr) {
-		struct page *spage = migrate_pfn_to_page(w->src[i]), *dpage;
-		struct folio *folio;
-
-		nr = devmm_src_nr(w->src[i], i, n);
-		if (!(w->src[i] & MIGRATE_PFN_MIGRATE) || !spage)
-			continue;
-		if (nr > 1) {
-			/*
-			 * Without a VMA the core cannot split a large device
-			 * folio: it needs a large destination, or it stays for
-			 * a later pass.
-			 */
-			folio = folio_alloc(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, DEVMM_PMD_ORDER);
-			if (!folio)
-				continue;
-			folio_lock(folio);
-			devmm_window_set(w, i, &folio->page, DEVMM_PMD_ORDER, spage, nr, 0);
-			continue;
+	if (!new)
+		return NULL;
+	spin_lock_irq(&dev->free_lock);
+	list_for_each_entry(o, &dev->owners, node) {
+		if (o->mm == mm) {
+			o->users++;
+			spin_unlock_irq(&dev->free_lock);
+			kfree(new);
+			return o;
 		}
-		/*
-		 * A single page may not fail for lack of memory: the device
-		 * is going away, or must make room.
-		 */
-		dpage = alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOFAIL);
-		lock_page(dpage);
-		devmm_window_set(w, i, dpage, 0, spage, 1, 0);
 	}
-	if (dev->ops->copy_from_dev(dev, w->cdst, w->csrc, n))
-		devmm_window_drop(w, n);
-	migrate_device_pages(w->src, w->dst, n);
-	moved = devmm_window_moved(w, n);
-	migrate_device_finalize(w->src, w->dst, n);
+	mmgrab(mm);
+	new->mm = mm;
+	new->users = 1;
+	list_add(&new->node, &dev->owners);
+	spin_unlock_irq(&dev->free_lock);
+	return new;
+}
+
+/* Free the entries on @dead (unlinked, unused): process context. */
+static void owners_drop(struct list_head *dead)
+{
+	struct devmm_owner *o, *tmp;
+
+	list_for_each_entry_safe(o, tmp, dead, node) {
+		mmdrop(o->mm);
+		kfree(o);
+	}
+}
+
+/*
+ * Unlink and free the entries left without users and without pages
+ * (including ones whose last page was freed earlier, by the pagemap free
+ * callback, which cannot free them).  Called with free_lock held, which it
+ * releases.
+ */
+static void owners_prune_unlock(struct devmm_device *dev)
+	__releases(&dev->free_lock)
+{
+	struct devmm_owner *o, *tmp;
+	LIST_HEAD(dead);
+
+	list_for_each_entry_safe(o, tmp, &dev->owners, node)
+		if (!o->users && !o->pages)
+			list_move(&o->node, &dead);
+	spin_unlock_irq(&dev->free_lock);
+	owners_drop(&dead);
+}
+
+/**
+ * devmm_owner_put - drop a user reference on an owner entry
+ * @dev: the device.
+ * @owner: the entry.
+ */
+void devmm_owner_put(struct devmm_device *dev, struct devmm_owner *owner)
+{
+	spin_lock_irq(&dev->free_lock);
+	owner->users--;
+	owners_prune_unlock(dev);
+}
+
+/* Drop the owner references devmm_pick_victims() took. */
+static void victims_put(struct devmm_device *dev, struct devmm_victim *v, unsigned long n)
+{
+	unsigned long i;
+
+	spin_lock_irq(&dev->free_lock);
+	for (i = 0; i < n; i++)
+		v[i].owner->users--;
+	owners_prune_unlock(dev);
+}
+
+/**
+ * devmm_owners_free - free a released device's owner entries
+ * @dev: a device without users or pages.
+ */
+void devmm_owners_free(struct devmm_device *dev)
+{
+	struct devmm_owner *o;
+
+	list_for_each_entry(o, &dev->owners, node)
+		WARN_ON(o->users || o->pages);
+	owners_drop(&dev->owners);
+	INIT_LIST_HEAD(&dev->owners);
+}
+
+/* Victims by owner, then by address: runs of neighbours migrate together. */
+static int cmp_victim(const void *a, const void *b)
+{
+	const struct devmm_victim *x = a, *y = b;
+
+	if (x->owner != y->owner)
+		return x->owner < y->owner ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/*
+ * Lock @mm for an eviction, which may only try: 1 if locked, 0 if busy or
+ * exiting (its pages are about to be freed anyway), -1 for @locked_mm,
+ * which the caller already holds.
+ */
+static int owner_lock(struct mm_struct *mm, struct mm_struct *locked_mm)
+{
+	if (mm == locked_mm)
+		return -1;
+	if (!mmget_not_zero(mm))
+		return 0;
+	if (!mmap_read_trylock(mm)) {
+		mmput_async(mm);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The last mmput() of a process that exited meanwhile tears its address
+ * space down, taking its mmap_lock: not under evict_lock, hence async.
+ */
+static void owner_unlock(struct mm_struct *mm, int locked)
+{
+	if (locked != 1)
+		return;
+	mmap_read_unlock(mm);
+	mmput_async(mm);
+}
+
+/*
+ * Migrate @dev's pages in [start, end) of @mm (mmap_lock held) to system
+ * memory; the range lies within one VMA and one PMD.  Returns pages moved.
+ */
+static unsigned long evict_range(struct devmm_device *dev, struct mm_struct *mm,
+				 unsigned long start, unsigned long end)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, start);
+	u64 moved = 0;
+
+	/* Unmapped or moved since: the address is stale. */
+	if (!vma || end > vma->vm_end)
+		return 0;
+	devmm_migrate_window_to_system(dev, vma, start, end, NULL, NULL, dev->evict_batch, &moved);
 	return moved;
 }
 
-/* Evict the pages in use among @n pfns from @pfn; returns pages evicted. */
-static unsigned long evict_pfns(struct devmm_device *dev, unsigned long pfn, unsigned long n,
-				struct devmm_window *w)
-{
-	migrate_device_range(w->src, pfn, n);
-	return evict_collected(dev, n, w);
-}
-
-static int cmp_pfn(const void *a, const void *b)
-{
-	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
- * Collect @n victim pfns (whole folios) into w->src: in one call where the
- * kernel has migrate_device_pfns(), else by contiguous runs.
+ * Evict the victims v[0..n) of one owner, its mm locked: runs of victims
+ * at consecutive addresses within one PMD go in one migration.
  */
-static void collect_victims(struct devmm_device *dev, unsigned long *victims, unsigned long n,
-			    struct devmm_window *w)
+static unsigned long evict_owner(struct devmm_device *dev, struct mm_struct *mm,
+				 struct devmm_victim *v, unsigned long n)
 {
-	unsigned long i, run;
+	unsigned long i, j, end, moved = 0;
 
-	if (DEVMM_CAN_MIGRATE_DEVICE_PFNS) {
-		memcpy(w->src, victims, n * sizeof(*victims));
-		devmm_migrate_device_pfns(w->src, n);
-		return;
+	for (i = 0; i < n; i = j) {
+		unsigned long pmd_end = ALIGN_DOWN(v[i].addr, PMD_SIZE) + PMD_SIZE;
+
+		end = v[i].addr + (v[i].nr << PAGE_SHIFT);
+		for (j = i + 1; j < n && v[j].addr == end &&
+		     end + (v[j].nr << PAGE_SHIFT) <= pmd_end; j++)
+			end += v[j].nr << PAGE_SHIFT;
+		if (end > pmd_end)	/* a folio recorded across a PMD: stale */
+			continue;
+		moved += evict_range(dev, mm, v[i].addr, end);
 	}
-	sort(victims, n, sizeof(*victims), cmp_pfn, NULL);
-	for (i = 0; i < n; i += run) {
-		for (run = 1; i + run < n && victims[i + run] == victims[i] + run; run++)
+	return moved;
+}
+
+/* One eviction pass over @n victims (sorted); returns pages evicted. */
+static unsigned long evict_victims(struct devmm_device *dev, struct devmm_victim *v,
+				   unsigned long n, struct mm_struct *locked_mm)
+{
+	unsigned long i, j, moved = 0;
+
+	for (i = 0; i < n; i = j) {
+		struct mm_struct *mm = v[i].owner->mm;
+		int locked;
+
+		for (j = i + 1; j < n && v[j].owner == v[i].owner; j++)
 			;
-		migrate_device_range(&w->src[i], victims[i], run);
+		locked = owner_lock(mm, locked_mm);
+		if (!locked)
+			continue;
+		moved += evict_owner(dev, mm, v + i, j - i);
+		owner_unlock(mm, locked);
 	}
+	return moved;
 }
 
 /**
  * devmm_evict - evict pages a device needs least
  * @dev: a device with memory.
  * @target: pages wanted out.
+ * @locked_mm: an mm whose mmap_lock the caller holds (the process whose
+ *	migration to the device needs room), or NULL.
  *
  * Pages go in batches, least recently used first (or oldest first under
- * the FIFO policy), without taking any process's mmap_lock; pages that
- * cannot move now (locked, pinned, being migrated) are skipped and counted
- * as failures.  Gives up after a few passes that free nothing.
+ * the FIFO policy).  Pages that cannot move now (locked, pinned, being
+ * migrated, their owner busy) are skipped and counted as failures.  Gives
+ * up after a few passes that free nothing.
  * Return: pages evicted.
  */
-unsigned long devmm_evict(struct devmm_device *dev, unsigned long target)
+unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
+			  struct mm_struct *locked_mm)
 {
-	struct devmm_window *w = dev->evict_batch;
-	unsigned long evicted = 0, n, moved;
+	struct devmm_victim *v = dev->victims;
+	unsigned long evicted = 0, n, i, pages, moved;
 	unsigned int idle = 0;
 
 	if (dev->kind == DEVMM_MIRROR)
 		return 0;
 	mutex_lock(&dev->evict_lock);
 	while (evicted < target && idle < 4) {
-		n = devmm_pick_victims(dev, dev->victims, DEVMM_WINDOW_PAGES);
+		n = devmm_pick_victims(dev, v, DEVMM_WINDOW_PAGES);
 		if (!n)
 			break;
-		collect_victims(dev, dev->victims, n, w);
-		moved = evict_collected(dev, n, w);
+		sort(v, n, sizeof(*v), cmp_victim, NULL);
+		moved = evict_victims(dev, v, n, locked_mm);
+		for (i = 0, pages = 0; i < n; i++)
+			pages += v[i].nr;
+		victims_put(dev, v, n);
 		atomic64_inc(&dev->stats.evict_passes);
-		atomic64_add(n - moved, &dev->stats.evict_failures);
+		atomic64_add(pages > moved ? pages - moved : 0, &dev->stats.evict_failures);
 		atomic64_add(moved, &dev->stats.evicted);
-		atomic64_add(moved, &dev->stats.to_system);
 		evicted += moved;
 		idle = moved ? 0 : idle + 1;
 	}
@@ -133,13 +271,71 @@ unsigned long devmm_evict(struct devmm_device *dev, unsigned long target)
 	return evicted;
 }
 
-static unsigned long evict_chunk(struct devmm_device *dev, struct devmm_chunk *chunk,
-				 struct devmm_window *b)
+/*
+ * Migrate every page of @dev that @mm maps back to system memory, scanning
+ * its VMAs that have anonymous pages; for pages whose recorded owner or
+ * address went stale.
+ */
+static unsigned long evict_scan_mm(struct devmm_device *dev, struct mm_struct *mm)
 {
-	unsigned long off, moved = 0;
+	struct vm_area_struct *vma;
+	unsigned long addr = 0, next, moved = 0;
 
-	for (off = 0; off < DEVMM_CHUNK_PAGES && READ_ONCE(chunk->used); off += DEVMM_WINDOW_PAGES)
-		moved += evict_pfns(dev, chunk->pfn_first + off, DEVMM_WINDOW_PAGES, b);
+	if (!mmap_read_trylock(mm))
+		return 0;
+	while ((vma = find_vma(mm, addr))) {
+		for (addr = vma->vm_start; addr < vma->vm_end; addr = next) {
+			next = min(ALIGN_DOWN(addr, PMD_SIZE) + PMD_SIZE, vma->vm_end);
+			/* No anon_vma, no anonymous (or device) page. */
+			if (vma->anon_vma)
+				moved += evict_range(dev, mm, addr, next);
+		}
+		if (fatal_signal_pending(current))
+			break;
+	}
+	mmap_read_unlock(mm);
+	return moved;
+}
+
+/* Address spaces taken per scan step (under RCU), then scanned unlocked. */
+#define DEVMM_SCAN_MMS	16
+
+/*
+ * Scan every process's memory for @dev's pages.  The task list may change
+ * between steps; devmm_evict_all() repeats until no page is left.
+ */
+static unsigned long evict_scan_all(struct devmm_device *dev)
+{
+	struct mm_struct *mms[DEVMM_SCAN_MMS];
+	unsigned long skip = 0, moved = 0;
+	unsigned int n, i;
+
+	do {
+		struct task_struct *p;
+		unsigned long seen = 0;
+
+		n = 0;
+		rcu_read_lock();
+		for_each_process(p) {
+			struct mm_struct *mm;
+
+			if (seen++ < skip || (p->flags & PF_KTHREAD))
+				continue;
+			mm = get_task_mm(p);
+			if (mm)
+				mms[n++] = mm;
+			if (n == DEVMM_SCAN_MMS)
+				break;
+		}
+		rcu_read_unlock();
+		skip = seen;
+		for (i = 0; i < n; i++) {
+			mutex_lock(&dev->evict_lock);
+			moved += evict_scan_mm(dev, mms[i]);
+			mutex_unlock(&dev->evict_lock);
+			mmput(mms[i]);
+		}
+	} while (n == DEVMM_SCAN_MMS && !fatal_signal_pending(current));
 	return moved;
 }
 
@@ -157,39 +353,34 @@ static unsigned long used_pages(struct devmm_device *dev)
  * devmm_evict_all - migrate every page of a device back to system memory
  * @dev: a device with memory.
  * @tries: passes to make over pages that are busy (locked, pinned or being
- *	migrated); 0 means until none is left.
+ *	migrated, their process busy); 0 means until none is left.
  *
+ * Each pass evicts by recorded owner first, then scans every process for
+ * what is left.
  * Return: 0 once no page of the device is in use, -EBUSY if some still are
  * after @tries passes.
  */
 int devmm_evict_all(struct devmm_device *dev, unsigned int tries)
 {
-	struct devmm_window *b = dev->evict_batch;
-	unsigned long moved;
-	unsigned int pass, i;
-	int ret = 0;
+	unsigned int pass;
 
 	if (dev->kind == DEVMM_MIRROR)
 		return 0;
-	mutex_lock(&dev->evict_lock);
 	for (pass = 1; used_pages(dev); pass++) {
-		if (tries && pass > tries) {
-			ret = -EBUSY;
-			break;
-		}
+		if (tries && pass > tries)
+			return -EBUSY;
 		if (pass > 1)
 			msleep(min(pass, 100U));
 		if (!(pass % 1000))
 			pr_warn("device %u: %lu pages still busy after %u eviction passes\n",
 				dev->id, used_pages(dev), pass);
-		mutex_lock(&dev->chunks_lock);
-		for (i = 0, moved = 0; i < dev->nchunks; i++)
-			moved += evict_chunk(dev, dev->chunks[i], b);
-		mutex_unlock(&dev->chunks_lock);
-		atomic64_add(moved, &dev->stats.evicted);
-		atomic64_add(moved, &dev->stats.to_system);
+		devmm_evict(dev, ULONG_MAX, NULL);
+		if (used_pages(dev)) {
+			unsigned long moved = evict_scan_all(dev);
+
+			atomic64_add(moved, &dev->stats.evicted);
+		}
 		cond_resched();
 	}
-	mutex_unlock(&dev->evict_lock);
-	return ret;
+	return 0;
 }

@@ -107,6 +107,11 @@ unsigned long devmm_src_nr(unsigned long src, unsigned long i, unsigned long n)
 	return min(nr, n - i);
 }
 
+static unsigned long addr_of(struct migrate_vma *args, unsigned long i)
+{
+	return args->start + (i << PAGE_SHIFT);
+}
+
 /*
  * Allocate device folios for the collected entries of a window and copy the
  * system pages into them.  A large source that gets no large device folio
@@ -133,13 +138,14 @@ static void alloc_and_copy_to_device(struct devmm_mirror *m, struct migrate_vma 
 		if (nr > 1 && devmm_mirror_fail_alloc(m))
 			dpage = ERR_PTR(-ENOMEM);
 		else
-			dpage = devmm_page_alloc(dev, nr > 1 ? DEVMM_PMD_ORDER : 0);
+			dpage = devmm_page_alloc(dev, nr > 1 ? DEVMM_PMD_ORDER : 0, m->owner,
+						 addr_of(args, i));
 		if (!IS_ERR(dpage)) {
 			devmm_window_set(w, i, dpage, nr > 1 ? DEVMM_PMD_ORDER : 0, spage, nr, flags);
 			continue;
 		}
 		for (j = 0; nr > 1 && j < nr; j++) {
-			dpage = devmm_page_alloc(dev, 0);
+			dpage = devmm_page_alloc(dev, 0, m->owner, addr_of(args, i + j));
 			if (IS_ERR(dpage))
 				break;
 			devmm_window_set(w, i + j, dpage, 0, spage ? spage + j : NULL, 1, flags);

@@ -95,9 +95,18 @@ struct devmm_mirror *devmm_mirror_create(struct devmm_device *dev, bool dmirror)
 	xa_init(&m->pt);
 	INIT_LIST_HEAD(&m->pins);
 	m->dmirror = dmirror;
+	if (dev->kind != DEVMM_MIRROR) {
+		m->owner = devmm_owner_get(dev, current->mm);
+		if (!m->owner) {
+			kfree(m);
+			return ERR_PTR(-ENOMEM);
+		}
+	}
 	ret = mmu_interval_notifier_insert(&m->notifier, current->mm, 0, ULONG_MAX & PAGE_MASK,
 					   &devmm_mirror_notifier_ops);
 	if (ret) {
+		if (m->owner)
+			devmm_owner_put(dev, m->owner);
 		kfree(m);
 		return ERR_PTR(ret);
 	}
@@ -124,6 +133,8 @@ void devmm_mirror_destroy(struct devmm_mirror *m)
 	mmu_interval_notifier_remove(&m->notifier);
 	unpin_all(m);
 	xa_destroy(&m->pt);
+	if (m->owner)
+		devmm_owner_put(m->dev, m->owner);
 	devmm_device_put(m->dev);
 	kfree(m);
 }

@@ -101,8 +101,8 @@ static int devmm_chunk_add(struct devmm_device *dev)
 	chunk = kzalloc(sizeof(*chunk), GFP_KERNEL);
 	if (!chunk)
 		return -ENOMEM;
-	chunk->lru = kvcalloc(DEVMM_CHUNK_PAGES, sizeof(*chunk->lru), GFP_KERNEL);
-	if (!chunk->lru) {
+	chunk->info = kvcalloc(DEVMM_CHUNK_PAGES, sizeof(*chunk->info), GFP_KERNEL);
+	if (!chunk->info) {
 		kfree(chunk);
 		return -ENOMEM;
 	}
@@ -158,7 +158,7 @@ static int devmm_chunk_add(struct devmm_device *dev)
 err_release:
 	release_mem_region(res->start, resource_size(res));
 err_free:
-	kvfree(chunk->lru);
+	kvfree(chunk->info);
 	kfree(chunk);
 	return ret;
 }
@@ -176,22 +176,31 @@ static struct devmm_chunk *pfn_chunk(struct devmm_device *dev, unsigned long pfn
 	return NULL;
 }
 
+static struct devmm_pginfo *pginfo(struct devmm_chunk *chunk, unsigned long pfn)
+{
+	return &chunk->info[pfn - chunk->pfn_first];
+}
+
 static struct list_head *lru_node(struct devmm_chunk *chunk, unsigned long pfn)
 {
-	return &chunk->lru[pfn - chunk->pfn_first];
+	return &pginfo(chunk, pfn)->lru;
 }
 
 /**
  * devmm_page_alloc - allocate a device folio
  * @dev: a device with memory.
  * @order: 0, or the PMD order where devmm_device_has_large().
+ * @owner: the process whose memory will move into the folio; the caller
+ *	holds its mmap_lock (eviction to make room relies on that).
+ * @addr: where @owner has that memory.
  *
  * Return: the folio's first page, locked, with one reference and backing
  * storage; or ERR_PTR(-ENOSPC) when the device is at capacity or (for a
  * large folio) has no free large block, -ENODEV when it is going away,
  * -ENOMEM when the backend has no storage.
  */
-struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order)
+struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
+			      struct devmm_owner *owner, unsigned long addr)
 {
 	unsigned long n = 1UL << order;
 	struct devmm_chunk *chunk = NULL;
@@ -212,19 +221,25 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order)
 			 * device needs least, then try again.
 			 */
 			if (evictions++ < DEVMM_ALLOC_EVICTIONS &&
-			    devmm_evict(dev, max(n, DEVMM_WINDOW_PAGES)))
+			    devmm_evict(dev, max(n, DEVMM_WINDOW_PAGES), owner->mm))
 				continue;
 			return ERR_PTR(-ENOSPC);
 		}
 		page = take_free(dev, order);
 		if (page) {
+			struct devmm_pginfo *info;
+
 			dev->nfree -= n;
 			dev->nused += n;
 			dev->used_max = max(dev->used_max, dev->nused);
 			chunk = pfn_chunk(dev, page_to_pfn(page));
 			chunk->used += n;
+			info = pginfo(chunk, page_to_pfn(page));
+			info->owner = owner;
+			info->addr = addr;
+			owner->pages += n;
 			/* Newest: the last to be evicted under both policies. */
-			list_add_tail(lru_node(chunk, page_to_pfn(page)), &dev->lru);
+			list_add_tail(&info->lru, &dev->lru);
 			spin_unlock_irq(&dev->free_lock);
 			break;
 		}
@@ -260,12 +275,17 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order)
 void devmm_page_free(struct page *page, unsigned int order)
 {
 	struct devmm_chunk *chunk = pgmap_chunk(devmm_page_pgmap(page));
+	struct devmm_pginfo *info = pginfo(chunk, page_to_pfn(page));
 	struct devmm_device *dev = chunk->dev;
 	unsigned long i, n = 1UL << order, flags;
 
 	dev->ops->free(dev, page, order);
 	spin_lock_irqsave(&dev->free_lock, flags);
-	list_del_init(lru_node(chunk, page_to_pfn(page)));
+	list_del_init(&info->lru);
+	/* The owner entry itself goes in process context (devmm_owners_put). */
+	if (info->owner)
+		info->owner->pages -= n;
+	info->owner = NULL;
 	if (order == DEVMM_PMD_ORDER && devmm_device_has_large(dev))
 		push_page(&dev->free_large, page);
 	else
@@ -281,13 +301,20 @@ void devmm_page_free(struct page *page, unsigned int order)
 void devmm_page_split(struct page *head, struct page *tail)
 {
 	struct devmm_chunk *chunk = pgmap_chunk(devmm_page_pgmap(head));
+	struct devmm_pginfo *hi = pginfo(chunk, page_to_pfn(head));
+	struct devmm_pginfo *ti = pginfo(chunk, page_to_pfn(tail));
 	struct devmm_device *dev = chunk->dev;
 	unsigned long flags;
 
 	dev->ops->split(dev, head, tail);
-	/* The new folio takes the recency of the one it was part of. */
+	/*
+	 * The new folio takes the recency and owner of the one it was part
+	 * of; the owner's page count does not change.
+	 */
 	spin_lock_irqsave(&dev->free_lock, flags);
-	list_add(lru_node(chunk, page_to_pfn(tail)), lru_node(chunk, page_to_pfn(head)));
+	ti->owner = hi->owner;
+	ti->addr = hi->addr + ((page_to_pfn(tail) - page_to_pfn(head)) << PAGE_SHIFT);
+	list_add(&ti->lru, &hi->lru);
 	spin_unlock_irqrestore(&dev->free_lock, flags);
 }
 
@@ -310,54 +337,60 @@ void devmm_page_touch(struct page *page)
 	spin_unlock_irqrestore(&dev->free_lock, flags);
 }
 
-static unsigned long node_pfn(struct devmm_device *dev, struct list_head *node)
+static unsigned long info_pfn(struct devmm_device *dev, struct devmm_pginfo *info)
 {
 	unsigned int i;
 
 	for (i = 0; i < dev->nchunks; i++) {
 		struct devmm_chunk *c = dev->chunks[i];
 
-		if (node >= c->lru && node < c->lru + DEVMM_CHUNK_PAGES)
-			return c->pfn_first + (node - c->lru);
+		if (info >= c->info && info < c->info + DEVMM_CHUNK_PAGES)
+			return c->pfn_first + (info - c->info);
 	}
 	return 0;
 }
 
 /**
- * devmm_pick_victims - the pages to evict next
+ * devmm_pick_victims - the folios to evict next
  * @dev: the device.
- * @pfns: filled with the pfns of whole folios, each large folio's pages in
- *	order (as migrate_device_pfns() wants them).
- * @max: room in @pfns.
+ * @v: filled with the chosen folios and where their owners map them; each
+ *	has a user reference on its owner entry (devmm_owners_put() them).
+ * @max_pages: how many pages the chosen folios may span in all.
  *
  * The chosen folios go to the back of the list, so that one that cannot
  * move now (busy) does not block the next pass.
- * Return: the number of pfns filled in.
+ * Return: the number of folios chosen.
  */
-unsigned long devmm_pick_victims(struct devmm_device *dev, unsigned long *pfns,
-				 unsigned long max)
+unsigned long devmm_pick_victims(struct devmm_device *dev, struct devmm_victim *v,
+				 unsigned long max_pages)
 {
-	struct list_head *node, *last;
-	unsigned long n = 0, j;
+	struct devmm_pginfo *info, *last;
+	unsigned long n = 0, pages = 0;
 
 	spin_lock_irq(&dev->free_lock);
-	last = dev->lru.prev;
-	while (!list_empty(&dev->lru)) {
+	if (list_empty(&dev->lru))
+		goto out;
+	last = list_last_entry(&dev->lru, struct devmm_pginfo, lru);
+	for (;;) {
 		unsigned long pfn, nr;
 
-		node = dev->lru.next;
-		pfn = node_pfn(dev, node);
+		info = list_first_entry(&dev->lru, struct devmm_pginfo, lru);
+		pfn = info_pfn(dev, info);
 		if (WARN_ON_ONCE(!pfn))
 			break;
 		nr = folio_nr_pages(page_folio(pfn_to_page(pfn)));
-		if (n + nr > max)
+		if (pages + nr > max_pages)
 			break;
-		for (j = 0; j < nr; j++)
-			pfns[n++] = pfn + j;
-		list_move_tail(node, &dev->lru);
-		if (node == last)
+		list_move_tail(&info->lru, &dev->lru);
+		if (info->owner) {
+			info->owner->users++;
+			v[n++] = (struct devmm_victim){ pfn, nr, info->addr, info->owner };
+			pages += nr;
+		}
+		if (info == last)
 			break;
 	}
+out:
 	spin_unlock_irq(&dev->free_lock);
 	return n;
 }
@@ -412,7 +445,7 @@ int devmm_set_capacity(struct devmm_device *dev, u64 capacity)
 			return 0;
 		if (passes++ >= 16)
 			return -EBUSY;
-		devmm_evict(dev, used - limit);
+		devmm_evict(dev, used - limit, NULL);
 	}
 }
 
@@ -467,7 +500,7 @@ void devmm_pagemap_teardown(struct devmm_device *dev)
 		WARN_ON(chunk->used);
 		memunmap_pages(&chunk->pgmap);
 		release_mem_region(chunk->res->start, resource_size(chunk->res));
-		kvfree(chunk->lru);
+		kvfree(chunk->info);
 		kfree(chunk);
 	}
 	dev->nchunks = 0;

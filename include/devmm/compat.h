@@ -154,16 +154,6 @@ static inline struct folio *devmm_vma_alloc_pmd_folio(struct vm_area_struct *vma
 	return folio;
 }
 
-/* Collect device pages by pfn for eviction (only where the kernel has it). */
-static inline void devmm_migrate_device_pfns(unsigned long *src_pfns, unsigned long npages)
-{
-#if DEVMM_CAN_MIGRATE_DEVICE_PFNS
-	migrate_device_pfns(src_pfns, npages);
-#else
-	WARN_ON_ONCE(1);
-#endif
-}
-
 /* The device pagemap operations, defined in compat.c. */
 extern const struct dev_pagemap_ops devmm_pgmap_ops;
 

@@ -8,6 +8,7 @@
  * usage: t_evict /path/to/devmm.ko
  * lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A, LANE_COHERENT_B.
  */
+#define _GNU_SOURCE
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -312,6 +313,56 @@ static void bench_evict(int id, int fd, const char *name)
 	munmap(p, len);
 }
 
+/*
+ * Pages whose recorded place went stale: eviction finds each page where its
+ * owner had it when it was migrated, so pages moved by mremap, or mapped
+ * only by a fork child, must still come home on evict-all.
+ */
+static void test_stale(int id, int fd, const char *name)
+{
+	size_t len = 4 * MB;
+	char *p = map_anon(len), *q = mmap(NULL, len, PROT_NONE,
+					     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned long long result = 0;
+	struct devmm_range_cmd c;
+	int ret, status, pipefd[2];
+	char x = 0;
+	pid_t pid;
+
+	fill(p, len, 71);
+	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, q);
+	ret = q == MAP_FAILED ? -errno : dev_cmd(DEVMM_IOC_EVICT, id, 0, &result);
+	ok(ret == 0 && c.cpages == len / psz && result == len && used(id) == 0 &&
+	   verify(q, len, 71),
+	   "%s: pages moved by mremap come home on evict-all, intact (%s, %llu MiB)", name,
+	   errname(ret), result / MB);
+	munmap(q, len);
+
+	p = map_anon(len);
+	fill(p, len, 72);
+	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	ret = pipe(pipefd);
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[1]);
+		_exit(read(pipefd[0], &x, 1) == 1 && verify(p, len, 72) ? 0 : 1);
+	}
+	close(pipefd[0]);
+	/* Now only the child maps the pages. */
+	munmap(p, len);
+	ret = ret ? -errno : dev_cmd(DEVMM_IOC_EVICT, id, 0, &result);
+	status = used(id) == 0;
+	if (write(pipefd[1], &x, 1) != 1)
+		tap_diag("could not wake the child");
+	close(pipefd[1]);
+	waitpid(pid, &pid, 0);
+	ok(ret == 0 && c.cpages == len / psz && status && WIFEXITED(pid) &&
+	   WEXITSTATUS(pid) == 0,
+	   "%s: pages only a fork child maps come home on evict-all, intact (%s)", name,
+	   errname(ret));
+}
+
 /* Destroy a device while a child migrates to it and reads through it. */
 static void test_destroy_under_load(int id, int fd, const char *name)
 {
@@ -372,10 +423,11 @@ static void test_device(int id, unsigned int kind, const char *name)
 	test_policy(id, fd, kind, DEVMM_POLICY_FIFO, name);
 	test_on_demand(id, fd, name);
 	bench_evict(id, fd, name);
+	test_stale(id, fd, name);
 	test_destroy_under_load(id, fd, name);
 	close(fd);
 }
-#define DEVICE_TESTS 21
+#define DEVICE_TESTS 23
 
 /* Workers migrate, fault, fork and munmap on a small device; one evicts. */
 static void test_concurrency(int id)

@@ -34,7 +34,7 @@
 #define DEVMM_CAP_COHERENT		(1ULL << 1)
 /* Device folios larger than a page (THP migration to device memory). */
 #define DEVMM_CAP_LARGE_FOLIOS		(1ULL << 2)
-/* migrate_device_pfns(): eviction of non-contiguous pages in one pass. */
+/* The kernel exports migrate_device_pfns() (for information: eviction uses migrate_vma_*). */
 #define DEVMM_CAP_MIGRATE_DEVICE_PFNS	(1ULL << 3)
 /* Exclusive (atomic) device access to process pages. */
 #define DEVMM_CAP_EXCLUSIVE		(1ULL << 4)
