@@ -174,6 +174,10 @@ void devmm_device_info(struct devmm_device *dev, struct devmm_dev_info *info)
 	info->evicted = atomic64_read(&dev->stats.evicted);
 	info->evict_passes = atomic64_read(&dev->stats.evict_passes);
 	info->evict_failures = atomic64_read(&dev->stats.evict_failures);
+	info->map_bytes = (u64)READ_ONCE(dev->buffer_pages) << PAGE_SHIFT;
+	info->map_read_faults = atomic64_read(&dev->stats.map_read_faults);
+	info->map_write_faults = atomic64_read(&dev->stats.map_write_faults);
+	info->map_mkwrite = atomic64_read(&dev->stats.map_mkwrite);
 }
 
 /**
@@ -210,18 +214,27 @@ struct devmm_device *devmm_device_find(unsigned int id, bool or_next)
 int devmm_device_destroy(unsigned int id)
 {
 	struct devmm_device *dev, *found = NULL;
+	int ret = -ENODEV;
 
 	mutex_lock(&devices_lock);
 	list_for_each_entry(dev, &devices, node) {
-		if (dev->id == id) {
+		if (dev->id != id)
+			continue;
+		/* mmap buffers cannot move: their device stays while mapped. */
+		spin_lock_irq(&dev->free_lock);
+		if (dev->nbuffers) {
+			ret = -EBUSY;
+		} else {
+			dev->dying = true;
 			list_del_init(&dev->node);
 			found = dev;
-			break;
 		}
+		spin_unlock_irq(&dev->free_lock);
+		break;
 	}
 	mutex_unlock(&devices_lock);
 	if (!found)
-		return -ENODEV;
+		return ret;
 	devmm_device_teardown(found);
 	devmm_device_put(found);
 	return 0;

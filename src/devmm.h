@@ -167,6 +167,9 @@ struct devmm_stats {
 	atomic64_t evicted;
 	atomic64_t evict_passes;
 	atomic64_t evict_failures;
+	atomic64_t map_read_faults;
+	atomic64_t map_write_faults;
+	atomic64_t map_mkwrite;
 };
 
 /**
@@ -194,6 +197,8 @@ struct devmm_stats {
  *	first (FIFO); under @free_lock.
  * @owners: struct devmm_owner entries, under @free_lock.
  * @policy: DEVMM_POLICY_*.
+ * @nbuffers: live mmap buffers (under @free_lock).
+ * @buffer_pages: pages in mmap buffers (under @free_lock).
  * @dying: set once teardown started: nothing is allocated any more.
  * @evict_lock: one eviction at a time, using @evict_batch.
  * @evict_batch: scratch arrays for eviction.
@@ -226,6 +231,8 @@ struct devmm_device {
 	struct list_head lru;
 	struct list_head owners;
 	unsigned int policy;
+	unsigned int nbuffers;
+	unsigned long buffer_pages;
 	bool dying;
 
 	struct mutex evict_lock;
@@ -304,7 +311,8 @@ extern const struct devmm_backend_ops devmm_fake_coherent_ops;
 
 /* pagemap.c */
 struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
-			      struct devmm_owner *owner, unsigned long addr);
+			      struct devmm_owner *owner, unsigned long addr,
+			      struct mm_struct *locked_mm);
 void devmm_page_free(struct page *page, unsigned int order);
 void devmm_page_split(struct page *head, struct page *tail);
 void devmm_page_touch(struct page *page);
@@ -369,6 +377,11 @@ int devmm_mirror_adopt_own(struct devmm_mirror *m, unsigned long start, unsigned
 int devmm_mirror_pin(struct devmm_mirror *m, unsigned long start, unsigned long npages,
 		     bool longterm);
 int devmm_mirror_unpin(struct devmm_mirror *m, unsigned long start, unsigned long npages);
+
+/* mmap.c */
+int devmm_buffer_mmap(struct devmm_mirror *m, struct vm_area_struct *vma);
+int devmm_buffer_mirror(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
+			unsigned long end, bool write);
 
 /* node.c */
 int devmm_node_register(struct devmm_device *dev, struct devmm_node *node, const char *name,

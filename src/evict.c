@@ -339,12 +339,13 @@ static unsigned long evict_scan_all(struct devmm_device *dev)
 	return moved;
 }
 
+/* Pages in use that eviction could move (mmap buffers cannot). */
 static unsigned long used_pages(struct devmm_device *dev)
 {
 	unsigned long used;
 
 	spin_lock_irq(&dev->free_lock);
-	used = dev->nused;
+	used = dev->nused - dev->buffer_pages;
 	spin_unlock_irq(&dev->free_lock);
 	return used;
 }
@@ -356,9 +357,9 @@ static unsigned long used_pages(struct devmm_device *dev)
  *	migrated, their process busy); 0 means until none is left.
  *
  * Each pass evicts by recorded owner first, then scans every process for
- * what is left.
- * Return: 0 once no page of the device is in use, -EBUSY if some still are
- * after @tries passes.
+ * what is left.  Pages of mmap buffers stay (see mmap.c).
+ * Return: 0 once no migratable page of the device is in use, -EBUSY if some
+ * still are after @tries passes.
  */
 int devmm_evict_all(struct devmm_device *dev, unsigned int tries)
 {

@@ -139,13 +139,14 @@ static void alloc_and_copy_to_device(struct devmm_mirror *m, struct migrate_vma 
 			dpage = ERR_PTR(-ENOMEM);
 		else
 			dpage = devmm_page_alloc(dev, nr > 1 ? DEVMM_PMD_ORDER : 0, m->owner,
-						 addr_of(args, i));
+						 addr_of(args, i), args->vma->vm_mm);
 		if (!IS_ERR(dpage)) {
 			devmm_window_set(w, i, dpage, nr > 1 ? DEVMM_PMD_ORDER : 0, spage, nr, flags);
 			continue;
 		}
 		for (j = 0; nr > 1 && j < nr; j++) {
-			dpage = devmm_page_alloc(dev, 0, m->owner, addr_of(args, i + j));
+			dpage = devmm_page_alloc(dev, 0, m->owner, addr_of(args, i + j),
+						 args->vma->vm_mm);
 			if (IS_ERR(dpage))
 				break;
 			devmm_window_set(w, i + j, dpage, 0, spage ? spage + j : NULL, 1, flags);

@@ -280,8 +280,12 @@ static int mirror_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned l
 		.dev_private_owner = m->dev,
 	};
 	unsigned long addr;
-	int ret = 0;
+	int ret;
 
+	/* The device's own mmap buffer needs no walk (and gets none). */
+	ret = devmm_buffer_mirror(m, mm, start, end, write);
+	if (ret)
+		return ret < 0 ? ret : 0;
 	for (addr = start; !ret && addr < end; addr = range.end) {
 		range.start = addr;
 		range.end = min(end, addr + (DEVMM_FAULT_PAGES << PAGE_SHIFT));

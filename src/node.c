@@ -154,7 +154,7 @@ static int devmm_node_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (m->dmirror)
 		return devmm_dmirror_mmap(m, vma);
-	return -ENODEV;
+	return devmm_buffer_mmap(m, vma);
 }
 
 /* Statistics under /sys/class/misc/<node>/, one value per file. */
@@ -199,6 +199,10 @@ DEVMM_ATTR(device_faults, u64);
 DEVMM_ATTR(evicted, u64);
 DEVMM_ATTR(evict_passes, u64);
 DEVMM_ATTR(evict_failures, u64);
+DEVMM_ATTR(map_bytes, u64);
+DEVMM_ATTR(map_read_faults, u64);
+DEVMM_ATTR(map_write_faults, u64);
+DEVMM_ATTR(map_mkwrite, u64);
 
 static struct attribute *devmm_node_attrs[] = {
 	&devmm_attr_id.attr.attr,
@@ -215,6 +219,10 @@ static struct attribute *devmm_node_attrs[] = {
 	&devmm_attr_evicted.attr.attr,
 	&devmm_attr_evict_passes.attr.attr,
 	&devmm_attr_evict_failures.attr.attr,
+	&devmm_attr_map_bytes.attr.attr,
+	&devmm_attr_map_read_faults.attr.attr,
+	&devmm_attr_map_write_faults.attr.attr,
+	&devmm_attr_map_mkwrite.attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(devmm_node);

@@ -190,9 +190,11 @@ static struct list_head *lru_node(struct devmm_chunk *chunk, unsigned long pfn)
  * devmm_page_alloc - allocate a device folio
  * @dev: a device with memory.
  * @order: 0, or the PMD order where devmm_device_has_large().
- * @owner: the process whose memory will move into the folio; the caller
- *	holds its mmap_lock (eviction to make room relies on that).
+ * @owner: the process whose memory will move into the folio, or NULL for
+ *	memory the device keeps for itself (an mmap buffer: never evicted).
  * @addr: where @owner has that memory.
+ * @locked_mm: the mm whose mmap_lock the caller holds (eviction to make
+ *	room must not try to take it again).
  *
  * Return: the folio's first page, locked, with one reference and backing
  * storage; or ERR_PTR(-ENOSPC) when the device is at capacity or (for a
@@ -200,7 +202,8 @@ static struct list_head *lru_node(struct devmm_chunk *chunk, unsigned long pfn)
  * -ENOMEM when the backend has no storage.
  */
 struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
-			      struct devmm_owner *owner, unsigned long addr)
+			      struct devmm_owner *owner, unsigned long addr,
+			      struct mm_struct *locked_mm)
 {
 	unsigned long n = 1UL << order;
 	struct devmm_chunk *chunk = NULL;
@@ -221,7 +224,7 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 			 * device needs least, then try again.
 			 */
 			if (evictions++ < DEVMM_ALLOC_EVICTIONS &&
-			    devmm_evict(dev, max(n, DEVMM_WINDOW_PAGES), owner->mm))
+			    devmm_evict(dev, max(n, DEVMM_WINDOW_PAGES), locked_mm))
 				continue;
 			return ERR_PTR(-ENOSPC);
 		}
@@ -237,7 +240,8 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 			info = pginfo(chunk, page_to_pfn(page));
 			info->owner = owner;
 			info->addr = addr;
-			owner->pages += n;
+			if (owner)
+				owner->pages += n;
 			/* Newest: the last to be evicted under both policies. */
 			list_add_tail(&info->lru, &dev->lru);
 			spin_unlock_irq(&dev->free_lock);

@@ -73,13 +73,22 @@ static int cmd_list(int json)
 		if (json)
 			printf("%s{\"id\": %u, \"kind\": \"%s\", \"capacity\": %llu, \"used\": %llu, "
 			       "\"used_max\": %llu, \"to_device\": %llu, \"to_system\": %llu, "
-			       "\"cpu_faults\": %llu, \"device_faults\": %llu, \"evicted\": %llu}",
+			       "\"cpu_faults\": %llu, \"device_faults\": %llu, \"evicted\": %llu, "
+			       "\"evict_passes\": %llu, \"evict_failures\": %llu, "
+			       "\"map_bytes\": %llu, \"map_read_faults\": %llu, "
+			       "\"map_write_faults\": %llu, \"map_mkwrite\": %llu}",
 			       n ? ", " : "", d->id, kind, (unsigned long long)d->capacity,
 			       (unsigned long long)d->used, (unsigned long long)d->used_max,
 			       (unsigned long long)d->to_device, (unsigned long long)d->to_system,
 			       (unsigned long long)d->cpu_faults,
 			       (unsigned long long)d->device_faults,
-			       (unsigned long long)d->evicted);
+			       (unsigned long long)d->evicted,
+			       (unsigned long long)d->evict_passes,
+			       (unsigned long long)d->evict_failures,
+			       (unsigned long long)d->map_bytes,
+			       (unsigned long long)d->map_read_faults,
+			       (unsigned long long)d->map_write_faults,
+			       (unsigned long long)d->map_mkwrite);
 		else
 			printf("%-4u %-12s %9lluM %9lluM %9lluM %12llu %12llu %10llu\n", d->id, kind,
 			       (unsigned long long)d->capacity >> 20,

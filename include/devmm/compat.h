@@ -16,6 +16,9 @@
 #include <linux/rmap.h>
 #include <linux/version.h>
 #include "devmm_probes.h"
+#ifdef DEVMM_HAVE_VMF_INSERT_MIXED_MKWRITE_PFN_T
+#include <linux/pfn_t.h>
+#endif
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
 #error "devmm needs Linux 6.1 or newer"
@@ -69,6 +72,19 @@
 #define DEVMM_CAN_LARGE_FOLIOS 1
 #else
 #define DEVMM_CAN_LARGE_FOLIOS 0
+#endif
+
+/*
+ * A write fault on an mmap buffer can install a writable, dirty PTE for a
+ * special pfn in one step (6.1).  Elsewhere the insert takes the writable
+ * protection and the CPU sets the dirty bit as it writes: one fault too on
+ * x86, where the hardware manages dirty bits.
+ */
+#if defined(DEVMM_HAVE_VMF_INSERT_MIXED_MKWRITE_PFN_T) && \
+	defined(DEVMM_HAVE_EXPORT_VMF_INSERT_MIXED_MKWRITE)
+#define DEVMM_CAN_INSERT_MKWRITE 1
+#else
+#define DEVMM_CAN_INSERT_MKWRITE 0
 #endif
 
 /* Eviction of a list of pfns in one pass. */
@@ -152,6 +168,33 @@ static inline struct folio *devmm_vma_alloc_pmd_folio(struct vm_area_struct *vma
 	if (folio)
 		folio_lock(folio);
 	return folio;
+}
+
+/**
+ * devmm_vmf_insert_pfn_write - map @pfn writable at a shared write fault
+ * @vmf: the fault, in a VM_PFNMAP mapping with write-notify (pfn_mkwrite).
+ * @pfn: the pfn.
+ *
+ * Return: VM_FAULT_NOPAGE or an error code.
+ */
+static inline vm_fault_t devmm_vmf_insert_pfn_write(struct vm_fault *vmf, unsigned long pfn)
+{
+#if DEVMM_CAN_INSERT_MKWRITE
+	return vmf_insert_mixed_mkwrite(vmf->vma, vmf->address, __pfn_to_pfn_t(pfn, PFN_SPECIAL));
+#else
+	/* vm_page_prot lacks write (write-notify); this is the VMA's full one. */
+	return vmf_insert_pfn_prot(vmf->vma, vmf->address, pfn,
+				   vm_get_page_prot(vmf->vma->vm_flags));
+#endif
+}
+
+static inline void devmm_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
+{
+#ifdef DEVMM_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
 }
 
 /* The device pagemap operations, defined in compat.c. */

@@ -29,7 +29,8 @@ EXPORTS="memremap_pages memunmap_pages zone_device_page_init
 	request_free_mem_region region_intersects
 	migrate_vma_setup migrate_device_range migrate_device_pfns
 	hmm_range_fault mmu_interval_notifier_insert
-	make_device_exclusive make_device_exclusive_range folio_copy"
+	make_device_exclusive make_device_exclusive_range folio_copy
+	vmf_insert_mixed_mkwrite vmf_insert_pfn_prot vm_get_page_prot"
 
 fail() { echo "devmm conftest: $*" >&2; exit 1; }
 

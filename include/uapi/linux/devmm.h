@@ -216,6 +216,13 @@ struct devmm_range_cmd {
  * @used_max: (out) the most device memory ever in use at once, in bytes.
  * @policy: (out) DEVMM_POLICY_* of the device.
  * @reserved1: zero.
+ * @map_bytes: (out) bytes of device memory in mmap buffers (a coherent
+ *	device's node can be mmap()ed; such memory is never evicted).
+ * @map_read_faults: (out) CPU read faults on mmap buffers.
+ * @map_write_faults: (out) CPU write faults on mmap buffers (each maps a
+ *	page writable at once).
+ * @map_mkwrite: (out) writes to buffer pages a read fault had mapped
+ *	read-only (one more fault each).
  * @reserved: zero.
  */
 struct devmm_dev_info {
@@ -237,7 +244,11 @@ struct devmm_dev_info {
 	__u64 used_max;
 	__u32 policy;
 	__u32 reserved1;
-	__u64 reserved[8];
+	__u64 map_bytes;
+	__u64 map_read_faults;
+	__u64 map_write_faults;
+	__u64 map_mkwrite;
+	__u64 reserved[4];
 };
 
 #define DEVMM_DEV_INFO_SIZE_VER0	184
