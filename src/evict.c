@@ -12,10 +12,12 @@
  * eviction migrates each victim with migrate_vma_*() at the address where
  * its owner maps it, under that process's mmap_lock taken for reading.
  * Each device page records its owner and address when it is migrated to
- * the device (pagemap.c); eviction groups victims by owner and only ever
- * try-locks an owner's mmap_lock (it runs while holding the device's
- * evict_lock, and under pressure inside another process's migration), so a
- * busy process is skipped, never waited for.
+ * the device (pagemap.c); eviction groups victims by owner and try-locks
+ * each owner's mmap_lock while holding the device's evict_lock (under
+ * pressure it also runs inside another process's migration), so a busy
+ * process is skipped there.  Only a caller that holds no mmap_lock (an
+ * explicit eviction, a capacity change, teardown) ever waits for one, and
+ * then with evict_lock dropped: the lock order is mmap_lock, evict_lock.
  *
  * A recorded address goes stale when the owner mremaps the range, or when
  * only a fork child still maps the page.  Such pages stay until
@@ -30,6 +32,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include "devmm.h"
+#include "devmm_trace.h"
 
 /**
  * devmm_owner_get - the device's owner entry for @mm, with a user reference
@@ -208,9 +211,14 @@ static unsigned long evict_owner(struct devmm_device *dev, struct mm_struct *mm,
 	return moved;
 }
 
-/* One eviction pass over @n victims (sorted); returns pages evicted. */
+/*
+ * One eviction pass over @n victims (sorted); returns pages evicted.  The
+ * mm of the first owner that was busy goes to *@busy (with a user
+ * reference) if @busy is not NULL.
+ */
 static unsigned long evict_victims(struct devmm_device *dev, struct devmm_victim *v,
-				   unsigned long n, struct mm_struct *locked_mm)
+				   unsigned long n, struct mm_struct *locked_mm,
+				   struct mm_struct **busy)
 {
 	unsigned long i, j, moved = 0;
 
@@ -221,8 +229,11 @@ static unsigned long evict_victims(struct devmm_device *dev, struct devmm_victim
 		for (j = i + 1; j < n && v[j].owner == v[i].owner; j++)
 			;
 		locked = owner_lock(mm, locked_mm);
-		if (!locked)
+		if (!locked) {
+			if (busy && !*busy && mmget_not_zero(mm))
+				*busy = mm;
 			continue;
+		}
 		moved += evict_owner(dev, mm, v + i, j - i);
 		owner_unlock(mm, locked);
 	}
@@ -234,20 +245,26 @@ static unsigned long evict_victims(struct devmm_device *dev, struct devmm_victim
  * @dev: a device with memory.
  * @target: pages wanted out.
  * @locked_mm: an mm whose mmap_lock the caller holds (the process whose
- *	migration to the device needs room), or NULL.
+ *	migration to the device needs room), or NULL if it holds none.
  *
  * Pages go in batches, least recently used first (or oldest first under
  * the FIFO policy).  Pages that cannot move now (locked, pinned, being
  * migrated, their owner busy) are skipped and counted as failures.  Gives
- * up after a few passes that free nothing.
+ * up after a few passes that free nothing.  An owner's mmap_lock is only
+ * tried, except by a caller that holds none (@locked_mm NULL): after a
+ * pass that freed nothing because an owner was busy, it drops evict_lock,
+ * waits for that owner's lock and goes on holding it (mmap_lock before
+ * evict_lock, as in a migration that needs room).
  * Return: pages evicted.
  */
 unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
 			  struct mm_struct *locked_mm)
 {
+	struct mm_struct *held = NULL, *busy = NULL;
+	bool may_wait = !locked_mm;
 	struct devmm_victim *v = dev->victims;
 	unsigned long evicted = 0, n, i, pages, moved;
-	unsigned int idle = 0;
+	unsigned int idle = 0, waits = 0;
 
 	if (dev->kind == DEVMM_MIRROR)
 		return 0;
@@ -257,17 +274,43 @@ unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
 		if (!n)
 			break;
 		sort(v, n, sizeof(*v), cmp_victim, NULL);
-		moved = evict_victims(dev, v, n, locked_mm);
+		moved = evict_victims(dev, v, n, locked_mm, may_wait ? &busy : NULL);
 		for (i = 0, pages = 0; i < n; i++)
 			pages += v[i].nr;
 		victims_put(dev, v, n);
+		trace_devmm_evict_pass(dev->id, n, pages, moved);
 		atomic64_inc(&dev->stats.evict_passes);
 		atomic64_add(pages > moved ? pages - moved : 0, &dev->stats.evict_failures);
 		atomic64_add(moved, &dev->stats.evicted);
 		evicted += moved;
 		idle = moved ? 0 : idle + 1;
+		if (busy && !moved && waits++ < 8) {
+			/* Never wait for one mm while holding another. */
+			mutex_unlock(&dev->evict_lock);
+			if (held) {
+				mmap_read_unlock(held);
+				mmput(held);
+			}
+			held = NULL;
+			if (!mmap_read_lock_killable(busy))
+				held = busy;
+			else
+				mmput(busy);
+			locked_mm = held;
+			idle = 0;
+			mutex_lock(&dev->evict_lock);
+			if (!held)
+				break;
+		} else if (busy) {
+			mmput_async(busy);
+		}
+		busy = NULL;
 	}
 	mutex_unlock(&dev->evict_lock);
+	if (held) {
+		mmap_read_unlock(held);
+		mmput(held);
+	}
 	return evicted;
 }
 
@@ -281,8 +324,10 @@ static unsigned long evict_scan_mm(struct devmm_device *dev, struct mm_struct *m
 	struct vm_area_struct *vma;
 	unsigned long addr = 0, next, moved = 0;
 
-	if (!mmap_read_trylock(mm))
+	/* mmap_lock before evict_lock; nothing of ours is held here. */
+	if (mmap_read_lock_killable(mm))
 		return 0;
+	mutex_lock(&dev->evict_lock);
 	while ((vma = find_vma(mm, addr))) {
 		for (addr = vma->vm_start; addr < vma->vm_end; addr = next) {
 			next = min(ALIGN_DOWN(addr, PMD_SIZE) + PMD_SIZE, vma->vm_end);
@@ -293,6 +338,7 @@ static unsigned long evict_scan_mm(struct devmm_device *dev, struct mm_struct *m
 		if (fatal_signal_pending(current))
 			break;
 	}
+	mutex_unlock(&dev->evict_lock);
 	mmap_read_unlock(mm);
 	return moved;
 }
@@ -330,9 +376,7 @@ static unsigned long evict_scan_all(struct devmm_device *dev)
 		rcu_read_unlock();
 		skip = seen;
 		for (i = 0; i < n; i++) {
-			mutex_lock(&dev->evict_lock);
 			moved += evict_scan_mm(dev, mms[i]);
-			mutex_unlock(&dev->evict_lock);
 			mmput(mms[i]);
 		}
 	} while (n == DEVMM_SCAN_MMS && !fatal_signal_pending(current));
