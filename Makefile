@@ -6,6 +6,7 @@
 #   make demo                         boot the newest lane in QEMU, load devmm, show INFO
 #   make check [LANES="6.1 6.12 7"]   the whole test suite, in QEMU, per kernel lane
 #   make tools                        build the user-space tools
+#   make lint                         checkpatch (from Debian's linux-source) over the kernel code
 #   make package-check                build the Debian packages, lintian, dkms install on the host
 #   make clean
 
@@ -16,7 +17,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 USER_CFLAGS = -Wall -Wextra -Werror -Iinclude/uapi -Iinclude -Itests/progs
 
-.PHONY: all modules probes probes-dump clean check demo tools package-check
+.PHONY: all modules probes probes-dump clean check demo tools package-check lint
 
 all: modules
 
@@ -39,6 +40,9 @@ check:
 
 demo:
 	bash tests/lab/demo.sh
+
+lint:
+	bash tests/lab/lint.sh
 
 package-check:
 	bash tests/lab/package.sh

@@ -91,12 +91,12 @@ static int fake_copy_from_dev(struct devmm_device *dev, struct page **dst, struc
 	return 0;
 }
 
-static void *fake_private_kmap(struct devmm_device *dev, struct page *dpage)
+static void *fake_private_map(struct devmm_device *dev, struct page *dpage)
 {
 	return kmap_local_page(backing_page(dpage));
 }
 
-static void fake_kunmap(struct devmm_device *dev, void *addr)
+static void fake_unmap(struct devmm_device *dev, void *addr)
 {
 	kunmap_local(addr);
 }
@@ -108,8 +108,8 @@ const struct devmm_backend_ops devmm_fake_private_ops = {
 	.split = fake_private_split,
 	.copy_to_dev = fake_copy_to_dev,
 	.copy_from_dev = fake_copy_from_dev,
-	.kmap = fake_private_kmap,
-	.kunmap = fake_kunmap,
+	.map_page = fake_private_map,
+	.unmap_page = fake_unmap,
 };
 
 /* Coherent pages are their own storage: nothing to allocate or free. */
@@ -126,7 +126,7 @@ static void fake_coherent_split(struct devmm_device *dev, struct page *head, str
 {
 }
 
-static void *fake_coherent_kmap(struct devmm_device *dev, struct page *dpage)
+static void *fake_coherent_map(struct devmm_device *dev, struct page *dpage)
 {
 	return kmap_local_page(dpage);
 }
@@ -138,6 +138,6 @@ const struct devmm_backend_ops devmm_fake_coherent_ops = {
 	.split = fake_coherent_split,
 	.copy_to_dev = fake_copy_to_dev,
 	.copy_from_dev = fake_copy_from_dev,
-	.kmap = fake_coherent_kmap,
-	.kunmap = fake_kunmap,
+	.map_page = fake_coherent_map,
+	.unmap_page = fake_unmap,
 };

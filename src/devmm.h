@@ -52,9 +52,9 @@ struct devmm_device;
  *	NULL entries are skipped.
  * @split: a large device folio starting at @head was split; @tail now
  *	starts a folio of its own.
- * @kmap: a kernel mapping of a device page's contents (for device access
- *	through the mirror), undone by @kunmap.
- * @kunmap: undo @kmap.
+ * @map_page: a kernel mapping of a device page's contents (for device
+ *	access through the mirror), undone by @unmap_page.
+ * @unmap_page: undo @map_page.
  *
  * The fake backend (backend_fake.c) keeps private device memory in system
  * pages and uses coherent device memory directly; a real driver would
@@ -69,8 +69,8 @@ struct devmm_backend_ops {
 	int (*copy_from_dev)(struct devmm_device *dev, struct page **dst, struct page **src,
 			     unsigned long n);
 	void (*split)(struct devmm_device *dev, struct page *head, struct page *tail);
-	void *(*kmap)(struct devmm_device *dev, struct page *dpage);
-	void (*kunmap)(struct devmm_device *dev, void *addr);
+	void *(*map_page)(struct devmm_device *dev, struct page *dpage);
+	void (*unmap_page)(struct devmm_device *dev, void *addr);
 };
 
 /**

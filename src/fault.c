@@ -7,6 +7,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include "devmm.h"
+#include "devmm_trace.h"
 
 /**
  * devmm_migrate_to_ram - dev_pagemap_ops.migrate_to_ram
@@ -36,6 +37,7 @@ vm_fault_t devmm_migrate_to_ram(struct vm_fault *vmf)
 					     NULL, w, NULL);
 	kvfree(w);
 	atomic64_inc(&dev->stats.cpu_faults);
+	trace_devmm_cpu_fault(dev->id, vmf->address, size, ret);
 	if (ret == -ENOMEM)
 		return VM_FAULT_OOM;
 	return ret ? VM_FAULT_SIGBUS : 0;

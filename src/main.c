@@ -6,6 +6,9 @@
 #include <linux/module.h>
 #include "devmm.h"
 
+#define CREATE_TRACE_POINTS
+#include "devmm_trace.h"
+
 /*
  * dmirror_compat=1: /dev/hmm_dmirror0 and 1 are the first two private
  * devices (mirror-only devices where there are fewer: the upstream selftest

@@ -17,6 +17,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include "devmm.h"
+#include "devmm_trace.h"
 
 static unsigned long window_end(struct vm_area_struct *vma, unsigned long addr,
 				unsigned long end)
@@ -178,10 +179,14 @@ static int migrate_window_to_device(struct devmm_mirror *m, struct vm_area_struc
 	if (ret)
 		return ret;
 	if (args.cpages) {
+		unsigned long moved;
+
 		alloc_and_copy_to_device(m, &args, w);
 		migrate_vma_pages(&args);
 		devmm_mirror_migrated(m, seq, start, w->dfolio, args.src, args.dst, n);
-		atomic64_add(devmm_window_moved(w, n), &dev->stats.to_device);
+		moved = devmm_window_moved(w, n);
+		atomic64_add(moved, &dev->stats.to_device);
+		trace_devmm_migrate_to_device(dev->id, start, n, moved);
 	}
 	migrate_vma_finalize(&args);
 	return 0;
@@ -195,7 +200,7 @@ typedef int (*devmm_window_fn)(struct vm_area_struct *vma, unsigned long start,
  * at most one PMD, within one VMA.  A hole or an unreadable VMA in the
  * range is -EINVAL, as with test_hmm.
  */
-static int for_each_window(struct mm_struct *mm, unsigned long start, unsigned long end,
+static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long end,
 			   devmm_window_fn fn, void *arg)
 {
 	unsigned long addr, next;
@@ -277,7 +282,7 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 		ret = devmm_devices_for_each(take_from_device, &fctx);
 	}
 	if (!ret)
-		ret = for_each_window(mm, start, end, window_to_device, &ctx);
+		ret = walk_windows(mm, start, end, window_to_device, &ctx);
 	mmap_read_unlock(mm);
 	mmput(mm);
 	kvfree(ctx.w);
@@ -374,6 +379,7 @@ int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_stru
 	moved = devmm_window_moved(w, n);
 	migrate_vma_finalize(&args);
 	atomic64_add(moved, &dev->stats.to_system);
+	trace_devmm_migrate_to_system(dev->id, start, n, moved);
 	if (cpages)
 		*cpages += moved;
 	return ret;
@@ -410,7 +416,7 @@ int __devmm_migrate_to_system(struct devmm_device *dev, struct mm_struct *mm,
 	ctx.w = kvmalloc(sizeof(*ctx.w), GFP_KERNEL);
 	if (!ctx.w)
 		return -ENOMEM;
-	ret = for_each_window(mm, start, end, window_to_system, &ctx);
+	ret = walk_windows(mm, start, end, window_to_system, &ctx);
 	kvfree(ctx.w);
 	return ret;
 }

@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "devmm.h"
+#include "devmm_trace.h"
 
 /* hmm_range_fault() window, and the bounce buffer for device reads/writes. */
 #define DEVMM_FAULT_PAGES	64UL
@@ -309,14 +310,14 @@ static int mirror_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned l
 static void copy_pt_page(struct page *page, void *buf, bool to_page)
 {
 	struct devmm_device *dev = devmm_page_is_ours(page) ? devmm_page_device(page) : NULL;
-	void *p = dev ? dev->ops->kmap(dev, page) : kmap_local_page(page);
+	void *p = dev ? dev->ops->map_page(dev, page) : kmap_local_page(page);
 
 	if (to_page)
 		memcpy(p, buf, PAGE_SIZE);
 	else
 		memcpy(buf, p, PAGE_SIZE);
 	if (dev) {
-		dev->ops->kunmap(dev, p);
+		dev->ops->unmap_page(dev, p);
 		devmm_page_touch(page);
 	} else {
 		kunmap_local(p);
@@ -391,6 +392,7 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 			break;
 		}
 		ret = mirror_fault(m, mm, addr, end, write);
+		trace_devmm_device_fault(m->dev->id, addr, end, write, ret);
 		if (ret)
 			break;
 		(*faults)++;

@@ -114,9 +114,9 @@ static struct page *buffer_page(struct devmm_device *dev, struct mm_struct *mm)
 
 	if (IS_ERR(page))
 		return page;
-	p = dev->ops->kmap(dev, page);
+	p = dev->ops->map_page(dev, page);
 	memset(p, 0, PAGE_SIZE);
-	dev->ops->kunmap(dev, p);
+	dev->ops->unmap_page(dev, p);
 	unlock_page(page);
 	return page;
 }

@@ -6,6 +6,7 @@ run t_control /tests/t_control /devmm.ko
 run t_core /tests/t_core /devmm.ko
 run t_evict /tests/t_evict /devmm.ko
 run t_mmap /tests/t_mmap /devmm.ko
+run t_trace /tests/t_trace /devmm.ko
 # The kernel's own hmm selftest against devmm's test_hmm-compatible nodes.
 run upstream-hmm sh /tests/upstream-hmm.sh /lane.xfail $LANE_HMM_ARGS
 # Last, with devmm unloaded: nothing it allocated may be leaked.

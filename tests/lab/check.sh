@@ -29,6 +29,18 @@ while read -r line; do
 done < <(bash "$LAB_DIR/selftest.sh")
 tp=$((tp + hp)) tf=$((tf + hf))
 summary=$(printf 'harness  %3d passed, %d failed' "$hp" "$hf")$'\n'
+# Kernel style (checkpatch), on the host.
+lp=0 lf=0
+while read -r line; do
+	case "$line" in
+	ok*) lp=$((lp + 1)) ;;
+	"not ok"*) lf=$((lf + 1)); echo "[lint] $line" ;;
+	*) echo "[lint] $line" ;;
+	esac
+done < <(bash "$LAB_DIR/lint.sh" || true)
+[ $((lp + lf)) -gt 0 ] || lf=1
+tp=$((tp + lp)) tf=$((tf + lf))
+summary="$summary$(printf 'lint     %3d passed, %d failed' "$lp" "$lf")"$'\n'
 for lane in $lanes; do
 	t1=$SECONDS
 	log "lane $lane: build, boot, test"
