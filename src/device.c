@@ -204,12 +204,19 @@ struct devmm_device *devmm_device_find(unsigned int id, bool or_next)
 	return found;
 }
 
+/* Eviction passes DESTROY makes over busy (e.g. pinned) pages: ~1.5 s. */
+#define DEVMM_DESTROY_TRIES	50
+
 /**
  * devmm_device_destroy - remove the device numbered @id
  * @id: the device number.
  *
- * Every page comes home first; files still open on it get -ENODEV.
- * Return: 0 or -ENODEV if there is no such device.
+ * Every page comes home first; files still open on it get -ENODEV.  While
+ * that is tried the device takes no new pages.  A device whose pages cannot
+ * all move (a short-term pin holds a coherent page in place; an mmap buffer
+ * is mapped) stays as it was.
+ * Return: 0, -ENODEV if there is no such device (or it is being destroyed),
+ * -EBUSY if it has live mmap buffers or pages that stayed busy.
  */
 int devmm_device_destroy(unsigned int id)
 {
@@ -224,9 +231,9 @@ int devmm_device_destroy(unsigned int id)
 		spin_lock_irq(&dev->free_lock);
 		if (dev->nbuffers) {
 			ret = -EBUSY;
-		} else {
+		} else if (!dev->dying) {
 			dev->dying = true;
-			list_del_init(&dev->node);
+			devmm_device_get(dev);
 			found = dev;
 		}
 		spin_unlock_irq(&dev->free_lock);
@@ -235,7 +242,21 @@ int devmm_device_destroy(unsigned int id)
 	mutex_unlock(&devices_lock);
 	if (!found)
 		return ret;
+	/* Never wait unkillably for a pin: try, and give the device back. */
+	ret = devmm_evict_all(found, DEVMM_DESTROY_TRIES);
+	if (ret) {
+		spin_lock_irq(&found->free_lock);
+		found->dying = false;
+		spin_unlock_irq(&found->free_lock);
+		devmm_device_put(found);
+		return -EBUSY;
+	}
+	mutex_lock(&devices_lock);
+	list_del_init(&found->node);
+	mutex_unlock(&devices_lock);
 	devmm_device_teardown(found);
+	/* The list's reference, then ours. */
+	devmm_device_put(found);
 	devmm_device_put(found);
 	return 0;
 }

@@ -363,6 +363,37 @@ static void test_stale(int id, int fd, const char *name)
 	   errname(ret));
 }
 
+/*
+ * A short-term pin keeps a coherent page in device memory: DESTROY must not
+ * wait for it forever, but refuse (EBUSY) and leave the device working.
+ */
+static void test_destroy_pinned(int id, int fd, unsigned int kind, const char *name)
+{
+	size_t len = 4 * MB;
+	char *p;
+	struct devmm_range_cmd c;
+	int ret;
+
+	if (kind != DEVMM_KIND_COHERENT) {
+		tap_skip("a pin brings a private page to system memory", "%s: destroy pinned", name);
+		tap_skip("a pin brings a private page to system memory", "%s: unpin", name);
+		return;
+	}
+	p = map_anon(len);
+	fill(p, len, 81);
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	ret = ret ? ret : range_cmd(fd, DEVMM_IOC_PIN, p, 1, NULL, &c);
+	ret = ret ? ret : dev_cmd(DEVMM_IOC_DESTROY, id, 0, NULL);
+	ok(ret == -EBUSY && used(id) >= psz && verify(p, len, 81),
+	   "%s: DESTROY with a pinned page gives EBUSY and keeps the device (%s)", name,
+	   errname(ret));
+	ret = range_cmd(fd, DEVMM_IOC_UNPIN, p, 1, NULL, &c);
+	ret = ret ? ret : range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	ok(ret == 0 && c.cpages == len / psz && device_verify(fd, p, len, 81),
+	   "%s: after the unpin the device works as before (%s)", name, errname(ret));
+	munmap(p, len);
+}
+
 /* Destroy a device while a child migrates to it and reads through it. */
 static void test_destroy_under_load(int id, int fd, const char *name)
 {
@@ -424,10 +455,11 @@ static void test_device(int id, unsigned int kind, const char *name)
 	test_on_demand(id, fd, name);
 	bench_evict(id, fd, name);
 	test_stale(id, fd, name);
+	test_destroy_pinned(id, fd, kind, name);
 	test_destroy_under_load(id, fd, name);
 	close(fd);
 }
-#define DEVICE_TESTS 23
+#define DEVICE_TESTS 25
 
 /* Workers migrate, fault, fork and munmap on a small device; one evicts. */
 static void test_concurrency(int id)
