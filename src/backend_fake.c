@@ -6,10 +6,10 @@
  * CPU-addressable memory (a boot-reserved range): its pages hold their own
  * contents.  Copies are CPU copies.
  *
- * A large device folio gets a block of system pages, split at once into
- * independent pages (split_page), so that the folio can later be split and
- * its parts freed separately; only the folio's first page records the
- * block.
+ * A large device folio gets a block of system pages (one high-order
+ * allocation, freed as one); only the folio's first page records it.  If
+ * the folio is split, the block is split with it (split_page) so that the
+ * parts can be freed separately.
  */
 #include <linux/gfp.h>
 #include <linux/highmem.h>
@@ -32,10 +32,18 @@ static int fake_private_alloc(struct devmm_device *dev, struct page *dpage, unsi
 
 	if (!backing)
 		return -ENOMEM;
-	if (order)
-		split_page(backing, order);
 	dpage->zone_device_data = backing;
 	return 0;
+}
+
+/*
+ * Whether the block of a large device folio was split: the tail pages of a
+ * high-order allocation have no reference count of their own until
+ * split_page() gives them one.
+ */
+static bool block_split(struct page *block)
+{
+	return page_count(block + 1) != 0;
 }
 
 static void fake_private_free(struct devmm_device *dev, struct page *dpage, unsigned int order)
@@ -46,16 +54,22 @@ static void fake_private_free(struct devmm_device *dev, struct page *dpage, unsi
 	dpage->zone_device_data = NULL;
 	if (!backing)
 		return;
+	if (!order || !block_split(backing)) {
+		__free_pages(backing, order);
+		return;
+	}
 	for (i = 0; i < (1UL << order); i++)
-		__free_page(pfn_to_page(page_to_pfn(backing) + i));
+		__free_page(backing + i);
 }
 
 static void fake_private_split(struct devmm_device *dev, struct page *head, struct page *tail)
 {
 	struct page *block = head->zone_device_data;
 
-	tail->zone_device_data = pfn_to_page(page_to_pfn(block) +
-					     (page_to_pfn(tail) - page_to_pfn(head)));
+	/* The folio's first split: its block's pages become independent. */
+	if (!block_split(block))
+		split_page(block, DEVMM_PMD_ORDER);
+	tail->zone_device_data = block + (page_to_pfn(tail) - page_to_pfn(head));
 }
 
 /* Where the contents of device page @dpage live. */

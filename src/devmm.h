@@ -327,6 +327,10 @@ void devmm_pagemap_teardown(struct devmm_device *dev);
 void devmm_device_usage(struct devmm_device *dev, unsigned long *used, unsigned long *mapped);
 
 /* migrate.c */
+int devmm_migrate_init(void);
+void devmm_migrate_exit(void);
+struct devmm_window *devmm_window_alloc(void);
+void devmm_window_free(struct devmm_window *w);
 int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigned long end,
 			    bool take_foreign);
 int devmm_migrate_to_system(struct devmm_mirror *m, unsigned long start, unsigned long end,

@@ -30,12 +30,12 @@ vm_fault_t devmm_migrate_to_ram(struct vm_fault *vmf)
 	if (!vmf->pte && folio_test_large(page_folio(vmf->page)))
 		size = PMD_SIZE;
 	start = ALIGN_DOWN(vmf->address, size);
-	w = kvmalloc(sizeof(*w), GFP_KERNEL);
+	w = devmm_window_alloc();
 	if (!w)
 		return VM_FAULT_OOM;
 	ret = devmm_migrate_window_to_system(dev, vmf->vma, start, start + size, vmf->page,
 					     NULL, w, NULL);
-	kvfree(w);
+	devmm_window_free(w);
 	atomic64_inc(&dev->stats.cpu_faults);
 	trace_devmm_cpu_fault(dev->id, vmf->address, size, ret);
 	if (ret == -ENOMEM)

@@ -71,6 +71,9 @@ static int __init devmm_init(void)
 {
 	int ret;
 
+	ret = devmm_migrate_init();
+	if (ret)
+		return ret;
 	ret = devmm_create_devices();
 	if (ret)
 		goto err_devices;
@@ -85,6 +88,7 @@ static int __init devmm_init(void)
 
 err_devices:
 	devmm_devices_destroy();
+	devmm_migrate_exit();
 	return ret;
 }
 
@@ -93,6 +97,7 @@ static void __exit devmm_exit(void)
 	devmm_gup_test_exit();
 	devmm_control_exit();
 	devmm_devices_destroy();
+	devmm_migrate_exit();
 	pr_info("unloaded\n");
 }
 

@@ -19,6 +19,33 @@
 #include "devmm.h"
 #include "devmm_trace.h"
 
+/*
+ * Window arrays (20 KiB) come from a cache of their own: a plain kmalloc of
+ * that size goes to the page allocator (order 3) on every CPU fault.
+ */
+static struct kmem_cache *window_cache;
+
+int devmm_migrate_init(void)
+{
+	window_cache = kmem_cache_create("devmm_window", sizeof(struct devmm_window), 0, 0, NULL);
+	return window_cache ? 0 : -ENOMEM;
+}
+
+void devmm_migrate_exit(void)
+{
+	kmem_cache_destroy(window_cache);
+}
+
+struct devmm_window *devmm_window_alloc(void)
+{
+	return kmem_cache_alloc(window_cache, GFP_KERNEL);
+}
+
+void devmm_window_free(struct devmm_window *w)
+{
+	kmem_cache_free(window_cache, w);
+}
+
 static unsigned long window_end(struct vm_area_struct *vma, unsigned long addr,
 				unsigned long end)
 {
@@ -270,7 +297,7 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 	mm = devmm_mirror_mm_get(m);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	ctx.w = kvmalloc(sizeof(*ctx.w), GFP_KERNEL);
+	ctx.w = devmm_window_alloc();
 	if (!ctx.w) {
 		mmput(mm);
 		return -ENOMEM;
@@ -285,7 +312,7 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 		ret = walk_windows(mm, start, end, window_to_device, &ctx);
 	mmap_read_unlock(mm);
 	mmput(mm);
-	kvfree(ctx.w);
+	devmm_window_free(ctx.w);
 	return ret;
 }
 
@@ -413,11 +440,11 @@ int __devmm_migrate_to_system(struct devmm_device *dev, struct mm_struct *mm,
 	struct to_system_ctx ctx = { .dev = dev, .m = m, .cpages = cpages };
 	int ret;
 
-	ctx.w = kvmalloc(sizeof(*ctx.w), GFP_KERNEL);
+	ctx.w = devmm_window_alloc();
 	if (!ctx.w)
 		return -ENOMEM;
 	ret = walk_windows(mm, start, end, window_to_system, &ctx);
-	kvfree(ctx.w);
+	devmm_window_free(ctx.w);
 	return ret;
 }
 
