@@ -27,7 +27,9 @@
  *
  * usage: bench_hmm [-m LABEL] [-R ROUND] [-s MIB] [-r REPS] [-d DEVICE]
  * Output, one record per line, space-separated key=value:
- *   SAMPLE module= round= kind= op= bytes= ns= thp_pct=   (each measurement)
+ *   SAMPLE module= round= kind= op= ns= thp_pct= contig_pct= [thp_after=]
+ *                                      (each measurement; thp_after: the THP
+ *                                      share once the pages came back)
  *   BENCH module= round= kind= op= bytes= reps= best_ns= median_ns= mbps_best=
  *         mbps_median= thp_pct=        (or na=1 reason=... for no figure)
  *   BENCHINFO key=value...             (setup, devmm counters)
@@ -65,7 +67,9 @@ static const char *const op_name[NR_OPS] = {
 struct samples {
 	unsigned int n;
 	uint64_t ns[MAX_SAMPLES];
-	unsigned int thp_pct;	/* THP-backed share of the buffer, last seen */
+	int thp_pct;		/* THP-backed share of the buffer, last seen */
+	int contig_pct;		/* its physically contiguous share, last seen */
+	int thp_after;		/* THP share after pages came back, or -1 */
 };
 
 static const char *label = "unknown";
@@ -193,6 +197,42 @@ out:
 	return ret;
 }
 
+/*
+ * Percentage of the buffer's pages that follow the previous page in
+ * physical memory (pfn + 1), from /proc/self/pagemap; -1 when unreadable.
+ * Recorded to tell effects of the buffer's physical layout from others.
+ */
+static int contig_percent(const char *p, size_t len)
+{
+	size_t i, n = len / psz, contig = 0;
+	uint64_t *ent = malloc(n * sizeof(*ent));
+	int fd = open("/proc/self/pagemap", O_RDONLY), ret = -1;
+
+	if (!ent || fd < 0 || n < 2)
+		goto out;
+	if (pread(fd, ent, n * 8, (uintptr_t)p / psz * 8) != (ssize_t)(n * 8))
+		goto out;
+	for (i = 1; i < n; i++) {
+		uint64_t a = ent[i - 1] & ((1ULL << 55) - 1), b = ent[i] & ((1ULL << 55) - 1);
+
+		contig += (ent[i] >> 63) && (ent[i - 1] >> 63) && a && b == a + 1;
+	}
+	ret = contig * 100 / (n - 1);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(ent);
+	return ret;
+}
+
+/* What a sample records about its buffer before the timed operation. */
+static void layout(struct samples *s, const char *p, size_t len)
+{
+	s->thp_pct = thp_percent(p, len);
+	s->contig_pct = contig_percent(p, len);
+	s->thp_after = -1;
+}
+
 static int dmirror(int fd, unsigned long cmd, char *addr, size_t len, char *ptr,
 		   struct hmm_dmirror_cmd *c)
 {
@@ -205,8 +245,12 @@ static int dmirror(int fd, unsigned long cmd, char *addr, size_t len, char *ptr,
 
 static void add(enum op op, struct samples *s, uint64_t ns)
 {
-	printf("SAMPLE module=%s round=%s kind=%s op=%s ns=%llu thp_pct=%d\n", label, round_id,
-	       kind, op_name[op], (unsigned long long)ns, s->thp_pct);
+	printf("SAMPLE module=%s round=%s kind=%s op=%s ns=%llu thp_pct=%d contig_pct=%d",
+	       label, round_id, kind, op_name[op], (unsigned long long)ns, s->thp_pct,
+	       s->contig_pct);
+	if (s->thp_after >= 0)
+		printf(" thp_after=%d", s->thp_after);
+	printf("\n");
 	fflush(stdout);
 	if (s->n < MAX_SAMPLES)
 		s->ns[s->n++] = ns;
@@ -273,7 +317,7 @@ static int migrate_in(int fd, char *p, char *out, size_t len, uint64_t seed,
 	long bad;
 	int ret;
 
-	s->thp_pct = thp_percent(p, len);
+	layout(s, p, len);
 	t = now_ns();
 	ret = dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, p, len, out, &c);
 	t = now_ns() - t;
@@ -330,9 +374,13 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 		fill(p, len, seed);
 		if (!migrate_in(fd, p, out, len, seed, &s[OP_MIGRATE_TO_DEV], 1)) {
 			s[OP_CPU_FAULT].thp_pct = s[OP_MIGRATE_TO_DEV].thp_pct;
+			s[OP_CPU_FAULT].contig_pct = s[OP_MIGRATE_TO_DEV].contig_pct;
+			s[OP_CPU_FAULT].thp_after = -1;
 			t = now_ns();
 			touch(p, len);
 			t = now_ns() - t;
+			if (thp)
+				s[OP_CPU_FAULT].thp_after = thp_percent(p, len);
 			bad = verify(p, len, seed);
 			if (bad >= 0)
 				bench_err(OP_CPU_FAULT, "mismatch-at-word-%ld", bad);
@@ -349,6 +397,8 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 		fill(p, len, seed + 1);
 		if (!migrate_in(fd, p, out, len, seed + 1, &s[OP_MIGRATE_TO_DEV], 1)) {
 			s[OP_DEV_READ_LOCAL].thp_pct = s[OP_MIGRATE_TO_DEV].thp_pct;
+			s[OP_DEV_READ_LOCAL].contig_pct = s[OP_MIGRATE_TO_DEV].contig_pct;
+			s[OP_DEV_READ_LOCAL].thp_after = -1;
 			memset(out, 0, len);
 			t = now_ns();
 			ret = dmirror(fd, HMM_DMIRROR_READ, p, len, out, &c);
@@ -363,9 +413,13 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 				printf("BENCHINFO module=%s round=%s kind=%s note=dev_read_local-faulted faults=%llu\n",
 				       label, round_id, kind, (unsigned long long)c.faults);
 			s[OP_MIGRATE_TO_SYS].thp_pct = s[OP_MIGRATE_TO_DEV].thp_pct;
+			s[OP_MIGRATE_TO_SYS].contig_pct = s[OP_MIGRATE_TO_DEV].contig_pct;
+			s[OP_MIGRATE_TO_SYS].thp_after = -1;
 			t = now_ns();
 			ret = dmirror(fd, HMM_DMIRROR_MIGRATE_TO_SYS, p, len, NULL, &c);
 			t = now_ns() - t;
+			if (thp)
+				s[OP_MIGRATE_TO_SYS].thp_after = thp_percent(p, len);
 			bad = verify(p, len, seed + 1);
 			/* test_hmm counts a THP that moved as one page. */
 			if (thp && !ret && c.cpages == len / PMD_SZ && !folio_note++)
@@ -384,7 +438,7 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 		p = buf_alloc(len, thp);
 		fill(p, len, seed + 2);
 		memset(out, 0, len);
-		s[OP_DEV_READ].thp_pct = thp_percent(p, len);
+		layout(&s[OP_DEV_READ], p, len);
 		rd = open(device, O_RDWR | O_CLOEXEC);
 		t = now_ns();
 		ret = rd < 0 ? -errno : dmirror(rd, HMM_DMIRROR_READ, p, len, out, &c);
@@ -408,9 +462,13 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 			fill(p, len, seed + 3);
 			if (!migrate_in(fd, p, out, len, seed + 3, &scratch, 0)) {
 				s[OP_EVICT].thp_pct = scratch.thp_pct;
+				s[OP_EVICT].contig_pct = scratch.contig_pct;
+				s[OP_EVICT].thp_after = -1;
 				t = now_ns();
 				ret = ioctl(ctl, DEVMM_IOC_EVICT, &e) ? -errno : 0;
 				t = now_ns() - t;
+				if (thp)
+					s[OP_EVICT].thp_after = thp_percent(p, len);
 				bad = verify(p, len, seed + 3);
 				if (ret || e.result < len || bad >= 0)
 					bench_err(OP_EVICT, "ret=%d evicted=%llu/%zu mismatch=%ld",
@@ -431,7 +489,11 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 	dst = buf_alloc(len, thp);
 	fill(src, len, 7);
 	memset(dst, 0, len);
-	s[OP_MEMCPY].thp_pct = thp_percent(src, len);
+	layout(&s[OP_MEMCPY], src, len);
+	/* The less contiguous of the two buffers. */
+	ret = contig_percent(dst, len);
+	if (ret < s[OP_MEMCPY].contig_pct)
+		s[OP_MEMCPY].contig_pct = ret;
 	for (r = 0; r < reps; r++) {
 		t = now_ns();
 		memcpy(dst, src, len);
