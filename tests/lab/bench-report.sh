@@ -101,14 +101,15 @@ END {
 		best[key] = bytes * 1e3 / v[1]
 		nspp[key] = medns[key] / (bytes / 4096)
 	}
-	# One ceiling per buffer kind for both modules: the median memcpy.
+	# One ceiling per buffer kind for both modules: the best memcpy (the
+	# copy rate this boot demonstrably reached; the host is shared).
 	for (k in ccnt) {
 		n = ccnt[k]
 		for (i = 1; i <= n; i++) v[i] = csmp[k, i]
 		for (i = 2; i <= n; i++)
 			for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-		ceil[k] = bytes * 1e3 / v[int((n + 1) / 2)]
-		cbest[k] = bytes * 1e3 / v[1]
+		ceil[k] = bytes * 1e3 / v[1]
+		cmed[k] = bytes * 1e3 / v[int((n + 1) / 2)]
 		cworst[k] = bytes * 1e3 / v[n]
 	}
 	# Derived: a migration to the device without the read-back that
@@ -136,17 +137,19 @@ END {
 	printf "devmm vs test_hmm, kernel %s under QEMU TCG (2 vCPUs), %s MiB buffers, THP %s.\n", kernel, mib, thp
 	printf "MB/s = 10^6 bytes/s: the MEDIAN of all samples of %s rounds x %s repetitions (migrate to\n", rounds, reps
 	printf "device: twice as many), the rounds alternating test_hmm and devmm in one boot; ns/page =\n"
-	printf "median time per 4 KiB page; %%memcpy = over the ceiling: the median memcpy of the same\n"
-	printf "buffer kind over both modules'"'"' phases (4 KiB: %.0f MB/s, samples %.0f-%.0f; THP: %.0f,\n", ceil["4k"], cworst["4k"], cbest["4k"], ceil["thp"]
-	printf "samples %.0f-%.0f).\n", cworst["thp"], cbest["thp"]
+	printf "median time per 4 KiB page; best = the ratio of the best samples (if it and the median\n"
+	printf "ratio fall on different sides of a target, noise decided it); %%memcpy = over the ceiling:\n"
+	printf "the best memcpy of the same buffer kind in either module'"'"'s phases (4 KiB: %.0f MB/s,\n", ceil["4k"]
+	printf "median %.0f, worst %.0f; THP: %.0f, median %.0f, worst %.0f).\n", cmed["4k"], cworst["4k"], ceil["thp"], cmed["thp"], cworst["thp"]
 	printf "migrate to device includes, as in test_hmm, reading the range back into user memory;\n"
 	printf "\"migrate to dev, net\" subtracts the median on-device read from it (an estimate).\n"
 	printf "%s.\n\n", host
-	hdr = sprintf("%-22s %-6s %10s %10s %7s %9s %9s %8s %8s  %s", "workload", "buffer",
-		"test_hmm", "devmm", "ratio", "test_hmm", "devmm", "test_hmm", "devmm", "target (issue 8)")
+	hdr = sprintf("%-22s %-6s %9s %9s %6s %6s %9s %9s %8s %8s  %s", "workload", "buffer",
+		"test_hmm", "devmm", "ratio", "best", "test_hmm", "devmm", "test_hmm", "devmm",
+		"target (issue 8)")
 	print hdr
-	printf "%-22s %-6s %10s %10s %7s %9s %9s %8s %8s\n", "", "", "MB/s", "MB/s",
-		"dv/th", "ns/page", "ns/page", "%memcpy", "%memcpy"
+	printf "%-22s %-6s %9s %9s %6s %6s %9s %9s %8s %8s\n", "", "", "MB/s", "MB/s",
+		"dv/th", "dv/th", "ns/page", "ns/page", "%memcpy", "%memcpy"
 	gsub(/./, "-", hdr); print hdr
 	print "# workload test_hmm devmm" > dat
 	nt = 0; nmet = 0; missed = ""; thpfrac = -1; netfrac = -1
@@ -155,9 +158,11 @@ END {
 		for (i = 1; i <= nops; i++) {
 			o = ops[i]
 			t = "test_hmm" SUBSEP k SUBSEP o; d = "devmm" SUBSEP k SUBSEP o
-			ratio = "-"; ft = "-"; fd = "-"; target = ""
+			ratio = "-"; bratio = "-"; ft = "-"; fd = "-"; target = ""
 			if (has("test_hmm", k, o) && has("devmm", k, o))
 				ratio = sprintf("%.2fx", med[d] / med[t])
+			if ((t in best) && (d in best))
+				bratio = sprintf("%.2fx", best[d] / best[t])
 			if (o != "memcpy" && has("test_hmm", k, o) && (k in ceil))
 				ft = sprintf("%.1f%%", 100 * med[t] / ceil[k])
 			if (o != "memcpy" && has("devmm", k, o) && (k in ceil))
@@ -176,36 +181,46 @@ END {
 					ok = med[d] >= 1.5 * med[t]
 					nmet += ok
 					target = ok ? ">=1.5x: met" : ">=1.5x: MISSED"
+					noisy = ok != (best[d] >= 1.5 * best[t])
+					if (noisy) {
+						target = target " (noise: best " bratio ")"
+						nnoisy++
+					}
 					if (!ok)
-						missed = missed sprintf("\n    - %s, %s: %s", name[o], kname[k], ratio)
+						missed = missed sprintf("\n    - %s, %s: %s (best samples: %s)", name[o],
+							kname[k], ratio, bratio)
 				} else {
 					target = ">=1.5x: no figure"
 					missed = missed sprintf("\n    - %s, %s: no figure", name[o], kname[k])
 				}
 			}
 			if (o == "migrate_to_dev" && k == "thp") {
-				if (has("devmm", k, o) && (k in ceil))
+				if (has("devmm", k, o) && (k in ceil)) {
 					thpfrac = med[d] / ceil[k]
+					thpbest = best[d] / ceil[k]
+				}
 				target = target sprintf("; >=40%% memcpy: %s", thpfrac >= 0.4 ? "met" : "MISSED")
 			}
 			nt_ = (t in nspp) ? sprintf("%.0f", nspp[t]) : "-"
 			nd_ = (d in nspp) ? sprintf("%.0f", nspp[d]) : "-"
-			printf "%-22s %-6s %10s %10s %7s %9s %9s %8s %8s  %s\n", name[o], kname[k],
-				cell("test_hmm", k, o), cell("devmm", k, o), ratio, nt_, nd_, ft, fd,
-				target
+			printf "%-22s %-6s %9s %9s %6s %6s %9s %9s %8s %8s  %s\n", name[o], kname[k],
+				cell("test_hmm", k, o), cell("devmm", k, o), ratio, bratio, nt_, nd_, ft,
+				fd, target
 			mt_ = (t in med) ? med[t] : "NA"
 			md_ = (d in med) ? med[d] : "NA"
 			printf "\"%s, %s\" %s %s\n", name[o], kname[k], mt_, md_ > dat
 		}
 	}
 	printf "\nTargets of issue 8:\n"
-	printf "  devmm >= 1.5x test_hmm on every workload: %d of %d met%s\n", nmet, nt,
+	printf "  devmm >= 1.5x test_hmm on every workload (median samples): %d of %d met%s\n", nmet, nt,
 		nmet == nt ? "" : "; missed:" missed
+	if (nnoisy)
+		printf "  (%d of these verdicts would flip on the best samples: noise decided them)\n", nnoisy
 	if (thpfrac < 0)
 		printf "  THP migrate to device >= 40%% of memcpy: no figure\n"
 	else
-		printf "  THP migrate to device >= 40%% of memcpy: %s (devmm at %.1f%% of memcpy)\n",
-			(thpfrac >= 0.4 ? "met" : "MISSED"), 100 * thpfrac
+		printf "  THP migrate to device >= 40%% of memcpy: %s (devmm median at %.1f%%, best sample at %.1f%%)\n",
+			(thpfrac >= 0.4 ? "met" : "MISSED"), 100 * thpfrac, 100 * thpbest
 	if (netfrac >= 0)
 		printf "    (without the read-back the test_hmm ABI adds to it, derived: %.1f%% of memcpy)\n", 100 * netfrac
 	printf "\nBest sample (MB/s), samples, and the buffer at the start (min-max %%): its THP-backed\n"

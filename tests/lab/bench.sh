@@ -8,8 +8,8 @@
 #
 # usage: tests/lab/bench.sh
 # environment: BENCH_MIB (buffer size, default 256), BENCH_ROUNDS (rounds
-# of test_hmm and devmm, alternating which goes first, default 3),
-# BENCH_REPS (repetitions of each workload per round, default 2),
+# of test_hmm and devmm, alternating which goes first, default 6),
+# BENCH_REPS (repetitions of each workload per round, default 1),
 # DEVMM_VM_TIMEOUT (seconds).
 # Results: out/bench/<timestamp>/ (and out/bench/latest): table.txt,
 # bench.png, bench.txt (the raw records), results.log and console.log
@@ -18,8 +18,8 @@
 
 lane=7
 mib=${BENCH_MIB:-256}
-rounds=${BENCH_ROUNDS:-3}
-reps=${BENCH_REPS:-2}
+rounds=${BENCH_ROUNDS:-6}
+reps=${BENCH_REPS:-1}
 t0=$SECONDS
 stamp=$(date +%Y%m%d-%H%M%S)
 res="$TOP_DIR/out/bench/$stamp"
