@@ -5,6 +5,7 @@
 #   make probes-dump                  print what the probes found
 #   make demo                         boot the newest lane in QEMU, load devmm, show INFO
 #   make check [LANES="6.1 6.12 7"]   the whole test suite, in QEMU, per kernel lane
+#   make bench                        devmm vs the kernel's test_hmm, in QEMU (7.x lane)
 #   make tools                        build the user-space tools
 #   make lint                         checkpatch (from Debian's linux-source) over the kernel code
 #   make package-check                build the Debian packages, lintian, dkms install on the host
@@ -17,7 +18,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 USER_CFLAGS = -Wall -Wextra -Werror -Iinclude/uapi -Iinclude -Itests/progs
 
-.PHONY: all modules probes probes-dump clean check demo tools package-check lint
+.PHONY: all modules probes probes-dump clean check demo tools package-check lint bench
 
 all: modules
 
@@ -43,6 +44,9 @@ demo:
 
 lint:
 	bash tests/lab/lint.sh
+
+bench:
+	bash tests/lab/bench.sh
 
 package-check:
 	bash tests/lab/package.sh

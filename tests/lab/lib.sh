@@ -189,12 +189,13 @@ lab_build_progs()
 	done
 }
 
-# lab_initramfs LANE SCRIPT IMAGE: a busybox initramfs whose /init runs
-# SCRIPT (a guest script from tests/guest) with the lane's module, test
-# programs and expectations.
+# lab_initramfs LANE SCRIPT IMAGE [FILE...]: a busybox initramfs whose
+# /init runs SCRIPT (a guest script from tests/guest) with the lane's
+# module, test programs and expectations, and any further FILEs in its /.
 lab_initramfs()
 {
 	local lane=$1 script=$2 img=$3 root
+	shift 3
 	root=$(mktemp -d)
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
 	mknod "$root/dev/console" c 5 1
@@ -208,6 +209,7 @@ lab_initramfs()
 	[ -f "$up" ] && cp "$up" "$root/tests/"
 	cp "$TOP_DIR/tests/lanes/$lane.xfail" "$root/lane.xfail"
 	{ cat "$TOP_DIR/tests/lanes/$lane.env"; echo "LANE=$lane"; } >"$root/lane.env"
+	[ $# = 0 ] || cp "$@" "$root/"
 	chmod +x "$root/init"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$img"
 	rm -rf "$root"

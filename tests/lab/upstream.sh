@@ -271,3 +271,25 @@ upstream_list_tests()
 		}
 	}' "$src/$sdir/hmm-tests.c"
 }
+
+# upstream_build_test_hmm LANE DST: the kernel's reference module
+# lib/test_hmm.c from the lane's linux-source, built out of tree into
+# DST/test_hmm.ko against the lane's headers, in the lane's build
+# environment, as lab_build_module builds devmm (DST must lie in TOP_DIR,
+# which the chroots see).  The build log is DST/build.log.
+upstream_build_test_hmm()
+{
+	local lane=$1 dst=$2 src kdir
+	src=$(upstream_source "$lane")
+	kdir=$(cat "$(lane_kdir_file "$lane")")
+	rm -rf "$dst"
+	mkdir -p "$dst"
+	cp "$src/lib/test_hmm.c" "$src/lib/test_hmm_uapi.h" "$dst/"
+	# In the tree it is lib/test_hmm.o under CONFIG_TEST_HMM; its header
+	# sits beside it.
+	# shellcheck disable=SC2016
+	printf '%s\n' '# Written by the devmm lab: lib/test_hmm.c out of tree.' \
+		'obj-m := test_hmm.o' 'ccflags-y := -I$(src)' >"$dst/Kbuild"
+	in_lane "$lane" make -C "$kdir" M="$(lane_path "$lane" "$dst")" modules \
+		>"$dst/build.log" 2>&1
+}

@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Throughput of HMM migrations and device access through the ioctl ABI of
+ * the kernel's test_hmm module (HMM_DMIRROR_*, lib/test_hmm_uapi.h), so that
+ * the same program measures the kernel's test_hmm and devmm (loaded with
+ * dmirror_compat=1), one at a time; plus devmm's own eviction
+ * (DEVMM_IOC_EVICT on /dev/devmm) and a user-space memcpy of the same size
+ * as the ceiling.
+ *
+ * For a buffer of 4 KiB pages (MADV_NOHUGEPAGE) and one of THPs (2 MiB
+ * aligned, MADV_HUGEPAGE), each repetition takes a fresh, filled buffer and
+ * times:
+ *   migrate_to_dev  HMM_DMIRROR_MIGRATE_TO_DEV (which, as in test_hmm, also
+ *                   reads the whole range back from the device into ptr)
+ *   cpu_fault       a CPU read of every page after migrating to the device
+ *   migrate_to_sys  HMM_DMIRROR_MIGRATE_TO_SYS after migrating to the device
+ *   dev_read        HMM_DMIRROR_READ of system memory, on a new mirror
+ *                   (opened for the read: hmm_range_fault + copy)
+ *   dev_read_local  HMM_DMIRROR_READ of the buffer while it is on the
+ *                   device, by the mirror that migrated it: no faults, the
+ *                   read-back part of migrate_to_dev (a diagnostic)
+ *   evict           DEVMM_IOC_EVICT of everything after migrating to the
+ *                   device (devmm only; "na" otherwise)
+ *   memcpy          memcpy() between two buffers of the same kind
+ * Every result is checked (pages counted, data verified, untimed); a failed
+ * check prints a BENCHERR line and makes the exit status 1.
+ *
+ * usage: bench_hmm [-m LABEL] [-R ROUND] [-s MIB] [-r REPS] [-d DEVICE]
+ * Output, one record per line, space-separated key=value:
+ *   SAMPLE module= round= kind= op= ns= thp_pct= contig_pct= [thp_after=]
+ *                                      (each measurement; thp_after: the THP
+ *                                      share once the pages came back)
+ *   BENCH module= round= kind= op= bytes= reps= best_ns= median_ns= mbps_best=
+ *         mbps_median= thp_pct=        (or na=1 reason=... for no figure)
+ *   BENCHINFO key=value...             (setup, devmm counters)
+ *   BENCHERR module= kind= op= what=   (a failed check)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+/* test_hmm's own header first: devmm.h then skips its copy of that ABI. */
+#include "test_hmm_uapi.h"
+#include <linux/devmm.h>
+
+#define MB		(1024UL * 1024)
+#define PMD_SZ		(2 * MB)
+#define MAX_SAMPLES	64
+#define KPF_THP		22
+
+enum op { OP_MIGRATE_TO_DEV, OP_CPU_FAULT, OP_MIGRATE_TO_SYS, OP_DEV_READ, OP_DEV_READ_LOCAL,
+	  OP_EVICT, OP_MEMCPY, NR_OPS };
+
+static const char *const op_name[NR_OPS] = {
+	"migrate_to_dev", "cpu_fault", "migrate_to_sys", "dev_read", "dev_read_local", "evict",
+	"memcpy",
+};
+
+struct samples {
+	unsigned int n;
+	uint64_t ns[MAX_SAMPLES];
+	int thp_pct;		/* THP-backed share of the buffer, last seen */
+	int contig_pct;		/* its physically contiguous share, last seen */
+	int thp_after;		/* THP share after pages came back, or -1 */
+};
+
+static const char *label = "unknown";
+static const char *round_id = "1";
+static const char *device = "/dev/hmm_dmirror0";
+static const char *kind;
+static size_t psz;
+static int errors;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void bench_err(enum op op, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void bench_err(enum op op, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("BENCHERR module=%s kind=%s op=%s what=", label, kind, op_name[op]);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	errors++;
+}
+
+/* Anonymous memory at a 2 MiB boundary, with THP asked for or refused. */
+static char *buf_alloc(size_t len, int thp)
+{
+	char *raw, *p;
+
+	raw = mmap(NULL, len + PMD_SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	if (raw == MAP_FAILED) {
+		perror("mmap");
+		exit(2);
+	}
+	p = (char *)(((uintptr_t)raw + PMD_SZ - 1) & ~(PMD_SZ - 1));
+	if (p > raw)
+		munmap(raw, p - raw);
+	munmap(p + len, raw + len + PMD_SZ - (p + len));
+	if (madvise(p, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
+		perror("madvise");
+		exit(2);
+	}
+	return p;
+}
+
+static uint64_t pattern(uint64_t seed, size_t word)
+{
+	return (seed << 40) ^ (word * 0x9e3779b97f4a7c15ULL);
+}
+
+static void fill(char *p, size_t len, uint64_t seed)
+{
+	uint64_t *w = (uint64_t *)p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = pattern(seed, i);
+}
+
+/* The index of the first wrong word, or -1. */
+static long verify(const char *p, size_t len, uint64_t seed)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i] != pattern(seed, i))
+			return i;
+	return -1;
+}
+
+/* Read one word of every page: a CPU fault on each device page. */
+static uint64_t touch(const char *p, size_t len)
+{
+	uint64_t sum = 0;
+	size_t off;
+
+	for (off = 0; off < len; off += psz)
+		sum += *(volatile const uint64_t *)(p + off);
+	return sum;
+}
+
+/*
+ * Percentage of the buffer's 2 MiB blocks whose first page is part of a
+ * THP, from /proc/self/pagemap and /proc/kpageflags (root only; -1 when
+ * unreadable).
+ */
+static int thp_percent(const char *p, size_t len)
+{
+	int pm = open("/proc/self/pagemap", O_RDONLY), kf = open("/proc/kpageflags", O_RDONLY);
+	unsigned long blocks = 0, huge = 0;
+	size_t off;
+	int ret = -1;
+
+	if (pm < 0 || kf < 0)
+		goto out;
+	for (off = 0; off < len; off += PMD_SZ) {
+		uint64_t ent, flags, vpn = ((uintptr_t)p + off) / psz;
+
+		if (pread(pm, &ent, 8, vpn * 8) != 8)
+			goto out;
+		blocks++;
+		if (!(ent & (1ULL << 63)))
+			continue;
+		if (pread(kf, &flags, 8, (ent & ((1ULL << 55) - 1)) * 8) != 8)
+			goto out;
+		huge += !!(flags & (1ULL << KPF_THP));
+	}
+	ret = blocks ? huge * 100 / blocks : 0;
+out:
+	if (pm >= 0)
+		close(pm);
+	if (kf >= 0)
+		close(kf);
+	return ret;
+}
+
+/*
+ * Percentage of the buffer's pages that follow the previous page in
+ * physical memory (pfn + 1), from /proc/self/pagemap; -1 when unreadable.
+ * Recorded to tell effects of the buffer's physical layout from others.
+ */
+static int contig_percent(const char *p, size_t len)
+{
+	size_t i, n = len / psz, contig = 0;
+	uint64_t *ent = malloc(n * sizeof(*ent));
+	int fd = open("/proc/self/pagemap", O_RDONLY), ret = -1;
+
+	if (!ent || fd < 0 || n < 2)
+		goto out;
+	if (pread(fd, ent, n * 8, (uintptr_t)p / psz * 8) != (ssize_t)(n * 8))
+		goto out;
+	for (i = 1; i < n; i++) {
+		uint64_t a = ent[i - 1] & ((1ULL << 55) - 1), b = ent[i] & ((1ULL << 55) - 1);
+
+		contig += (ent[i] >> 63) && (ent[i - 1] >> 63) && a && b == a + 1;
+	}
+	ret = contig * 100 / (n - 1);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(ent);
+	return ret;
+}
+
+/* What a sample records about its buffer before the timed operation. */
+static void layout(struct samples *s, const char *p, size_t len)
+{
+	s->thp_pct = thp_percent(p, len);
+	s->contig_pct = contig_percent(p, len);
+	s->thp_after = -1;
+}
+
+static int dmirror(int fd, unsigned long cmd, char *addr, size_t len, char *ptr,
+		   struct hmm_dmirror_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->addr = (uintptr_t)addr;
+	c->ptr = (uintptr_t)ptr;
+	c->npages = len / psz;
+	return ioctl(fd, cmd, c) ? -errno : 0;
+}
+
+static void add(enum op op, struct samples *s, uint64_t ns)
+{
+	printf("SAMPLE module=%s round=%s kind=%s op=%s ns=%llu thp_pct=%d contig_pct=%d",
+	       label, round_id, kind, op_name[op], (unsigned long long)ns, s->thp_pct,
+	       s->contig_pct);
+	if (s->thp_after >= 0)
+		printf(" thp_after=%d", s->thp_after);
+	printf("\n");
+	fflush(stdout);
+	if (s->n < MAX_SAMPLES)
+		s->ns[s->n++] = ns;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void report(enum op op, struct samples *s, size_t len)
+{
+	uint64_t best, median;
+
+	if (!s->n) {
+		printf("BENCH module=%s round=%s kind=%s op=%s bytes=%zu na=1 reason=no-sample\n",
+		       label, round_id, kind, op_name[op], len);
+		return;
+	}
+	qsort(s->ns, s->n, sizeof(s->ns[0]), cmp_u64);
+	best = s->ns[0];
+	/* The lower median for an even count. */
+	median = s->ns[(s->n - 1) / 2];
+	printf("BENCH module=%s round=%s kind=%s op=%s bytes=%zu reps=%u best_ns=%llu median_ns=%llu mbps_best=%.1f mbps_median=%.1f thp_pct=%d\n",
+	       label, round_id, kind, op_name[op], len, s->n, (unsigned long long)best,
+	       (unsigned long long)median, len * 1e3 / best, len * 1e3 / median,
+	       s->thp_pct);
+	fflush(stdout);
+}
+
+/* devmm's counters of the device behind @fd (DEVMM_IOC_DEV_INFO). */
+static int dev_info(int fd, struct devmm_dev_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return ioctl(fd, DEVMM_IOC_DEV_INFO, info) ? -errno : 0;
+}
+
+static void print_counters(const char *when, const struct devmm_dev_info *a,
+			   const struct devmm_dev_info *b)
+{
+	printf("BENCHINFO module=%s round=%s kind=%s counters=%s to_device=%llu to_system=%llu cpu_faults=%llu device_faults=%llu evicted=%llu evict_passes=%llu evict_failures=%llu used_max=%llu\n",
+	       label, round_id, kind, when,
+	       (unsigned long long)(b->to_device - a->to_device),
+	       (unsigned long long)(b->to_system - a->to_system),
+	       (unsigned long long)(b->cpu_faults - a->cpu_faults),
+	       (unsigned long long)(b->device_faults - a->device_faults),
+	       (unsigned long long)(b->evicted - a->evicted),
+	       (unsigned long long)(b->evict_passes - a->evict_passes),
+	       (unsigned long long)(b->evict_failures - a->evict_failures),
+	       (unsigned long long)b->used_max);
+}
+
+/*
+ * Migrate a filled buffer to the device, timed (a sample if @record), with
+ * its checks.
+ */
+static int migrate_in(int fd, char *p, char *out, size_t len, uint64_t seed,
+		      struct samples *s, int record)
+{
+	struct hmm_dmirror_cmd c;
+	uint64_t t;
+	long bad;
+	int ret;
+
+	layout(s, p, len);
+	t = now_ns();
+	ret = dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, p, len, out, &c);
+	t = now_ns() - t;
+	if (ret || c.cpages != len / psz) {
+		bench_err(OP_MIGRATE_TO_DEV, "ret=%d cpages=%llu/%zu", ret,
+			  (unsigned long long)c.cpages, len / psz);
+		return -1;
+	}
+	bad = verify(out, len, seed);
+	if (bad >= 0) {
+		bench_err(OP_MIGRATE_TO_DEV, "read-back-mismatch-at-word-%ld", bad);
+		return -1;
+	}
+	if (record)
+		add(OP_MIGRATE_TO_DEV, s, t);
+	return 0;
+}
+
+static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
+{
+	struct samples s[NR_OPS] = {};
+	struct devmm_dev_info i0, i1;
+	int fd, have_info, rd;
+	struct hmm_dmirror_cmd c;
+	char *p, *out, *src, *dst;
+	unsigned int r, folio_note = 0;
+	uint64_t t, seed;
+	long bad;
+	int ret;
+
+	kind = thp ? "thp" : "4k";
+	fd = open(device, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		bench_err(OP_MIGRATE_TO_DEV, "open-%s-%s", device, strerror(errno));
+		return;
+	}
+	have_info = dev_info(fd, &i0) == 0;
+	/* The device's ptr buffer: system memory, faulted in once. */
+	out = buf_alloc(len, 0);
+	memset(out, 0, len);
+
+	/* Warm-up, untimed: device memory is allocated on first use. */
+	p = buf_alloc(len, thp);
+	fill(p, len, 1);
+	if (!dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, p, len, out, &c))
+		dmirror(fd, HMM_DMIRROR_MIGRATE_TO_SYS, p, len, NULL, &c);
+	munmap(p, len);
+
+	for (r = 0; r < reps; r++) {
+		seed = 100 + r * 8;
+
+		/* Migrate to the device, then fault every page back. */
+		p = buf_alloc(len, thp);
+		fill(p, len, seed);
+		if (!migrate_in(fd, p, out, len, seed, &s[OP_MIGRATE_TO_DEV], 1)) {
+			s[OP_CPU_FAULT].thp_pct = s[OP_MIGRATE_TO_DEV].thp_pct;
+			s[OP_CPU_FAULT].contig_pct = s[OP_MIGRATE_TO_DEV].contig_pct;
+			s[OP_CPU_FAULT].thp_after = -1;
+			t = now_ns();
+			touch(p, len);
+			t = now_ns() - t;
+			if (thp)
+				s[OP_CPU_FAULT].thp_after = thp_percent(p, len);
+			bad = verify(p, len, seed);
+			if (bad >= 0)
+				bench_err(OP_CPU_FAULT, "mismatch-at-word-%ld", bad);
+			else
+				add(OP_CPU_FAULT, &s[OP_CPU_FAULT], t);
+		}
+		munmap(p, len);
+
+		/*
+		 * Migrate to the device, read it there (the read-back part
+		 * of a migration), then migrate it explicitly back.
+		 */
+		p = buf_alloc(len, thp);
+		fill(p, len, seed + 1);
+		if (!migrate_in(fd, p, out, len, seed + 1, &s[OP_MIGRATE_TO_DEV], 1)) {
+			s[OP_DEV_READ_LOCAL].thp_pct = s[OP_MIGRATE_TO_DEV].thp_pct;
+			s[OP_DEV_READ_LOCAL].contig_pct = s[OP_MIGRATE_TO_DEV].contig_pct;
+			s[OP_DEV_READ_LOCAL].thp_after = -1;
+			memset(out, 0, len);
+			t = now_ns();
+			ret = dmirror(fd, HMM_DMIRROR_READ, p, len, out, &c);
+			t = now_ns() - t;
+			bad = verify(out, len, seed + 1);
+			if (ret || c.cpages != len / psz || bad >= 0)
+				bench_err(OP_DEV_READ_LOCAL, "ret=%d cpages=%llu/%zu mismatch=%ld",
+					  ret, (unsigned long long)c.cpages, len / psz, bad);
+			else
+				add(OP_DEV_READ_LOCAL, &s[OP_DEV_READ_LOCAL], t);
+			if (c.faults)
+				printf("BENCHINFO module=%s round=%s kind=%s note=dev_read_local-faulted faults=%llu\n",
+				       label, round_id, kind, (unsigned long long)c.faults);
+			s[OP_MIGRATE_TO_SYS].thp_pct = s[OP_MIGRATE_TO_DEV].thp_pct;
+			s[OP_MIGRATE_TO_SYS].contig_pct = s[OP_MIGRATE_TO_DEV].contig_pct;
+			s[OP_MIGRATE_TO_SYS].thp_after = -1;
+			t = now_ns();
+			ret = dmirror(fd, HMM_DMIRROR_MIGRATE_TO_SYS, p, len, NULL, &c);
+			t = now_ns() - t;
+			if (thp)
+				s[OP_MIGRATE_TO_SYS].thp_after = thp_percent(p, len);
+			bad = verify(p, len, seed + 1);
+			/* test_hmm counts a THP that moved as one page. */
+			if (thp && !ret && c.cpages == len / PMD_SZ && !folio_note++)
+				printf("BENCHINFO module=%s round=%s kind=%s note=migrate_to_sys-cpages-counts-each-thp-once cpages=%llu npages=%zu\n",
+				       label, round_id, kind, (unsigned long long)c.cpages, len / psz);
+			if (ret || (c.cpages != len / psz && !(thp && c.cpages == len / PMD_SZ)) ||
+			    bad >= 0)
+				bench_err(OP_MIGRATE_TO_SYS, "ret=%d cpages=%llu/%zu mismatch=%ld",
+					  ret, (unsigned long long)c.cpages, len / psz, bad);
+			else
+				add(OP_MIGRATE_TO_SYS, &s[OP_MIGRATE_TO_SYS], t);
+		}
+		munmap(p, len);
+
+		/* The device reads system memory through a new mirror. */
+		p = buf_alloc(len, thp);
+		fill(p, len, seed + 2);
+		memset(out, 0, len);
+		layout(&s[OP_DEV_READ], p, len);
+		rd = open(device, O_RDWR | O_CLOEXEC);
+		t = now_ns();
+		ret = rd < 0 ? -errno : dmirror(rd, HMM_DMIRROR_READ, p, len, out, &c);
+		t = now_ns() - t;
+		if (rd >= 0)
+			close(rd);
+		bad = verify(out, len, seed + 2);
+		if (ret || c.cpages != len / psz || bad >= 0)
+			bench_err(OP_DEV_READ, "ret=%d cpages=%llu/%zu mismatch=%ld", ret,
+				  (unsigned long long)c.cpages, len / psz, bad);
+		else
+			add(OP_DEV_READ, &s[OP_DEV_READ], t);
+		munmap(p, len);
+
+		/* devmm: evict everything from the device. */
+		if (ctl >= 0 && have_info) {
+			struct devmm_dev_cmd e = { .id = i0.id };
+			struct samples scratch = {};
+
+			p = buf_alloc(len, thp);
+			fill(p, len, seed + 3);
+			if (!migrate_in(fd, p, out, len, seed + 3, &scratch, 0)) {
+				s[OP_EVICT].thp_pct = scratch.thp_pct;
+				s[OP_EVICT].contig_pct = scratch.contig_pct;
+				s[OP_EVICT].thp_after = -1;
+				t = now_ns();
+				ret = ioctl(ctl, DEVMM_IOC_EVICT, &e) ? -errno : 0;
+				t = now_ns() - t;
+				if (thp)
+					s[OP_EVICT].thp_after = thp_percent(p, len);
+				bad = verify(p, len, seed + 3);
+				if (ret || e.result < len || bad >= 0)
+					bench_err(OP_EVICT, "ret=%d evicted=%llu/%zu mismatch=%ld",
+						  ret, (unsigned long long)e.result, len, bad);
+				else
+					add(OP_EVICT, &s[OP_EVICT], t);
+			}
+			munmap(p, len);
+		}
+	}
+	if (have_info && !dev_info(fd, &i1))
+		print_counters("bench", &i0, &i1);
+	close(fd);
+	munmap(out, len);
+
+	/* The ceiling: a user-space copy between two buffers of this kind. */
+	src = buf_alloc(len, thp);
+	dst = buf_alloc(len, thp);
+	fill(src, len, 7);
+	memset(dst, 0, len);
+	layout(&s[OP_MEMCPY], src, len);
+	/* The less contiguous of the two buffers. */
+	ret = contig_percent(dst, len);
+	if (ret < s[OP_MEMCPY].contig_pct)
+		s[OP_MEMCPY].contig_pct = ret;
+	for (r = 0; r < reps; r++) {
+		t = now_ns();
+		memcpy(dst, src, len);
+		t = now_ns() - t;
+		add(OP_MEMCPY, &s[OP_MEMCPY], t);
+	}
+	if (verify(dst, len, 7) >= 0)
+		bench_err(OP_MEMCPY, "mismatch");
+	munmap(src, len);
+	munmap(dst, len);
+
+	for (r = 0; r < NR_OPS; r++) {
+		if (r == OP_EVICT && !(ctl >= 0 && have_info)) {
+			printf("BENCH module=%s round=%s kind=%s op=evict bytes=%zu na=1 reason=no-eviction-ioctl\n",
+			       label, round_id, kind, len);
+			continue;
+		}
+		report(r, &s[r], len);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int reps = 5;
+	size_t mib = 256;
+	int opt, ctl;
+
+	psz = sysconf(_SC_PAGESIZE);
+	while ((opt = getopt(argc, argv, "m:R:s:r:d:")) != -1) {
+		switch (opt) {
+		case 'm':
+			label = optarg;
+			break;
+		case 'R':
+			round_id = optarg;
+			break;
+		case 's':
+			mib = strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			reps = strtoul(optarg, NULL, 0);
+			break;
+		case 'd':
+			device = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-m LABEL] [-R ROUND] [-s MIB] [-r REPS] [-d DEVICE]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (!mib || mib % 2 || !reps || reps > MAX_SAMPLES / 2) {
+		fprintf(stderr, "bench_hmm: -s must be an even number of MiB, -r 1..%d\n",
+			MAX_SAMPLES / 2);
+		return 2;
+	}
+	/* devmm's control device, for eviction; absent with test_hmm. */
+	ctl = open("/dev/" DEVMM_CONTROL_NAME, O_RDWR | O_CLOEXEC);
+	printf("BENCHINFO module=%s round=%s device=%s bytes=%zu reps=%u page_size=%zu evict=%s\n",
+	       label, round_id, device, mib * MB, reps, psz, ctl >= 0 ? "yes" : "no");
+	fflush(stdout);
+	bench_kind(0, mib * MB, reps, ctl);
+	bench_kind(1, mib * MB, reps, ctl);
+	if (ctl >= 0)
+		close(ctl);
+	printf("BENCHINFO module=%s round=%s errors=%d\n", label, round_id, errors);
+	return errors ? 1 : 0;
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The benchmark (make bench): in one boot of the 7.x lane's Debian kernel,
+# the same workloads (tests/bench/bench_hmm.c) through the test_hmm ioctl
+# ABI, first against the kernel's own test_hmm (built out of tree from the
+# lane's linux-source), then against devmm; then a table of MB/s, ratios and
+# fractions of memcpy, and a chart.  Not part of make check.
+#
+# usage: tests/lab/bench.sh
+# environment: BENCH_MIB (buffer size, default 256), BENCH_ROUNDS (rounds
+# of test_hmm and devmm, alternating which goes first, default 6),
+# BENCH_REPS (repetitions of each workload per round, default 1),
+# DEVMM_VM_TIMEOUT (seconds).
+# Results: out/bench/<timestamp>/ (and out/bench/latest): table.txt,
+# bench.png, bench.txt (the raw records), results.log and console.log
+# (the VM's), the programs' build logs.
+. "$(dirname "$0")/lib.sh"
+
+lane=7
+mib=${BENCH_MIB:-256}
+rounds=${BENCH_ROUNDS:-6}
+reps=${BENCH_REPS:-1}
+t0=$SECONDS
+stamp=$(date +%Y%m%d-%H%M%S)
+res="$TOP_DIR/out/bench/$stamp"
+
+# The chart needs gnuplot (the host's, from bookworm).
+bench_host_pkgs()
+{
+	dpkg -s gnuplot-nox >/dev/null 2>&1 && return
+	log "installing gnuplot-nox"
+	DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install -qq \
+		--no-install-recommends gnuplot-nox >/dev/null ||
+		die "cannot install gnuplot-nox"
+}
+
+# host_load FILE: every 5 s, "time loadavg others rss_kb thp_kb": the
+# host's load average, how many other QEMU VMs run beside ours (the host is
+# shared and TCG is CPU-bound), and how much of our VM's memory the host
+# backs with THPs (guest memory in 4 KiB host pages is slower under TCG).
+host_load()
+{
+	local pid others mem
+	while :; do
+		others=0 mem="0 0"
+		for pid in $(pgrep qemu-system-x86 || true); do
+			if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$res/"; then
+				mem=$(awk '/^Rss:/ { r = $2 } /^AnonHugePages:/ { h = $2 }
+					END { print r + 0, h + 0 }' "/proc/$pid/smaps_rollup" 2>/dev/null ||
+					echo "0 0")
+			else
+				others=$((others + 1))
+			fi
+		done
+		echo "$(date +%s) $(cut -d' ' -f1 /proc/loadavg) $others $mem" >>"$1"
+		sleep 5
+	done
+}
+
+bash "$LAB_DIR/setup.sh" "$lane"
+bench_host_pkgs
+trap lab_umount EXIT
+. "$LAB_DIR/upstream.sh"
+mkdir -p "$res"
+
+log "building devmm.ko for $(cat "$CACHE/kernels/$lane/abi")"
+lab_build_module "$lane" ||
+	{ tail -n 30 "$TOP_DIR/out/$lane/build.log"; die "devmm does not build"; }
+cp "$TOP_DIR/out/$lane/build.log" "$res/devmm-build.log"
+
+log "building test_hmm.ko from $(sed -n 2p "$(upstream_source "$lane")/.devmm-stamp")"
+upstream_build_test_hmm "$lane" "$TOP_DIR/out/$lane/test_hmm" ||
+	{ tail -n 30 "$TOP_DIR/out/$lane/test_hmm/build.log"; die "test_hmm does not build"; }
+cp "$TOP_DIR/out/$lane/test_hmm/build.log" "$res/test_hmm-build.log"
+
+# Built like the test programs (lab_build_progs), with test_hmm's own
+# header for the HMM_DMIRROR_* ABI.
+bin="$TOP_DIR/out/bench-progs"
+mkdir -p "$bin"
+gcc -static -O2 -g -Wall -Wextra -Werror -I"$TOP_DIR/include/uapi" -I"$TOP_DIR/include" \
+	-I"$(upstream_source "$lane")/lib" -o "$bin/bench_hmm" \
+	"$TOP_DIR/tests/bench/bench_hmm.c" -lpthread || die "bench_hmm does not build"
+lab_build_progs || die "building the test programs failed"
+
+printf 'BENCH_MIB=%s\nBENCH_ROUNDS=%s\nBENCH_REPS=%s\n' "$mib" "$rounds" "$reps" \
+	>"$bin/bench.env"
+lab_initramfs "$lane" "$TOP_DIR/tests/guest/bench.sh" "$res/initrd.gz" \
+	"$bin/bench_hmm" "$bin/bench.env" "$TOP_DIR/out/$lane/test_hmm/test_hmm.ko"
+log "booting $(cat "$CACHE/kernels/$lane/abi") under QEMU (TCG): ${mib} MiB buffers, $rounds rounds of $reps repetitions"
+t1=$SECONDS
+host_load "$res/host-load.log" &
+sampler=$!
+trap 'kill "$sampler" 2>/dev/null || true; lab_umount' EXIT
+lab_boot "$lane" "$res/initrd.gz" "$res" "${DEVMM_VM_TIMEOUT:-3600}" || true
+kill "$sampler" 2>/dev/null || true
+trap lab_umount EXIT
+log "the VM ran for $((SECONDS - t1))s"
+rm -f "$res/initrd.gz"
+ln -sfn "$stamp" "$TOP_DIR/out/bench/latest"
+
+st=0
+bash "$LAB_DIR/bench-report.sh" "$res" || st=$?
+log "results in out/bench/$stamp (out/bench/latest); total $((SECONDS - t0))s"
+exit $st
