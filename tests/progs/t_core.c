@@ -17,7 +17,7 @@
 #include "devmm_test.h"
 
 #define NPAGES 256UL
-#define LARGE_TESTS 4
+#define LARGE_TESTS 5
 
 static size_t psz;
 static unsigned long long caps;
@@ -385,7 +385,8 @@ static void test_large(int fd, unsigned int kind, const char *name)
 	const size_t pmd = 2UL << 20, len = 2 * pmd;
 	unsigned long np = len / psz, half = pmd / psz;
 	struct devmm_range_cmd c;
-	char *raw, *p;
+	char *raw, *p, *buf;
+	unsigned long long cp;
 	int ret;
 
 	if (kind != DEVMM_KIND_PRIVATE || !(caps & DEVMM_CAP_LARGE_FOLIOS)) {
@@ -414,6 +415,23 @@ static void test_large(int fd, unsigned int kind, const char *name)
 	ok(ret == 0 && c.cpages == half && check(p, half, 8),
 	   "%s: migrating a device folio back counts all its pages (%s, %llu)", name,
 	   errname(ret), (unsigned long long)c.cpages);
+	munmap(raw, len + pmd);
+
+	/* A THP and 512 small pages in one range: one large folio, 512 small. */
+	raw = map_anon(len / psz + half, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	p = (char *)(((uintptr_t)raw + pmd - 1) & ~(pmd - 1));
+	madvise(p, pmd, MADV_HUGEPAGE);
+	madvise(p + pmd, pmd, MADV_NOHUGEPAGE);
+	fill(p, np, 9);
+	buf = malloc(len);
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, np, NULL, 0, &c);
+	cp = c.cpages;
+	ret = ret || !buf ? ret : range_cmd(fd, DEVMM_IOC_READ, p, np, buf, 0, &c);
+	ok(ret == 0 && cp == np && count_snapshot(fd, p, 1, 0x26) == 1 &&
+	   count_snapshot(fd, p + pmd, 1, 0x22) == 1 && check(buf, np, 9) && check(p, np, 9),
+	   "%s: a range of a THP and small pages migrates as one folio and 512 pages, intact "
+	   "through the device and the CPU (%s)", name, errname(ret));
+	free(buf);
 	munmap(raw, len + pmd);
 }
 
