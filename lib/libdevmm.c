@@ -432,10 +432,11 @@ static const char *dev_cmd_strerror(enum devmm_op op, int err)
 		if (op == DEVMM_OP_DESTROY)
 			return "the device has live mmap buffers: unmap them first";
 		if (op == DEVMM_OP_EVICT)
-			return "pages that cannot move (pinned) remain on the device";
+			return "pages that could not move (pinned, or their process busy) remain "
+			       "on the device";
 		if (op == DEVMM_OP_SET_CAPACITY)
-			return "pages that cannot move (pinned) keep the device above the new "
-			       "capacity (which is set all the same)";
+			return "pages that could not move (pinned, or their process busy) keep the "
+			       "device above the new capacity (which is set all the same)";
 		break;
 	case EINVAL:
 		if (op == DEVMM_OP_SET_CAPACITY)
