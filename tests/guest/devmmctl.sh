@@ -1,10 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# devmmctl end to end, as a user drives it: load (libkmod) with parameters,
-# info, list, create, stats, evict, capacity, policy, selftest, destroy,
-# unload, each in text and --json (parsed with jq), and the exit codes and
-# messages of bad input.  Private-device cases skip where the kernel has no
-# device-private memory (the refusal itself is checked there).
+# The user-space tools.  First libdevmm itself (t_libdevmm: every wrapper,
+# its errnos and error strings; its TAP folded into ours), then devmmctl end
+# to end, as a user drives it: load (libkmod) with parameters, info, list,
+# create, stats, evict, capacity, policy, selftest, destroy, unload, each in
+# text and --json (parsed with jq), and the exit codes and messages of bad
+# input.  Private-device cases skip where the kernel has no device-private
+# memory (the refusal itself is checked there).
 #
 # usage: devmmctl.sh /path/to/devmm.ko
 # lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A, LANE_COHERENT_B.
@@ -71,11 +73,39 @@ private=$LANE_EXPECT_PRIVATE
 size_b=${LANE_COHERENT_B%@*}
 base_b=${LANE_COHERENT_B#*@}
 
-# Without the module.
 if [ -d /sys/module/devmm ]; then
 	echo "Bail out! devmm is loaded before the test"
 	exit 1
 fi
+
+# libdevmm.
+lrc=0
+/tests/t_libdevmm "$ko" >/tmp/t_libdevmm.out 2>&1 || lrc=$?
+planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' /tmp/t_libdevmm.out)
+ran=0
+while IFS= read -r line; do
+	case "$line" in
+	"not ok "*)
+		ran=$((ran + 1)) t=$((t + 1)) failed=$((failed + 1))
+		echo "not ok $t - libdevmm: ${line#not ok * - }"
+		;;
+	"ok "*)	# SKIPs keep their "# SKIP reason"
+		ran=$((ran + 1)) t=$((t + 1))
+		echo "ok $t - libdevmm: ${line#ok * - }"
+		;;
+	"1.."* | "TAP version"*) ;;
+	*) echo "# t_libdevmm: $line" ;;
+	esac
+done </tmp/t_libdevmm.out
+if [ "$lrc" = 0 ] && [ "$ran" = "${planned:-x}" ]; then
+	ok "libdevmm: t_libdevmm ran its $planned tests and exited 0"
+else
+	t=$((t + 1)) failed=$((failed + 1))
+	echo "not ok $t - libdevmm: t_libdevmm ran $ran of ${planned:-?} tests, exit $lrc"
+fi
+[ -d /sys/module/devmm ] && rmmod devmm
+
+# devmmctl without the module.
 dm info
 expect_err 3 'is the devmm module loaded\?' "info without devmm exits 3"
 dm unload

@@ -177,7 +177,8 @@ lab_sparse()
 
 # lab_build_progs: the test programs and tools, built once on the host (the
 # guest kernels all run the same x86-64 binaries).  The test programs are
-# static (hold is a helper of tests/guest/devmmctl.sh); devmmctl cannot be (Debian ships no static libkmod): it links
+# static (hold is a helper of tests/guest/devmmctl.sh, which also runs
+# t_libdevmm); devmmctl cannot be (Debian ships no static libkmod): it links
 # libdevmm statically and libkmod dynamically, and lab_initramfs bundles the
 # host's shared libraries it needs.
 lab_build_progs()
@@ -186,9 +187,12 @@ lab_build_progs()
 	mkdir -p "$out"
 	for src in "$TOP_DIR"/tests/progs/t_*.c "$TOP_DIR"/tests/progs/hold.c; do
 		name=$(basename "$src" .c)
+		# t_libdevmm tests the library: it is linked in.
 		gcc -static -O2 -g -Wall -Wextra -Werror -I"$TOP_DIR/include/uapi" \
-			-I"$TOP_DIR/include" -I"$TOP_DIR/tests/progs" \
-			-o "$out/$name" "$src" -lpthread || return 1
+			-I"$TOP_DIR/include" -I"$TOP_DIR/tests/progs" -I"$TOP_DIR/lib" \
+			-o "$out/$name" "$src" \
+			$([ "$name" != t_libdevmm ] || echo "$TOP_DIR/lib/libdevmm.c") -lpthread ||
+			return 1
 	done
 	# shellcheck disable=SC2046
 	gcc -O2 -g -Wall -Wextra -Werror -I"$TOP_DIR/include/uapi" -I"$TOP_DIR/lib" \
