@@ -284,7 +284,7 @@ static void print_kmsg(int kmsg)
 			continue;	/* records were overwritten: go on */
 		rec[n] = '\0';
 		msg = strchr(rec, ';');
-		if (!msg || strncmp(msg + 1, "devmm", 5) || strstr(msg, "taints kernel"))
+		if (!msg || strncmp(msg + 1, "devmm", 5) || strstr(msg, "taint"))
 			continue;
 		nl = strchr(++msg, '\n');
 		if (nl)
