@@ -6,7 +6,7 @@
 #   make demo                         boot the newest lane in QEMU, load devmm, show INFO
 #   make check [LANES="6.1 6.12 7"]   the whole test suite, in QEMU, per kernel lane
 #   make tools                        libdevmm (static and shared) and devmmctl
-#   make install-tools [DESTDIR= PREFIX=/usr/local LIBDIR=...]
+#   make install-tools [DESTDIR= PREFIX=/usr/local LIBDIR=$(PREFIX)/lib ...]
 #                                     install them, the headers, libdevmm.pc, the man page
 #   make package-check                build the Debian packages, lintian, dkms install on
 #                                     the host and in the trixie and sid build chroots
@@ -60,7 +60,7 @@ modules: probes
 probes-dump: probes
 	@cat generated/probes.txt
 
-tools: lib/libdevmm.a lib/libdevmm.so lib/libdevmm.pc tools/devmmctl
+tools: lib/libdevmm.a lib/libdevmm.so tools/devmmctl
 
 lib/libdevmm.o: lib/libdevmm.c lib/libdevmm.h include/uapi/linux/devmm.h
 	$(CC) $(CFLAGS) $(USER_CFLAGS) -fPIC -c -o $@ $<
@@ -77,12 +77,10 @@ lib/libdevmm.so: $(LIBDEVMM_SO)
 	ln -sf $(notdir $(LIBDEVMM_SO)) lib/$(LIBDEVMM_SONAME)
 	ln -sf $(LIBDEVMM_SONAME) $@
 
-lib/libdevmm.pc: lib/libdevmm.pc.in VERSION
-	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' $< >$@
-
 tools/devmmctl: tools/devmmctl.c lib/libdevmm.h include/uapi/linux/devmm.h VERSION \
 		$(DEVMMCTL_LIBDEVMM_DEP)
+	@$(PKG_CONFIG) --exists libkmod || { echo "devmmctl needs libkmod and pkg-config" \
+		"(Debian: apt-get install libkmod-dev pkgconf)" >&2; exit 1; }
 	$(CC) $(CFLAGS) $(USER_CFLAGS) $(KMOD_CFLAGS) -DDEVMM_VERSION='"$(VERSION)"' \
 		-o $@ $< $(LDFLAGS) $(DEVMMCTL_LIBDEVMM_LINK) $(KMOD_LIBS)
 
@@ -93,7 +91,9 @@ install-tools: tools
 	install -m 0644 $(LIBDEVMM_SO) lib/libdevmm.a $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(LIBDEVMM_SO)) $(DESTDIR)$(LIBDIR)/$(LIBDEVMM_SONAME)
 	ln -sf $(LIBDEVMM_SONAME) $(DESTDIR)$(LIBDIR)/libdevmm.so
-	install -m 0644 lib/libdevmm.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' lib/libdevmm.pc.in \
+		>$(DESTDIR)$(LIBDIR)/pkgconfig/libdevmm.pc
 	install -m 0644 lib/libdevmm.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0644 include/uapi/linux/devmm.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	install -m 0644 doc/devmmctl.1 $(DESTDIR)$(MANDIR)/man1/
@@ -109,4 +109,4 @@ package-check:
 
 clean:
 	-[ -d "$(KDIR)" ] && $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean
-	rm -rf generated out tools/devmmctl lib/*.o lib/*.a lib/libdevmm.so* lib/libdevmm.pc
+	rm -rf generated out tools/devmmctl lib/*.o lib/*.a lib/libdevmm.so*

@@ -750,8 +750,8 @@ static int cmd_evict(uint32_t id, uint64_t bytes)
 	/* mmap buffers never move. */
 	target = bytes ? bytes : before.used - (before.map_bytes < before.used ?
 						before.map_bytes : before.used);
-	bar = !opt.json && (opt.progress == 1 ||
-			    (opt.progress == -1 && isatty(STDOUT_FILENO) && target >= PROGRESS_MIN));
+	bar = !opt.json && (opt.progress == 1 || (opt.progress == -1 &&
+						  isatty(STDOUT_FILENO) && target >= PROGRESS_MIN));
 	if (bar) {
 		step = target / PROGRESS_STEPS;
 		step = step < 2 * MIB ? 2 * MIB : step & ~(MIB - 1);
@@ -999,15 +999,16 @@ int main(int argc, char **argv)
 				return usage("unknown policy '%s' (lru or fifo)", v);
 			opt.have_policy = 1;
 		} else if (!strcmp(a, "--watch") || !strncmp(a, "--watch=", 8)) {
-			const char *v = a[7] == '=' ? a + 8 : is_number(argv[i + 1]) ? argv[++i] : NULL;
+			const char *v = NULL;
 
+			if (a[7] == '=')
+				v = a + 8;
+			else if (is_number(argv[i + 1]))
+				v = argv[++i];
 			opt.watch = 1;
-			if (v) {
-				if (!is_number(v) || (opt.interval = strtod(v, NULL)) < 0.01 ||
-				    opt.interval > 86400)
-					return usage("bad --watch interval '%s' (seconds, 0.01 to 86400)",
-						     v);
-			}
+			if (v && (!is_number(v) || (opt.interval = strtod(v, NULL)) < 0.01 ||
+				  opt.interval > 86400))
+				return usage("bad --watch interval '%s' (seconds, 0.01 to 86400)", v);
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage_text(stdout);
 			return EXIT_OK;

@@ -104,8 +104,9 @@ static void test_strerror(void)
 	ok(!strcmp(devmm_strerror(DEVMM_OP_INFO, EXDEV), strerror(EXDEV)) &&
 	   !strcmp(devmm_strerror(DEVMM_OP_INFO, 0), "success"),
 	   "strerror of an undocumented errno is strerror()'s");
-	ok(!strcmp(devmm_errno_name(-EBUSY), "EBUSY") && !strcmp(devmm_errno_name(ENODEV), "ENODEV") &&
-	   !devmm_errno_name(12345) && !strcmp(devmm_op_name(DEVMM_OP_PIN), "pin") &&
+	ok(!strcmp(devmm_errno_name(-EBUSY), "EBUSY") &&
+	   !strcmp(devmm_errno_name(ENODEV), "ENODEV") && !devmm_errno_name(12345) &&
+	   !strcmp(devmm_op_name(DEVMM_OP_PIN), "pin") &&
 	   !strcmp(devmm_op_name(DEVMM_OP_COUNT), "unknown operation"),
 	   "devmm_errno_name, devmm_op_name");
 }
@@ -160,8 +161,8 @@ static void test_node(int ctl, uint32_t id, int exclusive)
 	ok(!ret && n == NP, "devmm_snapshot: %u of %u pages on this device (%s)", n, NP,
 	   errname(ret));
 	ret = devmm_read(fd, p, NP, dst, &cpages, NULL);
-	ok(!ret && cpages == NP && !memcmp(dst, src, len), "devmm_read: the data, from the device (%s)",
-	   errname(ret));
+	ok(!ret && cpages == NP && !memcmp(dst, src, len),
+	   "devmm_read: the data, from the device (%s)", errname(ret));
 	ret = devmm_migrate_to_sys(fd, p, NP, &cpages);
 	ok(!ret && cpages == NP && !memcmp(p, src, len),
 	   "devmm_migrate_to_sys: %llu pages back, data intact (%s)", (unsigned long long)cpages,
@@ -238,8 +239,8 @@ int main(int argc, char **argv)
 	if (expect_private)
 		ok(ret == 0, "devmm_create_private: device %u (%s)", pid, errname(ret));
 	else
-		ok(ret == -EOPNOTSUPP, "devmm_create_private without DEVICE_PRIVATE: EOPNOTSUPP (%s)",
-		   errname(ret));
+		ok(ret == -EOPNOTSUPP,
+		   "devmm_create_private without DEVICE_PRIVATE: EOPNOTSUPP (%s)", errname(ret));
 	snprintf(sz, sizeof(sz), "%.*s", (int)(strchr(b, '@') - b), b);
 	if (devmm_parse_size(sz, &size) || devmm_parse_size(strchr(b, '@') + 1, &base)) {
 		printf("Bail out! LANE_COHERENT_B=%s\n", b);
