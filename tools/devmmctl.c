@@ -101,20 +101,28 @@ static int usage(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* "EBUSY", or "errno N" for an errno libdevmm has no name for. */
+static const char *ename(int err)
+{
+	static char buf[24];
+	const char *name = devmm_errno_name(err);
+
+	if (name)
+		return name;
+	snprintf(buf, sizeof(buf), "errno %d", err < 0 ? -err : err);
+	return buf;
+}
+
 /* "devmmctl: WHAT: meaning (ENAME)" for libdevmm's -errno @err of @op. */
 static int fail(enum devmm_op op, int err, const char *fmt, ...)
 {
-	const char *name = devmm_errno_name(err);
 	va_list ap;
 
 	fprintf(stderr, "devmmctl: ");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	if (name)
-		fprintf(stderr, ": %s (%s)\n", devmm_strerror(op, err), name);
-	else
-		fprintf(stderr, ": %s\n", devmm_strerror(op, err));
+	fprintf(stderr, ": %s (%s)\n", devmm_strerror(op, err), ename(err));
 	return EXIT_FAILED;
 }
 
@@ -377,7 +385,7 @@ static int cmd_load(int argc, char **argv)
 	if (ret < 0) {
 		fprintf(stderr, "devmmctl: load %s%s%s: %s (%s)\n",
 			path ? path : kmod_module_get_path(mod) ?: "devmm", params[0] ? " " : "",
-			params, load_strerror(-ret), devmm_errno_name(-ret) ?: "?");
+			params, load_strerror(-ret), ename(ret));
 		print_kmsg(kmsg);
 	} else {
 		rc = EXIT_OK;
@@ -424,13 +432,12 @@ static int cmd_unload(void)
 	if (ret == -EAGAIN || ret == -EBUSY) {
 		refs = kmod_module_get_refcnt(mod);
 		fprintf(stderr, "devmmctl: unload: devmm is in use (%d references: open device "
-			"files or mapped buffers) (%s)\n", refs, devmm_errno_name(-ret));
+			"files or mapped buffers) (%s)\n", refs, ename(ret));
 	} else if (ret == -ENOENT) {
 		fprintf(stderr, "devmmctl: unload: devmm is not loaded\n");
 		rc = EXIT_NOT_LOADED;
 	} else if (ret < 0) {
-		fprintf(stderr, "devmmctl: unload: %s (%s)\n", strerror(-ret),
-			devmm_errno_name(-ret) ?: "?");
+		fprintf(stderr, "devmmctl: unload: %s (%s)\n", strerror(-ret), ename(ret));
 	} else {
 		rc = EXIT_OK;
 		if (opt.json)
