@@ -1,25 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * devmmctl: command-line control of devmm through /dev/devmm.
- *
- *   devmmctl info [--json]            what the module is and can do
- *   devmmctl list [--json]            the devices and their statistics
- *   devmmctl selftest [ID] [--json]   migrate a buffer to a device and back,
- *                                     verify it, print the throughput
- *
- * Exit codes: 0 success, 1 the request failed, 2 usage error.
+ * devmmctl: command-line control of devmm, on libdevmm and libkmod.
+ * See doc/devmmctl.1 for the commands, their output and the exit codes.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/devmm.h>
+#include <libkmod.h>
+#include "libdevmm.h"
+
+#ifndef DEVMM_VERSION
+#define DEVMM_VERSION "unknown"
+#endif
+
+/* Exit codes (doc/devmmctl.1). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,	/* the operation failed */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_NOT_LOADED = 3,	/* devmm is not loaded */
+};
+
+#define MIB (1ULL << 20)
+/* Evictions at least this large show a progress bar on a terminal. */
+#define PROGRESS_MIN (64 * MIB)
+#define PROGRESS_STEPS 50
+
+static struct {
+	int json;
+	int progress;		/* -1: on a terminal, 0: never, 1: always */
+	int have_policy;
+	uint32_t policy;
+	int watch;
+	double interval;
+} opt = { .progress = -1, .interval = 1.0 };
 
 static const struct {
 	unsigned long long bit;
@@ -33,77 +56,810 @@ static const struct {
 };
 #define NCAPS (sizeof(cap_names) / sizeof(cap_names[0]))
 
-static const char *const kind_names[] = { "?", "private", "coherent", "mirror-only" };
-
-static int usage(void)
+static void usage_text(FILE *f)
 {
-	fprintf(stderr, "usage: devmmctl info [--json]\n"
-			"       devmmctl list [--json]\n"
-			"       devmmctl selftest [ID] [--json]\n");
-	return 2;
+	fprintf(f,
+		"usage: devmmctl [OPTIONS] COMMAND [ARGS]\n"
+		"commands:\n"
+		"  load [FILE.ko] [PARAM=VALUE...]  load devmm (by name, or from FILE.ko)\n"
+		"  unload                           unload devmm\n"
+		"  info                             the module's version, ABI, capabilities\n"
+		"  list                             the devices and their statistics\n"
+		"  create private CAPACITY          a device-private device\n"
+		"  create coherent BASE SIZE        a device-coherent device over reserved memory\n"
+		"  create mirror                    a mirror-only device\n"
+		"  destroy ID                       remove a device (its pages come home)\n"
+		"  stats ID                         one device's statistics\n"
+		"  evict ID [BYTES|all]             evict device memory (default: all)\n"
+		"  capacity ID BYTES                change a device's capacity\n"
+		"  policy ID lru|fifo               change a device's eviction policy\n"
+		"  selftest [ID]                    a verified 64 MiB migration round trip\n"
+		"options:\n"
+		"  --json              print JSON (stats --watch: one object per line)\n"
+		"  --policy lru|fifo   eviction policy of a new device (create)\n"
+		"  --watch [SECONDS]   print the statistics again every SECONDS (stats)\n"
+		"  --progress, --no-progress\n"
+		"                      progress bar of a large eviction (default: on a terminal)\n"
+		"  --help, --version\n"
+		"Sizes take a K, M, G or T suffix.  Exit codes: 0 success, 1 the operation\n"
+		"failed, 2 usage error, 3 devmm is not loaded.\n");
 }
 
-static int open_control(void)
+static int usage(const char *fmt, ...)
 {
-	int fd = open("/dev/" DEVMM_CONTROL_NAME, O_RDWR | O_CLOEXEC);
+	va_list ap;
 
-	if (fd < 0)
-		fprintf(stderr, "devmmctl: cannot open /dev/%s: %s%s\n", DEVMM_CONTROL_NAME,
-			strerror(errno), errno == ENOENT ? " (is the devmm module loaded?)" : "");
-	return fd;
+	if (fmt) {
+		fprintf(stderr, "devmmctl: ");
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fprintf(stderr, "\ndevmmctl: try 'devmmctl --help'\n");
+	} else {
+		usage_text(stderr);
+	}
+	return EXIT_USAGE;
 }
 
-static int cmd_list(int json)
+/* "EBUSY", or "errno N" for an errno libdevmm has no name for. */
+static const char *ename(int err)
 {
-	struct devmm_dev_query q;
-	int fd = open_control(), n = 0;
+	static char buf[24];
+	const char *name = devmm_errno_name(err);
 
-	if (fd < 0)
-		return 1;
-	if (json)
+	if (name)
+		return name;
+	snprintf(buf, sizeof(buf), "errno %d", err < 0 ? -err : err);
+	return buf;
+}
+
+/* "devmmctl: WHAT: meaning (ENAME)" for libdevmm's -errno @err of @op. */
+static int fail(enum devmm_op op, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "devmmctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s (%s)\n", devmm_strerror(op, err), ename(err));
+	return EXIT_FAILED;
+}
+
+static int open_control(int *fd)
+{
+	*fd = devmm_open_control();
+	if (*fd >= 0)
+		return EXIT_OK;
+	fail(DEVMM_OP_OPEN_CONTROL, *fd, "cannot open /dev/%s", DEVMM_CONTROL_NAME);
+	return *fd == -ENOENT ? EXIT_NOT_LOADED : EXIT_FAILED;
+}
+
+static int parse_id(const char *s, uint32_t *id)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return usage("bad device id '%s'", s);
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end || errno || v > UINT32_MAX)
+		return usage("bad device id '%s'", s);
+	*id = v;
+	return EXIT_OK;
+}
+
+static int parse_size(const char *s, uint64_t *v)
+{
+	int ret = devmm_parse_size(s, v);
+
+	if (ret == -ERANGE)
+		return usage("size '%s' is too large", s);
+	if (ret)
+		return usage("bad size '%s': a number with an optional K, M, G or T suffix", s);
+	return EXIT_OK;
+}
+
+/* A byte count for people: "256 MiB", "1.5 GiB", "4096 B". */
+static const char *human(uint64_t v, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double d = v;
+	unsigned int u = 0;
+
+	while (d >= 1024 && u < sizeof(units) / sizeof(units[0]) - 1) {
+		d /= 1024;
+		u++;
+	}
+	if (!u || d == (uint64_t)d)
+		snprintf(buf, len, "%llu %s", (unsigned long long)d, units[u]);
+	else
+		snprintf(buf, len, "%.1f %s", d, units[u]);
+	return buf;
+}
+
+/* A JSON string (the module's version string is the only one not ours). */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/* One device as a JSON object (list, stats, create). */
+static void json_device(const struct devmm_dev_info *d)
+{
+	printf("{\"id\": %u, \"node\": \"/dev/" DEVMM_NODE_PREFIX "%u\", \"kind\": \"%s\", "
+	       "\"policy\": \"%s\", \"base\": %llu, \"capacity\": %llu, \"used\": %llu, "
+	       "\"used_max\": %llu, \"mapped\": %llu, \"to_device\": %llu, \"to_system\": %llu, "
+	       "\"cpu_faults\": %llu, \"device_faults\": %llu, \"evicted\": %llu, "
+	       "\"evict_passes\": %llu, \"evict_failures\": %llu, \"map_bytes\": %llu, "
+	       "\"map_read_faults\": %llu, \"map_write_faults\": %llu, \"map_mkwrite\": %llu}",
+	       d->id, d->id, devmm_kind_name(d->kind), devmm_policy_name(d->policy),
+	       (unsigned long long)d->base, (unsigned long long)d->capacity,
+	       (unsigned long long)d->used, (unsigned long long)d->used_max,
+	       (unsigned long long)d->mapped, (unsigned long long)d->to_device,
+	       (unsigned long long)d->to_system, (unsigned long long)d->cpu_faults,
+	       (unsigned long long)d->device_faults, (unsigned long long)d->evicted,
+	       (unsigned long long)d->evict_passes, (unsigned long long)d->evict_failures,
+	       (unsigned long long)d->map_bytes, (unsigned long long)d->map_read_faults,
+	       (unsigned long long)d->map_write_faults, (unsigned long long)d->map_mkwrite);
+}
+
+/* load, unload: through libkmod. */
+
+static void kmod_log(void *data, int priority, const char *file, int line, const char *fn,
+		     const char *format, va_list args)
+{
+	(void)data, (void)priority, (void)file, (void)line, (void)fn;
+	fprintf(stderr, "devmmctl: libkmod: ");
+	vfprintf(stderr, format, args);
+}
+
+static struct kmod_ctx *kmod_open(void)
+{
+	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+
+	if (!ctx) {
+		fprintf(stderr, "devmmctl: libkmod: cannot create a context\n");
+		return NULL;
+	}
+	kmod_set_log_fn(ctx, kmod_log, NULL);
+	return ctx;
+}
+
+/*
+ * Is @name a parameter of @mod?  Its .modinfo names each one in "parm=name:
+ * description" and (module_param() only) "parmtype=name:type".  -1: unknown.
+ * @all gets the names, for the message.
+ */
+static int has_param(struct kmod_module *mod, const char *name, size_t len, char *all,
+		     size_t alllen)
+{
+	struct kmod_list *info = NULL, *l;
+	char seen[1024] = ",", word[67];
+	int found = 0;
+
+	if (kmod_module_get_info(mod, &info) < 0)
+		return -1;
+	all[0] = '\0';
+	kmod_list_foreach(l, info) {
+		const char *key = kmod_module_info_get_key(l);
+		const char *v = kmod_module_info_get_value(l);
+		const char *colon = v ? strchr(v, ':') : NULL;
+		int n;
+
+		if ((strcmp(key, "parm") && strcmp(key, "parmtype")) || !colon ||
+		    colon - v > 63)
+			continue;
+		n = colon - v;
+		if ((size_t)n == len && !strncmp(v, name, len))
+			found = 1;
+		/* Each name once, though both keys give it. */
+		snprintf(word, sizeof(word), ",%.*s,", n, v);
+		if (strstr(seen, word))
+			continue;
+		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s", word + 1);
+		snprintf(all + strlen(all), alllen - strlen(all), "%s%.*s", all[0] ? ", " : "",
+			 n, v);
+	}
+	kmod_module_info_free_list(info);
+	return found;
+}
+
+/* After a failed load: the kernel's own lines about devmm since @kmsg was opened. */
+static void print_kmsg(int kmsg)
+{
+	char rec[1024];
+	ssize_t n;
+
+	if (kmsg < 0)
+		return;
+	while ((n = read(kmsg, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		char *msg, *nl;
+
+		if (n < 0)
+			continue;	/* records were overwritten: go on */
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		if (!msg || strncmp(msg + 1, "devmm", 5) || strstr(msg, "taint"))
+			continue;
+		nl = strchr(++msg, '\n');
+		if (nl)
+			*nl = '\0';
+		fprintf(stderr, "devmmctl: kernel: %s\n", msg);
+	}
+}
+
+static const char *load_strerror(int err)
+{
+	switch (err) {
+	case EEXIST: return "devmm is already loaded";
+	case ENOENT: return "no such file";
+	case EINVAL: return "a module parameter was refused (the kernel log says which)";
+	case EOPNOTSUPP: return "the parameters ask for what this kernel cannot do (private=N "
+				"needs CONFIG_DEVICE_PRIVATE)";
+	case ENOEXEC: return "not a module for this kernel (vermagic or architecture)";
+	case EKEYREJECTED: return "the module's signature was rejected (Secure Boot: enroll "
+				  "the DKMS key, see README.Debian)";
+	case EPERM: return "not permitted (root only, or module loading is disabled)";
+	case EBUSY: return "the range or the resources asked for are in use";
+	default: return strerror(err);
+	}
+}
+
+static int cmd_load(int argc, char **argv)
+{
+	const char *path = NULL, *name;
+	struct kmod_module *mod = NULL;
+	struct kmod_list *list = NULL;
+	struct kmod_ctx *ctx;
+	char params[4096] = "", known[512];
+	int i, ret, kmsg, rc = EXIT_FAILED;
+	size_t len;
+
+	if (argc > 0 && (strchr(argv[0], '/') || strstr(argv[0], ".ko"))) {
+		path = argv[0];
+		argc--, argv++;
+	}
+	for (i = 0; i < argc; i++) {
+		if (!strchr(argv[i], '=') || argv[i][0] == '=')
+			return usage("bad module parameter '%s': PARAM=VALUE", argv[i]);
+		len = strlen(params);
+		if (snprintf(params + len, sizeof(params) - len, "%s%s", len ? " " : "",
+			     argv[i]) >= (int)(sizeof(params) - len))
+			return usage("module parameters too long");
+	}
+	ctx = kmod_open();
+	if (!ctx)
+		return EXIT_FAILED;
+	if (path) {
+		ret = kmod_module_new_from_path(ctx, path, &mod);
+		if (ret < 0) {
+			fprintf(stderr, "devmmctl: load %s: %s\n", path, strerror(-ret));
+			goto out;
+		}
+	} else {
+		ret = kmod_module_new_from_lookup(ctx, "devmm", &list);
+		if (ret < 0 || !list) {
+			fprintf(stderr, "devmmctl: load: no devmm module for this kernel (install "
+				"devmm-dkms, or give the path of devmm.ko)\n");
+			goto out;
+		}
+		mod = kmod_module_get_module(list);
+		kmod_module_unref_list(list);
+	}
+	name = kmod_module_get_name(mod);
+	if (strcmp(name, "devmm")) {
+		fprintf(stderr, "devmmctl: load: %s is module '%s', not devmm\n",
+			path ? path : "the module found", name);
+		goto out;
+	}
+	/* The kernel would ignore unknown parameters with a warning: refuse them. */
+	for (i = 0; i < argc; i++) {
+		len = strchr(argv[i], '=') - argv[i];
+		if (has_param(mod, argv[i], len, known, sizeof(known)) == 0) {
+			rc = usage("devmm has no parameter '%.*s' (it has: %s)", (int)len, argv[i],
+				   known);
+			goto out;
+		}
+	}
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsg >= 0)
+		lseek(kmsg, 0, SEEK_END);
+	if (path)
+		ret = kmod_module_insert_module(mod, 0, params);
+	else	/* like modprobe: with the options of /etc/modprobe.d too */
+		ret = kmod_module_probe_insert_module(mod, KMOD_PROBE_FAIL_ON_LOADED, params,
+						      NULL, NULL, NULL);
+	if (ret < 0) {
+		fprintf(stderr, "devmmctl: load %s%s%s: %s (%s)\n",
+			path ? path : kmod_module_get_path(mod) ?: "devmm", params[0] ? " " : "",
+			params, load_strerror(-ret), ename(ret));
+		print_kmsg(kmsg);
+	} else {
+		rc = EXIT_OK;
+		if (opt.json) {
+			printf("{\"loaded\": true, \"path\": ");
+			json_str(path ? path : kmod_module_get_path(mod) ?: "");
+			printf(", \"params\": ");
+			json_str(params);
+			printf("}\n");
+		} else {
+			printf("loaded devmm%s%s\n", params[0] ? " " : "", params);
+		}
+	}
+	if (kmsg >= 0)
+		close(kmsg);
+out:
+	if (mod)
+		kmod_module_unref(mod);
+	kmod_unref(ctx);
+	return rc;
+}
+
+static int cmd_unload(void)
+{
+	struct kmod_module *mod;
+	struct kmod_ctx *ctx;
+	int ret, rc = EXIT_FAILED, refs;
+
+	ctx = kmod_open();
+	if (!ctx)
+		return EXIT_FAILED;
+	ret = kmod_module_new_from_name(ctx, "devmm", &mod);
+	if (ret < 0) {
+		fprintf(stderr, "devmmctl: unload: %s\n", strerror(-ret));
+		goto out_ctx;
+	}
+	ret = kmod_module_get_initstate(mod);
+	if (ret == -ENOENT) {
+		fprintf(stderr, "devmmctl: unload: devmm is not loaded\n");
+		rc = EXIT_NOT_LOADED;
+		goto out;
+	}
+	ret = kmod_module_remove_module(mod, KMOD_REMOVE_NOLOG);
+	if (ret == -EAGAIN || ret == -EBUSY) {
+		refs = kmod_module_get_refcnt(mod);
+		fprintf(stderr, "devmmctl: unload: devmm is in use (%d references: open device "
+			"files or mapped buffers) (%s)\n", refs, ename(ret));
+	} else if (ret == -ENOENT) {
+		fprintf(stderr, "devmmctl: unload: devmm is not loaded\n");
+		rc = EXIT_NOT_LOADED;
+	} else if (ret < 0) {
+		fprintf(stderr, "devmmctl: unload: %s (%s)\n", strerror(-ret), ename(ret));
+	} else {
+		rc = EXIT_OK;
+		if (opt.json)
+			printf("{\"unloaded\": true}\n");
+		else
+			printf("unloaded devmm\n");
+	}
+out:
+	kmod_module_unref(mod);
+out_ctx:
+	kmod_unref(ctx);
+	return rc;
+}
+
+/* info, list, stats */
+
+static int cmd_info(void)
+{
+	struct devmm_info info;
+	unsigned int i;
+	int fd, ret;
+
+	ret = open_control(&fd);
+	if (ret)
+		return ret;
+	ret = devmm_info(fd, &info);
+	close(fd);
+	if (ret == -EPROTO) {
+		fprintf(stderr, "devmmctl: module ABI %u.%u, this tool speaks %u.%u\n",
+			info.abi_major, info.abi_minor, DEVMM_ABI_MAJOR, DEVMM_ABI_MINOR);
+		return EXIT_FAILED;
+	}
+	if (ret)
+		return fail(DEVMM_OP_INFO, ret, "info");
+	if (opt.json) {
+		printf("{\"version\": ");
+		json_str(info.version);
+		printf(", \"abi\": [%u, %u], \"caps\": {", info.abi_major, info.abi_minor);
+		for (i = 0; i < NCAPS; i++)
+			printf("%s\"%s\": %s", i ? ", " : "", cap_names[i].name,
+			       info.caps & cap_names[i].bit ? "true" : "false");
+		printf("}, \"devices\": %u, \"private\": %u, \"coherent\": %u, \"mirror\": %u, "
+		       "\"page_size\": %u, \"private_capacity\": %llu}\n",
+		       info.ndevices, info.nprivate, info.ncoherent, info.nmirror, info.page_size,
+		       (unsigned long long)info.private_capacity);
+		return EXIT_OK;
+	}
+	printf("devmm %s (ABI %u.%u)\n", info.version, info.abi_major, info.abi_minor);
+	printf("capabilities:\n");
+	for (i = 0; i < NCAPS; i++)
+		printf("  %-20s %s\n", cap_names[i].name,
+		       info.caps & cap_names[i].bit ? "yes" : "no");
+	printf("devices:      %u (%u private, %u coherent, %u mirror-only)\n", info.ndevices,
+	       info.nprivate, info.ncoherent, info.nmirror);
+	printf("private capacity: %llu MiB each\n",
+	       (unsigned long long)info.private_capacity >> 20);
+	printf("page size:    %u\n", info.page_size);
+	return EXIT_OK;
+}
+
+static int cmd_list(void)
+{
+	struct devmm_dev_info d;
+	uint32_t from = 0;
+	int fd, ret, n = 0;
+
+	ret = open_control(&fd);
+	if (ret)
+		return ret;
+	if (opt.json)
 		printf("[");
 	else
-		printf("%-4s %-12s %10s %10s %10s %12s %12s %10s\n", "id", "kind", "capacity",
-		       "used", "used_max", "to_device", "to_system", "evicted");
-	memset(&q, 0, sizeof(q));
-	while (!ioctl(fd, DEVMM_IOC_QUERY, &q)) {
-		struct devmm_dev_info *d = &q.info;
-		const char *kind = d->kind < 4 ? kind_names[d->kind] : "?";
-
-		if (json)
-			printf("%s{\"id\": %u, \"kind\": \"%s\", \"capacity\": %llu, \"used\": %llu, "
-			       "\"used_max\": %llu, \"to_device\": %llu, \"to_system\": %llu, "
-			       "\"cpu_faults\": %llu, \"device_faults\": %llu, \"evicted\": %llu, "
-			       "\"evict_passes\": %llu, \"evict_failures\": %llu, "
-			       "\"map_bytes\": %llu, \"map_read_faults\": %llu, "
-			       "\"map_write_faults\": %llu, \"map_mkwrite\": %llu}",
-			       n ? ", " : "", d->id, kind, (unsigned long long)d->capacity,
-			       (unsigned long long)d->used, (unsigned long long)d->used_max,
-			       (unsigned long long)d->to_device, (unsigned long long)d->to_system,
-			       (unsigned long long)d->cpu_faults,
-			       (unsigned long long)d->device_faults,
-			       (unsigned long long)d->evicted,
-			       (unsigned long long)d->evict_passes,
-			       (unsigned long long)d->evict_failures,
-			       (unsigned long long)d->map_bytes,
-			       (unsigned long long)d->map_read_faults,
-			       (unsigned long long)d->map_write_faults,
-			       (unsigned long long)d->map_mkwrite);
-		else
-			printf("%-4u %-12s %9lluM %9lluM %9lluM %12llu %12llu %10llu\n", d->id, kind,
-			       (unsigned long long)d->capacity >> 20,
-			       (unsigned long long)d->used >> 20,
-			       (unsigned long long)d->used_max >> 20,
-			       (unsigned long long)d->to_device, (unsigned long long)d->to_system,
-			       (unsigned long long)d->evicted);
+		printf("%-4s %-12s %-6s %10s %10s %10s %12s %12s %10s\n", "id", "kind", "policy",
+		       "capacity", "used", "used_max", "to_device", "to_system", "evicted");
+	while (!(ret = devmm_query(fd, from, &d))) {
+		if (opt.json) {
+			printf("%s", n ? ", " : "");
+			json_device(&d);
+		} else {
+			printf("%-4u %-12s %-6s %9lluM %9lluM %9lluM %12llu %12llu %10llu\n", d.id,
+			       devmm_kind_name(d.kind), devmm_policy_name(d.policy),
+			       (unsigned long long)d.capacity >> 20,
+			       (unsigned long long)d.used >> 20,
+			       (unsigned long long)d.used_max >> 20,
+			       (unsigned long long)d.to_device, (unsigned long long)d.to_system,
+			       (unsigned long long)d.evicted);
+		}
 		n++;
-		q.id = d->id + 1;
+		if (d.id == UINT32_MAX)
+			break;
+		from = d.id + 1;
 	}
-	if (json)
+	if (opt.json)
 		printf("]\n");
 	close(fd);
-	return 0;
+	if (ret && ret != -ENOENT)
+		return fail(DEVMM_OP_QUERY, ret, "list");
+	return EXIT_OK;
 }
+
+static void print_stats(const struct devmm_dev_info *d)
+{
+	char a[32], b[32];
+
+	printf("device %u (/dev/" DEVMM_NODE_PREFIX "%u): %s, policy %s", d->id, d->id,
+	       devmm_kind_name(d->kind), devmm_policy_name(d->policy));
+	if (d->kind == DEVMM_KIND_COHERENT)
+		printf(", base 0x%llx", (unsigned long long)d->base);
+	printf("\n");
+	printf("  capacity          %s\n", human(d->capacity, a, sizeof(a)));
+	printf("  used              %s (most ever %s)\n", human(d->used, a, sizeof(a)),
+	       human(d->used_max, b, sizeof(b)));
+	printf("  mapped            %s\n", human(d->mapped, a, sizeof(a)));
+	printf("  mmap buffers      %s\n", human(d->map_bytes, a, sizeof(a)));
+	printf("  to_device         %llu pages\n", (unsigned long long)d->to_device);
+	printf("  to_system         %llu pages\n", (unsigned long long)d->to_system);
+	printf("  cpu_faults        %llu\n", (unsigned long long)d->cpu_faults);
+	printf("  device_faults     %llu\n", (unsigned long long)d->device_faults);
+	printf("  evicted           %llu pages in %llu passes (%llu could not move)\n",
+	       (unsigned long long)d->evicted, (unsigned long long)d->evict_passes,
+	       (unsigned long long)d->evict_failures);
+	printf("  map faults        %llu read, %llu write, %llu mkwrite\n",
+	       (unsigned long long)d->map_read_faults, (unsigned long long)d->map_write_faults,
+	       (unsigned long long)d->map_mkwrite);
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int cmd_stats(uint32_t id)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int fd, ret, tty = isatty(STDOUT_FILENO);
+	struct devmm_dev_info d;
+	struct timespec ts;
+
+	ret = open_control(&fd);
+	if (ret)
+		return ret;
+	if (opt.watch) {
+		/* No SA_RESTART: the signal ends the sleep at once. */
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	for (;;) {
+		ret = devmm_find(fd, id, &d);
+		if (ret) {
+			close(fd);
+			return fail(DEVMM_OP_FIND, ret, "stats %u", id);
+		}
+		if (opt.json) {
+			if (opt.watch) {
+				clock_gettime(CLOCK_REALTIME, &ts);
+				printf("{\"time\": %lld.%03ld, \"device\": ", (long long)ts.tv_sec,
+				       ts.tv_nsec / 1000000);
+				json_device(&d);
+				printf("}\n");
+			} else {
+				json_device(&d);
+				printf("\n");
+			}
+		} else {
+			if (opt.watch && tty)
+				printf("\033[H\033[2J");
+			else if (opt.watch)
+				printf("\n");
+			print_stats(&d);
+		}
+		fflush(stdout);
+		if (!opt.watch || stop)
+			break;
+		ts.tv_sec = (time_t)opt.interval;
+		ts.tv_nsec = (long)((opt.interval - ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+		if (stop)
+			break;
+	}
+	close(fd);
+	return EXIT_OK;
+}
+
+/* create, destroy, evict, capacity, policy */
+
+static int cmd_create(int argc, char **argv)
+{
+	uint32_t id, policy = opt.have_policy ? opt.policy : DEVMM_POLICY_LRU;
+	struct devmm_dev_info d;
+	uint64_t a = 0, b = 0;
+	enum devmm_op op;
+	char h[32];
+	int fd, ret;
+
+	if (argc < 1)
+		return usage("create: which kind? private, coherent or mirror");
+	if (!strcmp(argv[0], "private")) {
+		if (argc != 2)
+			return usage("usage: create private CAPACITY");
+		ret = parse_size(argv[1], &a);
+		if (ret)
+			return ret;
+		if (!a)
+			return usage("create private: the capacity must not be 0");
+		op = DEVMM_OP_CREATE_PRIVATE;
+	} else if (!strcmp(argv[0], "coherent")) {
+		if (argc != 3)
+			return usage("usage: create coherent BASE SIZE");
+		ret = parse_size(argv[1], &a);
+		if (!ret)
+			ret = parse_size(argv[2], &b);
+		if (ret)
+			return ret;
+		op = DEVMM_OP_CREATE_COHERENT;
+	} else if (!strcmp(argv[0], "mirror")) {
+		if (argc != 1)
+			return usage("usage: create mirror");
+		op = DEVMM_OP_CREATE_MIRROR;
+	} else {
+		return usage("create: unknown kind '%s' (private, coherent or mirror)", argv[0]);
+	}
+	ret = open_control(&fd);
+	if (ret)
+		return ret;
+	if (op == DEVMM_OP_CREATE_PRIVATE)
+		ret = devmm_create_private(fd, a, policy, &id);
+	else if (op == DEVMM_OP_CREATE_COHERENT)
+		ret = devmm_create_coherent(fd, a, b, policy, &id);
+	else
+		ret = devmm_create_mirror(fd, policy, &id);
+	if (ret) {
+		close(fd);
+		if (op == DEVMM_OP_CREATE_COHERENT)
+			return fail(op, ret, "create coherent 0x%llx %s", (unsigned long long)a,
+				    argv[2]);
+		return fail(op, ret, "create %s%s%s", argv[0], argc > 1 ? " " : "",
+			    argc > 1 ? argv[1] : "");
+	}
+	ret = devmm_find(fd, id, &d);
+	close(fd);
+	if (ret)	/* destroyed at once by someone else */
+		return fail(DEVMM_OP_FIND, ret, "device %u", id);
+	if (opt.json) {
+		json_device(&d);
+		printf("\n");
+	} else {
+		printf("created device %u (/dev/" DEVMM_NODE_PREFIX "%u): %s", id, id,
+		       devmm_kind_name(d.kind));
+		if (d.kind != DEVMM_KIND_MIRROR)
+			printf(", %s", human(d.capacity, h, sizeof(h)));
+		if (d.kind == DEVMM_KIND_COHERENT)
+			printf(" at 0x%llx", (unsigned long long)d.base);
+		printf(", policy %s\n", devmm_policy_name(d.policy));
+	}
+	return EXIT_OK;
+}
+
+static int cmd_destroy(uint32_t id)
+{
+	int fd, ret;
+
+	ret = open_control(&fd);
+	if (ret)
+		return ret;
+	ret = devmm_destroy(fd, id);
+	close(fd);
+	if (ret)
+		return fail(DEVMM_OP_DESTROY, ret, "destroy %u", id);
+	if (opt.json)
+		printf("{\"id\": %u, \"destroyed\": true}\n", id);
+	else
+		printf("destroyed device %u\n", id);
+	return EXIT_OK;
+}
+
+static void progress_bar(uint32_t id, uint64_t done, uint64_t total)
+{
+	unsigned int pct = total ? (done >= total ? 100 : done * 100 / total) : 100;
+	unsigned int fill = pct * 40 / 100;
+	char bar[41];
+
+	memset(bar, '#', fill);
+	memset(bar + fill, '.', 40 - fill);
+	bar[40] = '\0';
+	printf("\revicting from device %u [%s] %3u%% %llu/%llu MiB", id, bar, pct,
+	       (unsigned long long)(done / MIB), (unsigned long long)(total / MIB));
+	fflush(stdout);
+}
+
+/*
+ * Evict @bytes (0: all) from device @id.  On a terminal, a large eviction
+ * (or any, with --progress) goes in steps with a progress bar; evict-all
+ * then ends with one EVICT of everything, which also finds pages whose
+ * recorded owner is stale.  The kernel skips pages whose process is busy
+ * at that moment (EBUSY once it gave up), so evict-all tries again for a
+ * while before it reports pages that cannot move.
+ */
+static int cmd_evict(uint32_t id, uint64_t bytes)
+{
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+	uint64_t total = 0, got, target, step, evicted;
+	struct devmm_dev_info before, d;
+	int fd, ret, bar, tries = 0;
+	char h[32];
+
+	ret = open_control(&fd);
+	if (ret)
+		return ret;
+	ret = devmm_find(fd, id, &before);
+	if (ret) {
+		close(fd);
+		return fail(DEVMM_OP_FIND, ret, "evict %u", id);
+	}
+	/* mmap buffers never move. */
+	target = bytes ? bytes : before.used - (before.map_bytes < before.used ?
+						before.map_bytes : before.used);
+	bar = !opt.json && (opt.progress == 1 || (opt.progress == -1 &&
+						  isatty(STDOUT_FILENO) && target >= PROGRESS_MIN));
+	if (bar) {
+		step = target / PROGRESS_STEPS;
+		step = step < 2 * MIB ? 2 * MIB : step & ~(MIB - 1);
+		progress_bar(id, 0, target);
+		while (total < target) {
+			ret = devmm_evict(fd, id, target - total < step ? target - total : step,
+					  &got);
+			if (ret || !got)
+				break;
+			total += got;
+			progress_bar(id, total, target);
+		}
+	}
+	if (!ret && (!bytes || total < bytes)) {
+		while ((ret = devmm_evict(fd, id, bytes ? bytes - total : 0, &got)) == -EBUSY &&
+		       !bytes && ++tries < 30)
+			nanosleep(&pause, NULL);
+		if (!ret)
+			total += got;
+	}
+	if (!ret)
+		ret = devmm_find(fd, id, &d);
+	close(fd);
+	if (bar) {
+		if (!ret)
+			progress_bar(id, total > target ? total : target, target);
+		printf("\n");
+	}
+	if (ret == -ENODEV)
+		return fail(DEVMM_OP_FIND, ret, "evict %u", id);
+	if (ret)
+		return fail(DEVMM_OP_EVICT, ret, "evict %u", id);
+	/* As the device counts it: what the retries moved too. */
+	evicted = (d.evicted - before.evicted) * sysconf(_SC_PAGESIZE);
+	if (opt.json) {
+		printf("{\"id\": %u, \"requested\": ", id);
+		if (bytes)
+			printf("%llu", (unsigned long long)bytes);
+		else
+			printf("\"all\"");
+		printf(", \"evicted\": %llu, \"used\": %llu}\n", (unsigned long long)evicted,
+		       (unsigned long long)d.used);
+	} else {
+		printf("evicted %s from device %u", human(evicted, h, sizeof(h)), id);
+		printf(", %s in use\n", human(d.used, h, sizeof(h)));
+	}
+	return EXIT_OK;
+}
+
+static int cmd_capacity(uint32_t id, uint64_t bytes)
+{
+	struct devmm_dev_info before, after;
+	char a[32], b[32], c[32];
+	int fd, ret;
+
+	ret = open_control(&fd);
+	if (ret)
+		return ret;
+	ret = devmm_find(fd, id, &before);
+	if (!ret)
+		ret = devmm_set_capacity(fd, id, bytes);
+	if (ret) {
+		close(fd);
+		return fail(ret == -ENODEV ? DEVMM_OP_FIND : DEVMM_OP_SET_CAPACITY, ret,
+			    "capacity %u %llu", id, (unsigned long long)bytes);
+	}
+	ret = devmm_find(fd, id, &after);
+	close(fd);
+	if (ret)
+		return fail(DEVMM_OP_FIND, ret, "capacity %u", id);
+	if (opt.json)
+		printf("{\"id\": %u, \"capacity\": %llu, \"previous\": %llu, \"used\": %llu}\n", id,
+		       (unsigned long long)after.capacity, (unsigned long long)before.capacity,
+		       (unsigned long long)after.used);
+	else
+		printf("device %u: capacity %s (was %s), %s in use\n", id,
+		       human(after.capacity, a, sizeof(a)), human(before.capacity, b, sizeof(b)),
+		       human(after.used, c, sizeof(c)));
+	return EXIT_OK;
+}
+
+static int cmd_policy(uint32_t id, uint32_t policy)
+{
+	int fd, ret;
+
+	ret = open_control(&fd);
+	if (ret)
+		return ret;
+	ret = devmm_set_policy(fd, id, policy);
+	close(fd);
+	if (ret)
+		return fail(DEVMM_OP_SET_POLICY, ret, "policy %u %s", id,
+			    devmm_policy_name(policy));
+	if (opt.json)
+		printf("{\"id\": %u, \"policy\": \"%s\"}\n", id, devmm_policy_name(policy));
+	else
+		printf("device %u: policy %s\n", id, devmm_policy_name(policy));
+	return EXIT_OK;
+}
+
+/* selftest */
 
 static double seconds(void)
 {
@@ -113,163 +869,231 @@ static double seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int range(int fd, unsigned long cmd, void *addr, size_t npages, void *ptr,
-		 struct devmm_range_cmd *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->addr = (uintptr_t)addr;
-	c->npages = npages;
-	c->ptr = (uintptr_t)ptr;
-	return ioctl(fd, cmd, c);
-}
+#define PATTERN(i) ((i) * 0x9e3779b97f4a7c15ULL)
 
 /*
  * Migrate a patterned 64 MiB buffer to device @id (or the first device with
  * memory) and back, checking the data through the device and the CPU.
  */
-static int cmd_selftest(long id, int json)
+static int cmd_selftest(long id)
 {
 	const size_t len = 64UL << 20, psz = sysconf(_SC_PAGESIZE), np = len / psz;
 	double t_to, t_read, t_back;
-	struct devmm_range_cmd c;
-	struct devmm_dev_query q;
-	uint64_t *p, *buf, i;
-	char path[32];
-	int ctl, fd, bad = 0;
+	struct devmm_dev_info d;
+	uint64_t *p, *buf, i, cpages;
+	int ctl, fd, ret, bad = 0;
 
-	ctl = open_control();
-	if (ctl < 0)
-		return 1;
-	memset(&q, 0, sizeof(q));
-	q.id = id < 0 ? 0 : id;
-	while (!ioctl(ctl, DEVMM_IOC_QUERY, &q) &&
-	       (q.info.kind == DEVMM_KIND_MIRROR || (id >= 0 && q.info.id != id)))
-		q.id = q.info.id + 1;
-	close(ctl);
-	if (q.info.kind != DEVMM_KIND_PRIVATE && q.info.kind != DEVMM_KIND_COHERENT) {
-		fprintf(stderr, "devmmctl: no device with memory%s\n", id >= 0 ? " by that id" : "");
-		return 1;
+	ret = open_control(&ctl);
+	if (ret)
+		return ret;
+	if (id >= 0) {
+		ret = devmm_find(ctl, id, &d);
+		if (ret) {
+			close(ctl);
+			return fail(DEVMM_OP_FIND, ret, "selftest %ld", id);
+		}
+	} else {
+		uint32_t from = 0;
+
+		while (!(ret = devmm_query(ctl, from, &d)) && d.kind == DEVMM_KIND_MIRROR)
+			from = d.id + 1;
 	}
-	snprintf(path, sizeof(path), "/dev/" DEVMM_NODE_PREFIX "%u", q.info.id);
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	close(ctl);
+	if (ret || d.kind == DEVMM_KIND_MIRROR) {
+		if (id >= 0)
+			fprintf(stderr, "devmmctl: selftest %ld: a mirror-only device has no "
+				"memory\n", id);
+		else
+			fprintf(stderr, "devmmctl: selftest: no device with memory\n");
+		return EXIT_FAILED;
+	}
+	fd = devmm_open_node(d.id);
+	if (fd < 0)
+		return fail(DEVMM_OP_OPEN_NODE, fd, "selftest: /dev/" DEVMM_NODE_PREFIX "%u", d.id);
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (fd < 0 || p == MAP_FAILED || buf == MAP_FAILED) {
-		fprintf(stderr, "devmmctl: %s: %s\n", path, strerror(errno));
-		return 1;
+	if (p == MAP_FAILED || buf == MAP_FAILED) {
+		fprintf(stderr, "devmmctl: selftest: mmap: %s\n", strerror(errno));
+		return EXIT_FAILED;
 	}
 	for (i = 0; i < len / 8; i++)
-		p[i] = i * 0x9e3779b97f4a7c15ULL;
+		p[i] = PATTERN(i);
 	t_to = seconds();
-	if (range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, np, NULL, &c)) {
-		fprintf(stderr, "devmmctl: migrate to device: %s\n", strerror(errno));
-		return 1;
-	}
+	ret = devmm_migrate_to_dev(fd, p, np, &cpages);
+	if (ret)
+		return fail(DEVMM_OP_MIGRATE_TO_DEV, ret, "selftest: device %u", d.id);
 	t_to = seconds() - t_to;
-	bad |= c.cpages != np;
-	t_read = seconds();
-	if (range(fd, DEVMM_IOC_READ, p, np, buf, &c)) {
-		fprintf(stderr, "devmmctl: device read: %s\n", strerror(errno));
-		return 1;
+	if (cpages != np) {
+		fprintf(stderr, "devmmctl: selftest: %llu of %zu pages moved to the device\n",
+			(unsigned long long)cpages, np);
+		bad = 1;
 	}
+	t_read = seconds();
+	ret = devmm_read(fd, p, np, buf, NULL, NULL);
+	if (ret)
+		return fail(DEVMM_OP_READ, ret, "selftest: device %u", d.id);
 	t_read = seconds() - t_read;
 	/* Against the pattern, not p: a CPU access would fault p back home. */
 	for (i = 0; i < len / 8; i++)
-		bad |= buf[i] != i * 0x9e3779b97f4a7c15ULL;
+		bad |= buf[i] != PATTERN(i);
 	t_back = seconds();
-	if (range(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, np, NULL, &c)) {
-		fprintf(stderr, "devmmctl: migrate to system: %s\n", strerror(errno));
-		return 1;
-	}
+	ret = devmm_migrate_to_sys(fd, p, np, &cpages);
+	if (ret)
+		return fail(DEVMM_OP_MIGRATE_TO_SYS, ret, "selftest: device %u", d.id);
 	t_back = seconds() - t_back;
-	if (c.cpages != np) {
-		fprintf(stderr, "devmmctl: %llu of %zu pages came back to system memory\n",
-			(unsigned long long)c.cpages, np);
+	if (cpages != np) {
+		fprintf(stderr, "devmmctl: selftest: %llu of %zu pages came back to system memory\n",
+			(unsigned long long)cpages, np);
 		bad = 1;
 	}
 	for (i = 0; i < len / 8; i++)
-		bad |= p[i] != i * 0x9e3779b97f4a7c15ULL;
+		bad |= p[i] != PATTERN(i);
 	close(fd);
-	if (json)
+	munmap(p, len);
+	munmap(buf, len);
+	if (opt.json)
 		printf("{\"device\": %u, \"kind\": \"%s\", \"bytes\": %zu, \"verified\": %s, "
 		       "\"to_device_mbps\": %.0f, \"device_read_mbps\": %.0f, \"to_system_mbps\": %.0f}\n",
-		       q.info.id, kind_names[q.info.kind], len, bad ? "false" : "true",
+		       d.id, devmm_kind_name(d.kind), len, bad ? "false" : "true",
 		       len / 1e6 / t_to, len / 1e6 / t_read, len / 1e6 / t_back);
 	else
 		printf("device %u (%s): %zu MiB to the device %.0f MB/s, read by the device %.0f MB/s, "
-		       "back to system memory %.0f MB/s: %s\n", q.info.id, kind_names[q.info.kind],
+		       "back to system memory %.0f MB/s: %s\n", d.id, devmm_kind_name(d.kind),
 		       len >> 20, len / 1e6 / t_to, len / 1e6 / t_read, len / 1e6 / t_back,
 		       bad ? "DATA MISMATCH" : "data verified");
-	return bad;
+	return bad ? EXIT_FAILED : EXIT_OK;
 }
 
-static int cmd_info(int json)
+static int is_number(const char *s)
 {
-	struct devmm_info info;
-	unsigned int i;
-	int fd;
+	char *end;
 
-	fd = open("/dev/" DEVMM_CONTROL_NAME, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "devmmctl: cannot open /dev/%s: %s%s\n", DEVMM_CONTROL_NAME,
-			strerror(errno), errno == ENOENT ? " (is the devmm module loaded?)" : "");
-		return 1;
-	}
-	memset(&info, 0, sizeof(info));
-	if (ioctl(fd, DEVMM_IOC_INFO, &info)) {
-		fprintf(stderr, "devmmctl: DEVMM_IOC_INFO: %s\n", strerror(errno));
-		close(fd);
-		return 1;
-	}
-	close(fd);
-	if (info.abi_major != DEVMM_ABI_MAJOR) {
-		fprintf(stderr, "devmmctl: module ABI %u.%u, this tool speaks %u.%u\n",
-			info.abi_major, info.abi_minor, DEVMM_ABI_MAJOR, DEVMM_ABI_MINOR);
-		return 1;
-	}
-	if (json) {
-		printf("{\"version\": \"%s\", \"abi\": [%u, %u], \"caps\": {", info.version,
-		       info.abi_major, info.abi_minor);
-		for (i = 0; i < NCAPS; i++)
-			printf("%s\"%s\": %s", i ? ", " : "", cap_names[i].name,
-			       info.caps & cap_names[i].bit ? "true" : "false");
-		printf("}, \"devices\": %u, \"private\": %u, \"coherent\": %u, "
-		       "\"page_size\": %u, \"private_capacity\": %llu}\n",
-		       info.ndevices, info.nprivate, info.ncoherent, info.page_size,
-		       (unsigned long long)info.private_capacity);
+	if (!s || !*s || *s == '-')
 		return 0;
-	}
-	printf("devmm %s (ABI %u.%u)\n", info.version, info.abi_major, info.abi_minor);
-	printf("capabilities:\n");
-	for (i = 0; i < NCAPS; i++)
-		printf("  %-20s %s\n", cap_names[i].name,
-		       info.caps & cap_names[i].bit ? "yes" : "no");
-	printf("devices:      %u (%u private, %u coherent)\n", info.ndevices, info.nprivate,
-	       info.ncoherent);
-	printf("private capacity: %llu MiB each\n",
-	       (unsigned long long)info.private_capacity >> 20);
-	printf("page size:    %u\n", info.page_size);
-	return 0;
+	strtod(s, &end);
+	return !*end;
 }
 
 int main(int argc, char **argv)
 {
-	int json = argc > 2 && !strcmp(argv[argc - 1], "--json");
-	int nargs = argc - json;
-	char *end;
-	long id;
+	char **pos = calloc(argc + 1, sizeof(*pos));
+	int i, n = 0, only_pos = 0, ret;
+	uint64_t size;
+	uint32_t id, policy;
+	const char *cmd;
 
-	if (nargs < 2)
-		return usage();
-	if (!strcmp(argv[1], "info") && nargs == 2)
-		return cmd_info(json);
-	if (!strcmp(argv[1], "list") && nargs == 2)
-		return cmd_list(json);
-	if (!strcmp(argv[1], "selftest") && nargs <= 3) {
-		id = nargs == 3 ? strtol(argv[2], &end, 10) : -1;
-		if (nargs == 3 && (*end || id < 0))
-			return usage();
-		return cmd_selftest(id, json);
+	if (!pos)
+		return EXIT_FAILED;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (only_pos || a[0] != '-' || !a[1]) {
+			pos[n++] = argv[i];
+		} else if (!strcmp(a, "--")) {
+			only_pos = 1;
+		} else if (!strcmp(a, "--json")) {
+			opt.json = 1;
+		} else if (!strcmp(a, "--progress")) {
+			opt.progress = 1;
+		} else if (!strcmp(a, "--no-progress")) {
+			opt.progress = 0;
+		} else if (!strcmp(a, "--policy") || !strncmp(a, "--policy=", 9)) {
+			const char *v = a[8] == '=' ? a + 9 : argv[++i];
+
+			if (!v)
+				return usage("--policy needs lru or fifo");
+			if (devmm_parse_policy(v, &opt.policy))
+				return usage("unknown policy '%s' (lru or fifo)", v);
+			opt.have_policy = 1;
+		} else if (!strcmp(a, "--watch") || !strncmp(a, "--watch=", 8)) {
+			const char *v = NULL;
+
+			if (a[7] == '=')
+				v = a + 8;
+			else if (is_number(argv[i + 1]))
+				v = argv[++i];
+			opt.watch = 1;
+			if (v && (!is_number(v) || (opt.interval = strtod(v, NULL)) < 0.01 ||
+				  opt.interval > 86400))
+				return usage("bad --watch interval '%s' (seconds, 0.01 to 86400)", v);
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage_text(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(a, "--version")) {
+			printf("devmmctl %s (ABI %u.%u)\n", DEVMM_VERSION, DEVMM_ABI_MAJOR,
+			       DEVMM_ABI_MINOR);
+			return EXIT_OK;
+		} else {
+			return usage("unknown option '%s'", a);
+		}
 	}
-	return usage();
+	if (!n)
+		return usage(NULL);
+	cmd = pos[0];
+	if (opt.have_policy && strcmp(cmd, "create"))
+		return usage("--policy is an option of create (to change a device's: policy ID "
+			     "lru|fifo)");
+	if (opt.watch && strcmp(cmd, "stats"))
+		return usage("--watch is an option of stats");
+
+	if (!strcmp(cmd, "help"))  {
+		usage_text(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(cmd, "load"))
+		return cmd_load(n - 1, pos + 1);
+	if (!strcmp(cmd, "unload"))
+		return n == 1 ? cmd_unload() : usage("usage: unload");
+	if (!strcmp(cmd, "info"))
+		return n == 1 ? cmd_info() : usage("usage: info");
+	if (!strcmp(cmd, "list"))
+		return n == 1 ? cmd_list() : usage("usage: list");
+	if (!strcmp(cmd, "create"))
+		return cmd_create(n - 1, pos + 1);
+	if (!strcmp(cmd, "selftest")) {
+		if (n > 2)
+			return usage("usage: selftest [ID]");
+		if (n == 2) {
+			ret = parse_id(pos[1], &id);
+			return ret ? ret : cmd_selftest(id);
+		}
+		return cmd_selftest(-1);
+	}
+	if (!strcmp(cmd, "destroy") || !strcmp(cmd, "stats") || !strcmp(cmd, "evict") ||
+	    !strcmp(cmd, "capacity") || !strcmp(cmd, "policy")) {
+		int want = !strcmp(cmd, "capacity") || !strcmp(cmd, "policy") ? 3 : 2;
+
+		if (n < 2 || n > 3 || (n == 3 && want == 2 && strcmp(cmd, "evict")) ||
+		    (want == 3 && n != 3))
+			return usage("usage: %s ID%s", cmd,
+				     !strcmp(cmd, "evict") ? " [BYTES|all]" :
+				     !strcmp(cmd, "capacity") ? " BYTES" :
+				     !strcmp(cmd, "policy") ? " lru|fifo" : "");
+		ret = parse_id(pos[1], &id);
+		if (ret)
+			return ret;
+		if (!strcmp(cmd, "destroy"))
+			return cmd_destroy(id);
+		if (!strcmp(cmd, "stats"))
+			return cmd_stats(id);
+		if (!strcmp(cmd, "policy")) {
+			if (devmm_parse_policy(pos[2], &policy))
+				return usage("unknown policy '%s' (lru or fifo)", pos[2]);
+			return cmd_policy(id, policy);
+		}
+		if (!strcmp(cmd, "evict")) {
+			size = 0;
+			if (n == 3 && strcmp(pos[2], "all")) {
+				ret = parse_size(pos[2], &size);
+				if (ret)
+					return ret;
+				if (!size)
+					return usage("evict: 0 bytes (to evict everything: all)");
+			}
+			return cmd_evict(id, size);
+		}
+		ret = parse_size(pos[2], &size);
+		return ret ? ret : cmd_capacity(id, size);
+	}
+	return usage("unknown command '%s'", cmd);
 }

@@ -9,5 +9,7 @@ run t_mmap /tests/t_mmap /devmm.ko
 run t_trace /tests/t_trace /devmm.ko
 # The kernel's own hmm selftest against devmm's test_hmm-compatible nodes.
 run upstream-hmm sh /tests/upstream-hmm.sh /lane.xfail $LANE_HMM_ARGS
+# devmmctl (libdevmm, libkmod) as a user drives it; leaves devmm unloaded.
+run devmmctl sh /tests/devmmctl.sh /devmm.ko
 # Last, with devmm unloaded: nothing it allocated may be leaked.
 run kmemleak sh /tests/kmemleak.sh

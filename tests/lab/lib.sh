@@ -175,17 +175,50 @@ lab_sparse()
 	! grep -E '(src|include)/.*(warning|error):' "$TOP_DIR/out/$lane/sparse.log"
 }
 
-# lab_build_progs: the static test programs and tools, built once on the
-# host (the guest kernels all run the same static x86-64 binaries).
+# lab_build_progs: the test programs and tools, built once on the host (the
+# guest kernels all run the same x86-64 binaries).  The test programs are
+# static (hold is a helper of tests/guest/devmmctl.sh, which also runs
+# t_libdevmm); devmmctl cannot be (Debian ships no static libkmod): it links
+# libdevmm statically and libkmod dynamically, and lab_initramfs bundles the
+# host's shared libraries it needs.
 lab_build_progs()
 {
 	local out="$TOP_DIR/out/progs" src name
 	mkdir -p "$out"
-	for src in "$TOP_DIR"/tests/progs/t_*.c "$TOP_DIR"/tools/devmmctl.c; do
+	for src in "$TOP_DIR"/tests/progs/t_*.c "$TOP_DIR"/tests/progs/hold.c; do
 		name=$(basename "$src" .c)
+		# t_libdevmm tests the library: it is linked in.
 		gcc -static -O2 -g -Wall -Wextra -Werror -I"$TOP_DIR/include/uapi" \
-			-I"$TOP_DIR/include" -I"$TOP_DIR/tests/progs" \
-			-o "$out/$name" "$src" -lpthread || return 1
+			-I"$TOP_DIR/include" -I"$TOP_DIR/tests/progs" -I"$TOP_DIR/lib" \
+			-o "$out/$name" "$src" \
+			$([ "$name" != t_libdevmm ] || echo "$TOP_DIR/lib/libdevmm.c") -lpthread ||
+			return 1
+	done
+	# shellcheck disable=SC2046
+	gcc -O2 -g -Wall -Wextra -Werror -I"$TOP_DIR/include/uapi" -I"$TOP_DIR/lib" \
+		$(pkg-config --cflags libkmod) -DDEVMM_VERSION="\"$(cat "$TOP_DIR/VERSION")\"" \
+		-o "$out/devmmctl" "$TOP_DIR/tools/devmmctl.c" "$TOP_DIR/lib/libdevmm.c" \
+		$(pkg-config --libs libkmod) || return 1
+}
+
+# Host programs the guests get with their shared libraries: jq parses the
+# JSON of devmmctl --json in tests/guest/devmmctl.sh.
+GUEST_HOST_PROGS="/usr/bin/jq"
+
+# lab_bundle_libs ROOT FILE...: copy the shared libraries of the dynamic
+# executables among FILE (as ldd resolves them on the host) and the dynamic
+# loader into ROOT, at the same paths, so that they run in the busybox
+# initramfs (ld.so finds them in its default directories; no ld.so.cache).
+lab_bundle_libs()
+{
+	local root=$1 f lib
+	shift
+	for f in "$@"; do
+		readelf -lW "$f" 2>/dev/null | grep -q 'Requesting program interpreter' || continue
+		ldd "$f" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+	done | sort -u | while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
 	done
 }
 
@@ -204,6 +237,8 @@ lab_initramfs()
 	cp "$script" "$root/run.sh"
 	cp "$TOP_DIR/out/$lane/module/devmm.ko" "$root/devmm.ko"
 	cp "$TOP_DIR"/out/progs/* "$TOP_DIR"/tests/guest/*.sh "$root/tests/"
+	cp $GUEST_HOST_PROGS "$root/bin/"
+	lab_bundle_libs "$root" "$root"/tests/* $GUEST_HOST_PROGS
 	local up
 	up="$CACHE/upstream/$(lane_selftest_lane "$lane")/hmm-tests"
 	[ -f "$up" ] && cp "$up" "$root/tests/"

@@ -1,28 +1,37 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # The Debian packaging, end to end, on this (bookworm) host: build the
-# packages from a copy of the tree, lint them, install them, let DKMS build
-# and install devmm.ko for every installed linux-headers-*-amd64, check the
-# module's vermagic, then purge everything.  TAP on stdout.
+# packages from a copy of the tree, lint them, install them, build a program
+# against libdevmm, let DKMS build and install devmm.ko for every installed
+# linux-headers-*-amd64, check the module's vermagic, check that a DKMS build
+# failure names the file that failed, then do the DKMS part again inside the
+# lab's trixie and sid build chroots for their kernels' headers, and purge
+# everything.  TAP on stdout.
 #
-# usage: tests/lab/package.sh     (as root; installs missing build tools)
+# usage: tests/lab/package.sh     (as root; installs missing build tools, and
+#                                  dkms in the build chroots)
 #
-# The module is never loaded.  The host is left as it was found: the devmm
-# packages are purged (also on failure), and what only this run created (the
-# depmod files of a kernel that had none, a DKMS signing key made by the
-# first build) is removed.  The build tools it installs stay installed.
+# The module is never loaded.  The host and the chroots are left as they were
+# found: the devmm packages are purged (also on failure), and what only this
+# run created (the depmod files of a kernel that had none, a DKMS signing key
+# made by the first build) is removed.  The build tools it installs (dkms in
+# the chroots too) stay installed, so later runs install nothing.
 set -euo pipefail
 
-TOOLS=(debhelper dh-dkms dkms dpkg-dev fakeroot lintian build-essential)
-PKGS=(devmm-dkms devmm-tools devmm-dev)
+TOOLS=(debhelper dh-dkms dkms dpkg-dev fakeroot lintian build-essential libkmod-dev pkgconf)
+PKGS=(devmm-dkms devmm-tools libdevmm0 devmm-dev)
 MOK_KEY=/var/lib/dkms/mok.key
 MOK_CERT=/var/lib/dkms/mok.pub
+# The lab's build chroots (tests/lab/setup.sh), each with its suite's headers.
+CHROOT_SUITES=(trixie sid)
 
-repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+. "$(dirname "$0")/lib.sh"
+repo=$TOP_DIR
 version=$(cat "$repo/VERSION")
+broken=$version-broken
 work=$(mktemp -d /tmp/devmm-package.XXXXXX)
-installed=0 key_existed=1 cert_existed=1
-declare -A depmod_before=()
+installed=0 key_existed=1 cert_existed=1 broken_added=0
+declare -A depmod_before=() chroot_dirty=() chroot_before=() chroot_newkey=()
 
 n=0 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -41,10 +50,26 @@ check() {
 	fi
 }
 bail() { echo "Bail out! $*"; exit 1; }
+# dkms_failure_report MAKE.LOG: what a failed DKMS build says about why: the
+# lines that name the failing probe or file, then the end of the log.
+dkms_failure_report() {
+	echo "DKMS build failed; $1 says:"
+	grep -E 'devmm conftest:|^devmm: |: (fatal )?error:|\*\*\* ' "$1" | head -n 20
+	echo "... its last lines:"
+	tail -n 15 "$1"
+}
 installed_pkgs() { dpkg-query -W -f '${db:Status-Status} ${Package}\n' "${PKGS[@]}" 2>/dev/null | awk '$1 != "not-installed" { print $2 }'; }
 
 cleanup() {
-	local k f
+	local k f suite
+	for suite in "${!chroot_dirty[@]}"; do
+		chroot_undo "$suite" || echo "# cleaning up the $suite chroot failed"
+	done
+	lab_umount
+	if [ "$broken_added" = 1 ]; then
+		dkms remove devmm/"$broken" --all >/dev/null 2>&1 || true
+		rm -rf /usr/src/devmm-"$broken" /var/lib/dkms/devmm/"$broken"
+	fi
 	if [ "$installed" = 1 ]; then
 		dpkg -P "${PKGS[@]}" >"$work/purge.log" 2>&1 || { echo "# purge failed:"; diag <"$work/purge.log"; }
 	fi
@@ -73,7 +98,6 @@ for d in /usr/src/linux-headers-*-amd64; do
 done
 [ "${#kernels[@]}" -gt 0 ] || bail "no /usr/src/linux-headers-*-amd64: apt-get install linux-headers-amd64"
 
-echo "1..$((10 + 3 * ${#kernels[@]}))"
 t0=$SECONDS
 
 # 1. Build tools.
@@ -107,7 +131,9 @@ fi
 changes=$work/devmm_${version}_$(dpkg --print-architecture).changes
 deb_dkms=$work/devmm-dkms_${version}_all.deb
 deb_tools=$work/devmm-tools_${version}_$(dpkg --print-architecture).deb
-deb_dev=$work/devmm-dev_${version}_all.deb
+deb_dev=$work/devmm-dev_${version}_$(dpkg --print-architecture).deb
+deb_lib=$work/libdevmm0_${version}_$(dpkg --print-architecture).deb
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 
 # 3. Lintian: errors fail, everything else is shown.
 if lintian --fail-on error --display-info --tag-display-limit 0 "$changes" >"$work/lintian.log" 2>&1; then
@@ -147,31 +173,46 @@ check_tools_contents() {
 	usr/share/man/man1/devmmctl.1.gz
 	EOF
 		dpkg-deb -x "$deb_tools" "$work/x" || return 1
-	# Dynamic, PIE, full RELRO.
+	# Dynamic, PIE, full RELRO, on libdevmm0 and libkmod2.
 	readelf -lW "$bin" | grep -q 'Requesting program interpreter' || { echo "not dynamic"; return 1; }
 	readelf -hW "$bin" | grep -q 'Type:.*DYN' || { echo "not PIE"; return 1; }
 	readelf -dW "$bin" | grep -q 'BIND_NOW\|FLAGS.*NOW' || { echo "no BIND_NOW"; return 1; }
-	# The documented exit codes that need no module: 2 usage, 1 no /dev/devmm.
-	"$bin" >/dev/null 2>&1 || rc=$?
-	[ "$rc" = 2 ] || { echo "devmmctl without arguments exited $rc, not 2"; return 1; }
-	if [ ! -e /dev/devmm ]; then
-		rc=0
-		"$bin" info >/dev/null 2>&1 || rc=$?
-		[ "$rc" = 1 ] || { echo "devmmctl info without the module exited $rc, not 1"; return 1; }
-	fi
+	readelf -dW "$bin" | grep -q 'NEEDED.*\[libdevmm\.so\.0\]' || { echo "not linked with libdevmm.so.0"; return 1; }
+	readelf -dW "$bin" | grep -q 'NEEDED.*\[libkmod\.so\.2\]' || { echo "not linked with libkmod.so.2"; return 1; }
+	dpkg-deb -f "$deb_tools" Depends | grep -q 'libdevmm0 (>= ' || { echo "no Depends on libdevmm0"; return 1; }
 	man --warnings -l "$work/x/usr/share/man/man1/devmmctl.1.gz" 2>&1 >/dev/null | (! grep .)
 }
-check "devmm-tools: devmmctl (dynamic, PIE, BIND_NOW; exit codes 2 and 1), udev rule, man page" check_tools_contents
+check "devmm-tools: devmmctl (dynamic on libdevmm0 and libkmod2, PIE, BIND_NOW), udev rule, man page" check_tools_contents
+check_lib_contents() {
+	diff <(contents "$deb_lib") - <<-EOF &&
+	usr/lib/$multiarch/libdevmm.so.0
+	usr/lib/$multiarch/libdevmm.so.$version
+	usr/share/doc/libdevmm0/changelog.gz
+	usr/share/doc/libdevmm0/copyright
+	EOF
+		dpkg-deb -x "$deb_lib" "$work/x" &&
+		readelf -dW "$work/x/usr/lib/$multiarch/libdevmm.so.$version" | grep -q 'SONAME.*\[libdevmm\.so\.0\]' &&
+		dpkg-deb --ctrl-tarfile "$deb_lib" | tar -xOf - ./symbols | grep -q '^ devmm_strerror@LIBDEVMM_0 ' &&
+		# Only libdevmm's own API is exported.
+		[ -z "$(nm -D --defined-only "$work/x/usr/lib/$multiarch/libdevmm.so.$version" |
+			awk '$3 !~ /^(devmm_|LIBDEVMM_)/')" ]
+}
+check "libdevmm0: libdevmm.so.0 (SONAME, symbols file, only devmm_* exported)" check_lib_contents
 check_dev_contents() {
 	diff <(contents "$deb_dev") - <<-EOF &&
+	usr/include/libdevmm.h
 	usr/include/linux/devmm.h
+	usr/lib/$multiarch/libdevmm.a
+	usr/lib/$multiarch/libdevmm.so
+	usr/lib/$multiarch/pkgconfig/libdevmm.pc
 	usr/share/doc/devmm-dev/changelog.gz
 	usr/share/doc/devmm-dev/copyright
 	EOF
 		dpkg-deb -x "$deb_dev" "$work/x" &&
-		cmp "$work/x/usr/include/linux/devmm.h" "$repo/include/uapi/linux/devmm.h"
+		cmp "$work/x/usr/include/linux/devmm.h" "$repo/include/uapi/linux/devmm.h" &&
+		cmp "$work/x/usr/include/libdevmm.h" "$repo/lib/libdevmm.h"
 }
-check "devmm-dev: /usr/include/linux/devmm.h" check_dev_contents
+check "devmm-dev: <linux/devmm.h>, <libdevmm.h>, libdevmm.a, libdevmm.so, libdevmm.pc" check_dev_contents
 
 # 7. Install.  DKMS's postinst builds for the running kernel and the newest
 # one it finds, if their headers are there; the tests below do the rest.
@@ -185,8 +226,48 @@ for k in "${kernels[@]}"; do
 	fi
 done
 installed=1
-check "dpkg -i devmm-dkms devmm-tools devmm-dev" dpkg -i "$deb_dkms" "$deb_tools" "$deb_dev"
+check "dpkg -i ${PKGS[*]}" dpkg -i "$deb_dkms" "$deb_tools" "$deb_lib" "$deb_dev"
 check "dkms status lists devmm/$version" sh -c "dkms status -m devmm -v $version | grep '^devmm/$version'"
+
+# The installed devmmctl, and a program built against the installed devmm-dev
+# (shared and static, through pkg-config): the documented exit codes that
+# need no module, 2 usage and 3 not loaded, and libdevmm's error strings.
+check_installed_tools() {
+	local rc=0
+	devmmctl --version | grep -q "^devmmctl $version " || { echo "devmmctl --version"; return 1; }
+	devmmctl >/dev/null 2>&1 || rc=$?
+	[ "$rc" = 2 ] || { echo "devmmctl without arguments exited $rc, not 2"; return 1; }
+	if [ ! -e /dev/devmm ]; then
+		rc=0
+		devmmctl info >/dev/null 2>&1 || rc=$?
+		[ "$rc" = 3 ] || { echo "devmmctl info without the module exited $rc, not 3"; return 1; }
+	fi
+}
+check "devmmctl runs from the packages (exit codes 2 and 3)" check_installed_tools
+check_libdevmm_program() {
+	cat >"$work/prog.c" <<-'EOF'
+	#include <errno.h>
+	#include <stdio.h>
+	#include <string.h>
+	#include <libdevmm.h>
+
+	int main(void)
+	{
+		const char *s = devmm_strerror(DEVMM_OP_DESTROY, -EBUSY);
+		uint64_t v;
+
+		puts(s);
+		return !strstr(s, "mmap buffers") || devmm_parse_size("2M", &v) || v != 2 << 20;
+	}
+	EOF
+	# shellcheck disable=SC2046
+	cc -Wall -Wextra -Werror $(pkg-config --cflags libdevmm) -o "$work/prog" "$work/prog.c" \
+		$(pkg-config --libs libdevmm) &&
+		"$work/prog" && ldd "$work/prog" | grep -q 'libdevmm\.so\.0 => ' &&
+		cc -static -o "$work/prog-static" "$work/prog.c" $(pkg-config --cflags --libs --static libdevmm) &&
+		"$work/prog-static"
+}
+check "devmm-dev: a program builds with pkg-config libdevmm, shared and static, and runs" check_libdevmm_program
 
 # 8-. Per kernel: build and install, the vermagic, the signature.
 for k in "${kernels[@]}"; do
@@ -197,7 +278,7 @@ for k in "${kernels[@]}"; do
 			dkms build devmm/"$version" -k "$k" || rc=$?
 			if [ "$rc" != 0 ]; then
 				echo "dkms build exited $rc (77: skipped by BUILD_EXCLUSIVE_CONFIG)"
-				tail -n 30 /var/lib/dkms/devmm/"$version"/build/make.log 2>/dev/null
+				dkms_failure_report /var/lib/dkms/devmm/"$version"/build/make.log
 				return 1
 			fi
 			dkms install devmm/"$version" -k "$k" || return 1
@@ -222,6 +303,35 @@ for k in "${kernels[@]}"; do
 	fi
 done
 
+# A DKMS build that fails says which file failed: a copy of the sources with
+# an #error in one file, registered as another version.
+check_failure_report() {
+	local src=/usr/src/devmm-$broken log out
+	cp -a /usr/src/devmm-"$version" "$src"
+	sed -i "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$broken\"/" "$src/dkms.conf"
+	echo '#error "injected by tests/lab/package.sh"' >>"$src/src/evict.c"
+	broken_added=1
+	dkms add devmm/"$broken" >/dev/null || return 1
+	if dkms build devmm/"$broken" -k "${kernels[0]}" >"$work/broken.log" 2>&1; then
+		echo "the broken sources built"
+		return 1
+	fi
+	log=/var/lib/dkms/devmm/$broken/build/make.log
+	out=$(dkms_failure_report "$log")
+	printf '%s\n' "$out"
+	printf '%s\n' "$out" | grep -q 'src/evict.c:.*error: #error "injected by tests/lab/package.sh"'
+}
+if report=$(check_failure_report 2>&1); then
+	ok "a failing DKMS build names the failing file (an #error injected in src/evict.c)"
+	printf '%s\n' "$report" | grep -m1 -B1 'src/evict.c:' | diag
+else
+	not_ok "a failing DKMS build names the failing file (an #error injected in src/evict.c)"
+	printf '%s\n' "$report" | tail -n 40 | diag
+fi
+dkms remove devmm/"$broken" --all >/dev/null 2>&1 || true
+rm -rf /usr/src/devmm-"$broken" /var/lib/dkms/devmm/"$broken"
+broken_added=0
+
 # 9. Purge, and nothing of devmm is left.
 check "dpkg -P ${PKGS[*]}" dpkg -P "${PKGS[@]}"
 installed=0
@@ -234,5 +344,118 @@ check_gone() {
 }
 check "purged: no devmm in dkms status, /usr/src, /var/lib/dkms or /lib/modules" check_gone
 
+# chroot_undo SUITE: purge devmm-dkms from the suite's chroot and remove what
+# only this run created there.
+chroot_undo() {
+	local suite=$1 root=$CACHE/chroot/$1 f d
+	[ "${chroot_dirty[$suite]:-0}" = 1 ] || return 0
+	chroot_run "$root" dpkg -P devmm-dkms >/dev/null 2>&1 || return 1
+	[ "${chroot_newkey[$suite]}" = 0 ] || rm -f "$root$MOK_KEY" "$root$MOK_CERT"
+	for f in $(cd "$root" && ls -d lib/modules/*/modules.* 2>/dev/null); do
+		case "${chroot_before[$suite]} " in
+		*" $f "*) ;;
+		*) rm -f "${root:?}/$f" ;;
+		esac
+	done
+	for d in "$root"/lib/modules/*/updates; do
+		rmdir "$d/dkms" "$d" 2>/dev/null || true
+	done
+	rm -f "$root/tmp/$(basename "$deb_dkms")"
+	chroot_dirty[$suite]=0
+}
+
+# 10. DKMS in the lab's build chroots, for their kernels: dkms from the
+# suite (installed once, cached with the chroot), devmm-dkms from this build.
+# One run at a time per chroot; the lab's module builds may go on beside it.
+chroot_dkms() {
+	local suite=$1 root=$CACHE/chroot/$1 k ks=() ko vermagic log st how
+	if [ ! -f "$root/.devmm-ready" ]; then
+		skip "DKMS in the $suite chroot" "no $suite build chroot (make check LANES=... sets it up)"
+		return
+	fi
+	for k in "$root"/usr/src/linux-headers-*-amd64; do
+		[ -f "$k/Makefile" ] && ks+=("${k#"$root"/usr/src/linux-headers-}")
+	done
+	exec 9>"$CACHE/chroot/$suite.package.lock"
+	flock -w 1800 9 || { not_ok "$suite chroot: its lock"; return; }
+	st=0
+	chroot_run "$root" sh -ec "
+		dpkg-query -W -f '\${db:Status-Status}' dkms 2>/dev/null | grep -qx installed && exit 0
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get ${APT_OPTS[*]} -o DPkg::Lock::Timeout=600 update -qq
+		apt-get ${APT_OPTS[*]} -o DPkg::Lock::Timeout=600 install -qq --no-install-recommends dkms
+		apt-get clean" >"$work/$suite-apt.log" 2>&1 || st=$?
+	if [ "$st" = 0 ]; then
+		ok "$suite chroot: dkms $(chroot_run "$root" dpkg-query -W -f '${Version}' dkms) installed"
+	else
+		not_ok "$suite chroot: dkms installed"
+		tail -n 20 "$work/$suite-apt.log" | diag
+		return
+	fi
+	if chroot_run "$root" dpkg-query -W devmm-dkms >/dev/null 2>&1 ||
+		[ -e "$root/usr/src/devmm-$version" ] || [ -e "$root/var/lib/dkms/devmm" ]; then
+		not_ok "$suite chroot: devmm-dkms is not installed already (remove it first)"
+		return
+	fi
+	# What this run creates there, for chroot_undo: depmod's files that were
+	# not there before, the key pair of dkms's first signing.
+	chroot_newkey[$suite]=1
+	[ ! -e "$root$MOK_KEY" ] || chroot_newkey[$suite]=0
+	chroot_before[$suite]=" $(cd "$root" && ls -d lib/modules/*/modules.* 2>/dev/null | tr '\n' ' ')"
+	chroot_dirty[$suite]=1
+	cp "$deb_dkms" "$root/tmp/"
+	check "$suite chroot: dpkg -i devmm-dkms" chroot_run "$root" dpkg -i "/tmp/$(basename "$deb_dkms")"
+	for k in "${ks[@]}"; do
+		# devmm-dkms's postinst builds for the newest kernel with headers;
+		# then dkms unbuild, build and install prove the commands themselves.
+		if chroot_run "$root" dkms status -m devmm -v "$version" -k "$k" | grep -q ': installed'; then
+			ok "$suite chroot: devmm-dkms's postinst built and installed devmm for $k"
+		else
+			not_ok "$suite chroot: devmm-dkms's postinst built and installed devmm for $k"
+			chroot_run "$root" dkms status 2>&1 | diag
+		fi
+		chroot_build_install() {
+			local rc=0
+			if chroot_run "$root" dkms status -m devmm -v "$version" -k "$k" | grep -q ': installed'; then
+				chroot_run "$root" dkms unbuild devmm/"$version" -k "$k" || return 1
+			fi
+			chroot_run "$root" dkms build devmm/"$version" -k "$k" || rc=$?
+			if [ "$rc" != 0 ]; then
+				echo "dkms build exited $rc (77: skipped by BUILD_EXCLUSIVE_CONFIG)"
+				log=$(find "$root/var/lib/dkms/devmm/$version" -name make.log | head -n1)
+				[ -n "$log" ] && dkms_failure_report "$log"
+				return 1
+			fi
+			chroot_run "$root" dkms install devmm/"$version" -k "$k" || return 1
+			chroot_run "$root" dkms status -m devmm -v "$version" -k "$k" | grep ': installed'
+		}
+		check "$suite chroot: dkms unbuild, build, install for $k" chroot_build_install
+		# dkms may compress the module as the kernel's own are.
+		ko=$(cd "$root" && ls lib/modules/"$k"/updates/dkms/devmm.ko* 2>/dev/null | head -n1)
+		vermagic=$( [ -n "$ko" ] && chroot_run "$root" modinfo -F vermagic "/$ko" 2>/dev/null || true)
+		if [ -n "$ko" ] && [ "${vermagic%% *}" = "$k" ]; then
+			ok "$suite chroot: modinfo /$ko: vermagic $vermagic"
+		else
+			not_ok "$suite chroot: modinfo: vermagic '$vermagic' of '/$ko' is not for $k"
+		fi
+	done
+	check "$suite chroot: dpkg -P devmm-dkms" chroot_run "$root" dpkg -P devmm-dkms
+	chroot_undo "$suite"
+	check_chroot_gone() {
+		local left
+		left=$(cd "$root" && ls -d usr/src/devmm-* var/lib/dkms/devmm lib/modules/*/updates/dkms/devmm.ko* 2>/dev/null || true)
+		[ -z "$left" ] || { echo "left behind: $left"; return 1; }
+	}
+	check "$suite chroot: purged, nothing of devmm left" check_chroot_gone
+	exec 9>&-
+}
+for suite in "${CHROOT_SUITES[@]}"; do
+	t1=$SECONDS
+	chroot_dkms "$suite"
+	echo "# $suite chroot: $((SECONDS - t1))s"
+done
+lab_umount
+
+echo "1..$n"
 echo "# $n tests, $failed failed, $((SECONDS - t0))s"
 [ "$failed" = 0 ]

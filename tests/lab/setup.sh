@@ -14,7 +14,7 @@ mkdir -p "$CACHE"
 mirror=$(lab_mirror)
 
 HOST_PKGS="make gcc libc6-dev debootstrap busybox-static cpio gzip xz-utils zstd
-	kmod linux-headers-amd64 sparse"
+	kmod libkmod-dev pkgconf jq linux-headers-amd64 sparse"
 # Besides the suite's kernel headers, in each build chroot.
 CHROOT_PKGS="make gcc libc6-dev linux-libc-dev kmod sparse"
 

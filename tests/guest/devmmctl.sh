@@ -1,0 +1,313 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The user-space tools.  First libdevmm itself (t_libdevmm: every wrapper,
+# its errnos and error strings; its TAP folded into ours), then devmmctl end
+# to end, as a user drives it: load (libkmod) with parameters, info, list,
+# create, stats, evict, capacity, policy, selftest, destroy, unload, each in
+# text and --json (parsed with jq), and the exit codes and messages of bad
+# input.  Private-device cases skip where the kernel has no device-private
+# memory (the refusal itself is checked there).
+#
+# usage: devmmctl.sh /path/to/devmm.ko
+# lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A, LANE_COHERENT_B.
+# Leaves devmm unloaded, whatever happens.
+ko=$1
+t=0 failed=0
+out=/tmp/devmmctl.out err=/tmp/devmmctl.err
+holds=""
+
+ok() { t=$((t + 1)); echo "ok $t - $*"; }
+not_ok() {
+	t=$((t + 1)) failed=$((failed + 1))
+	echo "not ok $t - $*"
+	sed 's/^/# stdout: /' "$out"
+	sed 's/^/# stderr: /' "$err"
+}
+skip() { t=$((t + 1)); echo "ok $t - $1 # SKIP $2"; }
+# dm ARGS...: run devmmctl; its exit code in $rc, output in $out and $err.
+dm() { rc=0; devmmctl "$@" >"$out" 2>"$err" || rc=$?; }
+# expect RC NAME: the last dm exited RC.
+expect() {
+	if [ "$rc" = "$1" ]; then ok "$2 (exit $rc)"; else not_ok "$2 (exit $rc, expected $1)"; fi
+}
+# expect_err RC PATTERN NAME: exit RC and a message matching PATTERN (grep -E).
+expect_err() {
+	if [ "$rc" = "$1" ] && grep -Eq "$2" "$err"; then
+		ok "$3 (exit $rc: $(head -n1 "$err"))"
+	else
+		not_ok "$3 (exit $rc, expected $1 and a message matching '$2')"
+	fi
+}
+# jcheck FILTER NAME: the JSON in $out parses and jq -e FILTER holds.
+jcheck() {
+	if jq -e "$1" "$out" >/dev/null 2>"$err.jq"; then
+		ok "$2"
+	else
+		cat "$err.jq" >>"$err"
+		not_ok "$2 (jq -e '$1')"
+	fi
+}
+jval() { jq -r "$1" "$out"; }
+# hold ID MIB MODE: a process holding device memory (tests/progs/hold.c).
+hold() {
+	rm -f /tmp/hold.out
+	/tests/hold "$@" >/tmp/hold.out 2>&1 &
+	hold_pid=$!
+	holds="$holds $hold_pid"
+	i=0
+	while ! grep -q ready /tmp/hold.out && kill -0 $hold_pid 2>/dev/null && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q ready /tmp/hold.out
+}
+release() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; holds=$(echo "$holds" | sed "s/ $1//"); }
+cleanup() {
+	for p in $holds; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	[ -d /sys/module/devmm ] && rmmod devmm
+}
+trap cleanup EXIT
+
+MIB=1048576
+private=$LANE_EXPECT_PRIVATE
+size_b=${LANE_COHERENT_B%@*}
+base_b=${LANE_COHERENT_B#*@}
+
+if [ -d /sys/module/devmm ]; then
+	echo "Bail out! devmm is loaded before the test"
+	exit 1
+fi
+
+# libdevmm.
+lrc=0
+/tests/t_libdevmm "$ko" >/tmp/t_libdevmm.out 2>&1 || lrc=$?
+planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' /tmp/t_libdevmm.out)
+ran=0
+while IFS= read -r line; do
+	case "$line" in
+	"not ok "*)
+		ran=$((ran + 1)) t=$((t + 1)) failed=$((failed + 1))
+		echo "not ok $t - libdevmm: ${line#not ok * - }"
+		;;
+	"ok "*)	# SKIPs keep their "# SKIP reason"
+		ran=$((ran + 1)) t=$((t + 1))
+		echo "ok $t - libdevmm: ${line#ok * - }"
+		;;
+	"1.."* | "TAP version"*) ;;
+	*) echo "# t_libdevmm: $line" ;;
+	esac
+done </tmp/t_libdevmm.out
+if [ "$lrc" = 0 ] && [ "$ran" = "${planned:-x}" ]; then
+	ok "libdevmm: t_libdevmm ran its $planned tests and exited 0"
+else
+	t=$((t + 1)) failed=$((failed + 1))
+	echo "not ok $t - libdevmm: t_libdevmm ran $ran of ${planned:-?} tests, exit $lrc"
+fi
+[ -d /sys/module/devmm ] && rmmod devmm
+
+# devmmctl without the module.
+dm info
+expect_err 3 'is the devmm module loaded\?' "info without devmm exits 3"
+dm unload
+expect_err 3 'devmm is not loaded' "unload without devmm exits 3"
+dm load
+expect_err 1 'no devmm module for this kernel' "load by name without modules.dep exits 1"
+dm load /nonexistent/devmm.ko
+expect_err 1 'devmm.ko' "load of a missing file exits 1"
+dm load "$ko" bogus=1
+expect_err 2 "no parameter 'bogus' \(it has: .*capacity" "load with an unknown parameter is a usage error"
+dm load "$ko" capacity
+expect_err 2 "bad module parameter 'capacity'" "load with a parameter without a value is a usage error"
+dm load "$ko" capacity=12345
+expect_err 1 'parameter was refused .*EINVAL' "load with capacity=12345 fails with EINVAL"
+if grep -q 'kernel: devmm: .*capacity' "$err"; then
+	ok "and shows the kernel's reason ($(grep 'kernel: devmm: .*capacity' "$err" | head -n1))"
+else
+	not_ok "and shows the kernel's reason"
+fi
+[ ! -d /sys/module/devmm ] && ok "devmm is not loaded after the failures" ||
+	not_ok "devmm is not loaded after the failures"
+
+# Load, with parameters.
+dm load "$ko" private=$private capacity=64M coherent=$LANE_COHERENT_A
+expect 0 "load $ko private=$private capacity=64M coherent=$LANE_COHERENT_A"
+[ -c /dev/devmm ] && ok "/dev/devmm exists" || not_ok "/dev/devmm exists"
+dm load "$ko"
+expect_err 1 'already loaded.*EEXIST' "a second load exits 1 with EEXIST"
+
+dm info
+if [ "$rc" = 0 ] && grep -q '^devmm .*(ABI 1\.' "$out"; then ok "info"; else not_ok "info"; fi
+dm info --json
+expect 0 "info --json"
+jcheck ".abi[0] == 1 and .devices == $((private + 1)) and .private == $private and
+	.coherent == 1 and .private_capacity == $((64 * MIB)) and
+	(.caps.private == ($private == 1)) and .caps.coherent" \
+	"info --json parses: ABI 1, $((private + 1)) devices, capacity=64M, caps"
+dm list --json
+jcheck "length == $((private + 1)) and all(.[]; has(\"id\") and has(\"used\") and
+	has(\"evicted\") and (.node | startswith(\"/dev/devmm\")))" \
+	"list --json parses: $((private + 1)) devices with their statistics"
+coh_a=$(jq -r '.[] | select(.kind == "coherent") | .id' "$out")
+dm list
+if [ "$rc" = 0 ] && [ "$(wc -l <"$out")" = $((private + 2)) ]; then
+	ok "list: a header and one line per device"
+else
+	not_ok "list: a header and one line per device"
+fi
+
+# Create.
+dm create private 128M --policy fifo --json
+if [ "$private" = 1 ]; then
+	expect 0 "create private 128M --policy fifo"
+	jcheck '.kind == "private" and .policy == "fifo" and .capacity == 134217728' \
+		"create --json: the new private device, FIFO, 128 MiB"
+	priv=$(jval .id)
+else
+	expect_err 1 'CONFIG_DEVICE_PRIVATE.*EOPNOTSUPP' \
+		"create private on a kernel without device-private memory: EOPNOTSUPP"
+	skip "create --json: the new private device" "no device-private memory on this kernel"
+fi
+dm create coherent "$base_b" "$size_b" --json
+expect 0 "create coherent $base_b $size_b"
+jcheck ".kind == \"coherent\" and .policy == \"lru\" and .base == $((base_b)) and
+	.capacity == $(($(echo "$size_b" | sed 's/M$//') * MIB))" \
+	"create --json: the new coherent device at $base_b"
+coh=$(jval .id)
+[ -c /dev/devmm$coh ] && ok "/dev/devmm$coh exists" || not_ok "/dev/devmm$coh exists"
+dm create coherent "$base_b" "$size_b"
+expect_err 1 'already in use.*EBUSY' "create coherent over a range in use: EBUSY"
+dm create coherent $((base_b + 4096)) "$size_b"
+expect_err 1 'whole memory sections.*EINVAL' "create coherent unaligned: EINVAL"
+dm create coherent "$base_b" 12XB
+expect_err 2 "bad size '12XB'" "create with a bad size is a usage error"
+dm create private 0
+expect_err 2 'must not be 0' "create private 0 is a usage error"
+dm create coherent "$base_b"
+expect_err 2 'usage: create coherent BASE SIZE' "create coherent without SIZE is a usage error"
+
+# Unknown devices and bad ids.
+for cmd in "stats 99" "destroy 99" "evict 99 all" "capacity 99 64M" "policy 99 lru" \
+	"selftest 99"; do
+	dm $cmd
+	expect_err 1 'no such device.*ENODEV' "$cmd: no such device, ENODEV"
+done
+dm destroy x1
+expect_err 2 "bad device id 'x1'" "destroy x1 is a usage error"
+dm evict "$coh" 0
+expect_err 2 'evict everything: all' "evict 0 bytes is a usage error"
+dm stats "$coh" --policy lru
+expect_err 2 'option of create' "--policy outside create is a usage error"
+dm frobnicate
+expect_err 2 "unknown command 'frobnicate'" "an unknown command is a usage error"
+
+# Stats and selftest.
+dm stats "$coh"
+if [ "$rc" = 0 ] && grep -q "^device $coh (/dev/devmm$coh): coherent, policy lru, base $base_b" "$out"
+then ok "stats $coh"; else not_ok "stats $coh"; fi
+dm selftest "$coh" --json
+expect 0 "selftest $coh --json"
+jcheck ".device == $coh and .kind == \"coherent\" and .bytes == $((64 * MIB)) and
+	.verified == true" "selftest --json: a verified 64 MiB round trip on the coherent device"
+dm stats "$coh" --json
+jcheck ".id == $coh and .to_device >= 16384 and .to_system >= 16384 and .used == 0" \
+	"stats --json: the round trip is counted, nothing left on the device"
+if [ "$private" = 1 ]; then
+	dm selftest "$priv" --json
+	jcheck ".device == $priv and .kind == \"private\" and .verified == true" \
+		"selftest --json on the private device"
+	dm stats "$priv" --json
+	jcheck ".to_device >= 16384 and .to_system >= 16384 and .used == 0" \
+		"stats --json: the private device's round trip is counted"
+else
+	skip "selftest --json on the private device" "no device-private memory on this kernel"
+	skip "stats --json on the private device" "no device-private memory on this kernel"
+fi
+rm -f /tmp/watch.out
+timeout -s INT 3 devmmctl stats "$coh" --json --watch 0.5 >/tmp/watch.out 2>"$err"
+cp /tmp/watch.out "$out"
+if [ "$(jq -s "length >= 3 and all(.[]; .device.id == $coh and .time > 0)" /tmp/watch.out)" = true ]
+then
+	ok "stats --watch 0.5 --json: $(wc -l </tmp/watch.out) JSON lines in 3 s"
+else
+	not_ok "stats --watch 0.5 --json: JSON lines"
+fi
+
+# Evict, capacity, policy: with 128 MiB held on the coherent device.
+if hold "$coh" 128 migrate; then
+	ok "a process holds 128 MiB on device $coh"
+	h=$hold_pid
+else
+	not_ok "a process holds 128 MiB on device $coh ($(cat /tmp/hold.out))"
+	h=
+fi
+dm stats "$coh" --json
+jcheck ".used == $((128 * MIB))" "stats: 128 MiB in use"
+dm evict "$coh" 16M --json
+expect 0 "evict $coh 16M"
+jcheck ".requested == $((16 * MIB)) and .evicted >= $((16 * MIB)) and
+	.used <= $((112 * MIB))" "evict --json: at least 16 MiB evicted"
+dm capacity "$coh" 64M --json
+expect 0 "capacity $coh 64M"
+jcheck ".capacity == $((64 * MIB)) and .previous == $((256 * MIB)) and .used <= $((64 * MIB))" \
+	"capacity --json: shrunk to 64 MiB, evicting down to it"
+dm capacity "$coh" 12345
+expect_err 1 'bad capacity.*EINVAL' "capacity 12345: EINVAL"
+dm capacity "$coh" 1G
+expect_err 1 'at most its range.*EINVAL' "capacity past the coherent range: EINVAL"
+dm policy "$coh" fifo --json
+jcheck '.policy == "fifo"' "policy fifo --json"
+dm stats "$coh" --json
+jcheck '.policy == "fifo" and .capacity == 67108864' "stats: policy fifo, capacity 64 MiB"
+dm evict "$coh" all --progress
+if [ "$rc" = 0 ] && grep -q '100%' "$out" && grep -q "evicted .* from device $coh, 0 B in use" "$out"
+then
+	ok "evict all --progress: a progress bar to 100%, nothing left ($(tail -n1 "$out"))"
+else
+	not_ok "evict all --progress"
+fi
+dm capacity "$coh" "$size_b"
+expect 0 "capacity back to $size_b"
+[ -n "$h" ] && release "$h"
+
+# mmap buffers keep a device (and the module) busy.
+if hold "$coh" 16 mmap; then
+	ok "a process maps 16 MiB of device $coh"
+	h=$hold_pid
+	dm destroy "$coh"
+	expect_err 1 'live mmap buffers.*EBUSY' "destroy with live mmap buffers: EBUSY"
+	dm unload
+	expect_err 1 'in use.*EAGAIN|in use.*EBUSY' "unload while in use exits 1"
+	dm evict "$coh" all --json
+	jcheck '.evicted == 0 and .used == 16777216' "evict all leaves mmap buffers alone"
+	release "$h"
+else
+	not_ok "a process maps 16 MiB of device $coh ($(cat /tmp/hold.out))"
+fi
+
+# Destroy and unload.
+dm destroy "$coh" --json
+expect 0 "destroy $coh"
+jcheck ".id == $coh and .destroyed == true" "destroy --json"
+[ ! -e /dev/devmm$coh ] && ok "/dev/devmm$coh is gone" || not_ok "/dev/devmm$coh is gone"
+if [ "$private" = 1 ]; then
+	dm destroy "$priv"
+	expect 0 "destroy the private device $priv"
+else
+	skip "destroy the private device" "no device-private memory on this kernel"
+fi
+dm destroy "$coh"
+expect_err 1 'no such device.*ENODEV' "a second destroy: ENODEV"
+dm list --json
+jcheck "length == $((private + 1)) and (map(.id) | any(. == $coh) | not)" \
+	"list --json: the devices of the load are left"
+dm selftest --json
+jcheck '.verified == true' "selftest (first device with memory) --json"
+dm unload --json
+expect 0 "unload"
+jcheck '.unloaded == true' "unload --json"
+[ ! -d /sys/module/devmm ] && ok "devmm is unloaded" || not_ok "devmm is unloaded"
+dm unload
+expect_err 3 'not loaded' "a second unload exits 3"
+
+echo "1..$t"
+[ "$failed" = 0 ]

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libdevmm (lib/libdevmm.c): every wrapper against the module, with the
+ * errnos the ABI documents, devmm_strerror()'s meanings, and the parsers.
+ *
+ * usage: t_libdevmm /path/to/devmm.ko
+ * Loads devmm with LANE_COHERENT_A as its one coherent range, creates a
+ * coherent device over LANE_COHERENT_B, and unloads it at the end.
+ * lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A, LANE_COHERENT_B.
+ * Run by tests/guest/devmmctl.sh (the user-space tools' test).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "libdevmm.h"
+#include "tap.h"
+
+#define NP 256
+
+/* (Not devmm_test.h: its devmm_info() is another.) */
+static int load(const char *ko, const char *params)
+{
+	int fd = open(ko, O_RDONLY | O_CLOEXEC), ret, err;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	err = errno;
+	close(fd);
+	return ret ? -err : 0;
+}
+
+static const char *errname(int err)
+{
+	return err ? devmm_errno_name(err) ?: strerror(-err) : "0";
+}
+
+static int has(const char *s, const char *part)
+{
+	return s && strstr(s, part);
+}
+
+static void test_parsers(void)
+{
+	static const struct {
+		const char *s;
+		int ret;
+		uint64_t v;
+	} sizes[] = {
+		{ "4096", 0, 4096 }, { "64K", 0, 64 << 10 }, { "2m", 0, 2 << 20 },
+		{ "1G", 0, 1ULL << 30 }, { "1T", 0, 1ULL << 40 }, { "0x1000", 0, 4096 },
+		{ "0x10M", 0, 16 << 20 }, { "3MiB", 0, 3 << 20 }, { "3MB", 0, 3 << 20 },
+		{ "18446744073709551615", 0, UINT64_MAX }, { "", -EINVAL, 0 },
+		{ "M", -EINVAL, 0 }, { "1Q", -EINVAL, 0 }, { "-1", -EINVAL, 0 },
+		{ "0x", -EINVAL, 0 }, { "1 M", -EINVAL, 0 }, { "1Mi", -EINVAL, 0 },
+		{ "18446744073709551616", -ERANGE, 0 }, { "17179869184G", -ERANGE, 0 },
+	};
+	unsigned int i, bad = 0;
+	uint32_t policy = 9;
+	uint64_t v;
+	int ret;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		v = 0;
+		ret = devmm_parse_size(sizes[i].s, &v);
+		if (ret != sizes[i].ret || (!ret && v != sizes[i].v)) {
+			tap_diag("devmm_parse_size(\"%s\"): %d, %llu", sizes[i].s, ret,
+				 (unsigned long long)v);
+			bad++;
+		}
+	}
+	ok(!bad, "devmm_parse_size: %u cases (suffixes, hex, overflow, junk)", i);
+	ok(!devmm_parse_policy("FIFO", &policy) && policy == DEVMM_POLICY_FIFO &&
+	   !devmm_parse_policy("lru", &policy) && policy == DEVMM_POLICY_LRU &&
+	   devmm_parse_policy("mru", &policy) == -EINVAL,
+	   "devmm_parse_policy: lru, FIFO; mru is EINVAL");
+	ok(!strcmp(devmm_kind_name(DEVMM_KIND_COHERENT), "coherent") &&
+	   !strcmp(devmm_kind_name(DEVMM_KIND_MIRROR), "mirror-only") &&
+	   !strcmp(devmm_kind_name(42), "unknown") &&
+	   !strcmp(devmm_policy_name(DEVMM_POLICY_FIFO), "fifo"),
+	   "devmm_kind_name, devmm_policy_name");
+}
+
+static void test_strerror(void)
+{
+	ok(has(devmm_strerror(DEVMM_OP_DESTROY, -EBUSY), "live mmap buffers"),
+	   "strerror(DESTROY, EBUSY): %s", devmm_strerror(DEVMM_OP_DESTROY, EBUSY));
+	ok(has(devmm_strerror(DEVMM_OP_CREATE_PRIVATE, EOPNOTSUPP), "CONFIG_DEVICE_PRIVATE"),
+	   "strerror(CREATE_PRIVATE, EOPNOTSUPP): %s",
+	   devmm_strerror(DEVMM_OP_CREATE_PRIVATE, EOPNOTSUPP));
+	ok(has(devmm_strerror(DEVMM_OP_EVICT, -ENODEV), "no such device") &&
+	   has(devmm_strerror(DEVMM_OP_READ, -ENODEV), "destroyed"),
+	   "strerror of ENODEV: no such device (control), destroyed (node)");
+	ok(has(devmm_strerror(DEVMM_OP_OPEN_CONTROL, -ENOENT), "module loaded"),
+	   "strerror(OPEN_CONTROL, ENOENT): %s", devmm_strerror(DEVMM_OP_OPEN_CONTROL, ENOENT));
+	ok(has(devmm_strerror(DEVMM_OP_UNPIN, -ENOENT), "no pin") &&
+	   has(devmm_strerror(DEVMM_OP_SET_POLICY, -EINVAL), "lru or fifo") &&
+	   has(devmm_strerror(DEVMM_OP_INFO, -ENOTTY), "does not know this command"),
+	   "strerror of UNPIN ENOENT, SET_POLICY EINVAL, any ENOTTY");
+	ok(!strcmp(devmm_strerror(DEVMM_OP_INFO, EXDEV), strerror(EXDEV)) &&
+	   !strcmp(devmm_strerror(DEVMM_OP_INFO, 0), "success"),
+	   "strerror of an undocumented errno is strerror()'s");
+	ok(!strcmp(devmm_errno_name(-EBUSY), "EBUSY") &&
+	   !strcmp(devmm_errno_name(ENODEV), "ENODEV") && !devmm_errno_name(12345) &&
+	   !strcmp(devmm_op_name(DEVMM_OP_PIN), "pin") &&
+	   !strcmp(devmm_op_name(DEVMM_OP_COUNT), "unknown operation"),
+	   "devmm_errno_name, devmm_op_name");
+}
+
+static void fill(uint64_t *p, size_t n, uint64_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = seed ^ (i * 0x9e3779b97f4a7c15ULL);
+}
+
+/* The range commands on the node of coherent device @id. */
+static void test_node(int ctl, uint32_t id, int exclusive)
+{
+	size_t psz = sysconf(_SC_PAGESIZE), len = NP * psz;
+	uint64_t *p, *src, *dst, cpages = 0, faults = 0;
+	struct devmm_dev_info d;
+	uint8_t prot[NP];
+	unsigned int i, n;
+	int fd, ret;
+
+	fd = devmm_open_node(id);
+	ok(fd >= 0, "devmm_open_node(%u) (%s)", id, errname(fd < 0 ? fd : 0));
+	ret = devmm_open_node(999);
+	ok(ret == -ENOENT, "devmm_open_node(999): ENOENT (%s)", errname(ret));
+	if (fd < 0)
+		return;
+	ret = devmm_dev_info(fd, &d);
+	ok(!ret && d.id == id && d.kind == DEVMM_KIND_COHERENT && d.policy == DEVMM_POLICY_FIFO,
+	   "devmm_dev_info: device %u, coherent, FIFO (%s)", d.id, errname(ret));
+
+	p = mmap(NULL, 3 * len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		printf("Bail out! mmap\n");
+		exit(1);
+	}
+	src = p + len / 8;
+	dst = src + len / 8;
+	fill(p, len / 8, 1);
+	fill(src, len / 8, 2);
+	ret = devmm_write(fd, p, NP, src, &cpages, &faults);
+	ok(!ret && cpages == NP && !memcmp(p, src, len),
+	   "devmm_write: the device wrote %llu pages, the CPU sees them (%s, %llu faults)",
+	   (unsigned long long)cpages, errname(ret), (unsigned long long)faults);
+	ret = devmm_migrate_to_dev(fd, p, NP, &cpages);
+	ok(!ret && cpages == NP, "devmm_migrate_to_dev: %llu pages (%s)",
+	   (unsigned long long)cpages, errname(ret));
+	ret = devmm_snapshot(fd, p, NP, prot);
+	for (i = n = 0; i < NP; i++)
+		n += prot[i] == (HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL | HMM_DMIRROR_PROT_WRITE);
+	ok(!ret && n == NP, "devmm_snapshot: %u of %u pages on this device (%s)", n, NP,
+	   errname(ret));
+	ret = devmm_read(fd, p, NP, dst, &cpages, NULL);
+	ok(!ret && cpages == NP && !memcmp(dst, src, len),
+	   "devmm_read: the data, from the device (%s)", errname(ret));
+	ret = devmm_migrate_to_sys(fd, p, NP, &cpages);
+	ok(!ret && cpages == NP && !memcmp(p, src, len),
+	   "devmm_migrate_to_sys: %llu pages back, data intact (%s)", (unsigned long long)cpages,
+	   errname(ret));
+	ret = devmm_read(fd, (char *)p + 1, 1, dst, &cpages, NULL);
+	ok(ret == -EINVAL && cpages == 0, "devmm_read of an unaligned range: EINVAL (%s)",
+	   errname(ret));
+
+	ret = devmm_exclusive(fd, p, 1);
+	if (exclusive)
+		ok(ret == 0, "devmm_exclusive (%s)", errname(ret));
+	else
+		ok(ret == -EOPNOTSUPP && has(devmm_strerror(DEVMM_OP_EXCLUSIVE, ret), "exclusive"),
+		   "devmm_exclusive where the kernel cannot: EOPNOTSUPP (%s)", errname(ret));
+	ret = devmm_pin(fd, p, NP, 0);
+	ok(ret == 0, "devmm_pin (%s)", errname(ret));
+	ret = devmm_pin(fd, p, NP, 0x80);
+	ok(ret == -EINVAL, "devmm_pin with an unknown flag: EINVAL (%s)", errname(ret));
+	ret = devmm_unpin(fd, p, NP);
+	ok(ret == 0, "devmm_unpin (%s)", errname(ret));
+	ret = devmm_unpin(fd, p, NP);
+	ok(ret == -ENOENT, "devmm_unpin again: ENOENT, %s", devmm_strerror(DEVMM_OP_UNPIN, ret));
+
+	ret = devmm_destroy(ctl, id);
+	ok(ret == 0, "devmm_destroy(%u) (%s)", id, errname(ret));
+	ret = devmm_dev_info(fd, &d);
+	ok(ret == -ENODEV, "devmm_dev_info on a destroyed device: ENODEV, %s",
+	   devmm_strerror(DEVMM_OP_DEV_INFO, ret));
+	ret = devmm_migrate_to_dev(fd, p, NP, &cpages);
+	ok(ret == -ENODEV && cpages == 0, "devmm_migrate_to_dev on a destroyed device: ENODEV (%s)",
+	   errname(ret));
+	close(fd);
+	munmap(p, 3 * len);
+}
+
+int main(int argc, char **argv)
+{
+	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
+	const char *b = lane_env("LANE_COHERENT_B");
+	uint64_t base, size, evicted = 1;
+	struct devmm_dev_info d;
+	struct devmm_info info;
+	uint32_t pid = 0, cid = 0, mid = 0, id;
+	char params[128], sz[32];
+	int ctl, ret, n;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s devmm.ko\n", argv[0]);
+		return 2;
+	}
+	tap_plan(48);
+	test_parsers();
+	test_strerror();
+
+	ret = devmm_open_control();
+	ok(ret == -ENOENT, "devmm_open_control without devmm: ENOENT (%s)", errname(ret));
+	snprintf(params, sizeof(params), "coherent=%s", lane_env("LANE_COHERENT_A"));
+	ret = load(argv[1], params);
+	if (!ok(ret == 0, "load devmm %s (%s)", params, errname(ret))) {
+		printf("Bail out! cannot load devmm\n");
+		return 1;
+	}
+	ctl = devmm_open_control();
+	if (!ok(ctl >= 0, "devmm_open_control (%s)", errname(ctl < 0 ? ctl : 0))) {
+		printf("Bail out! no control device\n");
+		return 1;
+	}
+	ret = devmm_info(ctl, &info);
+	ok(!ret && info.abi_major == DEVMM_ABI_MAJOR && info.ncoherent == 1,
+	   "devmm_info: ABI %u.%u, %u coherent (%s)", info.abi_major, info.abi_minor,
+	   info.ncoherent, errname(ret));
+
+	ret = devmm_create_private(ctl, 64 << 20, DEVMM_POLICY_LRU, &pid);
+	if (expect_private)
+		ok(ret == 0, "devmm_create_private: device %u (%s)", pid, errname(ret));
+	else
+		ok(ret == -EOPNOTSUPP,
+		   "devmm_create_private without DEVICE_PRIVATE: EOPNOTSUPP (%s)", errname(ret));
+	snprintf(sz, sizeof(sz), "%.*s", (int)(strchr(b, '@') - b), b);
+	if (devmm_parse_size(sz, &size) || devmm_parse_size(strchr(b, '@') + 1, &base)) {
+		printf("Bail out! LANE_COHERENT_B=%s\n", b);
+		return 1;
+	}
+	ret = devmm_create_coherent(ctl, base, size, DEVMM_POLICY_LRU, &cid);
+	ok(ret == 0, "devmm_create_coherent(0x%llx, %llu): device %u (%s)",
+	   (unsigned long long)base, (unsigned long long)size, cid, errname(ret));
+	ret = devmm_create_coherent(ctl, base, size, DEVMM_POLICY_LRU, &id);
+	ok(ret == -EBUSY, "the same range again: EBUSY, %s",
+	   devmm_strerror(DEVMM_OP_CREATE_COHERENT, ret));
+	ret = devmm_create_mirror(ctl, DEVMM_POLICY_LRU, &mid);
+	ok(ret == 0, "devmm_create_mirror: device %u (%s)", mid, errname(ret));
+
+	ret = devmm_find(ctl, cid, &d);
+	ok(!ret && d.id == cid && d.kind == DEVMM_KIND_COHERENT && d.base == base &&
+	   d.capacity == size, "devmm_find(%u): coherent at 0x%llx (%s)", cid,
+	   (unsigned long long)d.base, errname(ret));
+	ret = devmm_find(ctl, 999, &d);
+	ok(ret == -ENODEV, "devmm_find(999): ENODEV (%s)", errname(ret));
+	for (n = 0, id = 0; !(ret = devmm_query(ctl, id, &d)); id = d.id + 1)
+		n++;
+	ok(ret == -ENOENT && n == (int)info.ndevices + 2 + !!expect_private,
+	   "devmm_query lists %d devices, then ENOENT", n);
+
+	ret = devmm_evict(ctl, mid, 0, &evicted);
+	ok(ret == -EOPNOTSUPP, "devmm_evict on a mirror-only device: EOPNOTSUPP, %s",
+	   devmm_strerror(DEVMM_OP_EVICT, ret));
+	ret = devmm_set_capacity(ctl, mid, 1 << 20);
+	ok(ret == -EOPNOTSUPP, "devmm_set_capacity on a mirror-only device: EOPNOTSUPP (%s)",
+	   errname(ret));
+	ret = devmm_evict(ctl, cid, 0, &evicted);
+	ok(ret == 0 && evicted == 0, "devmm_evict on an empty device: 0 bytes (%s)", errname(ret));
+	ret = devmm_set_capacity(ctl, cid, 4095);
+	ok(ret == -EINVAL, "devmm_set_capacity(4095): EINVAL (%s)", errname(ret));
+	ret = devmm_set_capacity(ctl, cid, size / 2);
+	if (!ret)
+		ret = devmm_find(ctl, cid, &d);
+	ok(!ret && d.capacity == size / 2,
+	   "devmm_set_capacity: %llu MiB (%s)", (unsigned long long)d.capacity >> 20, errname(ret));
+	ret = devmm_set_policy(ctl, cid, 7);
+	ok(ret == -EINVAL, "devmm_set_policy(7): EINVAL (%s)", errname(ret));
+	ret = devmm_set_policy(ctl, cid, DEVMM_POLICY_FIFO);
+	ok(ret == 0, "devmm_set_policy(FIFO) (%s)", errname(ret));
+
+	test_node(ctl, cid, !!(info.caps & DEVMM_CAP_EXCLUSIVE));
+
+	ret = devmm_destroy(ctl, cid);
+	ok(ret == -ENODEV, "devmm_destroy of a destroyed device: ENODEV (%s)", errname(ret));
+	ret = devmm_destroy(ctl, mid);
+	if (expect_private && !ret)
+		ret = devmm_destroy(ctl, pid);
+	ok(ret == 0, "destroy the mirror-only and private devices (%s)", errname(ret));
+	close(ctl);
+	ret = syscall(SYS_delete_module, "devmm", O_NONBLOCK) ? -errno : 0;
+	ok(ret == 0, "unload (%s)", errname(ret));
+	return tap_done();
+}
