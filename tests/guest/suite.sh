@@ -5,8 +5,10 @@ run t_params /tests/t_params /devmm.ko
 run t_control /tests/t_control /devmm.ko
 run t_core /tests/t_core /devmm.ko
 run t_evict /tests/t_evict /devmm.ko
-# Random ioctls (DEVMM_FUZZ_CALLS of them); it prints its seed.
+# Random ioctls (DEVMM_FUZZ_CALLS of them), then random load with every page
+# checked (DEVMM_STRESS_SECONDS); both print their seed.
 run t_fuzz /tests/t_fuzz /devmm.ko
+run t_stress /tests/t_stress /devmm.ko
 # The kernel's own hmm selftest against devmm's test_hmm-compatible nodes.
 run upstream-hmm sh /tests/upstream-hmm.sh /lane.xfail $LANE_HMM_ARGS
 # Last, with devmm unloaded: nothing it allocated may be leaked.
