@@ -211,7 +211,8 @@ lab_initramfs()
 	{
 		cat "$TOP_DIR/tests/lanes/$lane.env"
 		echo "LANE=$lane"
-		for v in DEVMM_FUZZ_SEED DEVMM_FUZZ_CALLS DEVMM_STRESS_SEED DEVMM_STRESS_SECONDS; do
+		for v in DEVMM_FUZZ_SEED DEVMM_FUZZ_CALLS DEVMM_FUZZ_SKIP DEVMM_STRESS_SEED \
+			 DEVMM_STRESS_SECONDS; do
 			[ -z "${!v:-}" ] || echo "$v=${!v}"
 		done
 	} >"$root/lane.env"

@@ -23,7 +23,7 @@
  * fall into any other mapping are drawn again.  Only devices created here
  * are destroyed.
  *
- * usage: t_fuzz [-s SEED] [-n CALLS] /path/to/devmm.ko
+ * usage: t_fuzz [-v] [-s SEED] [-n CALLS] /path/to/devmm.ko  (-v: print every call)
  * lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A, LANE_COHERENT_B,
  * LANE_RAM_RANGE, DEVMM_FUZZ_CALLS (the default for -n), DEVMM_FUZZ_SEED
  * (the default for -s; else a new seed each run).
@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -256,6 +257,7 @@ static char *resv, *resv_end;
 static char *arena, *thp, *ro, *shr, *filem, *buf, *sbuf, *hole, *guard;
 
 struct region {
+	const char *name;
 	char **where;
 	unsigned long pages;
 	unsigned long align;
@@ -301,19 +303,46 @@ static int foreign(uint64_t addr)
 	return 0;
 }
 
+static const struct region regions[] = {
+	{ "arena", &arena, ARENA_PAGES, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE },
+	{ "thp", &thp, THP_PAGES, 2 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE },
+	{ "ro", &ro, SMALL_PAGES, PG, PROT_READ, MAP_PRIVATE },
+	{ "shr", &shr, SMALL_PAGES, PG, PROT_READ | PROT_WRITE, MAP_SHARED },
+	{ "filem", &filem, SMALL_PAGES, PG, PROT_READ | PROT_WRITE, MAP_SHARED },
+	{ "buf", &buf, BUF_PAGES, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE },
+	{ "sbuf", &sbuf, SBUF_PAGES, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE },
+	{ "hole", &hole, HOLE_PAGES, PG, PROT_NONE, MAP_PRIVATE },
+	{ "guard", &guard, SMALL_PAGES, PG, PROT_NONE, MAP_PRIVATE },
+};
+#define NREGIONS	(sizeof(regions) / sizeof(regions[0]))
+/* The regions with memory the kernel may move: the first six but the file. */
+#define NDATA		6
+
+static void fill_regions(void)
+{
+	madvise(thp, THP_PAGES * PG, MADV_HUGEPAGE);
+	memset(arena, 0x5a, ARENA_PAGES * PG);
+	memset(thp, 0x3c, THP_PAGES * PG);
+	memset(shr, 0x11, SMALL_PAGES * PG);
+	memset(filem, 0x22, SMALL_PAGES * PG);
+	memset(buf, 0x77, BUF_PAGES * PG);
+}
+
+/* New anonymous memory in place of the old, whatever the old held. */
+static void replace_anon_regions(void)
+{
+	size_t i;
+
+	for (i = 0; i < NDATA; i++)
+		if (regions[i].where != &filem &&
+		    mmap(*regions[i].where, regions[i].pages * PG, regions[i].prot,
+			 regions[i].flags | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+			diag("mmap again: %s", strerror(errno));
+	fill_regions();
+}
+
 static int map_regions(void)
 {
-	struct region r[] = {
-		{ &arena, ARENA_PAGES, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE },
-		{ &thp, THP_PAGES, 2 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE },
-		{ &ro, SMALL_PAGES, PG, PROT_READ, MAP_PRIVATE },
-		{ &shr, SMALL_PAGES, PG, PROT_READ | PROT_WRITE, MAP_SHARED },
-		{ &filem, SMALL_PAGES, PG, PROT_READ | PROT_WRITE, MAP_SHARED },
-		{ &buf, BUF_PAGES, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE },
-		{ &sbuf, SBUF_PAGES, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE },
-		{ &hole, HOLE_PAGES, PG, PROT_NONE, MAP_PRIVATE },
-		{ &guard, SMALL_PAGES, PG, PROT_NONE, MAP_PRIVATE },
-	};
 	size_t len = 32 * MB, i;
 	uintptr_t cur;
 	char path[] = "/tmp/t_fuzz.XXXXXX";
@@ -327,29 +356,24 @@ static int map_regions(void)
 	if (tfd < 0 || unlink(path) || ftruncate(tfd, SMALL_PAGES * PG))
 		return -1;
 	cur = (uintptr_t)resv;
-	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+	for (i = 0; i < NREGIONS; i++) {
 		void *p;
 
 		cur += GUARD_PAGES * PG;
-		cur = (cur + r[i].align - 1) & ~(r[i].align - 1);
-		if (r[i].where == &filem)
-			p = mmap((void *)cur, r[i].pages * PG, r[i].prot, MAP_SHARED | MAP_FIXED,
+		cur = (cur + regions[i].align - 1) & ~(regions[i].align - 1);
+		if (regions[i].where == &filem)
+			p = mmap((void *)cur, regions[i].pages * PG, regions[i].prot, MAP_SHARED | MAP_FIXED,
 				 tfd, 0);
 		else
-			p = mmap((void *)cur, r[i].pages * PG, r[i].prot,
-				 r[i].flags | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+			p = mmap((void *)cur, regions[i].pages * PG, regions[i].prot,
+				 regions[i].flags | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		if (p == MAP_FAILED)
 			return -1;
-		*r[i].where = p;
-		cur += r[i].pages * PG;
+		*regions[i].where = p;
+		cur += regions[i].pages * PG;
 	}
 	close(tfd);
-	madvise(thp, THP_PAGES * PG, MADV_HUGEPAGE);
-	memset(arena, 0x5a, ARENA_PAGES * PG);
-	memset(thp, 0x3c, THP_PAGES * PG);
-	memset(shr, 0x11, SMALL_PAGES * PG);
-	memset(filem, 0x22, SMALL_PAGES * PG);
-	memset(buf, 0x77, BUF_PAGES * PG);
+	fill_regions();
 	/* Unmapped for good: nothing in this program maps memory from now on. */
 	return munmap(hole, HOLE_PAGES * PG);
 }
@@ -526,7 +550,9 @@ struct call {
 	unsigned int copylen;
 };
 
+#define SKIPPED 1			/* run()'s result for a call not made */
 static struct call cur;			/* the call in progress (watchdog) */
+static int verbose;			/* -v: every call and its result */
 static volatile unsigned long progress;
 
 static void describe(const struct call *c, char *out, size_t len)
@@ -588,6 +614,12 @@ static void judge(struct call *c, int count, int ret)
 		allowed |= M(EPERM);
 	if (count == F_DEAD)
 		allowed = M(ENODEV);
+	if (ret == SKIPPED)
+		return;
+	if (verbose) {
+		describe(c, d, sizeof(d));
+		diag("call %lu: %s: %s", st->calls, d, errname(ret));
+	}
 	st->calls++;
 	st->ncalls[count]++;
 	st->errs[count][ebit(ret)]++;
@@ -613,13 +645,31 @@ static void judge(struct call *c, int count, int ret)
 	}
 }
 
+/*
+ * DEVMM_FUZZ_SKIP=NAME,...: calls of these families (and "fork": the fork
+ * phases) are drawn but not made, so that the rest of a seed's calls stay
+ * the same; for narrowing down what a failing seed needs.
+ */
+static uint64_t skip_mask;
+
 static int run(struct call *c, int fd)
 {
-	int ret;
-
 	progress++;
-	ret = ioctl(fd, c->cmd, c->arg) ? -errno : 0;
-	return ret;
+	if (skip_mask & (1ULL << c->fam))
+		return SKIPPED;
+	return ioctl(fd, c->cmd, c->arg) ? -errno : 0;
+}
+
+static void parse_skip(const char *list)
+{
+	char names[512], *tok, *save;
+	int k;
+
+	snprintf(names, sizeof(names), "%s", list);
+	for (tok = strtok_r(names, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		for (k = 0; k < NFAM; k++)
+			if (!strcmp(tok, fams[k].name) || (!strcmp(tok, "fork") && k == F_FORK))
+				skip_mask |= 1ULL << k;
 }
 
 /* ---- generators ---- */
@@ -791,11 +841,11 @@ static uint64_t pick_addr(unsigned long *room)
 		return (uintptr_t)thp + off * PG;
 	}
 	if (r < 52) {
-		char *regions[] = { ro, shr, filem };
+		char *small[] = { ro, shr, filem };
 		unsigned long off = rn(SMALL_PAGES);
 
 		*room = SMALL_PAGES - off;
-		return (uintptr_t)regions[rn(3)] + off * PG;
+		return (uintptr_t)small[rn(3)] + off * PG;
 	}
 	if (r < 56)
 		return (uintptr_t)guard + rn(SMALL_PAGES) * PG;
@@ -1547,11 +1597,90 @@ static void gen_ctl_call(struct call *c, int fam, int *target)
 
 /* ---- DESTROY through a helper process, with a time limit ---- */
 
+/* The kernel log's last lines, for the diagnosis of a hang. */
+static void dump_kernel_log(int lines)
+{
+	static char log[1 << 18];
+	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, sizeof(log) - 1), i, seen = 0;
+
+	if (n <= 0)
+		return;
+	log[n] = 0;
+	for (i = n - 1; i > 0 && seen <= lines; i--)
+		seen += log[i - 1] == '\n';
+	diag("the kernel log's last lines:");
+	while (i < n) {
+		int len = strcspn(log + i, "\n");
+
+		diag("  %.*s", len, log + i);
+		i += len + 1;
+	}
+}
+
+/* Whether a DESTROY stayed stuck in the kernel: no more DESTROYs, no unload. */
+static int wedged;
+
+/* Read every page of the fuzzer's memory: device-private pages come home, exclusive ones back. */
+static void touch_all(void)
+{
+	volatile char sum = 0;
+	unsigned long i, k;
+
+	for (k = 0; k < NDATA + 1; k++)
+		for (i = 0; i < regions[k].pages; i++)
+			sum += (*regions[k].where)[i * PG];
+	(void)sum;
+}
+
+/*
+ * Where the fuzzer's pages are, as a live file of another device than
+ * @id sees them (snapshot bytes 0x2x..0x5x: on a device), and how much
+ * device @id still holds.
+ */
+static void hang_report(unsigned int id)
+{
+	struct devmm_dev_query q = { .id = id };
+	int node = -1, i, shown = 0;
+	unsigned long k, pg;
+
+	if (!ioctl(ctl, DEVMM_IOC_QUERY, &q) && q.info.id == id)
+		diag("device %u (kind %u): %llu pages in use, %llu evicted, %llu busy at eviction",
+		     id, q.info.kind, (unsigned long long)q.info.used / PG,
+		     (unsigned long long)q.info.evicted, (unsigned long long)q.info.evict_failures);
+	for (i = 0; i < nnodes; i++)
+		if (node_alive(i) && devs[nodes[i].dev].id != (int)id)
+			node = i;
+	if (node < 0)
+		return;
+	for (k = 0; k < NDATA + 1; k++) {
+		for (pg = 0; pg < regions[k].pages; pg++) {
+			struct devmm_range_cmd c = { .addr = (uintptr_t)*regions[k].where + pg * PG,
+						     .npages = 1 };
+			uint8_t b = 0;
+
+			c.ptr = (uintptr_t)&b;
+			if (ioctl(nodes[node].fd, DEVMM_IOC_SNAPSHOT, &c) || b < 0x20 || b >= 0x60)
+				continue;
+			if (shown++ < 16)
+				diag("  page %p (%s page %lu): snapshot 0x%02x",
+				     *regions[k].where + pg * PG, regions[k].name, pg, b);
+		}
+	}
+	diag("%d of the fuzzer's pages are in device memory", shown);
+}
+
+static int wait_helper(struct pollfd *p, int seconds, int *ret)
+{
+	return poll(p, 1, seconds * 1000) == 1 && read(p->fd, ret, sizeof(*ret)) == sizeof(*ret);
+}
+
 /*
  * Run the DESTROY of *c in a child that holds no device file (a file's pins
  * keep pages busy), and wait up to @seconds.  Returns its result, or 1 if
- * it did not return in time (*c's device is then released by closing every
- * file of this process, which drops every pin, and reaped).
+ * it did not return in time.  Then this process lets go of what could keep
+ * the device's pages busy, one thing after the other, and says what helped:
+ * its files (their pins), then its pages (a CPU access revokes exclusive
+ * access).  If nothing did, the DESTROY is left stuck in the kernel.
  */
 static int destroy_via_helper(const struct call *c, int seconds)
 {
@@ -1559,7 +1688,7 @@ static int destroy_via_helper(const struct call *c, int seconds)
 	struct pollfd p;
 	pid_t pid;
 
-	if (pipe(pfd))
+	if (wedged || pipe(pfd))
 		return -EIO;
 	fflush(stdout);
 	pid = fork();
@@ -1574,18 +1703,35 @@ static int destroy_via_helper(const struct call *c, int seconds)
 	close(pfd[1]);
 	p.fd = pfd[0];
 	p.events = POLLIN;
-	if (poll(&p, 1, seconds * 1000) == 1 && read(pfd[0], &ret, sizeof(ret)) == sizeof(ret)) {
+	if (wait_helper(&p, seconds, &ret)) {
 		close(pfd[0]);
 		waitpid(pid, NULL, 0);
 		return ret;
 	}
-	diag("DESTROY did not return within %d s; closing this process's device files", seconds);
+	diag("DESTROY did not return within %d s", seconds);
+	dump_kernel_log(20);
+	hang_report(((const struct devmm_dev_cmd *)c->arg)->id);
+	diag("closing this process's device files (their pins)");
 	for (i = nnodes - 1; i >= 0; i--)
 		close_node(i);
-	if (poll(&p, 1, 60000) == 1 && read(pfd[0], &ret, sizeof(ret)) == sizeof(ret))
-		diag("... then it returned %s", errname(ret));
-	else
-		diag("... and it still has not returned");
+	if (wait_helper(&p, 30, &ret))
+		goto released;
+	diag("... still waiting; reading every page of this process (exclusive access, private pages)");
+	touch_all();
+	if (wait_helper(&p, 30, &ret))
+		goto released;
+	diag("... still waiting; replacing all of this process's memory (its mappings of device pages)");
+	replace_anon_regions();
+	if (wait_helper(&p, 30, &ret))
+		goto released;
+	diag("... still waiting: it stays stuck (no DESTROY or unload from now on)");
+	dump_kernel_log(20);
+	wedged = 1;
+	kill(pid, SIGKILL);
+	close(pfd[0]);
+	return 1;
+released:
+	diag("... then it returned %s", errname(ret));
 	close(pfd[0]);
 	waitpid(pid, NULL, 0);
 	return 1;
@@ -1668,6 +1814,8 @@ static void one_ctl_call(void)
 
 	clean = chance(35);
 	gen_ctl_call(c, fam, &target);
+	if (fam == F_DESTROY && target >= 0 && wedged)
+		return;
 	if (fam == F_DESTROY && target >= 0) {
 		drop_pins();
 		ret = destroy_via_helper(c, 10);
@@ -2006,7 +2154,7 @@ static int destroy_pinned(char *why, size_t len)
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [-s SEED] [-n CALLS] devmm.ko\n", argv0);
+	fprintf(stderr, "usage: %s [-v] [-s SEED] [-n CALLS] devmm.ko\n", argv0);
 	exit(2);
 }
 
@@ -2021,8 +2169,10 @@ int main(int argc, char **argv)
 	pthread_t wd;
 	const char *ko;
 
-	while ((opt = getopt(argc, argv, "s:n:")) != -1) {
-		if (opt == 's') {
+	while ((opt = getopt(argc, argv, "s:n:v")) != -1) {
+		if (opt == 'v') {
+			verbose = 1;
+		} else if (opt == 's') {
 			seed = strtoull(optarg, NULL, 0);
 			have_seed = 1;
 		} else if (opt == 'n') {
@@ -2045,6 +2195,8 @@ int main(int argc, char **argv)
 		seed = ((uint64_t)ts.tv_sec * 1000000007ULL) ^ ts.tv_nsec ^ getpid();
 	}
 	rng_state = seed;
+	if (getenv("DEVMM_FUZZ_SKIP"))
+		parse_skip(getenv("DEVMM_FUZZ_SKIP"));
 	parse_range(lane_env("LANE_COHERENT_A"), &coh_a, &coh_a_size);
 	parse_range(lane_env("LANE_COHERENT_B"), &coh_b, &coh_b_size);
 	parse_range(lane_env("LANE_RAM_RANGE"), &ram_base, &ram_size);
@@ -2118,7 +2270,7 @@ int main(int argc, char **argv)
 				break;
 		}
 		for (k = 0; k < 3; k++)
-			if (i == forks_at[k])
+			if (i == forks_at[k] && !(skip_mask & (1ULL << F_FORK)))
 				forks_ok &= fork_phase(ncalls / 40 + 50);
 		if (i % 3000 == 2999) {
 			/* A new file now and then: new mirrors, old pins gone. */
@@ -2215,6 +2367,10 @@ int main(int argc, char **argv)
 		ok(!left, "no device memory left in use (%d devices)", ndevs_alive());
 	}
 	close(ctl);
+	if (wedged) {
+		ok(0, "unload: not tried, a DESTROY is stuck in the kernel");
+		return tap_done();
+	}
 	ret = devmm_unload();
 	ok(ret == 0, "unload (%s)", errname(ret));
 	return tap_done();
