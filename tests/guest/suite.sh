@@ -7,6 +7,10 @@ run t_core /tests/t_core /devmm.ko
 run t_evict /tests/t_evict /devmm.ko
 run t_mmap /tests/t_mmap /devmm.ko
 run t_trace /tests/t_trace /devmm.ko
+# Random ioctls (DEVMM_FUZZ_CALLS of them), then random load with every page
+# checked (DEVMM_STRESS_SECONDS); both print their seed.
+run t_fuzz /tests/t_fuzz /devmm.ko
+run t_stress /tests/t_stress /devmm.ko
 # The kernel's own hmm selftest against devmm's test_hmm-compatible nodes.
 run upstream-hmm sh /tests/upstream-hmm.sh /lane.xfail $LANE_HMM_ARGS
 # devmmctl (libdevmm, libkmod) as a user drives it; leaves devmm unloaded.

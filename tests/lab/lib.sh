@@ -243,7 +243,15 @@ lab_initramfs()
 	up="$CACHE/upstream/$(lane_selftest_lane "$lane")/hmm-tests"
 	[ -f "$up" ] && cp "$up" "$root/tests/"
 	cp "$TOP_DIR/tests/lanes/$lane.xfail" "$root/lane.xfail"
-	{ cat "$TOP_DIR/tests/lanes/$lane.env"; echo "LANE=$lane"; } >"$root/lane.env"
+	# The host's DEVMM_{FUZZ,STRESS}_* override the lane's (replaying a seed).
+	{
+		cat "$TOP_DIR/tests/lanes/$lane.env"
+		echo "LANE=$lane"
+		for v in DEVMM_FUZZ_SEED DEVMM_FUZZ_CALLS DEVMM_FUZZ_SKIP DEVMM_STRESS_SEED \
+			 DEVMM_STRESS_SECONDS; do
+			[ -z "${!v:-}" ] || echo "$v=${!v}"
+		done
+	} >"$root/lane.env"
 	[ $# = 0 ] || cp "$@" "$root/"
 	chmod +x "$root/init"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$img"

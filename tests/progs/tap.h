@@ -70,6 +70,53 @@ static inline int tap_done(void)
 	return (tap_failed || tap_n != tap_planned) ? 1 : 0;
 }
 
+/*
+ * Whether the lane lists @name as an expected failure: the guest's
+ * /lane.xfail (tests/lanes/<lane>.xfail), one name a line, '#' comments,
+ * shared with the upstream selftest's cases.
+ */
+static inline int lane_xfail(const char *name)
+{
+	FILE *f = fopen("/lane.xfail", "r");
+	char line[256];
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "# \t\n")] = 0;
+		found = !strcmp(line, name);
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * ok_xfail(cond, name, fmt, ...): ok() for a check the lane may list as an
+ * expected failure under @name: listed and failing gives "ok ... # XFAIL",
+ * listed and passing "not ok ... # XPASS", so that the list cannot go stale.
+ */
+static inline int ok_xfail(int cond, const char *name, const char *fmt, ...)
+{
+	int listed = lane_xfail(name);
+	va_list ap;
+
+	printf("%sok %d - ", cond == listed ? "not " : "", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	if (listed)
+		printf(cond ? " # XPASS: passed but listed as an expected failure (%s)\n" :
+			      " # XFAIL expected failure on this kernel (%s)\n", name);
+	else
+		printf("\n");
+	fflush(stdout);
+	if (cond == listed)
+		tap_failed++;
+	else if (listed)
+		tap_skipped++;
+	return cond;
+}
+
 /* The expectation named NAME from the environment the lab gives the guest. */
 static inline const char *lane_env(const char *name)
 {

@@ -1,0 +1,2377 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * An ioctl fuzzer for every command of the control device /dev/devmm, of the
+ * device nodes /dev/devmmN (devmm's own ABI) and of their test_hmm ABI
+ * (HMM_DMIRROR_*, also on /dev/hmm_dmirrorN): random and boundary struct
+ * sizes, reserved fields, flags, command numbers, ranges, npages and user
+ * pointers, on live devices, from a fork child with the parent's files, and
+ * on files whose device was destroyed.
+ *
+ * Each call's errno is judged twice:
+ *  - against its command's table of errnos that include/uapi/linux/devmm.h,
+ *    README.md and the sources document: anything else is a failure (and so
+ *    is success where the ABI demands an error);
+ *  - against what this one call should give by the ABI (a non-zero reserved
+ *    field: EINVAL; an unknown id: ENODEV; ...): an errno that is in the
+ *    table but not the one the ABI names is a "mismatch" between code and
+ *    documentation, reported as a diagnostic, not a failure.
+ *
+ * Calls only ever reach memory this program mapped for the purpose: every
+ * region the kernel may read, write, migrate or pin is surrounded by
+ * PROT_NONE guards (the kernel works through a range in order and stops at
+ * the first page it cannot reach), and random addresses or pointers that
+ * fall into any other mapping are drawn again.  Only devices created here
+ * are destroyed.
+ *
+ * usage: t_fuzz [-v] [-s SEED] [-n CALLS] /path/to/devmm.ko  (-v: print every call)
+ * lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A, LANE_COHERENT_B,
+ * LANE_RAM_RANGE, DEVMM_FUZZ_CALLS (the default for -n), DEVMM_FUZZ_SEED
+ * (the default for -s; else a new seed each run).
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "devmm_test.h"
+
+#define PG		4096UL
+/* x86-64 with 4-level page tables: the end of the user address space. */
+#define USER_END	0x7ffffffff000ULL
+#define MB		(1024UL * 1024)
+#define MAX_PINNED	(1UL << 18)	/* pages per file, mirror.c */
+#define MAX_DEVICES	32		/* devmm.h */
+
+/* ---- randomness: splitmix64, one stream from the seed ---- */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t rn(uint64_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
+static int chance(unsigned int pct)
+{
+	return rn(100) < pct;
+}
+
+/* ---- errnos as bits of a set ---- */
+
+enum {
+	B_OK, B_EINVAL, B_EFAULT, B_ENOTTY, B_ENODEV, B_EPERM, B_EBUSY, B_ENOMEM,
+	B_EOPNOTSUPP, B_ENOSPC, B_ENOENT, B_EIO, B_OTHER, NBITS
+};
+#define M(e)	(1u << B_##e)
+
+static const char *const bit_name[NBITS] = {
+	"0", "EINVAL", "EFAULT", "ENOTTY", "ENODEV", "EPERM", "EBUSY", "ENOMEM",
+	"EOPNOTSUPP", "ENOSPC", "ENOENT", "EIO", "other"
+};
+
+static int ebit(int neg)
+{
+	switch (-neg) {
+	case 0: return B_OK;
+	case EINVAL: return B_EINVAL;
+	case EFAULT: return B_EFAULT;
+	case ENOTTY: return B_ENOTTY;
+	case ENODEV: return B_ENODEV;
+	case EPERM: return B_EPERM;
+	case EBUSY: return B_EBUSY;
+	case ENOMEM: return B_ENOMEM;
+	case EOPNOTSUPP: return B_EOPNOTSUPP;
+	case ENOSPC: return B_ENOSPC;
+	case ENOENT: return B_ENOENT;
+	case EIO: return B_EIO;
+	default: return B_OTHER;
+	}
+}
+
+/* "EINVAL|ENODEV" for a set. */
+static const char *set_name(unsigned int set, char *buf, size_t len)
+{
+	size_t n = 0;
+	int b;
+
+	buf[0] = 0;
+	for (b = 0; b < NBITS; b++)
+		if (set & (1u << b))
+			n += snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "|" : "",
+				      bit_name[b]);
+	return buf;
+}
+
+/* ---- command families: one TAP line each ---- */
+
+enum { CTL, NODE, HMM, SPECIAL };
+
+enum fam_id {
+	F_INFO, F_CREATE, F_DESTROY, F_EVICT, F_SETCAP, F_SETPOL, F_QUERY, F_CTL_BAD,
+	F_READ, F_WRITE, F_MTODEV, F_MTOSYS, F_SNAP, F_EXCL, F_PIN, F_UNPIN, F_DEVINFO,
+	F_NODE_BAD,
+	F_H_READ, F_H_WRITE, F_H_MTODEV, F_H_MTOSYS, F_H_SNAP, F_H_EXCL, F_H_CHECK,
+	F_H_RELEASE, F_H_FLAGS, F_H_BAD,
+	F_FORK, F_DEAD,
+	NFAM
+};
+
+#define NODE_COMMON	(M(EINVAL) | M(EFAULT) | M(ENODEV))
+
+/*
+ * @allowed: the errnos the ABI documents for the command (header, README,
+ * kernel-doc of the handlers), besides success.
+ * @mm: the command reaches the opener's memory: a process other than the
+ * opener gets EPERM.
+ */
+static const struct fam {
+	const char *name;
+	int where;
+	unsigned int nr;
+	unsigned int allowed;
+	int mm;
+	int weight;
+} fams[NFAM] = {
+	[F_INFO] = { "DEVMM_IOC_INFO", CTL, 0x00, M(EINVAL) | M(EFAULT), 0, 3 },
+	[F_CREATE] = { "DEVMM_IOC_CREATE", CTL, 0x01, M(EINVAL) | M(EFAULT) | M(EOPNOTSUPP) |
+		       M(ENOSPC) | M(EBUSY) | M(ENOMEM), 0, 3 },
+	[F_DESTROY] = { "DEVMM_IOC_DESTROY", CTL, 0x02, M(EINVAL) | M(EFAULT) | M(ENODEV), 0, 2 },
+	[F_EVICT] = { "DEVMM_IOC_EVICT", CTL, 0x03, M(EINVAL) | M(EFAULT) | M(ENODEV) |
+		      M(EOPNOTSUPP) | M(EBUSY), 0, 3 },
+	[F_SETCAP] = { "DEVMM_IOC_SET_CAPACITY", CTL, 0x04, M(EINVAL) | M(EFAULT) | M(ENODEV) |
+		       M(EOPNOTSUPP) | M(EBUSY) | M(ENOMEM), 0, 3 },
+	[F_SETPOL] = { "DEVMM_IOC_SET_POLICY", CTL, 0x05, M(EINVAL) | M(EFAULT) | M(ENODEV) |
+		       M(EOPNOTSUPP), 0, 2 },
+	[F_QUERY] = { "DEVMM_IOC_QUERY", CTL, 0x06, M(EINVAL) | M(EFAULT) | M(ENOENT), 0, 3 },
+	[F_CTL_BAD] = { "unknown commands on /dev/devmm", CTL, 0, M(ENOTTY), 0, 3 },
+	[F_READ] = { "DEVMM_IOC_READ", NODE, 0x40, NODE_COMMON | M(EBUSY) | M(ENOMEM), 1, 6 },
+	[F_WRITE] = { "DEVMM_IOC_WRITE", NODE, 0x41, NODE_COMMON | M(EPERM) | M(EBUSY) |
+		      M(ENOMEM), 1, 6 },
+	[F_MTODEV] = { "DEVMM_IOC_MIGRATE_TO_DEV", NODE, 0x42, NODE_COMMON | M(EOPNOTSUPP) |
+		       M(ENOMEM) | M(EBUSY) | M(EIO), 1, 8 },
+	[F_MTOSYS] = { "DEVMM_IOC_MIGRATE_TO_SYS", NODE, 0x43, NODE_COMMON | M(EOPNOTSUPP) |
+		       M(ENOMEM) | M(EIO), 1, 6 },
+	[F_SNAP] = { "DEVMM_IOC_SNAPSHOT", NODE, 0x44, NODE_COMMON | M(EBUSY) | M(ENOMEM), 1, 5 },
+	[F_EXCL] = { "DEVMM_IOC_EXCLUSIVE", NODE, 0x45, NODE_COMMON | M(EOPNOTSUPP) | M(EBUSY) |
+		     M(ENOMEM), 1, 4 },
+	/* EBUSY: pin_user_pages(FOLL_LONGTERM) could not move a coherent page out. */
+	[F_PIN] = { "DEVMM_IOC_PIN", NODE, 0x46, NODE_COMMON | M(ENOSPC) | M(ENOMEM) | M(EBUSY), 1,
+		    4 },
+	[F_UNPIN] = { "DEVMM_IOC_UNPIN", NODE, 0x47, NODE_COMMON | M(ENOENT), 0, 3 },
+	[F_DEVINFO] = { "DEVMM_IOC_DEV_INFO", NODE, 0x50, NODE_COMMON, 0, 3 },
+	[F_NODE_BAD] = { "unknown commands on device nodes", NODE, 0, M(ENOTTY) | M(ENODEV), 0, 3 },
+	[F_H_READ] = { "HMM_DMIRROR_READ", HMM, 0x00, NODE_COMMON | M(EBUSY) | M(ENOMEM), 1, 4 },
+	[F_H_WRITE] = { "HMM_DMIRROR_WRITE", HMM, 0x01, NODE_COMMON | M(EPERM) | M(EBUSY) |
+			M(ENOMEM), 1, 4 },
+	[F_H_MTODEV] = { "HMM_DMIRROR_MIGRATE_TO_DEV", HMM, 0x02, NODE_COMMON | M(EOPNOTSUPP) |
+			 M(ENOMEM) | M(EBUSY) | M(EIO) | M(ENOENT), 1, 5 },
+	[F_H_MTOSYS] = { "HMM_DMIRROR_MIGRATE_TO_SYS", HMM, 0x03, NODE_COMMON | M(EOPNOTSUPP) |
+			 M(ENOMEM) | M(EIO), 1, 4 },
+	[F_H_SNAP] = { "HMM_DMIRROR_SNAPSHOT", HMM, 0x04, NODE_COMMON | M(EBUSY) | M(ENOMEM), 1,
+		       3 },
+	[F_H_EXCL] = { "HMM_DMIRROR_EXCLUSIVE", HMM, 0x05, NODE_COMMON | M(EOPNOTSUPP) |
+		       M(EBUSY) | M(ENOMEM) | M(ENOENT), 1, 3 },
+	[F_H_CHECK] = { "HMM_DMIRROR_CHECK_EXCLUSIVE", HMM, 0x06, NODE_COMMON | M(EPERM), 0, 2 },
+	[F_H_RELEASE] = { "HMM_DMIRROR_RELEASE", HMM, 0x07, NODE_COMMON | M(EBUSY), 0, 1 },
+	[F_H_FLAGS] = { "HMM_DMIRROR_FLAGS", HMM, 0x08, NODE_COMMON, 0, 2 },
+	[F_H_BAD] = { "unknown test_hmm commands", HMM, 0, M(ENOTTY) | M(ENODEV), 0, 2 },
+	[F_FORK] = { "a fork child using its parent's files", SPECIAL, 0, 0, 0, 0 },
+	[F_DEAD] = { "files of a destroyed device", SPECIAL, 0, M(ENODEV), 0, 0 },
+};
+
+/*
+ * Counters live in shared memory: a fork child's calls count too.  A
+ * mismatch kind is one (family, what was special, expected, got) tuple.
+ */
+#define MAX_KINDS 48
+struct kind {
+	int fam;
+	char tag[64];
+	unsigned int expect;
+	int got;
+	unsigned long n;
+	char example[240];
+};
+
+struct stats {
+	unsigned long calls, fails[NFAM], ncalls[NFAM], errs[NFAM][NBITS];
+	unsigned long mismatches[NFAM];
+	int other_errno[NFAM];
+	unsigned int diags;
+	int nkinds;
+	struct kind kinds[MAX_KINDS];
+};
+
+static struct stats *st;
+
+/* Unbuffered diagnostics, safe in a fork child and from the watchdog. */
+static void diag(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + 2, sizeof(buf) - 3, fmt, ap);
+	va_end(ap);
+	buf[0] = '#';
+	buf[1] = ' ';
+	n = n + 2 > (int)sizeof(buf) - 2 ? (int)sizeof(buf) - 2 : n + 2;
+	buf[n++] = '\n';
+	fflush(stdout);
+	if (write(1, buf, n) < 0)
+		_exit(99);
+}
+
+/* ---- the memory the fuzzer offers the kernel ---- */
+
+/*
+ * One PROT_NONE reservation holds every region, each with guard pages on
+ * both sides; a hole in it is unmapped for good (nothing maps afterwards).
+ */
+#define GUARD_PAGES	16
+#define ARENA_PAGES	64
+#define THP_PAGES	1024
+#define SMALL_PAGES	8
+#define BUF_PAGES	1040
+#define SBUF_PAGES	2
+#define HOLE_PAGES	16
+
+static char *resv, *resv_end;
+static char *arena, *thp, *ro, *shr, *filem, *buf, *sbuf, *hole, *guard;
+
+struct region {
+	const char *name;
+	char **where;
+	unsigned long pages;
+	unsigned long align;
+	int prot, flags;
+};
+
+/* The mappings of everything else (heap, stack, binary, vdso). */
+#define MAX_MAPS 64
+static struct { uint64_t start, end; } foreign_maps[MAX_MAPS];
+static int nforeign;
+
+static void read_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+
+	nforeign = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long s, e;
+
+		if (sscanf(line, "%llx-%llx", &s, &e) != 2)
+			continue;
+		if (s >= (uintptr_t)resv && e <= (uintptr_t)resv_end)
+			continue;
+		if (nforeign < MAX_MAPS) {
+			foreign_maps[nforeign].start = s;
+			foreign_maps[nforeign].end = e;
+			nforeign++;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+/* Whether @addr lies in a mapping the fuzzer must not let the kernel touch. */
+static int foreign(uint64_t addr)
+{
+	int i;
+
+	for (i = 0; i < nforeign; i++)
+		if (addr >= foreign_maps[i].start && addr < foreign_maps[i].end)
+			return 1;
+	return 0;
+}
+
+static const struct region regions[] = {
+	{ "arena", &arena, ARENA_PAGES, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE },
+	{ "thp", &thp, THP_PAGES, 2 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE },
+	{ "ro", &ro, SMALL_PAGES, PG, PROT_READ, MAP_PRIVATE },
+	{ "shr", &shr, SMALL_PAGES, PG, PROT_READ | PROT_WRITE, MAP_SHARED },
+	{ "filem", &filem, SMALL_PAGES, PG, PROT_READ | PROT_WRITE, MAP_SHARED },
+	{ "buf", &buf, BUF_PAGES, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE },
+	{ "sbuf", &sbuf, SBUF_PAGES, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE },
+	{ "hole", &hole, HOLE_PAGES, PG, PROT_NONE, MAP_PRIVATE },
+	{ "guard", &guard, SMALL_PAGES, PG, PROT_NONE, MAP_PRIVATE },
+};
+#define NREGIONS	(sizeof(regions) / sizeof(regions[0]))
+/* The regions with memory the kernel may move: the first six but the file. */
+#define NDATA		6
+
+static void fill_regions(void)
+{
+	madvise(thp, THP_PAGES * PG, MADV_HUGEPAGE);
+	memset(arena, 0x5a, ARENA_PAGES * PG);
+	memset(thp, 0x3c, THP_PAGES * PG);
+	memset(shr, 0x11, SMALL_PAGES * PG);
+	memset(filem, 0x22, SMALL_PAGES * PG);
+	memset(buf, 0x77, BUF_PAGES * PG);
+}
+
+/* New anonymous memory in place of the old, whatever the old held. */
+static void replace_anon_regions(void)
+{
+	size_t i;
+
+	for (i = 0; i < NDATA; i++)
+		if (regions[i].where != &filem &&
+		    mmap(*regions[i].where, regions[i].pages * PG, regions[i].prot,
+			 regions[i].flags | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+			diag("mmap again: %s", strerror(errno));
+	fill_regions();
+}
+
+static int map_regions(void)
+{
+	size_t len = 32 * MB, i;
+	uintptr_t cur;
+	char path[] = "/tmp/t_fuzz.XXXXXX";
+	int tfd;
+
+	resv = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (resv == MAP_FAILED)
+		return -1;
+	resv_end = resv + len;
+	tfd = mkstemp(path);
+	if (tfd < 0 || unlink(path) || ftruncate(tfd, SMALL_PAGES * PG))
+		return -1;
+	cur = (uintptr_t)resv;
+	for (i = 0; i < NREGIONS; i++) {
+		void *p;
+
+		cur += GUARD_PAGES * PG;
+		cur = (cur + regions[i].align - 1) & ~(regions[i].align - 1);
+		if (regions[i].where == &filem)
+			p = mmap((void *)cur, regions[i].pages * PG, regions[i].prot, MAP_SHARED | MAP_FIXED,
+				 tfd, 0);
+		else
+			p = mmap((void *)cur, regions[i].pages * PG, regions[i].prot,
+				 regions[i].flags | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		if (p == MAP_FAILED)
+			return -1;
+		*regions[i].where = p;
+		cur += regions[i].pages * PG;
+	}
+	close(tfd);
+	fill_regions();
+	/* Unmapped for good: nothing in this program maps memory from now on. */
+	return munmap(hole, HOLE_PAGES * PG);
+}
+
+/* ---- devices and their files ---- */
+
+#define MAX_DEVS 40
+#define MAX_NODES 24
+#define MAX_PINS 64
+
+struct dev {
+	int id;
+	unsigned int kind;
+	int alive;
+	int dynamic;	/* created by a random CREATE: the only kind ever destroyed */
+	uint64_t base, size;
+};
+
+struct node {
+	int fd;
+	int dev;	/* index in devs[] */
+	char name[24];
+	int npins;
+	uint64_t pinned;	/* pages pinned through it */
+	struct { uint64_t addr, npages; } pins[MAX_PINS];
+};
+
+static struct dev devs[MAX_DEVS];
+static int ndevs;
+static struct node nodes[MAX_NODES];
+static int nnodes;
+static int ctl = -1;
+static unsigned long long caps;
+static uint64_t coh_a, coh_a_size, coh_b, coh_b_size, ram_base, ram_size;
+static int in_child;
+
+static void parse_range(const char *r, uint64_t *base, uint64_t *size)
+{
+	char *end;
+
+	*size = strtoull(r, &end, 0);
+	switch (*end) {
+	case 'G': *size <<= 30; end++; break;
+	case 'M': *size <<= 20; end++; break;
+	case 'K': *size <<= 10; end++; break;
+	}
+	*base = strtoull(end + 1, NULL, 0);
+}
+
+static int dev_index(int id)
+{
+	int i;
+
+	for (i = 0; i < ndevs; i++)
+		if (devs[i].alive && devs[i].id == id)
+			return i;
+	return -1;
+}
+
+static int ndevs_alive(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < ndevs; i++)
+		n += devs[i].alive;
+	return n;
+}
+
+static int dev_has_node(int di);
+
+static int add_dev(int id, unsigned int kind, uint64_t base, uint64_t size)
+{
+	int i;
+
+	/* A slot of a destroyed device, unless a file still refers to it. */
+	for (i = 0; i < ndevs; i++)
+		if (!devs[i].alive && !dev_has_node(i))
+			break;
+	if (i == MAX_DEVS)
+		return -1;
+	if (i == ndevs)
+		ndevs++;
+	memset(&devs[i], 0, sizeof(devs[i]));
+	devs[i].id = id;
+	devs[i].kind = kind;
+	devs[i].alive = 1;
+	devs[i].base = base;
+	devs[i].size = size;
+	return i;
+}
+
+static int dev_has_node(int di)
+{
+	int i;
+
+	for (i = 0; i < nnodes; i++)
+		if (nodes[i].dev == di)
+			return 1;
+	return 0;
+}
+
+static int open_node(const char *name, int dev)
+{
+	char path[40];
+	int fd;
+
+	if (nnodes == MAX_NODES)
+		return -1;
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	memset(&nodes[nnodes], 0, sizeof(nodes[0]));
+	nodes[nnodes].fd = fd;
+	nodes[nnodes].dev = dev;
+	snprintf(nodes[nnodes].name, sizeof(nodes[0].name), "%s", name);
+	return nnodes++;
+}
+
+static void close_node(int i)
+{
+	close(nodes[i].fd);
+	nodes[i] = nodes[--nnodes];
+}
+
+/* Close and open again: a new mirror, without the old one's pins. */
+static void reopen_node(int i)
+{
+	char path[40];
+
+	close(nodes[i].fd);
+	snprintf(path, sizeof(path), "/dev/%s", nodes[i].name);
+	nodes[i].fd = open(path, O_RDWR | O_CLOEXEC);
+	nodes[i].npins = 0;
+	nodes[i].pinned = 0;
+	if (nodes[i].fd < 0) {
+		diag("cannot open %s again: %s", path, strerror(errno));
+		nodes[i] = nodes[--nnodes];
+	}
+}
+
+/*
+ * Before a device may be destroyed: no page may be pinned through any file
+ * (a pinned coherent page keeps DESTROY waiting forever; the destroy_pinned
+ * case below checks that on purpose).  Files of destroyed devices cannot
+ * unpin: they are closed.
+ */
+static void drop_pins(void)
+{
+	int i;
+
+	for (i = nnodes - 1; i >= 0; i--) {
+		if (!nodes[i].npins)
+			continue;
+		if (devs[nodes[i].dev].alive)
+			reopen_node(i);
+		else
+			close_node(i);
+	}
+}
+
+/* ---- one call ---- */
+
+struct call {
+	int fam;
+	int node;		/* nodes[] index, -1 for the control device */
+	unsigned long cmd;
+	void *arg;
+	unsigned int pred;	/* the errnos the ABI allows for this very call */
+	int soft;		/* success where pred has none is a mismatch only */
+	const char *tag;	/* what is special about the call, for mismatches */
+	char tagbuf[64];
+	unsigned char copy[96];	/* the struct as passed, for diagnostics */
+	unsigned int copylen;
+};
+
+#define SKIPPED 1			/* run()'s result for a call not made */
+static struct call cur;			/* the call in progress (watchdog) */
+static int verbose;			/* -v: every call and its result */
+static volatile unsigned long progress;
+
+static void describe(const struct call *c, char *out, size_t len)
+{
+	size_t n;
+	unsigned int i;
+
+	n = snprintf(out, len, "%s on %s: cmd 0x%08lx arg %p [%s]", fams[c->fam].name,
+		     c->node < 0 ? "/dev/devmm" : nodes[c->node].name, c->cmd, c->arg,
+		     c->tag ? c->tag : "");
+	for (i = 0; i + 8 <= c->copylen && n < len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, c->copy + i, 8);
+		n += snprintf(out + n, len - n, "%s%llx", i ? " " : " struct ",
+			      (unsigned long long)w);
+	}
+}
+
+static void note_kind(const struct call *c, int ret)
+{
+	char d[240];
+	int i;
+
+	for (i = 0; i < st->nkinds; i++) {
+		struct kind *k = &st->kinds[i];
+
+		if (k->fam == c->fam && k->got == ret && !strcmp(k->tag, c->tag ? c->tag : "")) {
+			k->expect |= c->pred;
+			k->n++;
+			return;
+		}
+	}
+	if (st->nkinds == MAX_KINDS)
+		return;
+	describe(c, d, sizeof(d));
+	st->kinds[st->nkinds].fam = c->fam;
+	snprintf(st->kinds[st->nkinds].tag, sizeof(st->kinds[0].tag), "%s",
+		 c->tag ? c->tag : "");
+	st->kinds[st->nkinds].expect = c->pred;
+	st->kinds[st->nkinds].got = ret;
+	st->kinds[st->nkinds].n = 1;
+	snprintf(st->kinds[st->nkinds].example, sizeof(st->kinds[0].example), "%s", d);
+	st->nkinds++;
+}
+
+/*
+ * Judge one result.  @count: the family the call counts for (F_FORK and
+ * F_DEAD collect the calls of their phases).
+ */
+static void judge(struct call *c, int count, int ret)
+{
+	const struct fam *f = &fams[c->fam];
+	unsigned int allowed = f->allowed | M(OK), b = 1u << ebit(ret);
+	char d[400], s1[80];
+	int fail = 0, mismatch = 0;
+
+	if (count == F_FORK)
+		allowed |= M(EPERM);
+	if (count == F_DEAD)
+		allowed = M(ENODEV);
+	if (ret == SKIPPED)
+		return;
+	if (verbose) {
+		describe(c, d, sizeof(d));
+		diag("call %lu: %s: %s", st->calls, d, errname(ret));
+	}
+	st->calls++;
+	st->ncalls[count]++;
+	st->errs[count][ebit(ret)]++;
+	if (ebit(ret) == B_OTHER && !st->other_errno[count])
+		st->other_errno[count] = -ret;
+	if (!(c->pred & b)) {
+		if (!(allowed & b) || (!ret && !c->soft))
+			fail = 1;
+		else
+			mismatch = 1;
+	}
+	if (mismatch) {
+		st->mismatches[count]++;
+		note_kind(c, ret);
+	}
+	if (fail) {
+		st->fails[count]++;
+		if (st->diags++ < 40) {
+			describe(c, d, sizeof(d));
+			diag("FAIL: %s gave %s, expected %s: %s", f->name, errname(ret),
+			     set_name(c->pred, s1, sizeof(s1)), d);
+		}
+	}
+}
+
+/*
+ * DEVMM_FUZZ_SKIP=NAME,...: calls of these families (and "fork": the fork
+ * phases) are drawn but not made, so that the rest of a seed's calls stay
+ * the same; for narrowing down what a failing seed needs.
+ */
+static uint64_t skip_mask;
+
+static int run(struct call *c, int fd)
+{
+	progress++;
+	if (skip_mask & (1ULL << c->fam))
+		return SKIPPED;
+	return ioctl(fd, c->cmd, c->arg) ? -errno : 0;
+}
+
+static void parse_skip(const char *list)
+{
+	char names[512], *tok, *save;
+	int k;
+
+	snprintf(names, sizeof(names), "%s", list);
+	for (tok = strtok_r(names, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		for (k = 0; k < NFAM; k++)
+			if (!strcmp(tok, fams[k].name) || (!strcmp(tok, "fork") && k == F_FORK))
+				skip_mask |= 1ULL << k;
+}
+
+/* ---- generators ---- */
+
+/*
+ * Calls in "clean" mode get a well-formed struct in the struct buffer and a
+ * range in the fuzzer's memory, so that enough of them reach the operation.
+ */
+static int clean;
+
+/*
+ * The tag of a call: what decides its expected result (a bad size or
+ * pointer), else what is special about its fields.
+ */
+static void compose_tag(struct call *c, const char *ftag, const char *stag, const char *atag,
+			int size_bad, int arg_bad, int tail)
+{
+	if (size_bad || tail)
+		c->tag = stag;
+	else if (arg_bad)
+		c->tag = atag;
+	else
+		c->tag = ftag ? ftag : "";
+}
+
+/* A size for a devmm struct of @exact bytes; sets *tail for the bytes past it. */
+static unsigned int pick_size(unsigned int exact, int *bad, int *tail, const char **tag)
+{
+	unsigned int r = clean ? 0 : rn(100);
+
+	*bad = 0;
+	*tail = 0;
+	if (r < 70)
+		return exact;
+	if (r < 78) {
+		*tag = "longer struct, zero tail";
+		return exact + 8 * (1 + rn(16));
+	}
+	if (r < 84) {
+		*tail = 1;
+		*tag = "longer struct, non-zero tail";
+		return exact + 8 * (1 + rn(16));
+	}
+	if (r < 87) {
+		*tag = "struct of a page, zero tail";
+		return PG;
+	}
+	*bad = 1;
+	if (r < 92) {
+		*tag = "short struct";
+		return rn(exact);
+	}
+	if (r < 96) {
+		*tag = "struct over a page";
+		return PG + 1 + rn(16383 - PG);
+	}
+	*tag = "size 0";
+	return 0;
+}
+
+/*
+ * Where the struct goes: normally the struct buffer; else a pointer the
+ * kernel cannot read (*bad: EFAULT) or a read-only page of zeros (*zeros:
+ * the kernel sees zeros and cannot write back).
+ */
+static void *pick_arg(unsigned int size, int *bad, int *zeros, const char **tag)
+{
+	unsigned int r = clean ? 0 : rn(100);
+
+	*bad = 0;
+	*zeros = 0;
+	if (r < 88)
+		return sbuf;
+	if (r < 90) {
+		*zeros = 1;
+		*tag = "struct in read-only memory";
+		return ro;
+	}
+	*bad = 1;
+	if (r < 92) {
+		*tag = "NULL struct";
+		return NULL;
+	}
+	if (r < 94) {
+		*tag = "kernel address";
+		return (void *)(chance(50) ? 0xffffffff81000000UL : 0xffff888000000000UL);
+	}
+	if (r < 96) {
+		*tag = "unmapped struct";
+		return hole + rn(HOLE_PAGES) * PG;
+	}
+	if (r < 98 && size > 1 && size <= SBUF_PAGES * PG) {
+		*tag = "struct straddles a PROT_NONE page";
+		return sbuf + SBUF_PAGES * PG - size / 2;
+	}
+	*tag = "non-canonical address";
+	return (void *)0x8000000000000000UL;
+}
+
+/* A mangled command: wrong type, direction or number. */
+static unsigned long bad_cmd(int where, unsigned int *size)
+{
+	static const unsigned char types[] = { 'A', 'G', 'Z', 'Q', 0xda, 0xdc, 0xff };
+	unsigned int dirs[] = { _IOC_NONE, _IOC_READ, _IOC_WRITE, _IOC_READ | _IOC_WRITE };
+	unsigned int type, nr, dir, sz = sizeof(struct devmm_range_cmd);
+	unsigned int r = rn(3);
+
+	if (where == HMM) {
+		/* test_hmm's commands with another size or direction, or number. */
+		type = 'H';
+		nr = rn(12);
+		dir = dirs[rn(4)];
+		sz = rn(2) ? sizeof(struct hmm_dmirror_cmd) + 8 * (1 + rn(4)) : rn(64);
+		if (nr <= 8 && dir == (_IOC_READ | _IOC_WRITE) &&
+		    sz == sizeof(struct hmm_dmirror_cmd))
+			nr = 9 + rn(100);
+	} else if (r == 0) {
+		type = types[rn(sizeof(types))];
+		nr = rn(256);
+		dir = dirs[rn(4)];
+	} else if (r == 1) {
+		/* A known number in the wrong direction. */
+		type = DEVMM_IOC_MAGIC;
+		nr = where == CTL ? rn(7) : 0x40 + rn(8);
+		dir = dirs[rn(3)];
+	} else {
+		/* An unknown number. */
+		type = DEVMM_IOC_MAGIC;
+		do {
+			nr = rn(256);
+		} while (nr <= 0x06 || (nr >= 0x40 && nr <= 0x47) || nr == 0x50);
+		dir = _IOC_READ | _IOC_WRITE;
+	}
+	if (type != 'H' && chance(20))
+		sz = rn(16384);
+	*size = sz;
+	return _IOC(dir, type, nr, sz);
+}
+
+/* Whether devmm_check_range() accepts the range. */
+static int range_ok(uint64_t addr, uint64_t npages)
+{
+	uint64_t len;
+
+	if ((addr & (PG - 1)) || !npages || npages > (~0ULL >> 12))
+		return 0;
+	len = npages << 12;
+	if (addr + len < addr)
+		return 0;
+	return addr + len <= USER_END;
+}
+
+static uint64_t pick_addr(unsigned long *room)
+{
+	unsigned int r = rn(clean ? 52 : 100);
+	uint64_t a;
+
+	*room = 0;
+	if (r < 32) {
+		unsigned long off = rn(ARENA_PAGES);
+
+		*room = ARENA_PAGES - off;
+		return (uintptr_t)arena + off * PG;
+	}
+	if (r < 40) {
+		unsigned long off = chance(50) ? 0 : rn(THP_PAGES);
+
+		*room = THP_PAGES - off;
+		return (uintptr_t)thp + off * PG;
+	}
+	if (r < 52) {
+		char *small[] = { ro, shr, filem };
+		unsigned long off = rn(SMALL_PAGES);
+
+		*room = SMALL_PAGES - off;
+		return (uintptr_t)small[rn(3)] + off * PG;
+	}
+	if (r < 56)
+		return (uintptr_t)guard + rn(SMALL_PAGES) * PG;
+	if (r < 60)
+		return (uintptr_t)hole + rn(HOLE_PAGES) * PG;
+	if (r < 68)
+		return (uintptr_t)arena + rn(ARENA_PAGES) * PG + 1 + rn(PG - 1);
+	if (r < 72)
+		return 0;
+	if (r < 80) {
+		static const uint64_t near[] = { USER_END, USER_END - PG, USER_END - 2 * PG,
+						 USER_END - 16 * PG, USER_END + PG,
+						 0x800000000000ULL, 0x7fffffff0000ULL };
+
+		return near[rn(sizeof(near) / sizeof(near[0]))];
+	}
+	if (r < 86) {
+		static const uint64_t kern[] = { 0xffff888000000000ULL, 0xffffffff81000000ULL,
+						 0xffffffffff600000ULL, 0x8000000000000000ULL };
+
+		return kern[rn(4)];
+	}
+	if (r < 94) {
+		/* Wrapping ranges. */
+		a = ~0ULL & ~(PG - 1);
+		return a - rn(4) * PG;
+	}
+	/* Random: in the reservation, or above the user address space. */
+	if (chance(50))
+		return (uintptr_t)resv + rn((resv_end - resv) / PG) * PG;
+	return (rnd() | (1ULL << 47)) & ~(PG - 1);
+}
+
+static uint64_t pick_npages(unsigned long room)
+{
+	unsigned int r = rn(clean ? 72 : 100);
+
+	if (r < 20)
+		return 1;
+	if (r < 50)
+		return 1 + rn(16);
+	if (r < 72)
+		return room ? 1 + rn(room + 4) : 1 + rn(64);
+	if (r < 77)
+		return 0;
+	if (r < 87) {
+		static const uint64_t huge[] = {
+			1ULL << 20, 1ULL << 35, (1ULL << 52) - 1, 1ULL << 52, ~0ULL, ~0ULL >> 12,
+			USER_END >> 12, (USER_END >> 12) + 1, 1ULL << 63,
+		};
+
+		return huge[rn(sizeof(huge) / sizeof(huge[0]))];
+	}
+	return 1ULL << rn(64);
+}
+
+/* A user buffer pointer for @npages pages (or bytes, for snapshots). */
+static uint64_t pick_ptr(void)
+{
+	unsigned int r = rn(clean ? 66 : 100);
+
+	if (r < 62)
+		return (uintptr_t)buf + rn(16) * PG;
+	if (r < 66)
+		return (uintptr_t)buf + rn(16 * PG);
+	if (r < 70)
+		return (uintptr_t)arena + rn(ARENA_PAGES) * PG;
+	if (r < 75)
+		return (uintptr_t)ro;
+	if (r < 80)
+		return 0;
+	if (r < 83)
+		return 8;
+	if (r < 88)
+		return chance(50) ? 0xffff888000000000ULL : 0xffffffff81000000ULL;
+	if (r < 92)
+		return (uintptr_t)hole;
+	if (r < 95)
+		return (uintptr_t)guard;
+	if (r < 97)
+		return 0x8000000000000000ULL;
+	return USER_END - PG;
+}
+
+/*
+ * Make a range and its pointer safe: their first page must not lie in
+ * another mapping of this program (the kernel stops at the first page it
+ * cannot reach, and every region of ours ends in a guard).
+ */
+static void make_safe(uint64_t *addr, uint64_t *ptr)
+{
+	int tries = 0;
+	unsigned long room;
+
+	while (foreign(*addr) && tries++ < 20)
+		*addr = pick_addr(&room);
+	if (foreign(*addr))
+		*addr = (uintptr_t)arena;
+	tries = 0;
+	while (foreign(*ptr) && tries++ < 20)
+		*ptr = pick_ptr();
+	if (foreign(*ptr))
+		*ptr = (uintptr_t)buf;
+}
+
+/* Fill the 8-byte-aligned field at @off of @size bytes with junk. */
+static void junk(void *s, size_t off, size_t size)
+{
+	uint64_t v = rnd() | 1;
+
+	memcpy((char *)s + off, &v, size > 8 ? 8 : size);
+}
+
+/* ---- per-family generation ---- */
+
+static unsigned int node_kind(int node)
+{
+	return devs[nodes[node].dev].kind;
+}
+
+static int node_alive(int node)
+{
+	return devs[nodes[node].dev].alive;
+}
+
+static int pick_node(void)
+{
+	return rn(nnodes);
+}
+
+/*
+ * Fill *c for a random call of family @fam on node @node (node families)
+ * and build its struct in sbuf.  Returns the file to call on.
+ */
+static int gen_node_call(struct call *c, int fam, int node)
+{
+	const struct fam *f = &fams[fam];
+	unsigned int size = 0, pred = f->allowed | M(OK);
+	int size_bad = 0, tail = 0, arg_bad = 0, arg_ro = 0, defect = 0;
+	const char *tag = NULL, *stag = NULL, *atag = NULL;
+	union {
+		struct devmm_range_cmd r;
+		struct devmm_dev_info i;
+		struct hmm_dmirror_cmd h;
+		unsigned char raw[PG];
+	} u;
+	unsigned int exact;
+
+	memset(c, 0, sizeof(*c));
+	memset(&u, 0, sizeof(u));
+	c->fam = fam;
+	c->node = node;
+	if (fam == F_NODE_BAD || fam == F_H_BAD) {
+		c->cmd = bad_cmd(fam == F_H_BAD ? HMM : NODE, &size);
+		c->arg = sbuf;
+		memset(sbuf, 0, SBUF_PAGES * PG);
+		c->pred = M(ENOTTY);
+		c->tag = "unknown command";
+		goto out;
+	}
+	if (f->where == HMM) {
+		uint64_t addr, np, ptr;
+		unsigned long room;
+
+		exact = sizeof(struct hmm_dmirror_cmd);
+		size = exact;
+		c->cmd = _IOWR('H', f->nr, struct hmm_dmirror_cmd);
+		addr = pick_addr(&room);
+		np = fam == F_H_FLAGS ? (chance(70) ? HMM_DMIRROR_FLAG_FAIL_ALLOC : rn(4)) :
+					pick_npages(room);
+		ptr = pick_ptr();
+		make_safe(&addr, &ptr);
+		u.h.addr = addr;
+		u.h.npages = np;
+		u.h.ptr = ptr;
+		if (chance(10)) {
+			junk(&u.h, offsetof(struct hmm_dmirror_cmd, cpages), 8);
+			junk(&u.h, offsetof(struct hmm_dmirror_cmd, faults), 8);
+		}
+		c->arg = pick_arg(size, &arg_bad, &arg_ro, &atag);
+		if (arg_bad) {
+			pred = M(EFAULT);
+		} else if (arg_ro) {
+			/* The kernel reads zeros: an empty range. */
+			pred = M(EINVAL);
+		} else if (!range_ok(addr, np)) {
+			pred = M(EINVAL);
+			tag = "bad range";
+		} else if (!arg_ro && fam == F_H_FLAGS) {
+			pred = np & ~HMM_DMIRROR_FLAG_FAIL_ALLOC ? M(EINVAL) : M(OK);
+			tag = "flags";
+		} else if (!arg_ro) {
+			pred = f->allowed | M(OK);
+			if ((fam == F_H_MTODEV || fam == F_H_MTOSYS) &&
+			    node_kind(node) == DEVMM_KIND_MIRROR) {
+				pred = M(EOPNOTSUPP);
+				tag = "migration on a mirror-only device";
+			}
+			if (fam == F_H_EXCL && !(caps & DEVMM_CAP_EXCLUSIVE)) {
+				pred = M(EOPNOTSUPP);
+				tag = "no exclusive access here";
+			}
+			if (fam == F_H_RELEASE)
+				pred = M(OK) | M(EBUSY);
+			if (fam == F_H_CHECK)
+				pred = M(OK) | M(EPERM);
+		}
+		goto place;
+	}
+
+	/* devmm's own node commands. */
+	exact = fam == F_DEVINFO ? sizeof(struct devmm_dev_info) : sizeof(struct devmm_range_cmd);
+	size = pick_size(exact, &size_bad, &tail, &stag);
+	c->cmd = _IOC(_IOC_READ | _IOC_WRITE, DEVMM_IOC_MAGIC, f->nr, size);
+	if (fam == F_DEVINFO) {
+		int r = clean ? 20 + rn(80) : rn(100);
+
+		if (r < 5) {
+			u.i.flags = 1u << rn(32);
+			defect = 1;
+			tag = "flags";
+		} else if (r < 10) {
+			u.i.reserved0 = rnd() | 1;
+			defect = 1;
+			tag = "reserved0";
+		} else if (r < 15) {
+			u.i.reserved1 = rnd() | 1;
+			defect = 1;
+			tag = "reserved1";
+		} else if (r < 20) {
+			u.i.reserved[rn(8)] = rnd() | 1;
+			defect = 1;
+			tag = "reserved[]";
+		} else if (r < 35) {
+			/* Every (out) field: ignored on input. */
+			u.i.id = rnd();
+			u.i.used = rnd();
+			u.i.policy = rnd();
+			tag = "out fields set on input";
+		}
+		pred = M(OK);
+	} else {
+		uint64_t addr, np, ptr;
+		unsigned long room;
+		unsigned int valid = fam == F_PIN ? DEVMM_RANGE_LONGTERM : 0;
+		int r = clean ? 13 + rn(87) : rn(100);
+
+		addr = pick_addr(&room);
+		np = pick_npages(room);
+		ptr = pick_ptr();
+		make_safe(&addr, &ptr);
+		u.r.addr = addr;
+		u.r.npages = np;
+		u.r.ptr = ptr;
+		if (fam == F_PIN && chance(30))
+			u.r.flags = DEVMM_RANGE_LONGTERM;
+		if (fam == F_UNPIN && nodes[node].npins && chance(50)) {
+			/* Exactly a range pinned before. */
+			int k = rn(nodes[node].npins);
+
+			u.r.addr = nodes[node].pins[k].addr;
+			u.r.npages = nodes[node].pins[k].npages;
+		}
+		if (r < 5) {
+			u.r.flags = (1u << rn(32)) & ~valid;
+			if (!u.r.flags)
+				u.r.flags = 2;
+			defect = 1;
+			tag = "unknown flags";
+		} else if (r < 9) {
+			u.r.reserved0 = rnd() | 1;
+			defect = 1;
+			tag = "reserved0";
+		} else if (r < 13) {
+			u.r.reserved[rn(4)] = rnd() | 1;
+			defect = 1;
+			tag = "reserved[]";
+		} else if (r < 23) {
+			u.r.cpages = rnd();
+			u.r.faults = rnd();
+			tag = "out fields set on input";
+		}
+		if (!defect && !range_ok(u.r.addr, u.r.npages)) {
+			defect = 1;
+			tag = "bad range";
+		}
+		if (!defect) {
+			pred = f->allowed | M(OK);
+			if ((fam == F_MTODEV || fam == F_MTOSYS) &&
+			    node_kind(node) == DEVMM_KIND_MIRROR) {
+				pred = M(EOPNOTSUPP);
+				tag = "migration on a mirror-only device";
+			} else if (fam == F_EXCL && !(caps & DEVMM_CAP_EXCLUSIVE)) {
+				pred = M(EOPNOTSUPP);
+				tag = "no exclusive access here";
+			} else if (fam == F_PIN &&
+				   nodes[node].pinned + u.r.npages > MAX_PINNED) {
+				pred = M(ENOSPC);
+				tag = "over the pin limit";
+			} else if (fam == F_UNPIN) {
+				int k, found = 0;
+
+				for (k = 0; k < nodes[node].npins; k++)
+					found |= nodes[node].pins[k].addr == u.r.addr &&
+						 nodes[node].pins[k].npages == u.r.npages;
+				if (nodes[node].npins < MAX_PINS || found) {
+					pred = found ? M(OK) : M(ENOENT);
+					tag = found ? "a pinned range" : "a range not pinned";
+				}
+			}
+		} else {
+			pred = M(EINVAL);
+		}
+	}
+	c->arg = pick_arg(size, &arg_bad, &arg_ro, &atag);
+	if (size_bad) {
+		pred = M(EINVAL);
+	} else if (arg_bad) {
+		pred = M(EFAULT);
+	} else if (arg_ro) {
+		/* The kernel reads zeros: an empty range, or DEV_INFO that cannot copy out. */
+		pred = fam == F_DEVINFO ? M(EFAULT) : M(EINVAL);
+	} else if (tail) {
+		pred = M(EINVAL);
+	} else if (defect) {
+		pred = M(EINVAL);
+	}
+
+place:
+	c->pred = pred;
+	compose_tag(c, tag, stag, atag, size_bad, arg_bad || arg_ro, tail);
+	if (!arg_bad && !arg_ro) {
+		memset(sbuf, 0, size < PG ? PG : SBUF_PAGES * PG);
+		memcpy(sbuf, &u, size < exact ? size : exact);
+		if (tail)
+			sbuf[exact + rn(size - exact)] = 1 + rn(255);
+	} else if (arg_bad && c->arg && (char *)c->arg >= sbuf &&
+		   (char *)c->arg < sbuf + SBUF_PAGES * PG) {
+		/* The straddling struct: what fits before the guard, zeros after it. */
+		size_t fit = sbuf + SBUF_PAGES * PG - (char *)c->arg;
+
+		memset(sbuf, 0, SBUF_PAGES * PG);
+		memcpy(c->arg, &u, fit < exact ? fit : exact);
+	}
+	c->copylen = size < exact ? size : exact;
+	if (c->copylen > sizeof(c->copy))
+		c->copylen = sizeof(c->copy);
+	memcpy(c->copy, &u, c->copylen);
+out:
+	return nodes[node].fd;
+}
+
+/* After a node call: track pins and data the kernel may have moved. */
+static void after_node_call(const struct call *c, int ret)
+{
+	struct node *n = &nodes[c->node];
+	struct devmm_range_cmd r;
+
+	if (ret || (c->fam != F_PIN && c->fam != F_UNPIN) || c->arg != sbuf)
+		return;
+	memcpy(&r, c->copy, sizeof(r));
+	if (c->fam == F_PIN) {
+		if (n->npins < MAX_PINS) {
+			n->pins[n->npins].addr = r.addr;
+			n->pins[n->npins].npages = r.npages;
+			n->npins++;
+		} else {
+			/* Too many to follow: start over with a new file. */
+			reopen_node(c->node);
+			return;
+		}
+		n->pinned += r.npages;
+	} else {
+		int k;
+
+		for (k = 0; k < n->npins; k++) {
+			if (n->pins[k].addr == r.addr && n->pins[k].npages == r.npages) {
+				n->pinned -= r.npages;
+				n->pins[k] = n->pins[--n->npins];
+				break;
+			}
+		}
+	}
+}
+
+/* A device number nothing answers to. */
+static unsigned int free_id(void)
+{
+	static const unsigned int far[] = { 31, 32, 100, 4095, 0x7fffffff, 0xffffffff };
+	unsigned int id;
+
+	do {
+		id = chance(50) ? far[rn(6)] : (unsigned int)rn(40);
+	} while (dev_index(id) >= 0);
+	return id;
+}
+
+static int pick_dev(void)
+{
+	int i;
+
+	do {
+		i = rn(ndevs);
+	} while (!devs[i].alive);
+	return i;
+}
+
+/* Whether [base, base + size) overlaps a live coherent device. */
+static int coherent_busy(uint64_t base, uint64_t size)
+{
+	int i;
+
+	for (i = 0; i < ndevs; i++)
+		if (devs[i].alive && devs[i].kind == DEVMM_KIND_COHERENT &&
+		    base < devs[i].base + devs[i].size && devs[i].base < base + size)
+			return 1;
+	return 0;
+}
+
+static int ndynamic(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < ndevs; i++)
+		n += devs[i].alive && devs[i].dynamic;
+	return n;
+}
+
+/*
+ * Fill *c for a control-device call of family @fam.  *target is set to the
+ * devs[] index a DESTROY may remove (-1 if none).
+ */
+static void gen_ctl_call(struct call *c, int fam, int *target)
+{
+	const struct fam *f = &fams[fam];
+	unsigned int size = 0, exact = 0, pred = M(OK);
+	int size_bad = 0, tail = 0, arg_bad = 0, arg_ro = 0, defect = 0;
+	const char *tag = NULL, *stag = NULL, *atag = NULL;
+	union {
+		struct devmm_info i;
+		struct devmm_create cr;
+		struct devmm_dev_cmd d;
+		struct devmm_dev_query q;
+		unsigned char raw[PG];
+	} u;
+	int r = clean ? 20 + rn(80) : rn(100);
+
+	memset(c, 0, sizeof(*c));
+	memset(&u, 0, sizeof(u));
+	c->fam = fam;
+	c->node = -1;
+	*target = -1;
+	if (fam == F_CTL_BAD) {
+		c->cmd = bad_cmd(CTL, &size);
+		c->arg = sbuf;
+		memset(sbuf, 0, SBUF_PAGES * PG);
+		c->pred = M(ENOTTY);
+		c->tag = "unknown command";
+		return;
+	}
+	switch (fam) {
+	case F_INFO:
+		exact = sizeof(u.i);
+		if (r < 5) {
+			u.i.flags = 1u << rn(32);
+			defect = 1;
+			tag = "flags";
+		} else if (r < 10) {
+			u.i.reserved[rn(8)] = rnd() | 1;
+			defect = 1;
+			tag = "reserved[]";
+		} else if (r < 40) {
+			/* One (out) field: the ABI reads only (in) fields. */
+			static const struct { size_t off, size; const char *name; } out[] = {
+				{ offsetof(struct devmm_info, abi_major), 4, "out field abi_major" },
+				{ offsetof(struct devmm_info, ndevices), 4, "out field ndevices" },
+				{ offsetof(struct devmm_info, caps), 8, "out field caps" },
+				{ offsetof(struct devmm_info, page_size), 4, "out field page_size" },
+				{ offsetof(struct devmm_info, nmirror), 4, "out field nmirror" },
+				{ offsetof(struct devmm_info, private_capacity), 8,
+				  "out field private_capacity" },
+				{ offsetof(struct devmm_info, version), 8, "out field version" },
+			};
+			int k = rn(sizeof(out) / sizeof(out[0]));
+
+			junk(&u.i, out[k].off, out[k].size);
+			tag = out[k].name;
+		}
+		break;
+	case F_CREATE: {
+		static const unsigned int bad_kinds[] = { 0, 4, 99, 0xffffffff };
+		unsigned int kinds[] = { DEVMM_KIND_PRIVATE, DEVMM_KIND_COHERENT,
+					 DEVMM_KIND_MIRROR };
+		int full = ndynamic() >= 6 || ndevs_alive() >= MAX_DEVS - 2;
+
+		exact = sizeof(u.cr);
+		u.cr.kind = !clean && chance(8) ? bad_kinds[rn(4)] : kinds[rn(3)];
+		u.cr.policy = !clean && chance(8) ? 2 + rn(100) : rn(2);
+		if (u.cr.kind == DEVMM_KIND_PRIVATE) {
+			static const uint64_t caps_[] = { 0, PG, 16 * MB, 1ULL << 40,
+							  (1ULL << 40) + PG, 4097, 100,
+							  ~0ULL & ~(PG - 1) };
+
+			u.cr.capacity = chance(50) ? caps_[rn(8)] : (1 + rn(16384)) * PG;
+			if (chance(5))
+				u.cr.base = PG;
+			if (chance(5))
+				u.cr.size = PG;
+		} else if (u.cr.kind == DEVMM_KIND_COHERENT) {
+			/*
+			 * Only ranges the ABI refuses, or ranges inside the
+			 * reservation: never physical memory of anything else.
+			 */
+			uint64_t sec = 128 * MB;
+
+			switch (rn(10)) {
+			case 0: u.cr.base = coh_b + sec; u.cr.size = sec; break;
+			case 1: u.cr.base = coh_b; u.cr.size = coh_b_size; break;
+			case 2: u.cr.base = coh_a; u.cr.size = sec; break;
+			case 3: u.cr.base = ram_base; u.cr.size = ram_size; break;
+			case 4: u.cr.base = coh_b + PG; u.cr.size = sec; break;
+			case 5: u.cr.base = coh_b + sec; u.cr.size = sec + PG; break;
+			case 6: u.cr.base = coh_b + sec; u.cr.size = 0; break;
+			case 7: u.cr.base = ~0ULL & ~(sec - 1); u.cr.size = 2 * sec; break;
+			case 8: u.cr.base = 1ULL << 46; u.cr.size = sec; break;
+			default: u.cr.base = coh_b + sec; u.cr.size = sec; u.cr.capacity = PG;
+				break;
+			}
+		} else if (u.cr.kind == DEVMM_KIND_MIRROR && chance(15)) {
+			u.cr.capacity = PG;
+		}
+		if (r < 4) {
+			u.cr.flags = 1u << rn(32);
+			defect = 1;
+			tag = "flags";
+		} else if (r < 8) {
+			u.cr.reserved[rn(4)] = rnd() | 1;
+			defect = 1;
+			tag = "reserved[]";
+		} else if (r < 16) {
+			u.cr.id = rnd() | 1;
+			tag = "out field id";
+		}
+		if (u.cr.policy > DEVMM_POLICY_FIFO && !defect) {
+			defect = 1;
+			tag = "unknown policy";
+		}
+		/* Past a few devices of its own, the fuzzer only makes bad requests. */
+		if (full && !defect) {
+			u.cr.policy = 7;
+			defect = 1;
+			tag = "unknown policy";
+		}
+		if (defect)
+			break;
+		if (ndevs_alive() >= MAX_DEVICES) {
+			pred = M(ENOSPC);
+			break;
+		}
+		switch (u.cr.kind) {
+		case DEVMM_KIND_PRIVATE: {
+			uint64_t cap = u.cr.capacity;
+
+			if (!(caps & DEVMM_CAP_PRIVATE)) {
+				pred = M(EOPNOTSUPP);
+				tag = tag ? tag : "private memory unsupported";
+			} else if (u.cr.base || u.cr.size || (cap & (PG - 1)) ||
+				   cap > (1ULL << 40)) {
+				defect = 1;
+				tag = tag ? tag : "bad private capacity, base or size";
+			} else {
+				pred = M(OK) | M(ENOMEM);
+			}
+			break;
+		}
+		case DEVMM_KIND_COHERENT: {
+			uint64_t sec = 128 * MB, b = u.cr.base, s = u.cr.size;
+
+			if (u.cr.capacity || !s || b + s < b || b + s > (1ULL << 46) ||
+			    (b % sec) || (s % sec) ||
+			    (b < ram_base + ram_size && ram_base < b + s)) {
+				defect = 1;
+				tag = tag ? tag : "bad coherent range";
+			} else if (coherent_busy(b, s)) {
+				pred = M(EBUSY);
+				tag = tag ? tag : "coherent range in use";
+			} else {
+				pred = M(OK) | M(ENOMEM);
+			}
+			break;
+		}
+		case DEVMM_KIND_MIRROR:
+			if (u.cr.capacity || u.cr.base || u.cr.size) {
+				defect = 1;
+				tag = tag ? tag : "mirror with memory";
+			} else {
+				pred = M(OK) | M(ENOMEM);
+			}
+			break;
+		default:
+			defect = 1;
+			tag = tag ? tag : "unknown kind";
+		}
+		break;
+	}
+	case F_DESTROY:
+	case F_EVICT:
+	case F_SETCAP:
+	case F_SETPOL: {
+		int di = -1;
+
+		exact = sizeof(u.d);
+		if (fam == F_DESTROY) {
+			/* Only devices of the fuzzer's own making, never those in use. */
+			int k, cand[MAX_DEVS], nc = 0;
+
+			for (k = 0; k < ndevs; k++)
+				if (devs[k].alive && devs[k].dynamic)
+					cand[nc++] = k;
+			if (nc && chance(50))
+				di = cand[rn(nc)];
+		} else if (chance(85)) {
+			di = pick_dev();
+		}
+		u.d.id = di >= 0 ? (unsigned int)devs[di].id : free_id();
+		if (fam == F_EVICT)
+			u.d.value = chance(30) ? 0 : (chance(50) ? rn(64 * MB) : rnd());
+		else if (fam == F_SETCAP)
+			u.d.value = chance(70) ? (1 + rn(16384)) * PG :
+				    (chance(50) ? rnd() : (uint64_t[]){ 0, 4097, 1ULL << 40,
+					(1ULL << 40) + PG, 256 * MB, 512 * MB }[rn(6)]);
+		else if (fam == F_SETPOL)
+			u.d.value = chance(85) ? rn(2) : 2 + rn(1000);
+		else if (chance(10))
+			u.d.value = 1 + rn(100);
+		if (r < 4) {
+			u.d.flags = 1u << rn(32);
+			defect = 1;
+			tag = "flags";
+		} else if (r < 8) {
+			u.d.reserved[rn(4)] = rnd() | 1;
+			defect = 1;
+			tag = "reserved[]";
+		} else if (r < 14) {
+			u.d.result = rnd() | 1;
+			tag = "out field result";
+		}
+		/* Whatever the ABI says, a DESTROY of a live device may hang: a helper runs it. */
+		if (fam == F_DESTROY)
+			*target = di;
+		if (defect)
+			break;
+		if (fam == F_DESTROY) {
+			if (u.d.value) {
+				defect = 1;
+				tag = tag ? tag : "value";
+			} else if (di < 0) {
+				pred = M(ENODEV);
+				tag = tag ? tag : "unknown device";
+			}
+			break;
+		}
+		if (di < 0) {
+			pred = M(ENODEV);
+			tag = tag ? tag : "unknown device";
+		} else if (devs[di].kind == DEVMM_KIND_MIRROR) {
+			pred = M(EOPNOTSUPP);
+			tag = tag ? tag : "mirror-only device";
+		} else if (fam == F_EVICT) {
+			pred = M(OK) | M(EBUSY);
+		} else if (fam == F_SETCAP) {
+			uint64_t v = u.d.value;
+
+			if (!v || (v & (PG - 1)) || v > (1ULL << 40) ||
+			    (devs[di].kind == DEVMM_KIND_COHERENT && v > devs[di].size)) {
+				defect = 1;
+				tag = tag ? tag : "bad capacity";
+			} else {
+				pred = M(OK) | M(EBUSY) | M(ENOMEM);
+			}
+		} else if (u.d.value > DEVMM_POLICY_FIFO) {
+			defect = 1;
+			tag = tag ? tag : "unknown policy";
+		}
+		break;
+	}
+	case F_QUERY: {
+		unsigned int id = chance(70) ? rn(40) : (unsigned int)rnd();
+		int k, any = 0;
+
+		exact = sizeof(u.q);
+		u.q.id = id;
+		for (k = 0; k < ndevs; k++)
+			any |= devs[k].alive && (unsigned int)devs[k].id >= id;
+		if (r < 5) {
+			u.q.flags = 1u << rn(32);
+			defect = 1;
+			tag = "flags";
+		} else if (r < 20) {
+			u.q.info.id = rnd();
+			u.q.info.reserved[rn(8)] = rnd() | 1;
+			tag = "out struct set on input";
+		}
+		if (!defect) {
+			pred = any ? M(OK) : M(ENOENT);
+			if (!any)
+				tag = tag ? tag : "no device at or above id";
+		}
+		break;
+	}
+	}
+	if (defect)
+		pred = M(EINVAL);
+	size = pick_size(exact, &size_bad, &tail, &stag);
+	c->cmd = _IOC(_IOC_READ | _IOC_WRITE, DEVMM_IOC_MAGIC, f->nr, size);
+	/* A DESTROY of a device in use must not come from a page of zeros. */
+	do {
+		c->arg = pick_arg(size, &arg_bad, &arg_ro, &atag);
+	} while (arg_ro && fam != F_INFO && fam != F_QUERY);
+	if (size_bad) {
+		pred = M(EINVAL);
+	} else if (arg_bad) {
+		pred = M(EFAULT);
+	} else if (arg_ro) {
+		/* INFO and QUERY of zeros succeed and cannot copy out. */
+		pred = M(EFAULT);
+	} else if (tail) {
+		pred = M(EINVAL);
+	}
+	c->pred = pred;
+	compose_tag(c, tag, stag, atag, size_bad, arg_bad || arg_ro, tail);
+	if (!arg_bad && !arg_ro) {
+		memset(sbuf, 0, size < PG ? PG : SBUF_PAGES * PG);
+		memcpy(sbuf, &u, size < exact ? size : exact);
+		if (tail)
+			sbuf[exact + rn(size - exact)] = 1 + rn(255);
+	} else if (arg_bad && c->arg && (char *)c->arg >= sbuf &&
+		   (char *)c->arg < sbuf + SBUF_PAGES * PG) {
+		size_t fit = sbuf + SBUF_PAGES * PG - (char *)c->arg;
+
+		memset(sbuf, 0, SBUF_PAGES * PG);
+		memcpy(c->arg, &u, fit < exact ? fit : exact);
+	}
+	c->copylen = size < exact ? size : exact;
+	if (c->copylen > sizeof(c->copy))
+		c->copylen = sizeof(c->copy);
+	memcpy(c->copy, &u, c->copylen);
+}
+
+/* ---- DESTROY through a helper process, with a time limit ---- */
+
+/* The kernel log's last lines, for the diagnosis of a hang. */
+static void dump_kernel_log(int lines)
+{
+	static char log[1 << 18];
+	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, sizeof(log) - 1), i, seen = 0;
+
+	if (n <= 0)
+		return;
+	log[n] = 0;
+	for (i = n - 1; i > 0 && seen <= lines; i--)
+		seen += log[i - 1] == '\n';
+	diag("the kernel log's last lines:");
+	while (i < n) {
+		int len = strcspn(log + i, "\n");
+
+		diag("  %.*s", len, log + i);
+		i += len + 1;
+	}
+}
+
+/* Whether a DESTROY stayed stuck in the kernel: no more DESTROYs, no unload. */
+static int wedged;
+
+/* Read every page of the fuzzer's memory: device-private pages come home, exclusive ones back. */
+static void touch_all(void)
+{
+	volatile char sum = 0;
+	unsigned long i, k;
+
+	for (k = 0; k < NDATA + 1; k++)
+		for (i = 0; i < regions[k].pages; i++)
+			sum += (*regions[k].where)[i * PG];
+	(void)sum;
+}
+
+/*
+ * Where the fuzzer's pages are, as a live file of another device than
+ * @id sees them (snapshot bytes 0x2x..0x5x: on a device), and how much
+ * device @id still holds.
+ */
+static void hang_report(unsigned int id)
+{
+	struct devmm_dev_query q = { .id = id };
+	int node = -1, i, shown = 0;
+	unsigned long k, pg;
+
+	if (!ioctl(ctl, DEVMM_IOC_QUERY, &q) && q.info.id == id)
+		diag("device %u (kind %u): %llu pages in use, %llu evicted, %llu busy at eviction",
+		     id, q.info.kind, (unsigned long long)q.info.used / PG,
+		     (unsigned long long)q.info.evicted, (unsigned long long)q.info.evict_failures);
+	for (i = 0; i < nnodes; i++)
+		if (node_alive(i) && devs[nodes[i].dev].id != (int)id)
+			node = i;
+	if (node < 0)
+		return;
+	for (k = 0; k < NDATA + 1; k++) {
+		for (pg = 0; pg < regions[k].pages; pg++) {
+			struct devmm_range_cmd c = { .addr = (uintptr_t)*regions[k].where + pg * PG,
+						     .npages = 1 };
+			uint8_t b = 0;
+
+			c.ptr = (uintptr_t)&b;
+			if (ioctl(nodes[node].fd, DEVMM_IOC_SNAPSHOT, &c) || b < 0x20 || b >= 0x60)
+				continue;
+			if (shown++ < 16)
+				diag("  page %p (%s page %lu): snapshot 0x%02x",
+				     *regions[k].where + pg * PG, regions[k].name, pg, b);
+		}
+	}
+	diag("%d of the fuzzer's pages are in device memory", shown);
+}
+
+static int wait_helper(struct pollfd *p, int seconds, int *ret)
+{
+	return poll(p, 1, seconds * 1000) == 1 && read(p->fd, ret, sizeof(*ret)) == sizeof(*ret);
+}
+
+/*
+ * Run the DESTROY of *c in a child that holds no device file (a file's pins
+ * keep pages busy), and wait up to @seconds.  Returns its result, or 1 if
+ * it did not return in time.  Then this process lets go of what could keep
+ * the device's pages busy, one thing after the other, and says what helped:
+ * its files (their pins), then its pages (a CPU access revokes exclusive
+ * access).  If nothing did, the DESTROY is left stuck in the kernel.
+ */
+static int destroy_via_helper(const struct call *c, int seconds)
+{
+	int pfd[2], ret = -EIO, i, n;
+	struct pollfd p;
+	pid_t pid;
+
+	if (wedged || pipe(pfd))
+		return -EIO;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		for (i = 0; i < nnodes; i++)
+			close(nodes[i].fd);
+		ret = ioctl(ctl, c->cmd, c->arg) ? -errno : 0;
+		n = write(pfd[1], &ret, sizeof(ret));
+		_exit(n == sizeof(ret) ? 0 : 1);
+	}
+	close(pfd[1]);
+	p.fd = pfd[0];
+	p.events = POLLIN;
+	if (wait_helper(&p, seconds, &ret)) {
+		close(pfd[0]);
+		waitpid(pid, NULL, 0);
+		return ret;
+	}
+	diag("DESTROY did not return within %d s", seconds);
+	dump_kernel_log(20);
+	hang_report(((const struct devmm_dev_cmd *)c->arg)->id);
+	diag("closing this process's device files (their pins)");
+	for (i = nnodes - 1; i >= 0; i--)
+		close_node(i);
+	if (wait_helper(&p, 30, &ret))
+		goto released;
+	diag("... still waiting; reading every page of this process (exclusive access, private pages)");
+	touch_all();
+	if (wait_helper(&p, 30, &ret))
+		goto released;
+	diag("... still waiting; replacing all of this process's memory (its mappings of device pages)");
+	replace_anon_regions();
+	if (wait_helper(&p, 30, &ret))
+		goto released;
+	diag("... still waiting: it stays stuck (no DESTROY or unload from now on)");
+	dump_kernel_log(20);
+	wedged = 1;
+	kill(pid, SIGKILL);
+	close(pfd[0]);
+	return 1;
+released:
+	diag("... then it returned %s", errname(ret));
+	close(pfd[0]);
+	waitpid(pid, NULL, 0);
+	return 1;
+}
+
+/* ---- the random phase ---- */
+
+static int total_weight(int where_mask)
+{
+	int i, w = 0;
+
+	for (i = 0; i < NFAM; i++)
+		if ((1 << fams[i].where) & where_mask)
+			w += fams[i].weight;
+	return w;
+}
+
+static int pick_fam(int where_mask)
+{
+	int w = rn(total_weight(where_mask)), i;
+
+	for (i = 0; i < NFAM; i++) {
+		if (!((1 << fams[i].where) & where_mask))
+			continue;
+		w -= fams[i].weight;
+		if (w < 0)
+			return i;
+	}
+	return F_INFO;
+}
+
+static void open_dev_node(int di)
+{
+	char name[24];
+
+	snprintf(name, sizeof(name), DEVMM_NODE_PREFIX "%d", devs[di].id);
+	if (open_node(name, di) < 0)
+		diag("cannot open /dev/%s: %s", name, strerror(errno));
+}
+
+/* A file for each live device, and the test_hmm nodes. */
+static void open_all_nodes(void)
+{
+	int k, di;
+
+	for (k = 0; k < ndevs; k++)
+		if (devs[k].alive)
+			open_dev_node(k);
+	for (k = 0; k < 4; k++) {
+		char name[24];
+		struct devmm_dev_info info = { 0 };
+		int n;
+
+		snprintf(name, sizeof(name), "hmm_dmirror%d", k);
+		n = open_node(name, 0);
+		if (n < 0)
+			continue;
+		di = ioctl(nodes[n].fd, DEVMM_IOC_DEV_INFO, &info) ? -1 : dev_index(info.id);
+		if (di < 0)
+			close_node(n);
+		else
+			nodes[n].dev = di;
+	}
+}
+
+/* Keep a few files of destroyed devices for ENODEV, not more. */
+static void trim_dead_nodes(void)
+{
+	int i, dead = 0;
+
+	for (i = nnodes - 1; i >= 0; i--)
+		if (!node_alive(i) && ++dead > 2)
+			close_node(i);
+}
+
+static void one_ctl_call(void)
+{
+	struct call *c = &cur;
+	int fam = pick_fam(1 << CTL), target, ret;
+
+	clean = chance(35);
+	gen_ctl_call(c, fam, &target);
+	if (fam == F_DESTROY && target >= 0 && wedged)
+		return;
+	if (fam == F_DESTROY && target >= 0) {
+		drop_pins();
+		ret = destroy_via_helper(c, 10);
+		if (ret == 1) {
+			c->tag = "DESTROY hung";
+			ret = -EIO;
+		}
+	} else {
+		ret = run(c, ctl);
+	}
+	judge(c, fam, ret);
+	if (ret)
+		return;
+	if (fam == F_CREATE && c->arg == sbuf) {
+		struct devmm_create cr;
+		int di;
+
+		memcpy(&cr, sbuf, sizeof(cr));
+		di = add_dev(cr.id, cr.kind, cr.base, cr.size);
+		if (di < 0) {
+			diag("too many devices to follow");
+			return;
+		}
+		devs[di].dynamic = 1;
+		open_dev_node(di);
+	} else if (fam == F_DESTROY && target >= 0) {
+		devs[target].alive = 0;
+		trim_dead_nodes();
+	}
+}
+
+static void one_node_call(int fam, int node, int count)
+{
+	struct call *c = &cur;
+	int fd, ret;
+
+	clean = chance(35);
+	fd = gen_node_call(c, fam, node);
+
+	if (!node_alive(node)) {
+		c->pred = M(ENODEV);
+		c->tag = "destroyed device";
+	} else if (in_child) {
+		/*
+		 * Another process than the opener: what reaches the opener's
+		 * memory must be EPERM once the input is valid; the ABI says
+		 * EPERM for everything else too.
+		 */
+		if (fams[fam].mm && (c->pred & M(OK))) {
+			c->pred = (c->pred & (M(EOPNOTSUPP) | M(ENOSPC) | M(ENOMEM))) | M(EPERM);
+			c->tag = "child: memory command";
+		} else if (!fams[fam].mm && (c->pred & (M(OK) | M(ENOENT) | M(EBUSY)))) {
+			c->pred = M(EPERM);
+			c->soft = 1;
+			char t[sizeof(c->tagbuf)];
+
+			snprintf(t, sizeof(t), "child: %s", c->tag);
+			memcpy(c->tagbuf, t, sizeof(t));
+			c->tag = c->tagbuf;
+		}
+	}
+	ret = run(c, fd);
+	judge(c, count < 0 ? fam : count, ret);
+	if (!in_child && node_alive(node))
+		after_node_call(c, ret);
+}
+
+/*
+ * A fork child with all of its parent's files: @n random node calls.  The
+ * counts go to F_FORK (shared memory); the child never changes its
+ * parent's state except through what the kernel wrongly lets it do.
+ */
+static int fork_phase(int n)
+{
+	int status, i;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		in_child = 1;
+		for (i = 0; i < n; i++) {
+			one_node_call(pick_fam((1 << NODE) | (1 << HMM)), pick_node(), F_FORK);
+		}
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* A pin of the parent's, removed through the parent's file by a fork child? */
+static void fork_unpin_check(void)
+{
+	struct devmm_range_cmd r = { .addr = (uintptr_t)arena, .npages = 2 };
+	int node = -1, i, ret, cret = 1, status, pfd[2];
+	pid_t pid;
+
+	for (i = 0; i < nnodes; i++)
+		if (node_alive(i))
+			node = i;
+	if (node < 0 || pipe(pfd))
+		return;
+	ret = ioctl(nodes[node].fd, DEVMM_IOC_PIN, &r) ? -errno : 0;
+	if (ret) {
+		diag("fork: cannot pin for the UNPIN check: %s", errname(ret));
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct devmm_range_cmd u = { .addr = (uintptr_t)arena, .npages = 2 };
+
+		ret = ioctl(nodes[node].fd, DEVMM_IOC_UNPIN, &u) ? -errno : 0;
+		_exit(write(pfd[1], &ret, sizeof(ret)) == sizeof(ret) ? 0 : 1);
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &cret, sizeof(cret)) != sizeof(cret))
+		cret = 1;
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	memset(&r, 0, sizeof(r));
+	r.addr = (uintptr_t)arena;
+	r.npages = 2;
+	ret = ioctl(nodes[node].fd, DEVMM_IOC_UNPIN, &r) ? -errno : 0;
+	diag("fork: a child's UNPIN of its parent's pinned range through the inherited file: %s%s",
+	     errname(cret), cret == 0 && ret == -ENOENT ?
+	     " (the parent's pin is gone; the ABI says EPERM for any process but the opener)" :
+	     "");
+	if (cret == 0) {
+		struct call c = { .fam = F_UNPIN, .node = node, .cmd = DEVMM_IOC_UNPIN,
+				  .pred = M(EPERM), .soft = 1,
+				  .tag = "child: UNPIN of the parent's pin" };
+
+		st->mismatches[F_FORK]++;
+		note_kind(&c, cret);
+	}
+}
+
+/* ---- watchdog: say which call hangs ---- */
+
+static void *watchdog(void *arg)
+{
+	unsigned long last = 0, still = 0;
+	char d[400];
+
+	(void)arg;
+	for (;;) {
+		sleep(10);
+		if (progress != last) {
+			last = progress;
+			still = 0;
+			continue;
+		}
+		still += 10;
+		if (still == 120) {
+			describe(&cur, d, sizeof(d));
+			diag("watchdog: call %lu has not returned for 120 s: %s", progress, d);
+		}
+	}
+	return NULL;
+}
+
+/* ---- setup, deterministic cases, teardown ---- */
+
+static int create_dev(unsigned int kind, uint64_t capacity, uint64_t base, uint64_t size)
+{
+	struct devmm_create cr = { .kind = kind, .capacity = capacity, .base = base,
+				   .size = size };
+	int di;
+
+	if (ioctl(ctl, DEVMM_IOC_CREATE, &cr))
+		return -errno;
+	di = add_dev(cr.id, kind, base, size);
+	if (di >= 0)
+		open_dev_node(di);
+	return di;
+}
+
+static int simple_destroy(int di, int seconds)
+{
+	struct devmm_dev_cmd d = { .id = devs[di].id };
+	struct call c = { .fam = F_DESTROY, .node = -1, .cmd = DEVMM_IOC_DESTROY, .arg = &d };
+	int ret = destroy_via_helper(&c, seconds);
+
+	if (ret == 0)
+		devs[di].alive = 0;
+	return ret;
+}
+
+static uint64_t used_of(int id)
+{
+	struct devmm_dev_query q = { .id = id };
+
+	if (ioctl(ctl, DEVMM_IOC_QUERY, &q) || (int)q.info.id != id)
+		return ~0ULL;
+	return q.info.used;
+}
+
+static void fill_pattern(char *p, unsigned long pages, uint64_t seed)
+{
+	uint64_t *w = (uint64_t *)p;
+	unsigned long i;
+
+	for (i = 0; i < pages * PG / 8; i++)
+		w[i] = seed ^ (i * 0x9e3779b97f4a7c15ULL);
+}
+
+static int check_pattern(const char *p, unsigned long pages, uint64_t seed)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	unsigned long i;
+
+	for (i = 0; i < pages * PG / 8; i++)
+		if (w[i] != (seed ^ (i * 0x9e3779b97f4a7c15ULL)))
+			return 0;
+	return 1;
+}
+
+/*
+ * A device with data on it is destroyed under an open file: every call on
+ * that file gives ENODEV, so do calls on its number, and the data is home.
+ */
+static void dead_phase(int ncalls, int *data_home, int *dead_ok)
+{
+	unsigned int kind = caps & DEVMM_CAP_PRIVATE ? DEVMM_KIND_PRIVATE : DEVMM_KIND_COHERENT;
+	struct devmm_range_cmd r = { .addr = (uintptr_t)arena, .npages = 16 };
+	int di, node, ret, i, id;
+	unsigned long before = st->fails[F_DEAD];
+
+	*data_home = 0;
+	*dead_ok = 0;
+	di = kind == DEVMM_KIND_PRIVATE ? create_dev(kind, 16 * MB, 0, 0) :
+					  create_dev(kind, 0, coh_b + 128 * MB, 128 * MB);
+	if (di < 0 || nodes[nnodes - 1].dev != di) {
+		diag("dead: cannot create a device: %s", errname(di));
+		return;
+	}
+	node = nnodes - 1;
+	id = devs[di].id;
+	fill_pattern(arena, 16, 0xdead);
+	ret = ioctl(nodes[node].fd, DEVMM_IOC_MIGRATE_TO_DEV, &r) ? -errno : 0;
+	if (ret || r.cpages != 16 || used_of(id) != 16 * PG)
+		diag("dead: migration before DESTROY: %s, %llu pages, %llu bytes used",
+		     errname(ret), (unsigned long long)r.cpages, (unsigned long long)used_of(id));
+	ret = simple_destroy(di, 30);
+	if (ret) {
+		diag("dead: DESTROY of device %d: %s", id, ret == 1 ? "hung" : errname(ret));
+		return;
+	}
+	/* nodes[] may have shrunk if DESTROY hung; it did not. */
+	*data_home = check_pattern(arena, 16, 0xdead);
+	for (i = 0; i < ncalls; i++) {
+		int fam = pick_fam((1 << NODE) | (1 << HMM));
+
+		one_node_call(fam, node, F_DEAD);
+	}
+	/* The number is gone too (unless a new device took it). */
+	for (i = 0; i < 4; i++) {
+		static const unsigned long cmds[] = { DEVMM_IOC_DESTROY, DEVMM_IOC_EVICT,
+						      DEVMM_IOC_SET_CAPACITY,
+						      DEVMM_IOC_SET_POLICY };
+		struct devmm_dev_cmd d = { .id = id, .value = i == 2 ? 16 * MB : 0 };
+		struct call c = { .fam = i ? F_EVICT + i - 1 : F_DESTROY, .node = -1,
+				  .cmd = cmds[i], .arg = &d, .pred = M(ENODEV),
+				  .tag = "destroyed device" };
+
+		if (dev_index(id) >= 0)
+			break;
+		judge(&c, F_DEAD, run(&c, ctl));
+	}
+	{
+		char path[40];
+
+		snprintf(path, sizeof(path), "/dev/" DEVMM_NODE_PREFIX "%d", id);
+		ret = open(path, O_RDWR | O_CLOEXEC);
+		if (ret >= 0) {
+			close(ret);
+			if (dev_index(id) < 0) {
+				diag("dead: %s can still be opened", path);
+				st->fails[F_DEAD]++;
+			}
+		}
+	}
+	close_node(node);
+	*dead_ok = st->fails[F_DEAD] == before;
+}
+
+/*
+ * DESTROY of a coherent device one of whose pages is pinned (short-term
+ * pins leave coherent pages in device memory): the ABI promises no page
+ * stays behind, so the call can only wait for the pin or fail; it must
+ * return, within 10 s.  The pin is held by a file of this process, the
+ * DESTROY runs in a child without device files.
+ * Return: 1 if it returned, 0 if it did not, -1 if the case could not be set up.
+ */
+static int destroy_pinned(char *why, size_t len)
+{
+	struct devmm_range_cmd r = { .addr = (uintptr_t)arena + 16 * PG, .npages = 4 };
+	int di, node, ret;
+	uint8_t snap = 0;
+
+	snprintf(why, len, "setup failed");
+	di = create_dev(DEVMM_KIND_COHERENT, 0, coh_b + 128 * MB, 128 * MB);
+	if (di < 0 || nodes[nnodes - 1].dev != di)
+		return -1;
+	node = nnodes - 1;
+	fill_pattern(arena + 16 * PG, 4, 0xfeed);
+	ret = ioctl(nodes[node].fd, DEVMM_IOC_MIGRATE_TO_DEV, &r) ? -errno : 0;
+	memset(&r, 0, sizeof(r));
+	r.addr = (uintptr_t)arena + 16 * PG;
+	r.npages = 1;
+	ret = ret ? ret : ioctl(nodes[node].fd, DEVMM_IOC_PIN, &r) ? -errno : 0;
+	r.ptr = (uintptr_t)&snap;
+	ret = ret ? ret : ioctl(nodes[node].fd, DEVMM_IOC_SNAPSHOT, &r) ? -errno : 0;
+	if (ret || (snap & 0xf0) != HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL) {
+		snprintf(why, len, "pin on the device: %s, snapshot 0x%02x", errname(ret), snap);
+		return -1;
+	}
+	nodes[node].npins = 1;
+	ret = simple_destroy(di, 10);
+	if (ret == 1) {
+		/* The helper closed every file: the pin is gone, DESTROY finished. */
+		devs[di].alive = 0;
+		snprintf(why, len, "it did not return while the page stayed pinned (%s)",
+			 check_pattern(arena + 16 * PG, 4, 0xfeed) ? "data intact" :
+			 "data lost");
+		return 0;
+	}
+	snprintf(why, len, "%s", errname(ret));
+	if (ret == 0)
+		close_node(node);
+	else
+		diag("destroy_pinned: DESTROY refused: %s", errname(ret));
+	return check_pattern(arena + 16 * PG, 4, 0xfeed);
+}
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr, "usage: %s [-v] [-s SEED] [-n CALLS] devmm.ko\n", argv0);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
+	unsigned long ncalls = 0, i, forks_at[3];
+	uint64_t seed = 0;
+	int have_seed = 0, opt, ret, k, forks_ok = 1, data_home, dead_ok, fork_fails;
+	char params[256], why[160];
+	struct devmm_info info;
+	pthread_t wd;
+	const char *ko;
+
+	while ((opt = getopt(argc, argv, "s:n:v")) != -1) {
+		if (opt == 'v') {
+			verbose = 1;
+		} else if (opt == 's') {
+			seed = strtoull(optarg, NULL, 0);
+			have_seed = 1;
+		} else if (opt == 'n') {
+			ncalls = strtoul(optarg, NULL, 0);
+		} else {
+			usage(argv[0]);
+		}
+	}
+	if (optind != argc - 1)
+		usage(argv[0]);
+	ko = argv[optind];
+	if (!ncalls)
+		ncalls = lane_env_num("DEVMM_FUZZ_CALLS");
+	if (!have_seed && getenv("DEVMM_FUZZ_SEED")) {
+		seed = strtoull(getenv("DEVMM_FUZZ_SEED"), NULL, 0);
+	} else if (!have_seed) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		seed = ((uint64_t)ts.tv_sec * 1000000007ULL) ^ ts.tv_nsec ^ getpid();
+	}
+	rng_state = seed;
+	if (getenv("DEVMM_FUZZ_SKIP"))
+		parse_skip(getenv("DEVMM_FUZZ_SKIP"));
+	parse_range(lane_env("LANE_COHERENT_A"), &coh_a, &coh_a_size);
+	parse_range(lane_env("LANE_COHERENT_B"), &coh_b, &coh_b_size);
+	parse_range(lane_env("LANE_RAM_RANGE"), &ram_base, &ram_size);
+
+	tap_plan(4 + F_FORK + 6);
+	printf("# seed: %llu (reproduce: t_fuzz -s %llu -n %lu devmm.ko)\n",
+	       (unsigned long long)seed, (unsigned long long)seed, ncalls);
+	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (st == MAP_FAILED || pthread_create(&wd, NULL, watchdog, NULL)) {
+		printf("Bail out! no memory for the statistics or the watchdog\n");
+		return 1;
+	}
+	memset(st, 0, sizeof(*st));
+
+	snprintf(params, sizeof(params), "dmirror_compat=1 capacity=64M coherent=%s",
+		 lane_env("LANE_COHERENT_A"));
+	ret = devmm_load(ko, params);
+	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
+	if (!ok(ret == 0 && ctl >= 0 && !devmm_info(&info), "load devmm %s (%s)", params,
+		errname(ret)))
+		return tap_done();
+	caps = info.caps;
+
+	/* The devices made at load: the hmm_dmirror nodes stand for them. */
+	{
+		struct devmm_dev_query q = { 0 };
+
+		while (!ioctl(ctl, DEVMM_IOC_QUERY, &q)) {
+			int di = add_dev(q.info.id, q.info.kind, q.info.base,
+					 q.info.kind == DEVMM_KIND_COHERENT ? coh_a_size : 0);
+
+			memset(&q, 0, sizeof(q));
+			q.id = devs[di].id + 1;
+		}
+		open_all_nodes();
+	}
+	/* The fuzzer's own: private where possible, coherent in B, mirror-only. */
+	ret = 0;
+	if (expect_private)
+		ret |= create_dev(DEVMM_KIND_PRIVATE, 16 * MB, 0, 0) < 0;
+	ret |= create_dev(DEVMM_KIND_COHERENT, 0, coh_b, 128 * MB) < 0;
+	ret |= create_dev(DEVMM_KIND_MIRROR, 0, 0, 0) < 0;
+	ret |= map_regions();
+	read_maps();
+	if (!ok(!ret && nnodes >= 5, "%d devices (caps 0x%llx), %d files open, memory mapped", ndevs,
+		caps, nnodes))
+		return tap_done();
+	/* What this kernel cannot do is fuzzed for its EOPNOTSUPP only. */
+	if (caps & DEVMM_CAP_PRIVATE)
+		ok(expect_private, "device-private devices in the mix");
+	else
+		tap_skip("no device-private memory in this kernel", "device-private devices in the mix");
+	if (caps & DEVMM_CAP_EXCLUSIVE)
+		ok(1, "exclusive access in the mix");
+	else
+		tap_skip("no exclusive device access in this kernel (DEVMM_CAP_EXCLUSIVE)",
+			 "exclusive access in the mix");
+
+	for (k = 0; k < 3; k++)
+		forks_at[k] = ncalls / 4 * (k + 1);
+	fork_unpin_check();
+	for (i = 0; i < ncalls; i++) {
+		if (chance(22))
+			one_ctl_call();
+		else
+			one_node_call(pick_fam((1 << NODE) | (1 << HMM)), pick_node(), -1);
+		if (!nnodes) {
+			/* A DESTROY hung and its release closed every file. */
+			open_all_nodes();
+			if (!nnodes)
+				break;
+		}
+		for (k = 0; k < 3; k++)
+			if (i == forks_at[k] && !(skip_mask & (1ULL << F_FORK)))
+				forks_ok &= fork_phase(ncalls / 40 + 50);
+		if (i % 3000 == 2999) {
+			/* A new file now and then: new mirrors, old pins gone. */
+			int n = rn(nnodes);
+
+			if (node_alive(n))
+				reopen_node(n);
+		}
+		if (i % 10000 == 9999)
+			diag("%lu calls", i + 1);
+	}
+	printf("# fuzz: %lu calls\n", st->calls);
+
+	/* The devices of random CREATEs go, then the deterministic cases. */
+	drop_pins();
+	for (k = 0; k < ndevs; k++) {
+		if (!devs[k].alive || !devs[k].dynamic)
+			continue;
+		ret = simple_destroy(k, 30);
+		if (ret) {
+			diag("FAIL: DESTROY of device %d: %s", devs[k].id,
+			     ret == 1 ? "hung" : errname(ret));
+			st->fails[F_DESTROY]++;
+		}
+	}
+	if (!nnodes)
+		open_all_nodes();
+	trim_dead_nodes();
+	dead_phase(ncalls / 50 + 200, &data_home, &dead_ok);
+	drop_pins();
+	ret = destroy_pinned(why, sizeof(why));
+	if (!nnodes)
+		open_all_nodes();
+
+	for (k = 0; k < F_FORK; k++) {
+		char counts[256];
+		size_t n = 0;
+		int b;
+
+		counts[0] = 0;
+		for (b = 0; b < NBITS; b++)
+			if (st->errs[k][b])
+				n += snprintf(counts + n, n < sizeof(counts) ? sizeof(counts) - n : 0,
+					      "%s%s %lu", n ? ", " : "", b == B_OTHER ?
+					      strerror(st->other_errno[k]) : bit_name[b],
+					      st->errs[k][b]);
+		ok(st->fails[k] == 0, "%s: %lu calls, every errno one the ABI documents%s",
+		   fams[k].name, st->ncalls[k], st->mismatches[k] ? " (mismatches below)" : "");
+		printf("#   %s\n", counts[0] ? counts : "no calls");
+	}
+	fork_fails = st->fails[F_FORK];
+	ok(forks_ok && fork_fails == 0,
+	   "fork: a child using its parent's files gets EPERM for what reaches the parent's memory (%lu calls, %lu of them answered otherwise than the ABI says)",
+	   st->ncalls[F_FORK], st->mismatches[F_FORK]);
+	ok(dead_ok, "destroyed device: %lu calls on its file and number, every one ENODEV",
+	   st->ncalls[F_DEAD]);
+	ok(data_home, "destroyed device: the data on it came home first");
+	/* Only the hang itself is the known failure; a case that cannot be set up fails. */
+	if (ret < 0)
+		ok(0, "DESTROY of a coherent device with a pinned page: %s", why);
+	else
+		ok_xfail(ret, "t_fuzz.destroy_pinned",
+			 "DESTROY of a coherent device with a pinned page returns within 10 s (%s)",
+			 why);
+
+	for (k = 0; k < st->nkinds; k++) {
+		struct kind *kd = &st->kinds[k];
+		char s1[80];
+
+		printf("# mismatch: %s [%s]: %s, the ABI says %s (%lu calls; e.g. %s)\n",
+		       fams[kd->fam].name, kd->tag, errname(kd->got),
+		       set_name(kd->expect, s1, sizeof(s1)), kd->n, kd->example);
+	}
+
+	/* Nothing may stay on any device once the files and memory are gone. */
+	while (nnodes)
+		close_node(nnodes - 1);
+	munmap(resv, resv_end - resv);
+	{
+		int left = 0;
+
+		for (k = 0; k < ndevs; k++) {
+			uint64_t u;
+
+			if (!devs[k].alive)
+				continue;
+			u = used_of(devs[k].id);
+			if (u) {
+				diag("device %d: %llu bytes still in use", devs[k].id,
+				     (unsigned long long)u);
+				left++;
+			}
+		}
+		ok(!left, "no device memory left in use (%d devices)", ndevs_alive());
+	}
+	close(ctl);
+	if (wedged) {
+		ok(0, "unload: not tried, a DESTROY is stuck in the kernel");
+		return tap_done();
+	}
+	ret = devmm_unload();
+	ok(ret == 0, "unload (%s)", errname(ret));
+	return tap_done();
+}
