@@ -42,6 +42,8 @@
 #include <time.h>
 #include "devmm_test.h"
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 #define PG		4096UL
 /* x86-64 with 4-level page tables: the end of the user address space. */
 #define USER_END	0x7ffffffff000ULL
@@ -1076,7 +1078,7 @@ static int gen_node_call(struct call *c, int fam, int node)
 			defect = 1;
 			tag = "reserved1";
 		} else if (r < 20) {
-			u.i.reserved[rn(8)] = rnd() | 1;
+			u.i.reserved[rn(NELEM(u.i.reserved))] = rnd() | 1;
 			defect = 1;
 			tag = "reserved[]";
 		} else if (r < 35) {
@@ -1120,7 +1122,7 @@ static int gen_node_call(struct call *c, int fam, int node)
 			defect = 1;
 			tag = "reserved0";
 		} else if (r < 13) {
-			u.r.reserved[rn(4)] = rnd() | 1;
+			u.r.reserved[rn(NELEM(u.r.reserved))] = rnd() | 1;
 			defect = 1;
 			tag = "reserved[]";
 		} else if (r < 23) {
@@ -1314,7 +1316,7 @@ static void gen_ctl_call(struct call *c, int fam, int *target)
 			defect = 1;
 			tag = "flags";
 		} else if (r < 10) {
-			u.i.reserved[rn(8)] = rnd() | 1;
+			u.i.reserved[rn(NELEM(u.i.reserved))] = rnd() | 1;
 			defect = 1;
 			tag = "reserved[]";
 		} else if (r < 40) {
@@ -1382,7 +1384,7 @@ static void gen_ctl_call(struct call *c, int fam, int *target)
 			defect = 1;
 			tag = "flags";
 		} else if (r < 8) {
-			u.cr.reserved[rn(4)] = rnd() | 1;
+			u.cr.reserved[rn(NELEM(u.cr.reserved))] = rnd() | 1;
 			defect = 1;
 			tag = "reserved[]";
 		} else if (r < 16) {
@@ -1486,7 +1488,7 @@ static void gen_ctl_call(struct call *c, int fam, int *target)
 			defect = 1;
 			tag = "flags";
 		} else if (r < 8) {
-			u.d.reserved[rn(4)] = rnd() | 1;
+			u.d.reserved[rn(NELEM(u.d.reserved))] = rnd() | 1;
 			defect = 1;
 			tag = "reserved[]";
 		} else if (r < 14) {
@@ -1546,7 +1548,7 @@ static void gen_ctl_call(struct call *c, int fam, int *target)
 			tag = "flags";
 		} else if (r < 20) {
 			u.q.info.id = rnd();
-			u.q.info.reserved[rn(8)] = rnd() | 1;
+			u.q.info.reserved[rn(NELEM(u.q.info.reserved))] = rnd() | 1;
 			tag = "out struct set on input";
 		}
 		if (!defect) {
