@@ -268,6 +268,15 @@ struct devmm_mirror {
 	unsigned long flags;
 };
 
+/*
+ * Whether the caller opened @m's file: only the opener may act on what the
+ * file holds (a fork child inherits the file, not the rights).
+ */
+static inline bool devmm_mirror_is_opener(struct devmm_mirror *m)
+{
+	return m->notifier.mm == current->mm;
+}
+
 /* Consume the mirror's one-shot HMM_DMIRROR_FLAG_FAIL_ALLOC (bit 0). */
 static inline bool devmm_mirror_fail_alloc(struct devmm_mirror *m)
 {

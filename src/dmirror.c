@@ -135,11 +135,15 @@ long devmm_dmirror_ioctl(struct devmm_mirror *m, unsigned int cmd, void __user *
 		ret = devmm_mirror_check_exclusive(m, c.addr, c.npages);
 		break;
 	case HMM_DMIRROR_RELEASE:
-		ret = devmm_evict_all(m->dev, 3);
+		ret = devmm_mirror_is_opener(m) ? devmm_evict_all(m->dev, 3) : -EPERM;
 		break;
 	default: /* HMM_DMIRROR_FLAGS */
 		if (c.npages & ~HMM_DMIRROR_FLAG_FAIL_ALLOC) {
 			ret = -EINVAL;
+			break;
+		}
+		if (!devmm_mirror_is_opener(m)) {
+			ret = -EPERM;
 			break;
 		}
 		WRITE_ONCE(m->flags, c.npages);

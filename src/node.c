@@ -110,7 +110,7 @@ static long devmm_ioc_range(struct devmm_mirror *m, unsigned int cmd, void __use
 		c.cpages = ret ? 0 : c.npages;
 		break;
 	default: /* DEVMM_IOC_UNPIN */
-		ret = devmm_mirror_unpin(m, c.addr, c.npages);
+		ret = devmm_mirror_is_opener(m) ? devmm_mirror_unpin(m, c.addr, c.npages) : -EPERM;
 		c.cpages = ret ? 0 : c.npages;
 		break;
 	}
