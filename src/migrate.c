@@ -95,19 +95,27 @@ void devmm_window_set(struct devmm_window *w, unsigned long i, struct page *dpag
 	}
 }
 
-/* Give back the destination folios of a window that will not be used. */
-void devmm_window_drop(struct devmm_window *w, unsigned long n)
+/* Give back the destination folios of entries [from, to) of a window. */
+static void window_drop_range(struct devmm_window *w, unsigned long from, unsigned long to)
 {
 	unsigned long i;
 
-	for (i = 0; i < n; i++) {
+	for (i = from; i < to; i++) {
 		if (!w->dfolio[i])
 			continue;
 		w->dst[i] = 0;
+		w->cdst[i] = NULL;
+		w->csrc[i] = NULL;
 		unlock_page(w->dfolio[i]);
 		put_page(w->dfolio[i]);
 		w->dfolio[i] = NULL;
 	}
+}
+
+/* Give back the destination folios of a window that will not be used. */
+void devmm_window_drop(struct devmm_window *w, unsigned long n)
+{
+	window_drop_range(w, 0, n);
 }
 
 /* Pages that moved: each migrated entry counts its folio's pages. */
@@ -179,6 +187,13 @@ static void alloc_and_copy_to_device(struct devmm_mirror *m, struct migrate_vma 
 				break;
 			devmm_window_set(w, i + j, dpage, 0, spage ? spage + j : NULL, 1, flags);
 		}
+		/*
+		 * All or nothing: the core fills a large hole it splits from
+		 * every destination entry without checking them (7.2), so a
+		 * partly given set would be a NULL dereference there.
+		 */
+		if (nr > 1 && j < nr)
+			window_drop_range(w, i, i + j);
 	}
 	if (dev->ops->copy_to_dev(dev, w->cdst, w->csrc, n))
 		devmm_window_drop(w, n);
