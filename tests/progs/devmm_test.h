@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -13,6 +15,20 @@
 #include "tap.h"
 
 #define DEVMM_CONTROL_PATH "/dev/" DEVMM_CONTROL_NAME
+
+/* Base and size of a lane range "SIZE@ADDR" (SIZE may end in K, M or G). */
+static inline void lane_range(const char *r, uint64_t *base, uint64_t *size)
+{
+	char *end;
+
+	*size = strtoull(r, &end, 0);
+	switch (*end) {
+	case 'G': *size <<= 30; end++; break;
+	case 'M': *size <<= 20; end++; break;
+	case 'K': *size <<= 10; end++; break;
+	}
+	*base = strtoull(end + 1, NULL, 0);
+}
 
 /* Load the module at @ko with @params; 0 or -errno. */
 static inline int devmm_load(const char *ko, const char *params)

@@ -412,19 +412,6 @@ static unsigned long long caps;
 static uint64_t coh_a, coh_a_size, coh_b, coh_b_size, ram_base, ram_size;
 static int in_child;
 
-static void parse_range(const char *r, uint64_t *base, uint64_t *size)
-{
-	char *end;
-
-	*size = strtoull(r, &end, 0);
-	switch (*end) {
-	case 'G': *size <<= 30; end++; break;
-	case 'M': *size <<= 20; end++; break;
-	case 'K': *size <<= 10; end++; break;
-	}
-	*base = strtoull(end + 1, NULL, 0);
-}
-
 static int dev_index(int id)
 {
 	int i;
@@ -2199,9 +2186,9 @@ int main(int argc, char **argv)
 	rng_state = seed;
 	if (getenv("DEVMM_FUZZ_SKIP"))
 		parse_skip(getenv("DEVMM_FUZZ_SKIP"));
-	parse_range(lane_env("LANE_COHERENT_A"), &coh_a, &coh_a_size);
-	parse_range(lane_env("LANE_COHERENT_B"), &coh_b, &coh_b_size);
-	parse_range(lane_env("LANE_RAM_RANGE"), &ram_base, &ram_size);
+	lane_range(lane_env("LANE_COHERENT_A"), &coh_a, &coh_a_size);
+	lane_range(lane_env("LANE_COHERENT_B"), &coh_b, &coh_b_size);
+	lane_range(lane_env("LANE_RAM_RANGE"), &ram_base, &ram_size);
 
 	tap_plan(4 + F_FORK + 6);
 	printf("# seed: %llu (reproduce: t_fuzz -s %llu -n %lu devmm.ko)\n",

@@ -150,19 +150,6 @@ static uint64_t splitmix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static void parse_range(const char *r, uint64_t *base, uint64_t *size)
-{
-	char *end;
-
-	*size = strtoull(r, &end, 0);
-	switch (*end) {
-	case 'G': *size <<= 30; end++; break;
-	case 'M': *size <<= 20; end++; break;
-	case 'K': *size <<= 10; end++; break;
-	}
-	*base = strtoull(end + 1, NULL, 0);
-}
-
 static int node_open(int id)
 {
 	char path[32];
@@ -1143,8 +1130,8 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		seed = ((uint64_t)ts.tv_sec * 1000000007ULL) ^ ts.tv_nsec ^ getpid();
 	}
-	parse_range(lane_env("LANE_COHERENT_A"), &coh_a, &coh_a_size);
-	parse_range(lane_env("LANE_COHERENT_B"), &coh_b, &coh_b_size);
+	lane_range(lane_env("LANE_COHERENT_A"), &coh_a, &coh_a_size);
+	lane_range(lane_env("LANE_COHERENT_B"), &coh_b, &coh_b_size);
 
 	tap_plan(10);
 	printf("# seed: %llu (reproduce: t_stress -s %llu -t %d -p %d -j %d devmm.ko)\n",
