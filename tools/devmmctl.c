@@ -85,16 +85,74 @@ static void usage_text(FILE *f)
 		"failed, 2 usage error, 3 devmm is not loaded.\n");
 }
 
-static int usage(const char *fmt, ...)
+/*
+ * Error messages go to stderr, one "devmmctl: ..." line each.  Under --json
+ * they are kept too, and a failing command ends with one JSON object on
+ * stdout: {"error": FIRST, "errno": "EBUSY" or null, "exit": CODE,
+ * "details": [LATER...]} (later messages: the kernel's, libkmod's).
+ */
+#define MAX_ERRS 8
+static struct {
+	char msg[MAX_ERRS][256];
+	char errno_name[24];
+	int n;
+} errs;
+
+static void verrmsg(const char *errno_name, const char *fmt, va_list ap)
+{
+	char msg[256];
+	size_t len;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	len = strlen(msg);
+	while (len && msg[len - 1] == '\n')
+		msg[--len] = '\0';
+	fprintf(stderr, "devmmctl: %s\n", msg);
+	if (errs.n < MAX_ERRS)
+		memcpy(errs.msg[errs.n++], msg, len + 1);
+	if (errno_name && !errs.errno_name[0])
+		snprintf(errs.errno_name, sizeof(errs.errno_name), "%s", errno_name);
+}
+
+static void __attribute__((format(printf, 1, 2))) errmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verrmsg(NULL, fmt, ap);
+	va_end(ap);
+}
+
+static void json_str(const char *s);
+
+static void json_errors(int code)
+{
+	int i;
+
+	printf("{\"error\": ");
+	json_str(errs.n ? errs.msg[0] : code == EXIT_USAGE ? "usage error" : "failed");
+	printf(", \"errno\": ");
+	if (errs.errno_name[0])
+		json_str(errs.errno_name);
+	else
+		printf("null");
+	printf(", \"exit\": %d, \"details\": [", code);
+	for (i = 1; i < errs.n; i++) {
+		printf(i > 1 ? ", " : "");
+		json_str(errs.msg[i]);
+	}
+	printf("]}\n");
+}
+
+static int __attribute__((format(printf, 1, 2))) usage(const char *fmt, ...)
 {
 	va_list ap;
 
 	if (fmt) {
-		fprintf(stderr, "devmmctl: ");
 		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
+		verrmsg(NULL, fmt, ap);
 		va_end(ap);
-		fprintf(stderr, "\ndevmmctl: try 'devmmctl --help'\n");
+		fprintf(stderr, "devmmctl: try 'devmmctl --help'\n");
 	} else {
 		usage_text(stderr);
 	}
@@ -113,16 +171,29 @@ static const char *ename(int err)
 	return buf;
 }
 
-/* "devmmctl: WHAT: meaning (ENAME)" for libdevmm's -errno @err of @op. */
-static int fail(enum devmm_op op, int err, const char *fmt, ...)
+/* errmsg() for a failure with errno -@e (named in the JSON error). */
+static void __attribute__((format(printf, 2, 3))) errno_err(int e, const char *fmt, ...)
 {
+	char name[24];
 	va_list ap;
 
-	fprintf(stderr, "devmmctl: ");
+	snprintf(name, sizeof(name), "%s", ename(e));
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verrmsg(name, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s (%s)\n", devmm_strerror(op, err), ename(err));
+}
+
+/* "devmmctl: WHAT: meaning (ENAME)" for libdevmm's -errno @err of @op. */
+static int __attribute__((format(printf, 3, 4))) fail(enum devmm_op op, int e,
+						      const char *fmt, ...)
+{
+	char what[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	errno_err(e, "%s: %s (%s)", what, devmm_strerror(op, e), ename(e));
 	return EXIT_FAILED;
 }
 
@@ -221,9 +292,11 @@ static void json_device(const struct devmm_dev_info *d)
 static void kmod_log(void *data, int priority, const char *file, int line, const char *fn,
 		     const char *format, va_list args)
 {
+	char msg[200];
+
 	(void)data, (void)priority, (void)file, (void)line, (void)fn;
-	fprintf(stderr, "devmmctl: libkmod: ");
-	vfprintf(stderr, format, args);
+	vsnprintf(msg, sizeof(msg), format, args);
+	errmsg("libkmod: %s", msg);
 }
 
 static struct kmod_ctx *kmod_open(void)
@@ -231,7 +304,7 @@ static struct kmod_ctx *kmod_open(void)
 	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
 
 	if (!ctx) {
-		fprintf(stderr, "devmmctl: libkmod: cannot create a context\n");
+		errmsg("libkmod: cannot create a context");
 		return NULL;
 	}
 	kmod_set_log_fn(ctx, kmod_log, NULL);
@@ -297,7 +370,7 @@ static void print_kmsg(int kmsg)
 		nl = strchr(++msg, '\n');
 		if (nl)
 			*nl = '\0';
-		fprintf(stderr, "devmmctl: kernel: %s\n", msg);
+		errmsg("kernel: %s", msg);
 	}
 }
 
@@ -346,14 +419,14 @@ static int cmd_load(int argc, char **argv)
 	if (path) {
 		ret = kmod_module_new_from_path(ctx, path, &mod);
 		if (ret < 0) {
-			fprintf(stderr, "devmmctl: load %s: %s\n", path, strerror(-ret));
+			errno_err(ret, "load %s: %s (%s)", path, strerror(-ret), ename(ret));
 			goto out;
 		}
 	} else {
 		ret = kmod_module_new_from_lookup(ctx, "devmm", &list);
 		if (ret < 0 || !list) {
-			fprintf(stderr, "devmmctl: load: no devmm module for this kernel (install "
-				"devmm-dkms, or give the path of devmm.ko)\n");
+			errmsg("load: no devmm module for this kernel (install "
+				"devmm-dkms, or give the path of devmm.ko)");
 			goto out;
 		}
 		mod = kmod_module_get_module(list);
@@ -361,7 +434,7 @@ static int cmd_load(int argc, char **argv)
 	}
 	name = kmod_module_get_name(mod);
 	if (strcmp(name, "devmm")) {
-		fprintf(stderr, "devmmctl: load: %s is module '%s', not devmm\n",
+		errmsg("load: %s is module '%s', not devmm",
 			path ? path : "the module found", name);
 		goto out;
 	}
@@ -383,7 +456,7 @@ static int cmd_load(int argc, char **argv)
 		ret = kmod_module_probe_insert_module(mod, KMOD_PROBE_FAIL_ON_LOADED, params,
 						      NULL, NULL, NULL);
 	if (ret < 0) {
-		fprintf(stderr, "devmmctl: load %s%s%s: %s (%s)\n",
+		errno_err(ret, "load %s%s%s: %s (%s)",
 			path ? path : kmod_module_get_path(mod) ?: "devmm", params[0] ? " " : "",
 			params, load_strerror(-ret), ename(ret));
 		print_kmsg(kmsg);
@@ -419,25 +492,25 @@ static int cmd_unload(void)
 		return EXIT_FAILED;
 	ret = kmod_module_new_from_name(ctx, "devmm", &mod);
 	if (ret < 0) {
-		fprintf(stderr, "devmmctl: unload: %s\n", strerror(-ret));
+		errno_err(ret, "unload: %s (%s)", strerror(-ret), ename(ret));
 		goto out_ctx;
 	}
 	ret = kmod_module_get_initstate(mod);
 	if (ret == -ENOENT) {
-		fprintf(stderr, "devmmctl: unload: devmm is not loaded\n");
+		errmsg("unload: devmm is not loaded");
 		rc = EXIT_NOT_LOADED;
 		goto out;
 	}
 	ret = kmod_module_remove_module(mod, KMOD_REMOVE_NOLOG);
 	if (ret == -EAGAIN || ret == -EBUSY) {
 		refs = kmod_module_get_refcnt(mod);
-		fprintf(stderr, "devmmctl: unload: devmm is in use (%d references: open device "
-			"files or mapped buffers) (%s)\n", refs, ename(ret));
+		errno_err(ret, "unload: devmm is in use (%d references: open device "
+			"files or mapped buffers) (%s)", refs, ename(ret));
 	} else if (ret == -ENOENT) {
-		fprintf(stderr, "devmmctl: unload: devmm is not loaded\n");
+		errmsg("unload: devmm is not loaded");
 		rc = EXIT_NOT_LOADED;
 	} else if (ret < 0) {
-		fprintf(stderr, "devmmctl: unload: %s (%s)\n", strerror(-ret), ename(ret));
+		errno_err(ret, "unload: %s (%s)", strerror(-ret), ename(ret));
 	} else {
 		rc = EXIT_OK;
 		if (opt.json)
@@ -466,7 +539,7 @@ static int cmd_info(void)
 	ret = devmm_info(fd, &info);
 	close(fd);
 	if (ret == -EPROTO) {
-		fprintf(stderr, "devmmctl: module ABI %u.%u, this tool speaks %u.%u\n",
+		errmsg("module ABI %u.%u, this tool speaks %u.%u",
 			info.abi_major, info.abi_minor, DEVMM_ABI_MAJOR, DEVMM_ABI_MINOR);
 		return EXIT_FAILED;
 	}
@@ -901,10 +974,10 @@ static int cmd_selftest(long id)
 	close(ctl);
 	if (ret || d.kind == DEVMM_KIND_MIRROR) {
 		if (id >= 0)
-			fprintf(stderr, "devmmctl: selftest %ld: a mirror-only device has no "
-				"memory\n", id);
+			errmsg("selftest %ld: a mirror-only device has no "
+				"memory", id);
 		else
-			fprintf(stderr, "devmmctl: selftest: no device with memory\n");
+			errmsg("selftest: no device with memory");
 		return EXIT_FAILED;
 	}
 	fd = devmm_open_node(d.id);
@@ -913,7 +986,7 @@ static int cmd_selftest(long id)
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED || buf == MAP_FAILED) {
-		fprintf(stderr, "devmmctl: selftest: mmap: %s\n", strerror(errno));
+		errno_err(-errno, "selftest: mmap: %s", strerror(errno));
 		return EXIT_FAILED;
 	}
 	for (i = 0; i < len / 8; i++)
@@ -924,7 +997,7 @@ static int cmd_selftest(long id)
 		return fail(DEVMM_OP_MIGRATE_TO_DEV, ret, "selftest: device %u", d.id);
 	t_to = seconds() - t_to;
 	if (cpages != np) {
-		fprintf(stderr, "devmmctl: selftest: %llu of %zu pages moved to the device\n",
+		errmsg("selftest: %llu of %zu pages moved to the device",
 			(unsigned long long)cpages, np);
 		bad = 1;
 	}
@@ -942,7 +1015,7 @@ static int cmd_selftest(long id)
 		return fail(DEVMM_OP_MIGRATE_TO_SYS, ret, "selftest: device %u", d.id);
 	t_back = seconds() - t_back;
 	if (cpages != np) {
-		fprintf(stderr, "devmmctl: selftest: %llu of %zu pages came back to system memory\n",
+		errmsg("selftest: %llu of %zu pages came back to system memory",
 			(unsigned long long)cpages, np);
 		bad = 1;
 	}
@@ -974,7 +1047,7 @@ static int is_number(const char *s)
 	return !*end;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	char **pos = calloc(argc + 1, sizeof(*pos));
 	int i, n = 0, only_pos = 0, ret;
@@ -1096,4 +1169,20 @@ int main(int argc, char **argv)
 		return ret ? ret : cmd_capacity(id, size);
 	}
 	return usage("unknown command '%s'", cmd);
+}
+
+int main(int argc, char **argv)
+{
+	int i, ret;
+
+	/* Known before any error is reported, wherever it stands. */
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json"))
+			opt.json = 1;
+	ret = run(argc, argv);
+	if (ret != EXIT_OK && opt.json) {
+		fflush(stdout);
+		json_errors(ret);
+	}
+	return ret;
 }

@@ -110,8 +110,15 @@ dm info
 expect_err 3 'is the devmm module loaded\?' "info without devmm exits 3"
 dm unload
 expect_err 3 'devmm is not loaded' "unload without devmm exits 3"
+# By name, libkmod looks in /lib/modules/$(uname -r) (where the lab put the
+# DKMS-built module, as DKMS installs it); without the depmod indexes it
+# cannot.
+moddir=/lib/modules/$(uname -r)
+mkdir -p /tmp/depmod.off
+mv "$moddir"/modules.* /tmp/depmod.off/
 dm load
 expect_err 1 'no devmm module for this kernel' "load by name without modules.dep exits 1"
+mv /tmp/depmod.off/* "$moddir"/
 dm load /nonexistent/devmm.ko
 expect_err 1 'devmm.ko' "load of a missing file exits 1"
 dm load "$ko" bogus=1
@@ -125,6 +132,11 @@ if grep -q 'kernel: devmm: .*capacity' "$err"; then
 else
 	not_ok "and shows the kernel's reason"
 fi
+dm load "$ko" capacity=12345 --json
+jcheck '.exit == 1 and .errno == "EINVAL" and (.details | any(test("kernel: devmm: .*capacity")))' \
+	"a refused load under --json: error, errno and the kernel's reason in details"
+dm load "$ko" bogus=1 --json
+jcheck '.exit == 2 and .errno == null' "a usage error under --json: exit 2 as JSON"
 [ ! -d /sys/module/devmm ] && ok "devmm is not loaded after the failures" ||
 	not_ok "devmm is not loaded after the failures"
 
@@ -297,6 +309,9 @@ else
 fi
 dm destroy "$coh"
 expect_err 1 'no such device.*ENODEV' "a second destroy: ENODEV"
+dm destroy "$coh" --json
+jcheck ".exit == 1 and .errno == \"ENODEV\" and (.error | test(\"no such device\"))" \
+	"a failure under --json: one JSON object on stdout"
 dm list --json
 jcheck "length == $((private + 1)) and (map(.id) | any(. == $coh) | not)" \
 	"list --json: the devices of the load are left"
@@ -308,6 +323,16 @@ jcheck '.unloaded == true' "unload --json"
 [ ! -d /sys/module/devmm ] && ok "devmm is unloaded" || not_ok "devmm is unloaded"
 dm unload
 expect_err 3 'not loaded' "a second unload exits 3"
+
+# As a DKMS user loads it: by name, from /lib/modules/$(uname -r).
+dm load coherent=$LANE_COHERENT_A --json
+expect 0 "load by name coherent=$LANE_COHERENT_A"
+jcheck '.loaded == true' "load by name --json"
+[ -d /sys/module/devmm ] && ok "devmm is loaded by name" || not_ok "devmm is loaded by name"
+dm info --json
+jcheck '.devices | length == 1' "the module loaded by name has its device"
+dm unload
+expect 0 "unload the module loaded by name"
 
 echo "1..$t"
 [ "$failed" = 0 ]

@@ -41,6 +41,33 @@ done < <(bash "$LAB_DIR/lint.sh" || true)
 [ $((lp + lf)) -gt 0 ] || lf=1
 tp=$((tp + lp)) tf=$((tf + lf))
 summary="$summary$(printf 'lint     %3d passed, %d failed' "$lp" "$lf")"$'\n'
+# The Debian packages, built, linted, installed on the host (DKMS builds
+# devmm.ko for its headers) and in the build chroots, and purged again
+# (tests/lab/package.sh).  Skipped where devmm is installed already (a user's
+# own installation is not touched) and with DEVMM_PACKAGE_CHECK=0.
+pp=0 pf=0 ps=0 t1=$SECONDS
+if [ "${DEVMM_PACKAGE_CHECK:-1}" = 0 ]; then
+	ps=1
+	echo "[package] ok 1 - Debian packages # SKIP DEVMM_PACKAGE_CHECK=0"
+elif dpkg-query -W -f '${db:Status-Status}\n' devmm-dkms devmm-tools libdevmm0 devmm-dev \
+	2>/dev/null | grep -qv not-installed || [ -e /var/lib/dkms/devmm ]; then
+	ps=1
+	echo "[package] ok 1 - Debian packages # SKIP devmm is installed on this host (dpkg -P it to run this part)"
+else
+	log "packages: build, lintian, install, dkms (a few minutes)"
+	while read -r line; do
+		echo "[package] $line"
+		case "$line" in
+		*"# SKIP"*) ps=$((ps + 1)) ;;
+		ok*) pp=$((pp + 1)) ;;
+		"not ok"*|"Bail out!"*) pf=$((pf + 1)) ;;
+		esac
+	done < <(bash "$LAB_DIR/package.sh" 2>&1 || true)
+	[ $((pp + pf)) -gt 0 ] || pf=1
+fi
+tp=$((tp + pp)) tf=$((tf + pf)) ts=$((ts + ps))
+summary="$summary$(printf 'package  %3d passed, %d failed, %d skipped  (%ds)' "$pp" "$pf" "$ps" \
+	$((SECONDS - t1)))"$'\n'
 for lane in $lanes; do
 	t1=$SECONDS
 	log "lane $lane: build, boot, test"

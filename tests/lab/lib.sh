@@ -145,27 +145,61 @@ lane_path()
 	if [ -z "$root" ]; then echo "$2"; else echo "$LAB_MNT${2#"$TOP_DIR"}"; fi
 }
 
-# lab_build_module LANE: out/LANE/module/devmm.ko against the lane's
-# headers, with warnings as errors.  The build log is kept beside it.
+# lab_build_module LANE: out/LANE/devmm.ko, built by DKMS (as users build
+# it) against the lane's headers, in the lane's build environment, with
+# warnings as errors (DEVMM_WERROR reaches Kbuild through make's
+# environment).  DKMS works in trees of its own under out/LANE/dkms, never
+# in /var/lib/dkms or /usr/src, and signs with a key made there.  The DKMS
+# output, and make's log if the build failed, go to out/LANE/build.log.
 lab_build_module()
+{
+	local lane=$1 dk="$TOP_DIR/out/$1/dkms" kdir kver ver f ko log
+	kdir=$(cat "$(lane_kdir_file "$lane")")
+	kver=$(cat "$CACHE/kernels/$lane/abi")
+	ver=$(cat "$TOP_DIR/VERSION")
+	log="$TOP_DIR/out/$lane/build.log"
+	rm -rf "$dk" "$TOP_DIR/out/$lane/devmm.ko"
+	mkdir -p "$dk/src/devmm-$ver" "$dk/tree"
+	for f in $MODULE_FILES dkms.conf; do cp -r "$TOP_DIR/$f" "$dk/src/devmm-$ver/"; done
+	if ! in_lane "$lane" env DEVMM_WERROR=1 \
+		mok_signing_key="$(lane_path "$lane" "$dk/mok.key")" \
+		mok_certificate="$(lane_path "$lane" "$dk/mok.pub")" \
+		dkms build -m devmm -v "$ver" -k "$kver" --kernelsourcedir "$kdir" \
+		--sourcetree "$(lane_path "$lane" "$dk/src")" \
+		--dkmstree "$(lane_path "$lane" "$dk/tree")" >"$log" 2>&1; then
+		f="$dk/tree/devmm/$ver/build/make.log"
+		[ -f "$f" ] && { echo "== $f"; cat "$f"; } >>"$log"
+		return 1
+	fi
+	# DKMS compresses the module as the kernel's own (xz on 6.12 and 7.x);
+	# the guests' busybox insmod wants it plain.
+	for ko in "$dk/tree/devmm/$ver/$kver"/*/module/devmm.ko*; do
+		case $ko in
+		*.xz) xz -dc "$ko" >"$TOP_DIR/out/$lane/devmm.ko" ;;
+		*.zst) zstd -qdc "$ko" >"$TOP_DIR/out/$lane/devmm.ko" ;;
+		*.gz) gzip -dc "$ko" >"$TOP_DIR/out/$lane/devmm.ko" ;;
+		*) cp "$ko" "$TOP_DIR/out/$lane/devmm.ko" ;;
+		esac
+	done
+	[ -s "$TOP_DIR/out/$lane/devmm.ko" ] || { echo "no devmm.ko in $dk/tree" >>"$log"; return 1; }
+}
+
+# lab_sparse LANE: sparse (make C=2) over a plain build of the module in
+# out/LANE/module (whose generated/probes.txt the golden file is checked
+# against); prints what sparse says about our sources and fails if it says
+# anything.
+lab_sparse()
 {
 	local lane=$1 dst="$TOP_DIR/out/$1/module" kdir f
 	kdir=$(cat "$(lane_kdir_file "$lane")")
 	rm -rf "$dst"
 	mkdir -p "$dst"
 	for f in $MODULE_FILES; do cp -r "$TOP_DIR/$f" "$dst/"; done
-	in_lane "$lane" make -C "$(lane_path "$lane" "$dst")" KDIR="$kdir" \
-		DEVMM_WERROR=1 modules >"$TOP_DIR/out/$lane/build.log" 2>&1
-}
-
-# lab_sparse LANE: sparse (make C=2) over the lane's module build; prints
-# what it says about our sources and fails if it says anything.
-lab_sparse()
-{
-	local lane=$1 dst="$TOP_DIR/out/$1/module" kdir
-	kdir=$(cat "$(lane_kdir_file "$lane")")
-	in_lane "$lane" make -C "$(lane_path "$lane" "$dst")" KDIR="$kdir" C=2 modules \
-		>"$TOP_DIR/out/$lane/sparse.log" 2>&1 || return 1
+	if ! in_lane "$lane" make -C "$(lane_path "$lane" "$dst")" KDIR="$kdir" \
+		DEVMM_WERROR=1 C=2 modules >"$TOP_DIR/out/$lane/sparse.log" 2>&1; then
+		tail -n 30 "$TOP_DIR/out/$lane/sparse.log"
+		return 1
+	fi
 	# kbuild quietly skips sparse when it thinks it unusable.
 	if ! grep -q '^ *CHECK .*src/main.c' "$TOP_DIR/out/$lane/sparse.log"; then
 		echo "sparse did not run:"
@@ -235,7 +269,14 @@ lab_initramfs()
 	cp /bin/busybox "$root/bin/busybox"
 	cp "$LAB_DIR/guest-init.sh" "$root/init"
 	cp "$script" "$root/run.sh"
-	cp "$TOP_DIR/out/$lane/module/devmm.ko" "$root/devmm.ko"
+	# The module where modprobe and devmmctl load find it by name, as DKMS
+	# installs it, and at /devmm.ko for the tests that load it by path.
+	local kver
+	kver=$(cat "$CACHE/kernels/$lane/abi")
+	mkdir -p "$root/lib/modules/$kver/updates/dkms"
+	cp "$TOP_DIR/out/$lane/devmm.ko" "$root/lib/modules/$kver/updates/dkms/devmm.ko"
+	depmod -b "$root" "$kver"
+	ln -s "lib/modules/$kver/updates/dkms/devmm.ko" "$root/devmm.ko"
 	cp "$TOP_DIR"/out/progs/* "$TOP_DIR"/tests/guest/*.sh "$root/tests/"
 	cp $GUEST_HOST_PROGS "$root/bin/"
 	lab_bundle_libs "$root" "$root"/tests/* $GUEST_HOST_PROGS

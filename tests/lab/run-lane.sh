@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Build devmm for one lane, check its compat probes against the lane's golden
+# Build devmm for one lane with DKMS, check its compat probes against the lane's golden
 # file, boot the lane's Debian kernel in QEMU and run the guest suite there.
 # Expects tests/lab/setup.sh and lab_build_progs to have run.
 #
@@ -26,22 +26,32 @@ finish() {
 }
 
 mkdir -p "$out"
+kver=$(cat "$CACHE/kernels/$lane/abi")
 st=0
 lab_build_module "$lane" || st=$?
-check $st "lane $lane: devmm.ko builds with -Werror against $(cat "$CACHE/kernels/$lane/abi")"
+check $st "lane $lane: dkms build of devmm.ko with -Werror against $kver"
 if [ $st != 0 ]; then
-	tail -n 40 "$out/build.log" | sed 's/^/# /'
+	# What failed first (a probe, a file), then the end of the log.
+	grep -E 'devmm conftest:|^devmm: |: (fatal )?error:|\*\*\* ' "$out/build.log" |
+		head -n 20 | sed 's/^/# /'
+	tail -n 20 "$out/build.log" | sed 's/^/# /'
 	finish
 fi
-st=0
-diff -u "$TOP_DIR/tests/golden/$lane.probes" "$out/module/generated/probes.txt" \
-	>"$out/probes.diff" || st=$?
-check $st "lane $lane: compat probes match tests/golden/$lane.probes"
-[ $st = 0 ] || sed 's/^/# /' "$out/probes.diff"
+vm=$(modinfo -F vermagic "$out/devmm.ko" 2>&1) || true
+vm=${vm% }
+st=1
+[ "${vm%% *}" = "$kver" ] && st=0
+check $st "lane $lane: the DKMS-built module's vermagic names $kver (${vm:-none})"
 
 st=0
 lab_sparse "$lane" | sed 's/^/# /' || st=1
 check $st "lane $lane: sparse (make C=2) reports nothing in devmm's sources"
+
+st=0
+diff -u "$TOP_DIR/tests/golden/$lane.probes" "$out/module/generated/probes.txt" \
+	>"$out/probes.diff" 2>&1 || st=$?
+check $st "lane $lane: compat probes match tests/golden/$lane.probes"
+[ $st = 0 ] || sed 's/^/# /' "$out/probes.diff"
 
 lab_initramfs "$lane" "$TOP_DIR/tests/guest/suite.sh" "$out/initrd.gz"
 tmo=$(sed -n 's/^LANE_VM_TIMEOUT=//p' "$TOP_DIR/tests/lanes/$lane.env")

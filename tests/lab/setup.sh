@@ -13,10 +13,10 @@ lanes=${*:-$ALL_LANES}
 mkdir -p "$CACHE"
 mirror=$(lab_mirror)
 
-HOST_PKGS="make gcc libc6-dev debootstrap busybox-static cpio gzip xz-utils zstd
+HOST_PKGS="make gcc libc6-dev dkms debootstrap busybox-static cpio gzip xz-utils zstd
 	kmod libkmod-dev pkgconf jq linux-headers-amd64 sparse"
 # Besides the suite's kernel headers, in each build chroot.
-CHROOT_PKGS="make gcc libc6-dev linux-libc-dev kmod sparse"
+CHROOT_PKGS="make gcc libc6-dev linux-libc-dev kmod sparse dkms"
 
 setup_host_apt()
 {
