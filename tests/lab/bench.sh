@@ -44,7 +44,7 @@ host_load()
 	while :; do
 		others=0 mem="0 0"
 		for pid in $(pgrep qemu-system-x86 || true); do
-			if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$res/"; then
+			if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -F >/dev/null "$res/"; then
 				mem=$(awk '/^Rss:/ { r = $2 } /^AnonHugePages:/ { h = $2 }
 					END { print r + 0, h + 0 }' "/proc/$pid/smaps_rollup" 2>/dev/null ||
 					echo "0 0")

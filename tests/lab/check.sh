@@ -50,7 +50,7 @@ if [ "${DEVMM_PACKAGE_CHECK:-1}" = 0 ]; then
 	ps=1
 	echo "[package] ok 1 - Debian packages # SKIP DEVMM_PACKAGE_CHECK=0"
 elif dpkg-query -W -f '${db:Status-Status}\n' devmm-dkms devmm-tools libdevmm0 devmm-dev \
-	2>/dev/null | grep -qv not-installed || [ -e /var/lib/dkms/devmm ]; then
+	2>/dev/null | grep -v >/dev/null not-installed || [ -e /var/lib/dkms/devmm ]; then
 	ps=1
 	echo "[package] ok 1 - Debian packages # SKIP devmm is installed on this host (dpkg -P it to run this part)"
 else

@@ -103,7 +103,7 @@ t0=$SECONDS
 # 1. Build tools.
 missing=()
 for p in "${TOOLS[@]}"; do
-	dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
+	dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null | grep -x >/dev/null installed || missing+=("$p")
 done
 if [ "${#missing[@]}" = 0 ]; then
 	ok "build tools installed"
@@ -159,7 +159,7 @@ check_dkms_contents() {
 		cmp "$work/x/usr/src/devmm-$version/dkms.conf" "$repo/dkms.conf" &&
 		[ -f "$work/x/usr/src/devmm-$version/src/compat/conftest.sh" ] &&
 		ls "$work/x/usr/src/devmm-$version/src/compat/probes/"*.c >/dev/null &&
-		dpkg-deb -f "$deb_dkms" Depends | grep -q '^dkms'
+		dpkg-deb -f "$deb_dkms" Depends | grep >/dev/null '^dkms'
 }
 check "devmm-dkms: the module sources and the repo's dkms.conf under /usr/src/devmm-$version" check_dkms_contents
 check_tools_contents() {
@@ -174,12 +174,12 @@ check_tools_contents() {
 	EOF
 		dpkg-deb -x "$deb_tools" "$work/x" || return 1
 	# Dynamic, PIE, full RELRO, on libdevmm0 and libkmod2.
-	readelf -lW "$bin" | grep -q 'Requesting program interpreter' || { echo "not dynamic"; return 1; }
-	readelf -hW "$bin" | grep -q 'Type:.*DYN' || { echo "not PIE"; return 1; }
-	readelf -dW "$bin" | grep -q 'BIND_NOW\|FLAGS.*NOW' || { echo "no BIND_NOW"; return 1; }
-	readelf -dW "$bin" | grep -q 'NEEDED.*\[libdevmm\.so\.0\]' || { echo "not linked with libdevmm.so.0"; return 1; }
-	readelf -dW "$bin" | grep -q 'NEEDED.*\[libkmod\.so\.2\]' || { echo "not linked with libkmod.so.2"; return 1; }
-	dpkg-deb -f "$deb_tools" Depends | grep -q 'libdevmm0 (>= ' || { echo "no Depends on libdevmm0"; return 1; }
+	readelf -lW "$bin" | grep >/dev/null 'Requesting program interpreter' || { echo "not dynamic"; return 1; }
+	readelf -hW "$bin" | grep >/dev/null 'Type:.*DYN' || { echo "not PIE"; return 1; }
+	readelf -dW "$bin" | grep >/dev/null 'BIND_NOW\|FLAGS.*NOW' || { echo "no BIND_NOW"; return 1; }
+	readelf -dW "$bin" | grep >/dev/null 'NEEDED.*\[libdevmm\.so\.0\]' || { echo "not linked with libdevmm.so.0"; return 1; }
+	readelf -dW "$bin" | grep >/dev/null 'NEEDED.*\[libkmod\.so\.2\]' || { echo "not linked with libkmod.so.2"; return 1; }
+	dpkg-deb -f "$deb_tools" Depends | grep >/dev/null 'libdevmm0 (>= ' || { echo "no Depends on libdevmm0"; return 1; }
 	man --warnings -l "$work/x/usr/share/man/man1/devmmctl.1.gz" 2>&1 >/dev/null | (! grep .)
 }
 check "devmm-tools: devmmctl (dynamic on libdevmm0 and libkmod2, PIE, BIND_NOW), udev rule, man page" check_tools_contents
@@ -191,8 +191,8 @@ check_lib_contents() {
 	usr/share/doc/libdevmm0/copyright
 	EOF
 		dpkg-deb -x "$deb_lib" "$work/x" &&
-		readelf -dW "$work/x/usr/lib/$multiarch/libdevmm.so.$version" | grep -q 'SONAME.*\[libdevmm\.so\.0\]' &&
-		dpkg-deb --ctrl-tarfile "$deb_lib" | tar -xOf - ./symbols | grep -q '^ devmm_strerror@LIBDEVMM_0 ' &&
+		readelf -dW "$work/x/usr/lib/$multiarch/libdevmm.so.$version" | grep >/dev/null 'SONAME.*\[libdevmm\.so\.0\]' &&
+		dpkg-deb --ctrl-tarfile "$deb_lib" | tar -xOf - ./symbols | grep >/dev/null '^ devmm_strerror@LIBDEVMM_0 ' &&
 		# Only libdevmm's own API is exported.
 		[ -z "$(nm -D --defined-only "$work/x/usr/lib/$multiarch/libdevmm.so.$version" |
 			awk '$3 !~ /^(devmm_|LIBDEVMM_)/')" ]
@@ -234,7 +234,7 @@ check "dkms status lists devmm/$version" sh -c "dkms status -m devmm -v $version
 # need no module, 2 usage and 3 not loaded, and libdevmm's error strings.
 check_installed_tools() {
 	local rc=0
-	devmmctl --version | grep -q "^devmmctl $version " || { echo "devmmctl --version"; return 1; }
+	devmmctl --version | grep >/dev/null "^devmmctl $version " || { echo "devmmctl --version"; return 1; }
 	devmmctl >/dev/null 2>&1 || rc=$?
 	[ "$rc" = 2 ] || { echo "devmmctl without arguments exited $rc, not 2"; return 1; }
 	if [ ! -e /dev/devmm ]; then
@@ -263,7 +263,7 @@ check_libdevmm_program() {
 	# shellcheck disable=SC2046
 	cc -Wall -Wextra -Werror $(pkg-config --cflags libdevmm) -o "$work/prog" "$work/prog.c" \
 		$(pkg-config --libs libdevmm) &&
-		"$work/prog" && ldd "$work/prog" | grep -q 'libdevmm\.so\.0 => ' &&
+		"$work/prog" && ldd "$work/prog" | grep >/dev/null 'libdevmm\.so\.0 => ' &&
 		cc -static -o "$work/prog-static" "$work/prog.c" $(pkg-config --cflags --libs --static libdevmm) &&
 		"$work/prog-static"
 }
@@ -273,7 +273,7 @@ check "devmm-dev: a program builds with pkg-config libdevmm, shared and static, 
 for k in "${kernels[@]}"; do
 	ko=/lib/modules/$k/updates/dkms/devmm.ko
 	dkms_build_install() {
-		if ! dkms status -m devmm -v "$version" -k "$k" | grep -q ': installed'; then
+		if ! dkms status -m devmm -v "$version" -k "$k" | grep >/dev/null ': installed'; then
 			local rc=0
 			dkms build devmm/"$version" -k "$k" || rc=$?
 			if [ "$rc" != 0 ]; then
@@ -319,7 +319,7 @@ check_failure_report() {
 	log=/var/lib/dkms/devmm/$broken/build/make.log
 	out=$(dkms_failure_report "$log")
 	printf '%s\n' "$out"
-	printf '%s\n' "$out" | grep -q 'src/evict.c:.*error: #error "injected by tests/lab/package.sh"'
+	printf '%s\n' "$out" | grep >/dev/null 'src/evict.c:.*error: #error "injected by tests/lab/package.sh"'
 }
 if report=$(check_failure_report 2>&1); then
 	ok "a failing DKMS build names the failing file (an #error injected in src/evict.c)"
@@ -380,7 +380,7 @@ chroot_dkms() {
 	flock -w 1800 9 || { not_ok "$suite chroot: its lock"; return; }
 	st=0
 	chroot_run "$root" sh -ec "
-		dpkg-query -W -f '\${db:Status-Status}' dkms 2>/dev/null | grep -qx installed && exit 0
+		dpkg-query -W -f '\${db:Status-Status}' dkms 2>/dev/null | grep -x >/dev/null installed && exit 0
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get ${APT_OPTS[*]} -o DPkg::Lock::Timeout=600 update -qq
 		apt-get ${APT_OPTS[*]} -o DPkg::Lock::Timeout=600 install -qq --no-install-recommends dkms
@@ -408,7 +408,7 @@ chroot_dkms() {
 	for k in "${ks[@]}"; do
 		# devmm-dkms's postinst builds for the newest kernel with headers;
 		# then dkms unbuild, build and install prove the commands themselves.
-		if chroot_run "$root" dkms status -m devmm -v "$version" -k "$k" | grep -q ': installed'; then
+		if chroot_run "$root" dkms status -m devmm -v "$version" -k "$k" | grep >/dev/null ': installed'; then
 			ok "$suite chroot: devmm-dkms's postinst built and installed devmm for $k"
 		else
 			not_ok "$suite chroot: devmm-dkms's postinst built and installed devmm for $k"
@@ -416,7 +416,7 @@ chroot_dkms() {
 		fi
 		chroot_build_install() {
 			local rc=0
-			if chroot_run "$root" dkms status -m devmm -v "$version" -k "$k" | grep -q ': installed'; then
+			if chroot_run "$root" dkms status -m devmm -v "$version" -k "$k" | grep >/dev/null ': installed'; then
 				chroot_run "$root" dkms unbuild devmm/"$version" -k "$k" || return 1
 			fi
 			chroot_run "$root" dkms build devmm/"$version" -k "$k" || rc=$?

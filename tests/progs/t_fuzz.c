@@ -222,25 +222,6 @@ struct stats {
 
 static struct stats *st;
 
-/* Unbuffered diagnostics, safe in a fork child and from the watchdog. */
-static void diag(const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf + 2, sizeof(buf) - 3, fmt, ap);
-	va_end(ap);
-	buf[0] = '#';
-	buf[1] = ' ';
-	n = n + 2 > (int)sizeof(buf) - 2 ? (int)sizeof(buf) - 2 : n + 2;
-	buf[n++] = '\n';
-	fflush(stdout);
-	if (write(1, buf, n) < 0)
-		_exit(99);
-}
-
 /* ---- the memory the fuzzer offers the kernel ---- */
 
 /*
@@ -339,7 +320,7 @@ static void replace_anon_regions(void)
 		if (regions[i].where != &filem &&
 		    mmap(*regions[i].where, regions[i].pages * PG, regions[i].prot,
 			 regions[i].flags | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
-			diag("mmap again: %s", strerror(errno));
+			tap_diag_raw("mmap again: %s", strerror(errno));
 	fill_regions();
 }
 
@@ -499,7 +480,7 @@ static void reopen_node(int i)
 	nodes[i].npins = 0;
 	nodes[i].pinned = 0;
 	if (nodes[i].fd < 0) {
-		diag("cannot open %s again: %s", path, strerror(errno));
+		tap_diag_raw("cannot open %s again: %s", path, strerror(errno));
 		nodes[i] = nodes[--nnodes];
 	}
 }
@@ -607,7 +588,7 @@ static void judge(struct call *c, int count, int ret)
 		return;
 	if (verbose) {
 		describe(c, d, sizeof(d));
-		diag("call %lu: %s: %s", st->calls, d, errname(ret));
+		tap_diag_raw("call %lu: %s: %s", st->calls, d, errname(ret));
 	}
 	st->calls++;
 	st->ncalls[count]++;
@@ -628,7 +609,7 @@ static void judge(struct call *c, int count, int ret)
 		st->fails[count]++;
 		if (st->diags++ < 40) {
 			describe(c, d, sizeof(d));
-			diag("FAIL: %s gave %s, expected %s: %s", f->name, errname(ret),
+			tap_diag_raw("FAIL: %s gave %s, expected %s: %s", f->name, errname(ret),
 			     set_name(c->pred, s1, sizeof(s1)), d);
 		}
 	}
@@ -1597,11 +1578,11 @@ static void dump_kernel_log(int lines)
 	log[n] = 0;
 	for (i = n - 1; i > 0 && seen <= lines; i--)
 		seen += log[i - 1] == '\n';
-	diag("the kernel log's last lines:");
+	tap_diag_raw("the kernel log's last lines:");
 	while (i < n) {
 		int len = strcspn(log + i, "\n");
 
-		diag("  %.*s", len, log + i);
+		tap_diag_raw("  %.*s", len, log + i);
 		i += len + 1;
 	}
 }
@@ -1633,7 +1614,7 @@ static void hang_report(unsigned int id)
 	unsigned long k, pg;
 
 	if (!ioctl(ctl, DEVMM_IOC_QUERY, &q) && q.info.id == id)
-		diag("device %u (kind %u): %llu pages in use, %llu evicted, %llu busy at eviction",
+		tap_diag_raw("device %u (kind %u): %llu pages in use, %llu evicted, %llu busy at eviction",
 		     id, q.info.kind, (unsigned long long)q.info.used / PG,
 		     (unsigned long long)q.info.evicted, (unsigned long long)q.info.evict_failures);
 	for (i = 0; i < nnodes; i++)
@@ -1651,11 +1632,11 @@ static void hang_report(unsigned int id)
 			if (ioctl(nodes[node].fd, DEVMM_IOC_SNAPSHOT, &c) || b < 0x20 || b >= 0x60)
 				continue;
 			if (shown++ < 16)
-				diag("  page %p (%s page %lu): snapshot 0x%02x",
+				tap_diag_raw("  page %p (%s page %lu): snapshot 0x%02x",
 				     *regions[k].where + pg * PG, regions[k].name, pg, b);
 		}
 	}
-	diag("%d of the fuzzer's pages are in device memory", shown);
+	tap_diag_raw("%d of the fuzzer's pages are in device memory", shown);
 }
 
 static int wait_helper(struct pollfd *p, int seconds, int *ret)
@@ -1697,30 +1678,30 @@ static int destroy_via_helper(const struct call *c, int seconds)
 		waitpid(pid, NULL, 0);
 		return ret;
 	}
-	diag("DESTROY did not return within %d s", seconds);
+	tap_diag_raw("DESTROY did not return within %d s", seconds);
 	dump_kernel_log(20);
 	hang_report(((const struct devmm_dev_cmd *)c->arg)->id);
-	diag("closing this process's device files (their pins)");
+	tap_diag_raw("closing this process's device files (their pins)");
 	for (i = nnodes - 1; i >= 0; i--)
 		close_node(i);
 	if (wait_helper(&p, 30, &ret))
 		goto released;
-	diag("... still waiting; reading every page of this process (exclusive access, private pages)");
+	tap_diag_raw("... still waiting; reading every page of this process (exclusive access, private pages)");
 	touch_all();
 	if (wait_helper(&p, 30, &ret))
 		goto released;
-	diag("... still waiting; replacing all of this process's memory (its mappings of device pages)");
+	tap_diag_raw("... still waiting; replacing all of this process's memory (its mappings of device pages)");
 	replace_anon_regions();
 	if (wait_helper(&p, 30, &ret))
 		goto released;
-	diag("... still waiting: it stays stuck (no DESTROY or unload from now on)");
+	tap_diag_raw("... still waiting: it stays stuck (no DESTROY or unload from now on)");
 	dump_kernel_log(20);
 	wedged = 1;
 	kill(pid, SIGKILL);
 	close(pfd[0]);
 	return 1;
 released:
-	diag("... then it returned %s", errname(ret));
+	tap_diag_raw("... then it returned %s", errname(ret));
 	close(pfd[0]);
 	waitpid(pid, NULL, 0);
 	return 1;
@@ -1758,7 +1739,7 @@ static void open_dev_node(int di)
 
 	snprintf(name, sizeof(name), DEVMM_NODE_PREFIX "%d", devs[di].id);
 	if (open_node(name, di) < 0)
-		diag("cannot open /dev/%s: %s", name, strerror(errno));
+		tap_diag_raw("cannot open /dev/%s: %s", name, strerror(errno));
 }
 
 /* A file for each live device, and the test_hmm nodes. */
@@ -1825,7 +1806,7 @@ static void one_ctl_call(void)
 		memcpy(&cr, sbuf, sizeof(cr));
 		di = add_dev(cr.id, cr.kind, cr.base, cr.size);
 		if (di < 0) {
-			diag("too many devices to follow");
+			tap_diag_raw("too many devices to follow");
 			return;
 		}
 		devs[di].dynamic = 1;
@@ -1909,7 +1890,7 @@ static void fork_unpin_check(void)
 		return;
 	ret = ioctl(nodes[node].fd, DEVMM_IOC_PIN, &r) ? -errno : 0;
 	if (ret) {
-		diag("fork: cannot pin for the UNPIN check: %s", errname(ret));
+		tap_diag_raw("fork: cannot pin for the UNPIN check: %s", errname(ret));
 		return;
 	}
 	fflush(stdout);
@@ -1929,7 +1910,7 @@ static void fork_unpin_check(void)
 	r.addr = (uintptr_t)arena;
 	r.npages = 2;
 	ret = ioctl(nodes[node].fd, DEVMM_IOC_UNPIN, &r) ? -errno : 0;
-	diag("fork: a child's UNPIN of its parent's pinned range through the inherited file: %s%s",
+	tap_diag_raw("fork: a child's UNPIN of its parent's pinned range through the inherited file: %s%s",
 	     errname(cret), cret == 0 && ret == -ENOENT ?
 	     " (the parent's pin is gone; the ABI says EPERM for any process but the opener)" :
 	     "");
@@ -1961,7 +1942,7 @@ static void *watchdog(void *arg)
 		still += 10;
 		if (still == 120) {
 			describe(&cur, d, sizeof(d));
-			diag("watchdog: call %lu has not returned for 120 s: %s", progress, d);
+			tap_diag_raw("watchdog: call %lu has not returned for 120 s: %s", progress, d);
 		}
 	}
 	return NULL;
@@ -2039,7 +2020,7 @@ static void dead_phase(int ncalls, int *data_home, int *dead_ok)
 	di = kind == DEVMM_KIND_PRIVATE ? create_dev(kind, 16 * MB, 0, 0) :
 					  create_dev(kind, 0, coh_b + 128 * MB, 128 * MB);
 	if (di < 0 || nodes[nnodes - 1].dev != di) {
-		diag("dead: cannot create a device: %s", errname(di));
+		tap_diag_raw("dead: cannot create a device: %s", errname(di));
 		return;
 	}
 	node = nnodes - 1;
@@ -2047,11 +2028,11 @@ static void dead_phase(int ncalls, int *data_home, int *dead_ok)
 	fill_pattern(arena, 16, 0xdead);
 	ret = ioctl(nodes[node].fd, DEVMM_IOC_MIGRATE_TO_DEV, &r) ? -errno : 0;
 	if (ret || r.cpages != 16 || used_of(id) != 16 * PG)
-		diag("dead: migration before DESTROY: %s, %llu pages, %llu bytes used",
+		tap_diag_raw("dead: migration before DESTROY: %s, %llu pages, %llu bytes used",
 		     errname(ret), (unsigned long long)r.cpages, (unsigned long long)used_of(id));
 	ret = simple_destroy(di, 30);
 	if (ret) {
-		diag("dead: DESTROY of device %d: %s", id, ret == 1 ? "hung" : errname(ret));
+		tap_diag_raw("dead: DESTROY of device %d: %s", id, ret == 1 ? "hung" : errname(ret));
 		return;
 	}
 	/* nodes[] may have shrunk if DESTROY hung; it did not. */
@@ -2083,7 +2064,7 @@ static void dead_phase(int ncalls, int *data_home, int *dead_ok)
 		if (ret >= 0) {
 			close(ret);
 			if (dev_index(id) < 0) {
-				diag("dead: %s can still be opened", path);
+				tap_diag_raw("dead: %s can still be opened", path);
 				st->fails[F_DEAD]++;
 			}
 		}
@@ -2137,7 +2118,7 @@ static int destroy_pinned(char *why, size_t len)
 	if (ret == 0)
 		close_node(node);
 	else
-		diag("destroy_pinned: DESTROY refused: %s", errname(ret));
+		tap_diag_raw("destroy_pinned: DESTROY refused: %s", errname(ret));
 	return check_pattern(arena + 16 * PG, 4, 0xfeed);
 }
 
@@ -2269,7 +2250,7 @@ int main(int argc, char **argv)
 				reopen_node(n);
 		}
 		if (i % 10000 == 9999)
-			diag("%lu calls", i + 1);
+			tap_diag_raw("%lu calls", i + 1);
 	}
 	printf("# fuzz: %lu calls\n", st->calls);
 
@@ -2280,7 +2261,7 @@ int main(int argc, char **argv)
 			continue;
 		ret = simple_destroy(k, 30);
 		if (ret) {
-			diag("FAIL: DESTROY of device %d: %s", devs[k].id,
+			tap_diag_raw("FAIL: DESTROY of device %d: %s", devs[k].id,
 			     ret == 1 ? "hung" : errname(ret));
 			st->fails[F_DESTROY]++;
 		}
@@ -2348,7 +2329,7 @@ int main(int argc, char **argv)
 				continue;
 			u = used_of(devs[k].id);
 			if (u) {
-				diag("device %d: %llu bytes still in use", devs[k].id,
+				tap_diag_raw("device %d: %llu bytes still in use", devs[k].id,
 				     (unsigned long long)u);
 				left++;
 			}

@@ -109,24 +109,6 @@ static void add(unsigned long *p, unsigned long v)
 	__atomic_fetch_add(p, v, __ATOMIC_RELAXED);
 }
 
-/* Unbuffered diagnostics from any process or thread. */
-static void diag(const char *fmt, ...)
-{
-	char buf[600];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf + 2, sizeof(buf) - 3, fmt, ap);
-	va_end(ap);
-	buf[0] = '#';
-	buf[1] = ' ';
-	n = n + 2 > (int)sizeof(buf) - 2 ? (int)sizeof(buf) - 2 : n + 2;
-	buf[n++] = '\n';
-	if (write(1, buf, n) < 0)
-		_exit(99);
-}
-
 /* At most this many diagnostics in all, so a broken kernel does not flood the log. */
 static int diag_ok(void)
 {
@@ -290,7 +272,7 @@ static void bad_errno(struct thr *t, enum op op, const char *what, int ret)
 	t->fails++;
 	add(&sh->bad_errnos, 1);
 	if (diag_ok())
-		diag("FAIL: process %d thread %d: %s: %s gave %s (seed %llu)", t->p, t->t,
+		tap_diag_raw("FAIL: process %d thread %d: %s: %s gave %s (seed %llu)", t->p, t->t,
 		     op_name[op], what, errname(ret), (unsigned long long)seed);
 }
 
@@ -390,7 +372,7 @@ static void verify(struct thr *t, enum op op, int shared, unsigned long first, u
 		if (diag_ok()) {
 			uint64_t got = ((const uint64_t *)p)[w] ^ (s ? w * K : 0);
 
-			diag("FAIL: process %d thread %d: %s: %s page %lu of its %s block (%p) word %d: found 0x%016llx (gen %llu owner 0x%llx page %llu), expected gen %u; snapshot 0x%02x (seed %llu)",
+			tap_diag_raw("FAIL: process %d thread %d: %s: %s page %lu of its %s block (%p) word %d: found 0x%016llx (gen %llu owner 0x%llx page %llu), expected gen %u; snapshot 0x%02x (seed %llu)",
 			     t->p, t->t, op_name[op], how, pg, shared ? "shared" : "private",
 			     block(t, shared) + pg * PG, w,
 			     (unsigned long long)((const uint64_t *)p)[w],
@@ -537,7 +519,7 @@ static void op_fork(struct thr *t)
 		unsigned long f0 = t->fails;
 
 		if (fd < 0) {
-			diag("FAIL: fork child: open /dev/devmm%d: %s", sh->devs[di].id,
+			tap_diag_raw("FAIL: fork child: open /dev/devmm%d: %s", sh->devs[di].id,
 			     strerror(errno));
 			_exit(2);
 		}
@@ -578,7 +560,7 @@ static void op_fork(struct thr *t)
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		add(&sh->unclean_children, 1);
 		if (diag_ok())
-			diag("FAIL: process %d thread %d: fork child: status 0x%x (seed %llu)", t->p,
+			tap_diag_raw("FAIL: process %d thread %d: fork child: status 0x%x (seed %llu)", t->p,
 			     t->t, status, (unsigned long long)seed);
 	}
 	/* The child's shared writes are the parent's too, if it made them. */
@@ -913,7 +895,7 @@ static int worker_process(int p)
 		for (i = 0; i < sh->ndevs; i++) {
 			th->fds[i] = node_open(sh->devs[i].id);
 			if (th->fds[i] < 0) {
-				diag("FAIL: process %d: open /dev/devmm%d: %s", p, sh->devs[i].id,
+				tap_diag_raw("FAIL: process %d: open /dev/devmm%d: %s", p, sh->devs[i].id,
 				     strerror(errno));
 				return 4;
 			}
@@ -943,7 +925,7 @@ static void ctl_fail(const char *what, int id, int ret)
 {
 	add(&sh->bad_errnos, 1);
 	if (diag_ok())
-		diag("FAIL: control process: %s of device %d: %s (seed %llu)", what, id,
+		tap_diag_raw("FAIL: control process: %s of device %d: %s (seed %llu)", what, id,
 		     errname(ret), (unsigned long long)seed);
 }
 
@@ -1218,7 +1200,7 @@ int main(int argc, char **argv)
 					changed[pp][t] = now();
 				} else if (now() - changed[pp][t] > 60 && !told[pp][t]) {
 					told[pp][t] = 1;
-					diag("watchdog: %s %d thread %d has been in %s for a minute",
+					tap_diag_raw("watchdog: %s %d thread %d has been in %s for a minute",
 					     p == nprocs ? "control process" : "process", p, t,
 					     op_name[sh->doing[pp][t]]);
 				}
@@ -1245,10 +1227,10 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < nprocs; i++) {
 		if (!done[i]) {
-			diag("process %d did not stop (in %s)", i, op_name[sh->doing[i][0]]);
+			tap_diag_raw("process %d did not stop (in %s)", i, op_name[sh->doing[i][0]]);
 			children_ok = 0;
 		} else if (!WIFEXITED(status[i]) || WEXITSTATUS(status[i])) {
-			diag("process %d: status 0x%x", i, status[i]);
+			tap_diag_raw("process %d: status 0x%x", i, status[i]);
 			children_ok = 0;
 		}
 	}
@@ -1285,14 +1267,14 @@ int main(int argc, char **argv)
 			uint64_t u = used_of(ctl, sh->devs[i].id);
 
 			if (u) {
-				diag("device %d: %llu bytes still in use", sh->devs[i].id,
+				tap_diag_raw("device %d: %llu bytes still in use", sh->devs[i].id,
 				     (unsigned long long)u);
 				left++;
 			}
 		}
 		id = sh->churn_id;
 		if (id >= 0 && used_of(ctl, id)) {
-			diag("device %d: %llu bytes still in use", id,
+			tap_diag_raw("device %d: %llu bytes still in use", id,
 			     (unsigned long long)used_of(ctl, id));
 			left++;
 		}

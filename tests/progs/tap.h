@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int tap_n, tap_failed, tap_skipped, tap_planned;
 
@@ -31,6 +32,29 @@ static inline void tap_diag(const char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 	fflush(stdout);
+}
+
+/*
+ * A diagnostic written at once with one write(2), not through stdio's
+ * buffer: safe from any thread, a fork child or a signal-driven watchdog,
+ * and never interleaved with another process's line.
+ */
+static inline void tap_diag_raw(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + 2, sizeof(buf) - 3, fmt, ap);
+	va_end(ap);
+	buf[0] = '#';
+	buf[1] = ' ';
+	n = n + 2 > (int)sizeof(buf) - 2 ? (int)sizeof(buf) - 2 : n + 2;
+	buf[n++] = '\n';
+	fflush(stdout);
+	if (write(1, buf, n) < 0)
+		_exit(99);
 }
 
 /* ok(cond, fmt, ...): one test result; returns cond. */
