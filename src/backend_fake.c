@@ -1,75 +1,70 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The fake device backend.  Private device memory has no CPU address, so
- * each allocated device page is given a system page that holds its contents
- * (page->zone_device_data points at it).  Coherent device memory is real,
- * CPU-addressable memory (a boot-reserved range): its pages hold their own
- * contents.  Copies are CPU copies.
- *
- * A large device folio gets a block of system pages (one high-order
- * allocation, freed as one); only the folio's first page records it.  If
- * the folio is split, the block is split with it (split_page) so that the
- * parts can be freed separately.
+ * each device page is given a system page that holds its contents, in its
+ * devmm_page_storage() slot.  Like the memory of a real device, that page
+ * stays the device page's from its first use until the device goes away:
+ * allocating a device page again costs no allocation and no zeroing
+ * (INIT_ON_ALLOC), and a copy fully overwrites it anyway.  Coherent device
+ * memory is real, CPU-addressable memory (a boot-reserved range): its pages
+ * hold their own contents.  Copies are CPU copies, large ones shared among
+ * CPUs.
  */
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/workqueue.h>
 #include "devmm.h"
 
 /* The system page holding the contents of device page @dpage. */
 static struct page *backing_page(struct page *dpage)
 {
-	struct page *head = &page_folio(dpage)->page;
-	struct page *block = head->zone_device_data;
-
-	return pfn_to_page(page_to_pfn(block) + (dpage - head));
-}
-
-static int fake_private_alloc(struct devmm_device *dev, struct page *dpage, unsigned int order)
-{
-	gfp_t gfp = GFP_HIGHUSER | __GFP_NOWARN | (order ? __GFP_NORETRY : 0);
-	struct page *backing = alloc_pages(gfp, order);
-
-	if (!backing)
-		return -ENOMEM;
-	dpage->zone_device_data = backing;
-	return 0;
+	return *devmm_page_storage(dpage);
 }
 
 /*
- * Whether the block of a large device folio was split: the tail pages of a
- * high-order allocation have no reference count of their own until
- * split_page() gives them one.
+ * Storage for the pages of a device folio that have none yet.  A whole
+ * large folio's worth comes from one high-order allocation where one is
+ * to be had (split at once: each page is freed on its own), else page by
+ * page.
  */
-static bool block_split(struct page *block)
+static int fake_private_alloc(struct devmm_device *dev, struct page *dpage, unsigned int order)
 {
-	return page_count(block + 1) != 0;
+	unsigned long i, n = 1UL << order;
+	struct page *block = NULL;
+
+	if (order && !*devmm_page_storage(dpage)) {
+		block = alloc_pages(GFP_HIGHUSER | __GFP_NOWARN | __GFP_NORETRY, order);
+		if (block)
+			split_page(block, order);
+	}
+	for (i = 0; i < n; i++) {
+		struct page **slot = devmm_page_storage(dpage + i);
+
+		if (*slot) {
+			if (block)
+				__free_page(block + i);
+			continue;
+		}
+		*slot = block ? block + i : alloc_page(GFP_HIGHUSER | __GFP_NOWARN);
+		if (!*slot)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
+/* The storage stays with the device page for its next use. */
 static void fake_private_free(struct devmm_device *dev, struct page *dpage, unsigned int order)
 {
-	struct page *backing = dpage->zone_device_data;
-	unsigned long i;
-
-	dpage->zone_device_data = NULL;
-	if (!backing)
-		return;
-	if (!order || !block_split(backing)) {
-		__free_pages(backing, order);
-		return;
-	}
-	for (i = 0; i < (1UL << order); i++)
-		__free_page(backing + i);
 }
 
 static void fake_private_split(struct devmm_device *dev, struct page *head, struct page *tail)
 {
-	struct page *block = head->zone_device_data;
+}
 
-	/* The folio's first split: its block's pages become independent. */
-	if (!block_split(block))
-		split_page(block, DEVMM_PMD_ORDER);
-	tail->zone_device_data = block + (page_to_pfn(tail) - page_to_pfn(head));
+static void fake_private_release(struct devmm_device *dev, struct page *storage)
+{
+	__free_page(storage);
 }
 
 /* Where the contents of device page @dpage live. */
@@ -78,30 +73,84 @@ static struct page *storage(struct devmm_device *dev, struct page *dpage)
 	return dev->kind == DEVMM_PRIVATE ? backing_page(dpage) : dpage;
 }
 
-static int fake_copy_to_dev(struct devmm_device *dev, struct page **dst, struct page **src,
-			    unsigned long n)
+/*
+ * A copy of many pages is shared out among CPUs: the fake device has no copy
+ * engine, and the CPU copy is the whole cost of moving data.  The caller
+ * copies the first part itself; work items on the next CPUs copy the rest.
+ * Below COPY_PARALLEL_MIN pages, waking them costs more than it saves.
+ */
+#define COPY_PARALLEL_MIN	64
+
+struct copy_part {
+	struct work_struct work;
+	struct devmm_device *dev;
+	struct page **dst, **src;
+	unsigned long n;
+	bool to_dev;
+};
+
+static void copy_part(struct copy_part *c)
 {
 	unsigned long i;
 
-	for (i = 0; i < n; i++) {
-		if (!dst[i])
+	for (i = 0; i < c->n; i++) {
+		if (!c->dst[i])
 			continue;
-		if (src[i])
-			copy_highpage(storage(dev, dst[i]), src[i]);
-		else
-			clear_highpage(storage(dev, dst[i]));
+		if (c->to_dev && c->src[i])
+			copy_highpage(storage(c->dev, c->dst[i]), c->src[i]);
+		else if (c->to_dev)
+			clear_highpage(storage(c->dev, c->dst[i]));
+		else if (c->src[i])
+			copy_highpage(c->dst[i], storage(c->dev, c->src[i]));
 	}
+}
+
+static void copy_part_work(struct work_struct *work)
+{
+	copy_part(container_of(work, struct copy_part, work));
+}
+
+static void fake_copy(struct devmm_device *dev, struct page **dst, struct page **src,
+		      unsigned long n, bool to_dev)
+{
+	struct copy_part parts[DEVMM_MAX_COPY_THREADS];
+	unsigned int nparts = devmm_param_copy_threads(), i, cpu;
+	unsigned long per, off;
+
+	if (n < COPY_PARALLEL_MIN || nparts < 2)
+		nparts = 1;
+	per = DIV_ROUND_UP(n, nparts);
+	for (i = 0, off = 0; off < n; i++, off += per)
+		parts[i] = (struct copy_part) { .dev = dev, .dst = dst + off, .src = src + off,
+						.n = min(per, n - off), .to_dev = to_dev };
+	nparts = i;
+	cpu = raw_smp_processor_id();
+	for (i = 1; i < nparts; i++) {
+		cpu = cpumask_next(cpu, cpu_online_mask);
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(cpu_online_mask);
+		INIT_WORK_ONSTACK(&parts[i].work, copy_part_work);
+		queue_work_on(cpu, devmm_copy_wq, &parts[i].work);
+	}
+	if (nparts)
+		copy_part(&parts[0]);
+	for (i = 1; i < nparts; i++) {
+		flush_work(&parts[i].work);
+		destroy_work_on_stack(&parts[i].work);
+	}
+}
+
+static int fake_copy_to_dev(struct devmm_device *dev, struct page **dst, struct page **src,
+			    unsigned long n)
+{
+	fake_copy(dev, dst, src, n, true);
 	return 0;
 }
 
 static int fake_copy_from_dev(struct devmm_device *dev, struct page **dst, struct page **src,
 			      unsigned long n)
 {
-	unsigned long i;
-
-	for (i = 0; i < n; i++)
-		if (dst[i] && src[i])
-			copy_highpage(dst[i], storage(dev, src[i]));
+	fake_copy(dev, dst, src, n, false);
 	return 0;
 }
 
@@ -124,6 +173,7 @@ const struct devmm_backend_ops devmm_fake_private_ops = {
 	.copy_from_dev = fake_copy_from_dev,
 	.map_page = fake_private_map,
 	.unmap_page = fake_unmap,
+	.release = fake_private_release,
 };
 
 /* Coherent pages are their own storage: nothing to allocate or free. */
@@ -137,6 +187,10 @@ static void fake_coherent_free(struct devmm_device *dev, struct page *dpage, uns
 }
 
 static void fake_coherent_split(struct devmm_device *dev, struct page *head, struct page *tail)
+{
+}
+
+static void fake_coherent_release(struct devmm_device *dev, struct page *storage)
 {
 }
 
@@ -154,4 +208,5 @@ const struct devmm_backend_ops devmm_fake_coherent_ops = {
 	.copy_from_dev = fake_copy_from_dev,
 	.map_page = fake_coherent_map,
 	.unmap_page = fake_unmap,
+	.release = fake_coherent_release,
 };

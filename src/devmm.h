@@ -27,6 +27,8 @@
 #define DEVMM_DEFAULT_CAPACITY	(1ULL << 30)
 
 /* Device memory is mapped in chunks of one memory section. */
+/* CPUs that share one large copy of the fake backend, at most. */
+#define DEVMM_MAX_COPY_THREADS	4
 #define DEVMM_CHUNK_SIZE	(1UL << SECTION_SIZE_BITS)
 #define DEVMM_CHUNK_PAGES	(DEVMM_CHUNK_SIZE >> PAGE_SHIFT)
 
@@ -45,7 +47,8 @@ struct devmm_device;
  * struct devmm_backend_ops - what the core needs from the device itself
  * @name: for log messages.
  * @alloc: give the device page @dpage (of @order) storage on the device.
- * @free: release that storage; may be called in atomic context.
+ * @free: the page was freed (possibly in atomic context); its storage may
+ *	be kept for its next use.
  * @copy_to_dev: copy system pages @src[i] into device pages @dst[i], for
  *	@n entries; a NULL @src[i] means zero-fill, a NULL @dst[i] skip.
  * @copy_from_dev: copy device pages @src[i] into system pages @dst[i];
@@ -55,6 +58,8 @@ struct devmm_device;
  * @map_page: a kernel mapping of a device page's contents (for device
  *	access through the mirror), undone by @unmap_page.
  * @unmap_page: undo @map_page.
+ * @release: the device goes away: release @storage, what @alloc left in a
+ *	page's devmm_page_storage() slot.
  *
  * The fake backend (backend_fake.c) keeps private device memory in system
  * pages and uses coherent device memory directly; a real driver would
@@ -71,6 +76,7 @@ struct devmm_backend_ops {
 	void (*split)(struct devmm_device *dev, struct page *head, struct page *tail);
 	void *(*map_page)(struct devmm_device *dev, struct page *dpage);
 	void (*unmap_page)(struct devmm_device *dev, void *addr);
+	void (*release)(struct devmm_device *dev, struct page *storage);
 };
 
 /**
@@ -101,11 +107,15 @@ struct devmm_owner {
  * @owner: the process the folio was migrated from, or NULL.
  * @addr: the folio's (first page's) address in @owner's address space
  *	when it was migrated; mremap or fork may make it stale.
+ * @storage: the backend's storage for the page, kept from one use of the
+ *	page to the next (the fake private backend: the system page that
+ *	holds its contents); released when the device goes away.
  */
 struct devmm_pginfo {
 	struct list_head lru;
 	struct devmm_owner *owner;
 	unsigned long addr;
+	struct page *storage;
 };
 
 /* A folio chosen for eviction, and where its owner had it mapped. */
@@ -299,6 +309,7 @@ u64 devmm_param_capacity(void);
 unsigned int devmm_param_coherent(const struct devmm_range **ranges);
 bool devmm_param_dmirror_compat(void);
 bool devmm_param_gup_test(void);
+unsigned int devmm_param_copy_threads(void);
 int devmm_check_coherent_range(phys_addr_t start, u64 size, const char *what);
 
 /* device.c */
@@ -331,12 +342,14 @@ int devmm_set_capacity(struct devmm_device *dev, u64 capacity);
 bool devmm_device_has_large(struct devmm_device *dev);
 struct devmm_device *devmm_page_device(struct page *page);
 bool devmm_page_is_ours(struct page *page);
+struct page **devmm_page_storage(struct page *dpage);
 int devmm_pagemap_init(struct devmm_device *dev, bool populate);
 void devmm_pagemap_teardown(struct devmm_device *dev);
 void devmm_device_usage(struct devmm_device *dev, unsigned long *used, unsigned long *mapped);
 
 /* migrate.c */
 int devmm_migrate_init(void);
+extern struct workqueue_struct *devmm_copy_wq;
 void devmm_migrate_exit(void);
 struct devmm_window *devmm_window_alloc(void);
 void devmm_window_free(struct devmm_window *w);

@@ -16,6 +16,7 @@
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include "devmm.h"
 #include "devmm_trace.h"
 
@@ -25,14 +26,30 @@
  */
 static struct kmem_cache *window_cache;
 
+/*
+ * Where the fake backend's large copies run in parallel (backend_fake.c):
+ * per CPU, high priority, and with a rescuer so that a copy on the way back
+ * to system memory never waits for a new worker under memory pressure.
+ */
+struct workqueue_struct *devmm_copy_wq;
+
 int devmm_migrate_init(void)
 {
 	window_cache = kmem_cache_create("devmm_window", sizeof(struct devmm_window), 0, 0, NULL);
-	return window_cache ? 0 : -ENOMEM;
+	if (!window_cache)
+		return -ENOMEM;
+	devmm_copy_wq = alloc_workqueue("devmm_copy", DEVMM_WQ_PERCPU | WQ_HIGHPRI | WQ_MEM_RECLAIM,
+					0);
+	if (!devmm_copy_wq) {
+		kmem_cache_destroy(window_cache);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void devmm_migrate_exit(void)
 {
+	destroy_workqueue(devmm_copy_wq);
 	kmem_cache_destroy(window_cache);
 }
 

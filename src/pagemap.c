@@ -28,6 +28,18 @@ bool devmm_page_is_ours(struct page *page)
 	return is_zone_device_page(page) && devmm_page_pgmap(page)->ops == &devmm_pgmap_ops;
 }
 
+static struct devmm_pginfo *pginfo(struct devmm_chunk *chunk, unsigned long pfn);
+
+/*
+ * The backend's storage slot of device page @dpage (devmm_pginfo.storage):
+ * it lives beside the page, not in it, so that it outlasts the page's trips
+ * through the free lists (which link pages through zone_device_data).
+ */
+struct page **devmm_page_storage(struct page *dpage)
+{
+	return &pginfo(pgmap_chunk(devmm_page_pgmap(dpage)), page_to_pfn(dpage))->storage;
+}
+
 /* The device of a devmm device page that is in use. */
 struct devmm_device *devmm_page_device(struct page *page)
 {
@@ -501,8 +513,13 @@ void devmm_pagemap_teardown(struct devmm_device *dev)
 	for (i = 0; dev->chunks && i < dev->nchunks; i++) {
 		struct devmm_chunk *chunk = dev->chunks[i];
 
+		unsigned long j;
+
 		WARN_ON(chunk->used);
 		memunmap_pages(&chunk->pgmap);
+		for (j = 0; j < DEVMM_CHUNK_PAGES; j++)
+			if (chunk->info[j].storage)
+				dev->ops->release(dev, chunk->info[j].storage);
 		release_mem_region(chunk->res->start, resource_size(chunk->res));
 		kvfree(chunk->info);
 		kfree(chunk);

@@ -20,6 +20,7 @@ static unsigned int ncoherent;
 static char coherent_str[256];
 static bool dmirror_compat;
 static bool gup_test;
+static unsigned int copy_threads;
 
 /* The smallest unit a pagemap may span without sharing a memory section. */
 #define DEVMM_SECTION_SIZE	(1ULL << SECTION_SIZE_BITS)
@@ -209,6 +210,35 @@ MODULE_PARM_DESC(dmirror_compat,
 module_param(gup_test, bool, 0444);
 MODULE_PARM_DESC(gup_test,
 		 "Offer /sys/kernel/debug/gup_test (the ABI of CONFIG_GUP_TEST) where the kernel has none (default 0)");
+
+static int set_copy_threads(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+
+	if (kstrtouint(val, 0, &n) || n > DEVMM_MAX_COPY_THREADS) {
+		pr_err("copy_threads=%s: a number from 0 (one per CPU) to %u\n", val,
+		       DEVMM_MAX_COPY_THREADS);
+		return -EINVAL;
+	}
+	WRITE_ONCE(copy_threads, n);
+	return 0;
+}
+
+static const struct kernel_param_ops copy_threads_ops = {
+	.set = set_copy_threads,
+	.get = param_get_uint,
+};
+module_param_cb(copy_threads, &copy_threads_ops, &copy_threads, 0644);
+MODULE_PARM_DESC(copy_threads,
+		 "CPUs sharing a large copy of the fake backend: 0 (default) one per online CPU, 1 the caller alone (writable at run time)");
+
+/* How many CPUs may share one large copy: at least 1. */
+unsigned int devmm_param_copy_threads(void)
+{
+	unsigned int n = READ_ONCE(copy_threads);
+
+	return n ? n : clamp(num_online_cpus(), 1U, (unsigned int)DEVMM_MAX_COPY_THREADS);
+}
 
 bool devmm_param_gup_test(void)
 {

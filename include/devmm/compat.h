@@ -15,6 +15,7 @@
 #include <linux/mm.h>
 #include <linux/rmap.h>
 #include <linux/version.h>
+#include <linux/workqueue.h>
 #include "devmm_probes.h"
 #ifdef DEVMM_HAVE_VMF_INSERT_MIXED_MKWRITE_PFN_T
 #include <linux/pfn_t.h>
@@ -196,6 +197,13 @@ static inline void devmm_vm_flags_set(struct vm_area_struct *vma, unsigned long 
 	vma->vm_flags |= flags;
 #endif
 }
+
+/* A workqueue whose work items run on the CPU they are queued on. */
+#ifdef DEVMM_HAVE_WQ_PERCPU
+#define DEVMM_WQ_PERCPU		WQ_PERCPU
+#else
+#define DEVMM_WQ_PERCPU		0
+#endif
 
 /* The device pagemap operations, defined in compat.c. */
 extern const struct dev_pagemap_ops devmm_pgmap_ops;

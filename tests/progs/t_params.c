@@ -75,10 +75,12 @@ int main(int argc, char **argv)
 		{ ram, -EINVAL, "System RAM" },
 		{ "dmirror_compat=2", -EINVAL, "not a boolean" },
 		{ "gup_test=maybe", -EINVAL, "not a boolean" },
+		{ "copy_threads=5", -EINVAL, "more CPUs than a copy is split for" },
+		{ "copy_threads=two", -EINVAL, "not a number" },
 	};
 	const int nbad = sizeof(bad) / sizeof(bad[0]);
 
-	tap_plan(nbad + 18);
+	tap_plan(nbad + 20);
 
 	if (devmm_loaded()) {
 		printf("Bail out! devmm is already loaded\n");
@@ -143,6 +145,16 @@ int main(int argc, char **argv)
 		close(fd);
 	ok(ret > 0 && !strncmp(buf, two + strlen("coherent="), strlen(two) - strlen("coherent=")),
 	   "coherent parameter reads back (%.*s)", ret > 0 ? ret - 1 : 0, buf);
+	/* copy_threads changes at run time, within its range. */
+	fd = open("/sys/module/devmm/parameters/copy_threads", O_RDWR);
+	ret = fd >= 0 && write(fd, "1", 1) == 1 && lseek(fd, 0, SEEK_SET) == 0 &&
+	      read(fd, buf, sizeof(buf) - 1) > 0 && buf[0] == '1';
+	ok(ret, "copy_threads=1 set at run time and read back");
+	ret = fd >= 0 && lseek(fd, 0, SEEK_SET) == 0 && write(fd, "9", 1) < 0 && errno == EINVAL &&
+	      lseek(fd, 0, SEEK_SET) == 0 && write(fd, "0", 1) == 1;
+	ok(ret, "copy_threads=9 refused at run time with EINVAL, 0 accepted");
+	if (fd >= 0)
+		close(fd);
 	ret = devmm_unload();
 	ok(ret == 0, "unload (%s)", errname(ret));
 
