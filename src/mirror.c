@@ -7,8 +7,9 @@
  *
  * Locking: the mm's mmap_lock is taken before mirror->lock, never after;
  * mirror->lock is also taken by invalidations (reached from reclaim), so
- * nothing under it allocates with reclaim or touches user memory: data goes
- * through a bounce buffer copied to or from user space outside the lock.
+ * nothing under it allocates with reclaim or faults on user memory: data is
+ * copied to or from user pages that are present with page faults disabled,
+ * else through a bounce buffer copied to or from user space outside the lock.
  * A page in the table is valid while the lock is held: an invalidation,
  * which must take the lock, comes before the page is unmapped or freed.
  */
@@ -306,30 +307,47 @@ static int mirror_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned l
 	return ret;
 }
 
-/* Copy one table page to or from @buf; the mirror lock is held. */
-static void copy_pt_page(struct page *page, void *buf, bool to_page)
+/*
+ * Copy one table page to or from @buf, a kernel buffer, or else @ubuf, user
+ * memory; the mirror lock is held.  User memory is copied with page faults
+ * disabled (a fault could need reclaim, whose invalidations take the mirror
+ * lock): false if a user page was not there.
+ */
+static bool copy_pt_page(struct page *page, void *buf, void __user *ubuf, bool to_page)
 {
 	struct devmm_device *dev = devmm_page_is_ours(page) ? devmm_page_device(page) : NULL;
 	void *p = dev ? dev->ops->map_page(dev, page) : kmap_local_page(page);
+	unsigned long left = 0;
 
-	if (to_page)
+	if (buf && to_page) {
 		memcpy(p, buf, PAGE_SIZE);
-	else
+	} else if (buf) {
 		memcpy(buf, p, PAGE_SIZE);
+	} else {
+		pagefault_disable();
+		if (to_page)
+			left = copy_from_user(p, ubuf, PAGE_SIZE);
+		else
+			left = copy_to_user(ubuf, p, PAGE_SIZE);
+		pagefault_enable();
+	}
 	if (dev) {
 		dev->ops->unmap_page(dev, p);
-		devmm_page_touch(page);
+		if (!left)
+			devmm_page_touch(page);
 	} else {
 		kunmap_local(p);
 	}
+	return !left;
 }
 
 /*
- * Copy the table's pages of [addr, addr + n pages) from or into @buf, up to
- * the first page that is missing (or, for writes, not writable).
+ * Copy the table's pages of [addr, addr + n pages) from or into @buf (or,
+ * if it is NULL, @ubuf), up to the first page that is missing (or, for
+ * writes, not writable), or whose user page is not there (*@user_missing).
  */
 static unsigned long copy_window(struct devmm_mirror *m, unsigned long addr, unsigned long n,
-				 void *buf, bool write)
+				 void *buf, void __user *ubuf, bool write, bool *user_missing)
 {
 	unsigned long i;
 
@@ -339,10 +357,46 @@ static unsigned long copy_window(struct devmm_mirror *m, unsigned long addr, uns
 
 		if (!entry || (write && !(xa_pointer_tag(entry) & DEVMM_PTE_WRITE)))
 			break;
-		copy_pt_page(xa_untag_pointer(entry), buf + (i << PAGE_SHIFT), write);
+		if (!copy_pt_page(xa_untag_pointer(entry), buf ? buf + (i << PAGE_SHIFT) : NULL,
+				  buf ? NULL : ubuf + (i << PAGE_SHIFT), write)) {
+			*user_missing = true;
+			break;
+		}
 	}
 	mutex_unlock(&m->lock);
 	return i;
+}
+
+/*
+ * Copy through the table between user memory at @u and [addr, addr + n
+ * pages): straight to or from the user pages, one copy, where they are
+ * present; through the bounce buffer *@buf (allocated here on first need)
+ * from the first one that is not, which the copy outside the lock faults
+ * in.  Returns the pages copied (fewer at a missing table page) or -errno.
+ */
+static long copy_user_window(struct devmm_mirror *m, unsigned long addr, unsigned long n,
+			     void __user *u, void **buf, bool write)
+{
+	bool missing = false;
+	unsigned long done, more;
+
+	done = copy_window(m, addr, n, NULL, u, write, &missing);
+	if (!missing)
+		return done;
+	if (!*buf) {
+		*buf = kvmalloc(DEVMM_BOUNCE_PAGES << PAGE_SHIFT, GFP_KERNEL);
+		if (!*buf)
+			return -ENOMEM;
+	}
+	addr += done << PAGE_SHIFT;
+	u += done << PAGE_SHIFT;
+	n -= done;
+	if (write && copy_from_user(*buf, u, n << PAGE_SHIFT))
+		return -EFAULT;
+	more = copy_window(m, addr, n, *buf, NULL, write, &missing);
+	if (!write && more && copy_to_user(u, *buf, more << PAGE_SHIFT))
+		return -EFAULT;
+	return done + more;
 }
 
 /*
@@ -355,28 +409,18 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 	unsigned long end = start + (npages << PAGE_SHIFT), addr = start;
 	unsigned int rounds = 0;
 	struct mm_struct *mm;
-	void *buf;
+	void *buf = NULL;
 	int ret = 0;
 
 	mm = devmm_mirror_mm_get(m);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	buf = kvmalloc(min(npages, DEVMM_BOUNCE_PAGES) << PAGE_SHIFT, GFP_KERNEL);
-	if (!buf) {
-		mmput(mm);
-		return -ENOMEM;
-	}
 	while (addr < end) {
-		unsigned long n = min((end - addr) >> PAGE_SHIFT, DEVMM_BOUNCE_PAGES), done;
-		void __user *u = ubuf + (addr - start);
+		unsigned long n = min((end - addr) >> PAGE_SHIFT, DEVMM_BOUNCE_PAGES);
+		long done = copy_user_window(m, addr, n, ubuf + (addr - start), &buf, write);
 
-		if (write && copy_from_user(buf, u, n << PAGE_SHIFT)) {
-			ret = -EFAULT;
-			break;
-		}
-		done = copy_window(m, addr, n, buf, write);
-		if (!write && done && copy_to_user(u, buf, done << PAGE_SHIFT)) {
-			ret = -EFAULT;
+		if (done < 0) {
+			ret = done;
 			break;
 		}
 		addr += done << PAGE_SHIFT;
