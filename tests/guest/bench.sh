@@ -6,7 +6,9 @@
 # modules are never loaded together.  This is done in BENCH_ROUNDS rounds
 # of BENCH_REPS repetitions each, the order alternating (test_hmm first in
 # odd rounds, devmm first in even ones), so that what else the shared host
-# runs meanwhile weighs on both alike.  Sizes come from /bench.env.
+# runs meanwhile weighs on both alike.  devmm also runs as "devmm-1cpu",
+# with copy_threads=1 (its fake backend's copies on one CPU), to measure
+# what sharing large copies among the CPUs brings.  Sizes come from /bench.env.
 . /bench.env
 thp=/sys/kernel/mm/transparent_hugepage
 
@@ -54,7 +56,11 @@ while [ $round -le "$BENCH_ROUNDS" ]; do
 	if [ $((round % 2)) = 1 ]; then
 		bench_module $round test_hmm test_hmm /test_hmm.ko
 		bench_module $round devmm devmm /devmm.ko dmirror_compat=1 private=2
+		bench_module $round devmm-1cpu devmm /devmm.ko dmirror_compat=1 private=2 \
+			copy_threads=1
 	else
+		bench_module $round devmm-1cpu devmm /devmm.ko dmirror_compat=1 private=2 \
+			copy_threads=1
 		bench_module $round devmm devmm /devmm.ko dmirror_compat=1 private=2
 		bench_module $round test_hmm test_hmm /test_hmm.ko
 	fi

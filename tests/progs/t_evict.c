@@ -140,8 +140,8 @@ static int iomem_devmm_ranges(void)
 	return n;
 }
 
-/* Pages of [p, p + len) the snapshot shows on device @fd's own memory. */
-static unsigned long on_device(int fd, void *p, size_t len, unsigned int kind)
+/* How many of [p, p + len)'s snapshot bytes b have (b & @mask) == @want. */
+static unsigned long snapshot_count(int fd, void *p, size_t len, uint8_t mask, uint8_t want)
 {
 	unsigned long n = len / psz, i, count = 0;
 	uint8_t *b = malloc(n);
@@ -152,9 +152,15 @@ static unsigned long on_device(int fd, void *p, size_t len, unsigned int kind)
 		return ~0UL;
 	}
 	for (i = 0; i < n; i++)
-		count += (b[i] & 0xf0) == (kind == DEVMM_KIND_PRIVATE ? 0x20 : 0x40);
+		count += (b[i] & mask) == want;
 	free(b);
 	return count;
+}
+
+/* Pages of [p, p + len) the snapshot shows on device @fd's own memory. */
+static unsigned long on_device(int fd, void *p, size_t len, unsigned int kind)
+{
+	return snapshot_count(fd, p, len, 0xf0, kind == DEVMM_KIND_PRIVATE ? 0x20 : 0x40);
 }
 
 /* Say where @buf first differs from the pattern, and that page's state. */
@@ -461,6 +467,70 @@ static void test_device(int id, unsigned int kind, const char *name)
 }
 #define DEVICE_TESTS 25
 
+/*
+ * Fragmentation (7.x, large device folios): on a private device whose every
+ * 2 MiB block was broken up by small pages, a THP gets small device pages
+ * from the scattered free ones; the migration neither fails nor evicts.
+ */
+#define FRAG_TESTS 5
+static void test_fragmented(int has_large)
+{
+	const size_t cap = 128 * MB, pmd = 2 * MB, holes = 8 * MB;
+	const uint8_t small = HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL | HMM_DMIRROR_PROT_WRITE;
+	struct devmm_dev_info before = {}, after = {};
+	struct devmm_range_cmd c;
+	char *p, *raw, *t;
+	int id, fd, ret, i;
+	size_t off;
+
+	if (!has_large) {
+		for (i = 0; i < FRAG_TESTS; i++)
+			tap_skip("no large device folios in this kernel", "fragmentation test");
+		return;
+	}
+	/* 128 MiB: one chunk of device memory, all of it usable. */
+	id = create(DEVMM_KIND_PRIVATE, cap, 0, 0, DEVMM_POLICY_LRU);
+	fd = id < 0 ? -1 : node_open(id);
+	p = map_anon(cap);
+	raw = map_anon(2 * pmd);
+	if (!p || !raw || fd < 0) {
+		for (i = 0; i < FRAG_TESTS; i++)
+			ok(0, "fragmentation: device %d, node %d, memory", id, fd);
+		return;
+	}
+	madvise(p, cap, MADV_NOHUGEPAGE);
+	fill(p, cap, 71);
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, cap / psz, NULL, &c);
+	/* Every other page of the first 8 MiB home: 1024 free pages, no free block. */
+	for (off = 0; !ret && off < holes; off += 2 * psz)
+		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, p + off, 1, NULL, &c);
+	ok(ret == 0 && used(id) == cap - holes / 2,
+	   "fragmentation: 128 MiB of small pages, then every other page of 8 MiB freed (%s, "
+	   "%llu MiB used)", errname(ret), used(id) / MB);
+
+	t = (char *)(((uintptr_t)raw + pmd - 1) & ~(pmd - 1));
+	madvise(t, pmd, MADV_HUGEPAGE);
+	fill(t, pmd, 72);
+	ok(snapshot_count(fd, t, pmd, 0xff, HMM_DMIRROR_PROT_PMD | HMM_DMIRROR_PROT_WRITE) ==
+	   pmd / psz,
+	   "fragmentation: the source is a THP");
+	query(id, &before);
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, t, pmd / psz, NULL, &c);
+	query(id, &after);
+	ok(ret == 0 && c.cpages == pmd / psz && snapshot_count(fd, t, pmd, 0xff, small) == pmd / psz &&
+	   after.evicted == before.evicted && after.used == cap - holes / 2 + pmd,
+	   "fragmentation: the THP moves as 512 small device pages, nothing evicted (%s, %llu "
+	   "pages, %llu evicted)", errname(ret), (unsigned long long)c.cpages,
+	   (unsigned long long)(after.evicted - before.evicted));
+	ok(device_verify(fd, t, pmd, 72) && verify(t, pmd, 72),
+	   "fragmentation: its data intact through the device and the CPU");
+	ok(verify(p, cap, 71), "fragmentation: the small pages' data intact");
+	close(fd);
+	munmap(raw, 2 * pmd);
+	munmap(p, cap);
+	dev_cmd(DEVMM_IOC_DESTROY, id, 0, NULL);
+}
+
 /* Workers migrate, fault, fork and munmap on a small device; one evicts. */
 static void test_concurrency(int id)
 {
@@ -547,7 +617,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	psz = sysconf(_SC_PAGESIZE);
-	tap_plan(2 * DEVICE_TESTS + 13);
+	tap_plan(2 * DEVICE_TESTS + FRAG_TESTS + 13);
 	ret = devmm_load(argv[1], "private=0");
 	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
 	if (!ok(ret == 0 && ctl >= 0, "load devmm private=0 (%s)", errname(ret)))
@@ -567,6 +637,11 @@ int main(int argc, char **argv)
 	} else {
 		for (i = 0; i < DEVICE_TESTS; i++)
 			tap_skip("no device-private memory in this kernel", "private eviction test");
+	}
+	{
+		struct devmm_info mi = {};
+
+		test_fragmented(!devmm_info(&mi) && (mi.caps & DEVMM_CAP_LARGE_FOLIOS));
 	}
 	/* A coherent device over 128 MiB of the reservation, held to 64 MiB. */
 	id = create(DEVMM_KIND_COHERENT, 0, a, 128 * MB, DEVMM_POLICY_LRU);
