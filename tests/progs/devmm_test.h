@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/devmm.h>
+#include "devmm_load.h"
 #include "tap.h"
 
 #define DEVMM_CONTROL_PATH "/dev/" DEVMM_CONTROL_NAME
@@ -28,25 +29,6 @@ static inline void lane_range(const char *r, uint64_t *base, uint64_t *size)
 	case 'K': *size <<= 10; end++; break;
 	}
 	*base = strtoull(end + 1, NULL, 0);
-}
-
-/* Load the module at @ko with @params; 0 or -errno. */
-static inline int devmm_load(const char *ko, const char *params)
-{
-	int fd = open(ko, O_RDONLY | O_CLOEXEC), ret, err;
-
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	err = errno;
-	close(fd);
-	return ret ? -err : 0;
-}
-
-/* Unload devmm without waiting; 0 or -errno. */
-static inline int devmm_unload(void)
-{
-	return syscall(SYS_delete_module, "devmm", O_NONBLOCK) ? -errno : 0;
 }
 
 static inline int devmm_loaded(void)

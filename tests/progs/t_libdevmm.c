@@ -16,23 +16,11 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include "devmm_load.h"
 #include "libdevmm.h"
 #include "tap.h"
 
 #define NP 256
-
-/* (Not devmm_test.h: its devmm_info() is another.) */
-static int load(const char *ko, const char *params)
-{
-	int fd = open(ko, O_RDONLY | O_CLOEXEC), ret, err;
-
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	err = errno;
-	close(fd);
-	return ret ? -err : 0;
-}
 
 static const char *errname(int err)
 {
@@ -220,7 +208,7 @@ int main(int argc, char **argv)
 	ret = devmm_open_control();
 	ok(ret == -ENOENT, "devmm_open_control without devmm: ENOENT (%s)", errname(ret));
 	snprintf(params, sizeof(params), "coherent=%s", lane_env("LANE_COHERENT_A"));
-	ret = load(argv[1], params);
+	ret = devmm_load(argv[1], params);
 	if (!ok(ret == 0, "load devmm %s (%s)", params, errname(ret))) {
 		printf("Bail out! cannot load devmm\n");
 		return 1;
