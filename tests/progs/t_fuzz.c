@@ -947,6 +947,33 @@ static int pick_node(void)
 }
 
 /*
+ * Put the call's struct @u (@exact bytes; the call says @size) where its
+ * argument points: into sbuf, with a non-zero byte past its end for a
+ * @tail; for a straddling bad pointer, what fits before the guard page; and
+ * keep a copy of what was passed for the report.
+ */
+static void place_struct(struct call *c, const void *u, size_t exact, size_t size, int tail,
+			 int arg_bad, int arg_ro)
+{
+	if (!arg_bad && !arg_ro) {
+		memset(sbuf, 0, size < PG ? PG : SBUF_PAGES * PG);
+		memcpy(sbuf, u, size < exact ? size : exact);
+		if (tail)
+			sbuf[exact + rn(size - exact)] = 1 + rn(255);
+	} else if (arg_bad && c->arg && (char *)c->arg >= sbuf &&
+		   (char *)c->arg < sbuf + SBUF_PAGES * PG) {
+		size_t fit = sbuf + SBUF_PAGES * PG - (char *)c->arg;
+
+		memset(sbuf, 0, SBUF_PAGES * PG);
+		memcpy(c->arg, u, fit < exact ? fit : exact);
+	}
+	c->copylen = size < exact ? size : exact;
+	if (c->copylen > sizeof(c->copy))
+		c->copylen = sizeof(c->copy);
+	memcpy(c->copy, u, c->copylen);
+}
+
+/*
  * Fill *c for a random call of family @fam on node @node (node families)
  * and build its struct in sbuf.  Returns the file to call on.
  */
@@ -1147,23 +1174,7 @@ static int gen_node_call(struct call *c, int fam, int node)
 place:
 	c->pred = pred;
 	compose_tag(c, tag, stag, atag, size_bad, arg_bad || arg_ro, tail);
-	if (!arg_bad && !arg_ro) {
-		memset(sbuf, 0, size < PG ? PG : SBUF_PAGES * PG);
-		memcpy(sbuf, &u, size < exact ? size : exact);
-		if (tail)
-			sbuf[exact + rn(size - exact)] = 1 + rn(255);
-	} else if (arg_bad && c->arg && (char *)c->arg >= sbuf &&
-		   (char *)c->arg < sbuf + SBUF_PAGES * PG) {
-		/* The straddling struct: what fits before the guard, zeros after it. */
-		size_t fit = sbuf + SBUF_PAGES * PG - (char *)c->arg;
-
-		memset(sbuf, 0, SBUF_PAGES * PG);
-		memcpy(c->arg, &u, fit < exact ? fit : exact);
-	}
-	c->copylen = size < exact ? size : exact;
-	if (c->copylen > sizeof(c->copy))
-		c->copylen = sizeof(c->copy);
-	memcpy(c->copy, &u, c->copylen);
+	place_struct(c, &u, exact, size, tail, arg_bad, arg_ro);
 out:
 	return nodes[node].fd;
 }
@@ -1547,22 +1558,7 @@ static void gen_ctl_call(struct call *c, int fam, int *target)
 	}
 	c->pred = pred;
 	compose_tag(c, tag, stag, atag, size_bad, arg_bad || arg_ro, tail);
-	if (!arg_bad && !arg_ro) {
-		memset(sbuf, 0, size < PG ? PG : SBUF_PAGES * PG);
-		memcpy(sbuf, &u, size < exact ? size : exact);
-		if (tail)
-			sbuf[exact + rn(size - exact)] = 1 + rn(255);
-	} else if (arg_bad && c->arg && (char *)c->arg >= sbuf &&
-		   (char *)c->arg < sbuf + SBUF_PAGES * PG) {
-		size_t fit = sbuf + SBUF_PAGES * PG - (char *)c->arg;
-
-		memset(sbuf, 0, SBUF_PAGES * PG);
-		memcpy(c->arg, &u, fit < exact ? fit : exact);
-	}
-	c->copylen = size < exact ? size : exact;
-	if (c->copylen > sizeof(c->copy))
-		c->copylen = sizeof(c->copy);
-	memcpy(c->copy, &u, c->copylen);
+	place_struct(c, &u, exact, size, tail, arg_bad, arg_ro);
 }
 
 /* ---- DESTROY through a helper process, with a time limit ---- */
