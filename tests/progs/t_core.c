@@ -17,7 +17,7 @@
 #include "devmm_test.h"
 
 #define NPAGES 256UL
-#define LARGE_TESTS 5
+#define LARGE_TESTS 6
 
 static size_t psz;
 static unsigned long long caps;
@@ -415,6 +415,15 @@ static void test_large(int fd, unsigned int kind, const char *name)
 	ok(ret == 0 && c.cpages == half && check(p, half, 8),
 	   "%s: migrating a device folio back counts all its pages (%s, %llu)", name,
 	   errname(ret), (unsigned long long)c.cpages);
+	/* No THP to be had on the way back: the folio splits, all of it comes home. */
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, half, NULL, 0, &c);
+	cp = ret ? 0 : count_snapshot(fd, p, half, 0x26);
+	madvise(p, pmd, MADV_NOHUGEPAGE);
+	ok(ret == 0 && cp == half && *(volatile char *)(p + 5 * psz) == *(char *)(p + 5 * psz) &&
+	   count_snapshot(fd, p, half, 0x22) == 0 && count_snapshot(fd, p, half, 0x06) == 0 &&
+	   check(p, half, 8),
+	   "%s: a CPU fault where no THP may be used splits the device folio and brings all of "
+	   "it back as small pages, intact (%s)", name, errname(ret));
 	munmap(raw, len + pmd);
 
 	/* A THP and 512 small pages in one range: one large folio, 512 small. */
