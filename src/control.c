@@ -75,7 +75,8 @@ static long devmm_ioc_info(void __user *uarg, size_t usize)
 	ret = devmm_copy_in(&info, sizeof(info), DEVMM_INFO_SIZE_VER0, uarg, usize);
 	if (ret)
 		return ret;
-	if (info.flags || info.nmirror || !devmm_all_zero(info.reserved, sizeof(info.reserved)))
+	/* (out) fields are ignored on input, as the ABI says. */
+	if (info.flags || !devmm_all_zero(info.reserved, sizeof(info.reserved)))
 		return -EINVAL;
 
 	memset(&info, 0, sizeof(info));
@@ -112,7 +113,7 @@ static long devmm_ioc_create(void __user *uarg, size_t usize)
 	ret = devmm_copy_in(&c, sizeof(c), DEVMM_CREATE_SIZE_VER0, uarg, usize);
 	if (ret)
 		return ret;
-	if (c.flags || c.id || !devmm_all_zero(c.reserved, sizeof(c.reserved)) ||
+	if (c.flags || !devmm_all_zero(c.reserved, sizeof(c.reserved)) ||
 	    c.policy > DEVMM_POLICY_FIFO)
 		return -EINVAL;
 	devmm_devices_count(&np, &nc, &nm);
@@ -163,7 +164,7 @@ static long devmm_ioc_dev_cmd(unsigned int nr, void __user *uarg, size_t usize)
 	ret = devmm_copy_in(&c, sizeof(c), DEVMM_DEV_CMD_SIZE_VER0, uarg, usize);
 	if (ret)
 		return ret;
-	if (c.flags || c.result || !devmm_all_zero(c.reserved, sizeof(c.reserved)))
+	if (c.flags || !devmm_all_zero(c.reserved, sizeof(c.reserved)))
 		return -EINVAL;
 	if (nr == _IOC_NR(DEVMM_IOC_DESTROY)) {
 		if (c.value)
@@ -182,6 +183,7 @@ static long devmm_ioc_dev_cmd(unsigned int nr, void __user *uarg, size_t usize)
 		ret = -EOPNOTSUPP;
 		goto out;
 	}
+	c.result = 0;
 	switch (nr) {
 	case _IOC_NR(DEVMM_IOC_EVICT): {
 		u64 before = atomic64_read(&dev->stats.evicted);

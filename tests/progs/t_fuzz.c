@@ -1827,13 +1827,15 @@ static void one_node_call(int fam, int node, int count)
 	} else if (in_child) {
 		/*
 		 * Another process than the opener: what reaches the opener's
-		 * memory must be EPERM once the input is valid; the ABI says
-		 * EPERM for everything else too.
+		 * memory must be EPERM once the input is valid; so must the
+		 * rest, but for DEV_INFO (the device's statistics) and
+		 * CHECK_EXCLUSIVE (which tells no contents), as the ABI says.
 		 */
 		if (fams[fam].mm && (c->pred & M(OK))) {
 			c->pred = (c->pred & (M(EOPNOTSUPP) | M(ENOSPC) | M(ENOMEM))) | M(EPERM);
 			c->tag = "child: memory command";
-		} else if (!fams[fam].mm && (c->pred & (M(OK) | M(ENOENT) | M(EBUSY)))) {
+		} else if (!fams[fam].mm && fam != F_DEVINFO && fam != F_H_CHECK &&
+			   (c->pred & (M(OK) | M(ENOENT) | M(EBUSY)))) {
 			c->pred = M(EPERM);
 			c->soft = 1;
 			char t[sizeof(c->tagbuf)];

@@ -9,9 +9,9 @@
  *    size up to one page: a shorter struct gets only the fields it has, a
  *    longer one must be zero past what the kernel knows.  Anything else is
  *    -EINVAL.
- *  - (in) fields are read, (out) fields are written; reserved fields and
- *    unknown flag bits must be zero on input (-EINVAL otherwise) and are
- *    zero on output.
+ *  - (in) fields are read, (out) fields are written (what they hold on
+ *    input is ignored); reserved fields and unknown flag bits must be zero
+ *    on input (-EINVAL otherwise) and are zero on output.
  *  - Unknown commands give -ENOTTY.
  */
 #ifndef _UAPI_LINUX_DEVMM_H
@@ -107,7 +107,7 @@ struct devmm_create {
  * @value: (in) DEVMM_IOC_EVICT: bytes to evict (0: everything);
  *	DEVMM_IOC_SET_CAPACITY: the new capacity in bytes;
  *	DEVMM_IOC_SET_POLICY: DEVMM_POLICY_*; else 0.
- * @result: (out) DEVMM_IOC_EVICT: bytes evicted.
+ * @result: (out) DEVMM_IOC_EVICT: bytes evicted; else 0.
  * @reserved: must be zero.
  */
 struct devmm_dev_cmd {
@@ -137,7 +137,10 @@ struct devmm_dev_cmd {
  * Device nodes: /dev/devmmN, one per device.  Each open file mirrors the
  * opener's address space for the device (reads, writes, faults, snapshots)
  * and can migrate the opener's memory to and from the device.  Only the
- * process that opened the file may use it (others get -EPERM).
+ * process that opened the file may use it (others, a fork child with the
+ * inherited file among them, get -EPERM), but for DEVMM_IOC_DEV_INFO (the
+ * device's statistics) and HMM_DMIRROR_CHECK_EXCLUSIVE (which tells nothing
+ * of the memory's contents).
  */
 #define DEVMM_NODE_PREFIX	"devmm"
 
