@@ -223,7 +223,7 @@ END {
 			(thpfrac >= 0.4 ? "met" : "MISSED"), 100 * thpfrac, 100 * thpbest
 	if (netfrac >= 0)
 		printf "    (without the read-back the test_hmm ABI adds to it, derived: %.1f%% of memcpy)\n", 100 * netfrac
-	# devmm once more with its fake backend's copies on one CPU.
+	# devmm once more, with the copies of its fake backend on one CPU.
 	nsh = 0
 	for (j = 1; j <= 2; j++)
 		for (i = 1; i <= nops; i++) {

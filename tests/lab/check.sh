@@ -44,11 +44,19 @@ summary="$summary$(printf 'lint     %3d passed, %d failed' "$lp" "$lf")"$'\n'
 # The Debian packages, built, linted, installed on the host (DKMS builds
 # devmm.ko for its headers) and in the build chroots, and purged again
 # (tests/lab/package.sh).  Skipped where devmm is installed already (a user's
-# own installation is not touched) and with DEVMM_PACKAGE_CHECK=0.
+# own installation is not touched), with DEVMM_PACKAGE_CHECK=0, and when only
+# extra lanes (debug) are run.
 pp=0 pf=0 ps=0 t1=$SECONDS
+distro_lanes=0
+for lane in $lanes; do
+	case " $ALL_LANES " in *" $lane "*) distro_lanes=1 ;; esac
+done
 if [ "${DEVMM_PACKAGE_CHECK:-1}" = 0 ]; then
 	ps=1
 	echo "[package] ok 1 - Debian packages # SKIP DEVMM_PACKAGE_CHECK=0"
+elif [ $distro_lanes = 0 ]; then
+	ps=1
+	echo "[package] ok 1 - Debian packages # SKIP only extra lanes ($lanes) asked for"
 elif dpkg-query -W -f '${db:Status-Status}\n' devmm-dkms devmm-tools libdevmm0 devmm-dev \
 	2>/dev/null | grep -v >/dev/null not-installed || [ -e /var/lib/dkms/devmm ]; then
 	ps=1

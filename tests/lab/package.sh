@@ -88,6 +88,9 @@ cleanup() {
 trap cleanup EXIT
 
 [ "$(id -u)" = 0 ] || bail "run as root (it installs and purges packages)"
+# One run at a time on this host (two source trees may run make check at once).
+exec 9>/run/lock/devmm-package.lock
+flock 9
 [ -z "$(installed_pkgs)" ] || bail "already installed: $(installed_pkgs | xargs) (dpkg -P them first)"
 [ ! -e /var/lib/dkms/devmm ] || bail "/var/lib/dkms/devmm exists: remove it first (dkms remove devmm/$version --all)"
 [ ! -e /usr/src/devmm-"$version" ] || bail "/usr/src/devmm-$version exists and belongs to no package"
