@@ -75,68 +75,83 @@ static struct page *storage(struct devmm_device *dev, struct page *dpage)
 
 /*
  * A copy of many pages is shared out among CPUs: the fake device has no copy
- * engine, and the CPU copy is the whole cost of moving data.  The caller
- * copies the first part itself; work items on the next CPUs copy the rest.
- * Below COPY_PARALLEL_MIN pages, waking them costs more than it saves.
+ * engine, and the CPU copy is the whole cost of moving data.  The pages are
+ * taken in chunks from a shared counter, by the caller and by work items on
+ * the next CPUs, so a helper that starts late (its CPU busy) costs the caller
+ * nothing: what it did not take, the caller copies; a helper that never
+ * started is cancelled.  Below COPY_PARALLEL_MIN pages, waking helpers costs
+ * more than it saves.
  */
 #define COPY_PARALLEL_MIN	64
+#define COPY_CHUNK		32
 
-struct copy_part {
-	struct work_struct work;
+struct copy_job {
 	struct devmm_device *dev;
 	struct page **dst, **src;
 	unsigned long n;
 	bool to_dev;
+	atomic_long_t next;	/* the first page no one has taken yet */
 };
 
-static void copy_part(struct copy_part *c)
-{
-	unsigned long i;
+struct copy_helper {
+	struct work_struct work;
+	struct copy_job *job;
+};
 
-	for (i = 0; i < c->n; i++) {
-		if (!c->dst[i])
-			continue;
-		if (c->to_dev && c->src[i])
-			copy_highpage(storage(c->dev, c->dst[i]), c->src[i]);
-		else if (c->to_dev)
-			clear_highpage(storage(c->dev, c->dst[i]));
-		else if (c->src[i])
-			copy_highpage(c->dst[i], storage(c->dev, c->src[i]));
+static void copy_one(struct copy_job *job, unsigned long i)
+{
+	if (!job->dst[i])
+		return;
+	if (job->to_dev && job->src[i])
+		copy_highpage(storage(job->dev, job->dst[i]), job->src[i]);
+	else if (job->to_dev)
+		clear_highpage(storage(job->dev, job->dst[i]));
+	else if (job->src[i])
+		copy_highpage(job->dst[i], storage(job->dev, job->src[i]));
+}
+
+static void copy_chunks(struct copy_job *job)
+{
+	unsigned long i, end;
+
+	for (;;) {
+		i = atomic_long_fetch_add(COPY_CHUNK, &job->next);
+		if (i >= job->n)
+			return;
+		for (end = min(i + COPY_CHUNK, job->n); i < end; i++)
+			copy_one(job, i);
 	}
 }
 
-static void copy_part_work(struct work_struct *work)
+static void copy_helper_work(struct work_struct *work)
 {
-	copy_part(container_of(work, struct copy_part, work));
+	copy_chunks(container_of(work, struct copy_helper, work)->job);
 }
 
 static void fake_copy(struct devmm_device *dev, struct page **dst, struct page **src,
 		      unsigned long n, bool to_dev)
 {
-	struct copy_part parts[DEVMM_MAX_COPY_THREADS];
-	unsigned int nparts = devmm_param_copy_threads(), i, cpu;
-	unsigned long per, off;
+	struct copy_helper helpers[DEVMM_MAX_COPY_THREADS - 1];
+	struct copy_job job = { .dev = dev, .dst = dst, .src = src, .n = n, .to_dev = to_dev };
+	unsigned int nhelpers = devmm_param_copy_threads() - 1, i, cpu;
 
-	if (n < COPY_PARALLEL_MIN || nparts < 2)
-		nparts = 1;
-	per = DIV_ROUND_UP(n, nparts);
-	for (i = 0, off = 0; off < n; i++, off += per)
-		parts[i] = (struct copy_part) { .dev = dev, .dst = dst + off, .src = src + off,
-						.n = min(per, n - off), .to_dev = to_dev };
-	nparts = i;
+	if (n < COPY_PARALLEL_MIN)
+		nhelpers = 0;
+	atomic_long_set(&job.next, 0);
 	cpu = raw_smp_processor_id();
-	for (i = 1; i < nparts; i++) {
+	for (i = 0; i < nhelpers; i++) {
 		cpu = cpumask_next(cpu, cpu_online_mask);
 		if (cpu >= nr_cpu_ids)
 			cpu = cpumask_first(cpu_online_mask);
-		INIT_WORK_ONSTACK(&parts[i].work, copy_part_work);
-		queue_work_on(cpu, devmm_copy_wq, &parts[i].work);
+		helpers[i].job = &job;
+		INIT_WORK_ONSTACK(&helpers[i].work, copy_helper_work);
+		queue_work_on(cpu, devmm_copy_wq, &helpers[i].work);
 	}
-	if (nparts)
-		copy_part(&parts[0]);
-	for (i = 1; i < nparts; i++) {
-		flush_work(&parts[i].work);
-		destroy_work_on_stack(&parts[i].work);
+	copy_chunks(&job);
+	/* Cancelled if not started; else waited for (its last chunk). */
+	for (i = 0; i < nhelpers; i++) {
+		cancel_work_sync(&helpers[i].work);
+		destroy_work_on_stack(&helpers[i].work);
 	}
 }
 
