@@ -351,9 +351,9 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 /*
  * System folios for the collected device pages of a window, with their
  * contents copied from the device.  A large device folio gets a large system
- * folio if one is available and the VMA allows THPs, else single pages for
- * all of it (the core then splits the device folio): the whole folio comes
- * back, so that its other pages do not each take a fault of their own.  Returns -ENOMEM if some entry got nothing (it stays on the
+ * folio if one is available and the VMA allows THPs (always, for a CPU
+ * fault), else single pages for all of it (the core then splits the device
+ * folio).  Returns -ENOMEM if some entry got nothing (it stays on the
  * device).
  */
 static int alloc_and_copy_to_system(struct devmm_device *dev, struct migrate_vma *args,
@@ -371,10 +371,18 @@ static int alloc_and_copy_to_system(struct devmm_device *dev, struct migrate_vma
 		nr = devmm_src_nr(src, i, n);
 		if (!(src & MIGRATE_PFN_MIGRATE) || !spage)
 			continue;
-		/* As on the way out, MADV_NOHUGEPAGE means small pages. */
+		/*
+		 * A CPU fault must bring the folio back whole: the kernel
+		 * (7.2) cannot split a device folio the fault holds a
+		 * reference to, so small pages would leave it where it is and
+		 * the fault would repeat forever; there the allocation may
+		 * reclaim and compact.  Elsewhere, as on the way out,
+		 * MADV_NOHUGEPAGE means small pages.
+		 */
 		if (nr > 1 && !devmm_mirror_fail_alloc(m) &&
-		    !(args->vma->vm_flags & VM_NOHUGEPAGE)) {
-			struct folio *folio = devmm_vma_alloc_pmd_folio(args->vma, addr);
+		    (args->fault_page || !(args->vma->vm_flags & VM_NOHUGEPAGE))) {
+			struct folio *folio = devmm_vma_alloc_pmd_folio(args->vma, addr,
+									!!args->fault_page);
 
 			dpage = folio ? &folio->page : NULL;
 		}

@@ -154,11 +154,14 @@ static inline void devmm_zone_device_page_init(struct page *page, struct dev_pag
 /* The order of a PMD-sized folio. */
 #define DEVMM_PMD_ORDER		(PMD_SHIFT - PAGE_SHIFT)
 
-/* A locked PMD-order system folio for @addr of @vma, or NULL. */
+/*
+ * A locked PMD-order system folio for @addr of @vma, or NULL; @may_compact:
+ * with direct reclaim and compaction (a CPU fault, which has no fallback).
+ */
 static inline struct folio *devmm_vma_alloc_pmd_folio(struct vm_area_struct *vma,
-						      unsigned long addr)
+						      unsigned long addr, bool may_compact)
 {
-	gfp_t gfp = GFP_TRANSHUGE_LIGHT | __GFP_NOWARN;
+	gfp_t gfp = (may_compact ? GFP_TRANSHUGE : GFP_TRANSHUGE_LIGHT) | __GFP_NOWARN;
 	struct folio *folio;
 
 #if defined(DEVMM_HAVE_VMA_ALLOC_FOLIO_4ARG)
