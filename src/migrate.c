@@ -72,13 +72,17 @@ static unsigned long window_end(struct vm_area_struct *vma, unsigned long addr,
 }
 
 /*
- * Whole folios for a window?  Only a full, aligned PMD window can hold one,
- * and the core leaves the THP policy (MADV_NOHUGEPAGE) to us.
+ * Whole folios for a window?  Only a full, aligned PMD window can hold one.
+ * On the way to the device the core leaves the THP policy (MADV_NOHUGEPAGE)
+ * to us; on the way back, device folios are always collected whole (the
+ * core's other way, splitting one at collection, fails under a CPU fault's
+ * reference and the fault would repeat forever) and split, if need be, when
+ * given small pages.
  */
 static unsigned long compound_flag(struct devmm_device *dev, struct vm_area_struct *vma,
-				   unsigned long start, unsigned long end)
+				   unsigned long start, unsigned long end, bool to_device)
 {
-	if (!devmm_device_has_large(dev) || (vma->vm_flags & VM_NOHUGEPAGE) ||
+	if (!devmm_device_has_large(dev) || (to_device && (vma->vm_flags & VM_NOHUGEPAGE)) ||
 	    end - start != PMD_SIZE)
 		return 0;
 	return DEVMM_MIGRATE_SELECT_COMPOUND;
@@ -228,7 +232,7 @@ static int migrate_window_to_device(struct devmm_mirror *m, struct vm_area_struc
 		.src = w->src,
 		.dst = w->dst,
 		.pgmap_owner = m,
-		.flags = MIGRATE_VMA_SELECT_SYSTEM | compound_flag(dev, vma, start, end),
+		.flags = MIGRATE_VMA_SELECT_SYSTEM | compound_flag(dev, vma, start, end, true),
 	};
 	unsigned long seq, n = (end - start) >> PAGE_SHIFT;
 	int ret;
@@ -435,7 +439,7 @@ int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_stru
 		.pgmap_owner = dev,
 		.flags = (dev->kind == DEVMM_PRIVATE ? MIGRATE_VMA_SELECT_DEVICE_PRIVATE :
 						       MIGRATE_VMA_SELECT_DEVICE_COHERENT) |
-			 compound_flag(dev, vma, start, end),
+			 compound_flag(dev, vma, start, end, false),
 		.fault_page = fault_page,
 	};
 	unsigned long moved, n = (end - start) >> PAGE_SHIFT;
