@@ -53,12 +53,16 @@ static int fake_private_alloc(struct devmm_device *dev, struct page *dpage, unsi
 	return 0;
 }
 
-/* The storage stays with the device page for its next use. */
-static void fake_private_free(struct devmm_device *dev, struct page *dpage, unsigned int order)
+/*
+ * Nothing to do when a device page is freed (private storage stays with the
+ * page for its next use; coherent pages are their own storage) or when a
+ * folio is split (storage is kept per page), on either kind of device.
+ */
+static void fake_free(struct devmm_device *dev, struct page *dpage, unsigned int order)
 {
 }
 
-static void fake_private_split(struct devmm_device *dev, struct page *head, struct page *tail)
+static void fake_split(struct devmm_device *dev, struct page *head, struct page *tail)
 {
 }
 
@@ -182,8 +186,8 @@ static void fake_unmap(struct devmm_device *dev, void *addr)
 const struct devmm_backend_ops devmm_fake_private_ops = {
 	.name = "fake-private",
 	.alloc = fake_private_alloc,
-	.free = fake_private_free,
-	.split = fake_private_split,
+	.free = fake_free,
+	.split = fake_split,
 	.copy_to_dev = fake_copy_to_dev,
 	.copy_from_dev = fake_copy_from_dev,
 	.map_page = fake_private_map,
@@ -191,18 +195,10 @@ const struct devmm_backend_ops devmm_fake_private_ops = {
 	.release = fake_private_release,
 };
 
-/* Coherent pages are their own storage: nothing to allocate or free. */
+/* Coherent pages are their own storage: nothing to allocate or release. */
 static int fake_coherent_alloc(struct devmm_device *dev, struct page *dpage, unsigned int order)
 {
 	return 0;
-}
-
-static void fake_coherent_free(struct devmm_device *dev, struct page *dpage, unsigned int order)
-{
-}
-
-static void fake_coherent_split(struct devmm_device *dev, struct page *head, struct page *tail)
-{
 }
 
 static void fake_coherent_release(struct devmm_device *dev, struct page *storage)
@@ -217,8 +213,8 @@ static void *fake_coherent_map(struct devmm_device *dev, struct page *dpage)
 const struct devmm_backend_ops devmm_fake_coherent_ops = {
 	.name = "fake-coherent",
 	.alloc = fake_coherent_alloc,
-	.free = fake_coherent_free,
-	.split = fake_coherent_split,
+	.free = fake_free,
+	.split = fake_split,
 	.copy_to_dev = fake_copy_to_dev,
 	.copy_from_dev = fake_copy_from_dev,
 	.map_page = fake_coherent_map,

@@ -26,9 +26,10 @@
 #define DEVMM_MAX_CAPACITY	(1ULL << 40)
 #define DEVMM_DEFAULT_CAPACITY	(1ULL << 30)
 
-/* Device memory is mapped in chunks of one memory section. */
 /* CPUs that share one large copy of the fake backend, at most. */
 #define DEVMM_MAX_COPY_THREADS	4
+
+/* Device memory is mapped in chunks of one memory section. */
 #define DEVMM_CHUNK_SIZE	(1UL << SECTION_SIZE_BITS)
 #define DEVMM_CHUNK_PAGES	(DEVMM_CHUNK_SIZE >> PAGE_SHIFT)
 

@@ -512,7 +512,6 @@ void devmm_pagemap_teardown(struct devmm_device *dev)
 	mutex_lock(&dev->chunks_lock);
 	for (i = 0; dev->chunks && i < dev->nchunks; i++) {
 		struct devmm_chunk *chunk = dev->chunks[i];
-
 		unsigned long j;
 
 		WARN_ON(chunk->used);
