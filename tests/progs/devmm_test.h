@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/devmm.h>
 #include "devmm_load.h"
@@ -29,6 +30,20 @@ static inline void lane_range(const char *r, uint64_t *base, uint64_t *size)
 	case 'K': *size <<= 10; end++; break;
 	}
 	*base = strtoull(end + 1, NULL, 0);
+}
+
+/*
+ * A test's random seed when -s gave none: the environment variable @env
+ * (replaying a run), else one from the clock and the pid.
+ */
+static inline uint64_t lane_seed(const char *env)
+{
+	struct timespec ts;
+
+	if (getenv(env))
+		return strtoull(getenv(env), NULL, 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000007ULL) ^ ts.tv_nsec ^ getpid();
 }
 
 static inline int devmm_loaded(void)

@@ -2154,14 +2154,8 @@ int main(int argc, char **argv)
 	ko = argv[optind];
 	if (!ncalls)
 		ncalls = lane_env_num("DEVMM_FUZZ_CALLS");
-	if (!have_seed && getenv("DEVMM_FUZZ_SEED")) {
-		seed = strtoull(getenv("DEVMM_FUZZ_SEED"), NULL, 0);
-	} else if (!have_seed) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		seed = ((uint64_t)ts.tv_sec * 1000000007ULL) ^ ts.tv_nsec ^ getpid();
-	}
+	if (!have_seed)
+		seed = lane_seed("DEVMM_FUZZ_SEED");
 	rng_state = seed;
 	if (getenv("DEVMM_FUZZ_SKIP"))
 		parse_skip(getenv("DEVMM_FUZZ_SKIP"));

@@ -1104,14 +1104,8 @@ int main(int argc, char **argv)
 		usage(argv[0]);
 	if (!seconds)
 		seconds = lane_env_num("DEVMM_STRESS_SECONDS");
-	if (!have_seed && getenv("DEVMM_STRESS_SEED")) {
-		seed = strtoull(getenv("DEVMM_STRESS_SEED"), NULL, 0);
-	} else if (!have_seed) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		seed = ((uint64_t)ts.tv_sec * 1000000007ULL) ^ ts.tv_nsec ^ getpid();
-	}
+	if (!have_seed)
+		seed = lane_seed("DEVMM_STRESS_SEED");
 	lane_range(lane_env("LANE_COHERENT_A"), &coh_a, &coh_a_size);
 	lane_range(lane_env("LANE_COHERENT_B"), &coh_b, &coh_b_size);
 
