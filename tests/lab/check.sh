@@ -57,10 +57,6 @@ if [ "${DEVMM_PACKAGE_CHECK:-1}" = 0 ]; then
 elif [ $distro_lanes = 0 ]; then
 	ps=1
 	echo "[package] ok 1 - Debian packages # SKIP only extra lanes ($lanes) asked for"
-elif dpkg-query -W -f '${db:Status-Status}\n' devmm-dkms devmm-tools libdevmm0 devmm-dev \
-	2>/dev/null | grep -v >/dev/null not-installed || [ -e /var/lib/dkms/devmm ]; then
-	ps=1
-	echo "[package] ok 1 - Debian packages # SKIP devmm is installed on this host (dpkg -P it to run this part)"
 else
 	log "packages: build, lintian, install, dkms (a few minutes)"
 	while read -r line; do
@@ -70,8 +66,8 @@ else
 		ok*) pp=$((pp + 1)) ;;
 		"not ok"*|"Bail out!"*) pf=$((pf + 1)) ;;
 		esac
-	done < <(bash "$LAB_DIR/package.sh" 2>&1 || true)
-	[ $((pp + pf)) -gt 0 ] || pf=1
+	done < <(bash "$LAB_DIR/package.sh" --skip-if-installed 2>&1 || true)
+	[ $((pp + pf + ps)) -gt 0 ] || pf=1
 fi
 tp=$((tp + pp)) tf=$((tf + pf)) ts=$((ts + ps))
 summary="$summary$(printf 'package  %3d passed, %d failed, %d skipped  (%ds)' "$pp" "$pf" "$ps" \
