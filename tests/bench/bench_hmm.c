@@ -26,6 +26,9 @@
  * check prints a BENCHERR line and makes the exit status 1.
  *
  * usage: bench_hmm [-m LABEL] [-R ROUND] [-s MIB] [-r REPS] [-d DEVICE]
+ *                  [-k 4k|thp] [-p OP -c CTL,ACK]
+ * -k runs one kind of buffer only; -p OP -c CTL,ACK enables a perf record
+ * started with --delay=-1 --control=fifo:CTL,ACK only while OP is timed.
  * Output, one record per line, space-separated key=value:
  *   SAMPLE module= round= kind= op= ns= thp_pct= contig_pct= [thp_after=]
  *                                      (each measurement; thp_after: the THP
@@ -85,6 +88,40 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * Profiling (-p OP -c CTL,ACK): perf record, started disabled with
+ * --control=fifo:CTL,ACK, samples only while the timed part of OP runs.
+ */
+static enum op prof_op = NR_OPS;
+static int prof_ctl = -1, prof_ack = -1;
+
+static void prof_cmd(const char *cmd)
+{
+	char ack[16];
+
+	if (write(prof_ctl, cmd, strlen(cmd)) < 0 || read(prof_ack, ack, sizeof(ack)) <= 0) {
+		perror("bench_hmm: perf control");
+		exit(2);
+	}
+}
+
+/* Start timing @op (NR_OPS: an untimed step); the start time. */
+static uint64_t timer_start(enum op op)
+{
+	if (op == prof_op && prof_ctl >= 0)
+		prof_cmd("enable\n");
+	return now_ns();
+}
+
+/* Stop timing @op; the time since @t. */
+static uint64_t timer_stop(enum op op, uint64_t t)
+{
+	t = now_ns() - t;
+	if (op == prof_op && prof_ctl >= 0)
+		prof_cmd("disable\n");
+	return t;
 }
 
 static void bench_err(enum op op, const char *fmt, ...)
@@ -318,9 +355,9 @@ static int migrate_in(int fd, char *p, char *out, size_t len, uint64_t seed,
 	int ret;
 
 	layout(s, p, len);
-	t = now_ns();
+	t = timer_start(record ? OP_MIGRATE_TO_DEV : NR_OPS);
 	ret = dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, p, len, out, &c);
-	t = now_ns() - t;
+	t = timer_stop(record ? OP_MIGRATE_TO_DEV : NR_OPS, t);
 	if (ret || c.cpages != len / psz) {
 		bench_err(OP_MIGRATE_TO_DEV, "ret=%d cpages=%llu/%zu", ret,
 			  (unsigned long long)c.cpages, len / psz);
@@ -376,9 +413,9 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 			s[OP_CPU_FAULT].thp_pct = s[OP_MIGRATE_TO_DEV].thp_pct;
 			s[OP_CPU_FAULT].contig_pct = s[OP_MIGRATE_TO_DEV].contig_pct;
 			s[OP_CPU_FAULT].thp_after = -1;
-			t = now_ns();
+			t = timer_start(OP_CPU_FAULT);
 			touch(p, len);
-			t = now_ns() - t;
+			t = timer_stop(OP_CPU_FAULT, t);
 			if (thp)
 				s[OP_CPU_FAULT].thp_after = thp_percent(p, len);
 			bad = verify(p, len, seed);
@@ -400,9 +437,9 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 			s[OP_DEV_READ_LOCAL].contig_pct = s[OP_MIGRATE_TO_DEV].contig_pct;
 			s[OP_DEV_READ_LOCAL].thp_after = -1;
 			memset(out, 0, len);
-			t = now_ns();
+			t = timer_start(OP_DEV_READ_LOCAL);
 			ret = dmirror(fd, HMM_DMIRROR_READ, p, len, out, &c);
-			t = now_ns() - t;
+			t = timer_stop(OP_DEV_READ_LOCAL, t);
 			bad = verify(out, len, seed + 1);
 			if (ret || c.cpages != len / psz || bad >= 0)
 				bench_err(OP_DEV_READ_LOCAL, "ret=%d cpages=%llu/%zu mismatch=%ld",
@@ -415,9 +452,9 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 			s[OP_MIGRATE_TO_SYS].thp_pct = s[OP_MIGRATE_TO_DEV].thp_pct;
 			s[OP_MIGRATE_TO_SYS].contig_pct = s[OP_MIGRATE_TO_DEV].contig_pct;
 			s[OP_MIGRATE_TO_SYS].thp_after = -1;
-			t = now_ns();
+			t = timer_start(OP_MIGRATE_TO_SYS);
 			ret = dmirror(fd, HMM_DMIRROR_MIGRATE_TO_SYS, p, len, NULL, &c);
-			t = now_ns() - t;
+			t = timer_stop(OP_MIGRATE_TO_SYS, t);
 			if (thp)
 				s[OP_MIGRATE_TO_SYS].thp_after = thp_percent(p, len);
 			bad = verify(p, len, seed + 1);
@@ -440,9 +477,9 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 		memset(out, 0, len);
 		layout(&s[OP_DEV_READ], p, len);
 		rd = open(device, O_RDWR | O_CLOEXEC);
-		t = now_ns();
+		t = timer_start(OP_DEV_READ);
 		ret = rd < 0 ? -errno : dmirror(rd, HMM_DMIRROR_READ, p, len, out, &c);
-		t = now_ns() - t;
+		t = timer_stop(OP_DEV_READ, t);
 		if (rd >= 0)
 			close(rd);
 		bad = verify(out, len, seed + 2);
@@ -464,9 +501,9 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 				s[OP_EVICT].thp_pct = scratch.thp_pct;
 				s[OP_EVICT].contig_pct = scratch.contig_pct;
 				s[OP_EVICT].thp_after = -1;
-				t = now_ns();
+				t = timer_start(OP_EVICT);
 				ret = ioctl(ctl, DEVMM_IOC_EVICT, &e) ? -errno : 0;
-				t = now_ns() - t;
+				t = timer_stop(OP_EVICT, t);
 				if (thp)
 					s[OP_EVICT].thp_after = thp_percent(p, len);
 				bad = verify(p, len, seed + 3);
@@ -495,9 +532,9 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 	if (ret < s[OP_MEMCPY].contig_pct)
 		s[OP_MEMCPY].contig_pct = ret;
 	for (r = 0; r < reps; r++) {
-		t = now_ns();
+		t = timer_start(OP_MEMCPY);
 		memcpy(dst, src, len);
-		t = now_ns() - t;
+		t = timer_stop(OP_MEMCPY, t);
 		add(OP_MEMCPY, &s[OP_MEMCPY], t);
 	}
 	if (verify(dst, len, 7) >= 0)
@@ -519,10 +556,12 @@ int main(int argc, char **argv)
 {
 	unsigned int reps = 5;
 	size_t mib = 256;
+	const char *only = NULL;
+	char *ack;
 	int opt, ctl;
 
 	psz = sysconf(_SC_PAGESIZE);
-	while ((opt = getopt(argc, argv, "m:R:s:r:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:R:s:r:d:k:p:c:")) != -1) {
 		switch (opt) {
 		case 'm':
 			label = optarg;
@@ -539,11 +578,41 @@ int main(int argc, char **argv)
 		case 'd':
 			device = optarg;
 			break;
+		case 'k':
+			only = optarg;
+			break;
+		case 'p':
+			for (prof_op = 0; prof_op < NR_OPS; prof_op++)
+				if (!strcmp(optarg, op_name[prof_op]))
+					break;
+			if (prof_op == NR_OPS) {
+				fprintf(stderr, "bench_hmm: no workload %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			ack = strchr(optarg, ',');
+			if (!ack) {
+				fprintf(stderr, "bench_hmm: -c CTL,ACK\n");
+				return 2;
+			}
+			*ack++ = 0;
+			prof_ctl = open(optarg, O_WRONLY | O_CLOEXEC);
+			prof_ack = open(ack, O_RDONLY | O_CLOEXEC);
+			if (prof_ctl < 0 || prof_ack < 0) {
+				perror("bench_hmm: perf control fifos");
+				return 2;
+			}
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-m LABEL] [-R ROUND] [-s MIB] [-r REPS] [-d DEVICE]\n",
+			fprintf(stderr, "usage: %s [-m LABEL] [-R ROUND] [-s MIB] [-r REPS] [-d DEVICE] [-k 4k|thp] [-p OP -c CTL,ACK]\n",
 				argv[0]);
 			return 2;
 		}
+	}
+	if (only && strcmp(only, "4k") && strcmp(only, "thp")) {
+		fprintf(stderr, "bench_hmm: -k 4k or -k thp\n");
+		return 2;
 	}
 	if (!mib || mib % 2 || !reps || reps > MAX_SAMPLES / 2) {
 		fprintf(stderr, "bench_hmm: -s must be an even number of MiB, -r 1..%d\n",
@@ -555,8 +624,10 @@ int main(int argc, char **argv)
 	printf("BENCHINFO module=%s round=%s device=%s bytes=%zu reps=%u page_size=%zu evict=%s\n",
 	       label, round_id, device, mib * MB, reps, psz, ctl >= 0 ? "yes" : "no");
 	fflush(stdout);
-	bench_kind(0, mib * MB, reps, ctl);
-	bench_kind(1, mib * MB, reps, ctl);
+	if (!only || !strcmp(only, "4k"))
+		bench_kind(0, mib * MB, reps, ctl);
+	if (!only || !strcmp(only, "thp"))
+		bench_kind(1, mib * MB, reps, ctl);
 	if (ctl >= 0)
 		close(ctl);
 	printf("BENCHINFO module=%s round=%s errors=%d\n", label, round_id, errors);

@@ -7,8 +7,9 @@
 # of BENCH_REPS repetitions each, the order alternating (test_hmm first in
 # odd rounds, devmm first in even ones), so that what else the shared host
 # runs meanwhile weighs on both alike.  devmm also runs as "devmm-1cpu",
-# with copy_threads=1 (its fake backend's copies on one CPU), to measure
-# what sharing large copies among the CPUs brings.  Sizes come from /bench.env.
+# with copy_threads=1 (its fake backend's copies and explicit migrations on
+# one CPU), to measure what sharing them among the CPUs brings.  Sizes come from /bench.env.
+# With BENCH_PERF, both modules are first profiled with perf (/perf/).
 . /bench.env
 thp=/sys/kernel/mm/transparent_hugepage
 
@@ -50,6 +51,50 @@ bench_module()
 		err "$label" "still-loaded"
 	fi
 }
+
+# profile LABEL MODULE KO PARAMS...: with the module loaded, one perf
+# record per BENCH_PERF entry (KIND:OP), system wide with call chains,
+# enabled by bench_hmm only while OP is timed; its reports (by symbol:
+# self time, time including callees, and the call chains into the symbols
+# of 3% or more) as "PERF" lines.
+profile()
+{
+	local label=$1 mod=$2 ko=$3 spec kind op
+	shift 3
+	if ! insmod "$ko" "$@" >/tmp/insmod.log 2>&1; then
+		err "$label" "insmod-failed:$(tr ' \n' '_' </tmp/insmod.log)"
+		return
+	fi
+	for spec in $BENCH_PERF; do
+		kind=${spec%%:*} op=${spec#*:}
+		rm -f /tmp/perf.ctl /tmp/perf.ack /tmp/perf.data
+		mkfifo /tmp/perf.ctl /tmp/perf.ack
+		run "perf-$label-$kind-$op" $PERF record -q -a -g -F 2000 -D -1 \
+			--control fifo:/tmp/perf.ctl,/tmp/perf.ack -o /tmp/perf.data -- \
+			/bench_hmm -m "$label" -R perf -s "$BENCH_MIB" -r 1 -k "$kind" -p "$op" \
+			-c /tmp/perf.ctl,/tmp/perf.ack
+		for how in self children callers; do
+			case $how in
+			self) opts="--no-children -g none --percent-limit 0.5" ;;
+			children) opts="--children -g none --percent-limit 0.5" ;;
+			callers) opts="--no-children -g caller,0.5,callee,function,percent --percent-limit 3" ;;
+			esac
+			$PERF report -i /tmp/perf.data --stdio --no-inline --sort sym $opts 2>&1 |
+				sed "s/^/PERF module=$label kind=$kind op=$op how=$how: /" >&3
+		done
+	done
+	rm -f /tmp/perf.data
+	rmmod "$mod" || err "$label" "rmmod-failed"
+}
+
+if [ -n "${BENCH_PERF:-}" ]; then
+	PERF="/perf/ld.so --library-path /perf/lib /perf/perf"
+	export PAGER=cat
+	echo 0 >/proc/sys/kernel/kptr_restrict
+	echo -1 >/proc/sys/kernel/perf_event_paranoid
+	profile test_hmm test_hmm /test_hmm.ko
+	profile devmm devmm /devmm.ko dmirror_compat=1 private=2
+fi
 
 round=1
 while [ $round -le "$BENCH_ROUNDS" ]; do

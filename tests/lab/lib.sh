@@ -296,6 +296,8 @@ lab_initramfs()
 		done
 	} >"$root/lane.env"
 	[ $# = 0 ] || cp "$@" "$root/"
+	# A tree of further files (make bench's perf), merged into the root.
+	[ -z "${LAB_EXTRA_ROOT:-}" ] || cp -a "$LAB_EXTRA_ROOT/." "$root/"
 	chmod +x "$root/init"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$img"
 	rm -rf "$root"
@@ -308,6 +310,7 @@ QEMU_MEMMAP='1G$0x100000000'
 # lab_boot LANE IMAGE OUTDIR TIMEOUT: boot the lane's Debian kernel on IMAGE
 # under TCG; the console goes to OUTDIR/console.log, what the guest writes
 # to its second serial port (test results, dmesg) to OUTDIR/results.log.
+# LAB_QEMU_ARGS: further QEMU options (make bench's -mem-prealloc).
 lab_boot()
 {
 	local lane=$1 img=$2 out=$3 tmo=$4 ret=0
@@ -318,7 +321,7 @@ lab_boot()
 		-serial "file:$out/console.log" -serial "file:$out/results.log" \
 		-kernel "$(lane_vmlinuz "$lane")" -initrd "$img" \
 		-append "console=ttyS0 loglevel=4 panic=-1 panic_on_warn=1 oops=panic memmap=$QEMU_MEMMAP" \
-		</dev/null || ret=$?
+		${LAB_QEMU_ARGS:-} </dev/null || ret=$?
 	[ "$ret" = 124 ] && log "lane $lane: the VM timed out after ${tmo}s"
 	return "$ret"
 }
