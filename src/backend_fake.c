@@ -144,12 +144,9 @@ static void fake_copy(struct devmm_device *dev, struct page **dst, struct page *
 	atomic_long_set(&job.next, 0);
 	cpu = raw_smp_processor_id();
 	for (i = 0; i < nhelpers; i++) {
-		cpu = cpumask_next(cpu, cpu_online_mask);
-		if (cpu >= nr_cpu_ids)
-			cpu = cpumask_first(cpu_online_mask);
 		helpers[i].job = &job;
 		INIT_WORK_ONSTACK(&helpers[i].work, copy_helper_work);
-		queue_work_on(cpu, devmm_copy_wq, &helpers[i].work);
+		devmm_queue_helper(&helpers[i].work, &cpu);
 	}
 	copy_chunks(&job);
 	/* Cancelled if not started; else waited for (its last chunk). */

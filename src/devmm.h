@@ -156,18 +156,21 @@ struct devmm_node {
 };
 
 /*
- * Scratch arrays of one migration window: the migrate_vma src/dst arrays,
- * the destination folio started at each index (dfolio; for a large folio
- * only at its first index), and the page pairs to copy (cdst/csrc, one per
- * page).  Each device also has one for eviction, allocated with it:
- * eviction must not fail for lack of memory.
+ * Scratch arrays of one migration window of up to @pages pages: the
+ * migrate_vma src/dst arrays, the destination folio started at each index
+ * (dfolio; for a large folio only at its first index), and the page pairs
+ * to copy (cdst/csrc, one per page), all in @buf.  Each device also has a
+ * full-size one for eviction, allocated with it: eviction must not fail for
+ * lack of memory.
  */
 struct devmm_window {
-	unsigned long src[DEVMM_WINDOW_PAGES];
-	unsigned long dst[DEVMM_WINDOW_PAGES];
-	struct page *dfolio[DEVMM_WINDOW_PAGES];
-	struct page *cdst[DEVMM_WINDOW_PAGES];
-	struct page *csrc[DEVMM_WINDOW_PAGES];
+	unsigned long pages;
+	unsigned long *src;
+	unsigned long *dst;
+	struct page **dfolio;
+	struct page **cdst;
+	struct page **csrc;
+	unsigned long buf[];
 };
 
 struct devmm_stats {
@@ -311,6 +314,7 @@ unsigned int devmm_param_coherent(const struct devmm_range **ranges);
 bool devmm_param_dmirror_compat(void);
 bool devmm_param_gup_test(void);
 unsigned int devmm_param_copy_threads(void);
+unsigned long devmm_param_fault_around_pages(void);
 int devmm_check_coherent_range(phys_addr_t start, u64 size, const char *what);
 
 /* device.c */
@@ -351,8 +355,9 @@ void devmm_device_usage(struct devmm_device *dev, unsigned long *used, unsigned 
 /* migrate.c */
 int devmm_migrate_init(void);
 extern struct workqueue_struct *devmm_copy_wq;
+void devmm_queue_helper(struct work_struct *work, unsigned int *cpu);
 void devmm_migrate_exit(void);
-struct devmm_window *devmm_window_alloc(void);
+struct devmm_window *devmm_window_alloc(unsigned long pages);
 void devmm_window_free(struct devmm_window *w);
 int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigned long end,
 			    bool take_foreign);

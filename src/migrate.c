@@ -21,10 +21,16 @@
 #include "devmm_trace.h"
 
 /*
- * Window arrays (20 KiB) come from a cache of their own: a plain kmalloc of
- * that size goes to the page allocator (order 3) on every CPU fault.
+ * Full windows (20 KiB) come from a cache of their own: a plain kmalloc of
+ * that size goes to the page allocator (order 3).  A CPU fault's smaller
+ * window is a small kmalloc: with init_on_alloc (Debian's default) every
+ * allocation is zeroed whole, which for a full window was a tenth of the
+ * cost of a 4 KiB fault.
  */
 static struct kmem_cache *window_cache;
+
+/* Five arrays of one word per page. */
+#define WINDOW_WORDS	5
 
 /*
  * Where the fake backend's large copies run in parallel (backend_fake.c):
@@ -35,7 +41,10 @@ struct workqueue_struct *devmm_copy_wq;
 
 int devmm_migrate_init(void)
 {
-	window_cache = kmem_cache_create("devmm_window", sizeof(struct devmm_window), 0, 0, NULL);
+	window_cache = kmem_cache_create("devmm_window",
+					 struct_size_t(struct devmm_window, buf,
+						       WINDOW_WORDS * DEVMM_WINDOW_PAGES),
+					 0, 0, NULL);
 	if (!window_cache)
 		return -ENOMEM;
 	devmm_copy_wq = alloc_workqueue("devmm_copy", DEVMM_WQ_PERCPU | WQ_HIGHPRI | WQ_MEM_RECLAIM,
@@ -53,14 +62,36 @@ void devmm_migrate_exit(void)
 	kmem_cache_destroy(window_cache);
 }
 
-struct devmm_window *devmm_window_alloc(void)
+/* Scratch arrays for windows of up to @pages pages (at most a PMD's). */
+struct devmm_window *devmm_window_alloc(unsigned long pages)
 {
-	return kmem_cache_alloc(window_cache, GFP_KERNEL);
+	struct devmm_window *w;
+
+	if (WARN_ON_ONCE(!pages || pages > DEVMM_WINDOW_PAGES))
+		return NULL;
+	if (pages == DEVMM_WINDOW_PAGES)
+		w = kmem_cache_alloc(window_cache, GFP_KERNEL);
+	else
+		w = kmalloc(struct_size(w, buf, WINDOW_WORDS * pages), GFP_KERNEL);
+	if (!w)
+		return NULL;
+	w->pages = pages;
+	w->src = w->buf;
+	w->dst = w->src + pages;
+	w->dfolio = (struct page **)(w->dst + pages);
+	w->cdst = w->dfolio + pages;
+	w->csrc = w->cdst + pages;
+	return w;
 }
 
 void devmm_window_free(struct devmm_window *w)
 {
-	kmem_cache_free(window_cache, w);
+	if (!w)
+		return;
+	if (w->pages == DEVMM_WINDOW_PAGES)
+		kmem_cache_free(window_cache, w);
+	else
+		kfree(w);
 }
 
 static unsigned long window_end(struct vm_area_struct *vma, unsigned long addr,
@@ -256,41 +287,160 @@ static int migrate_window_to_device(struct devmm_mirror *m, struct vm_area_struc
 }
 
 typedef int (*devmm_window_fn)(struct vm_area_struct *vma, unsigned long start,
-			       unsigned long end, void *arg);
+			       unsigned long end, struct devmm_window *w, u64 *moved, void *arg);
 
 /*
- * Call @fn on each migration window of [start, end) of @mm (mmap_lock held):
- * at most one PMD, within one VMA.  A hole or an unreadable VMA in the
- * range is -EINVAL, as with test_hmm.
+ * A walk over the migration windows of a range, shared among CPUs: each
+ * participant (the caller, and helpers on other CPUs) takes the next PMD
+ * block no one has taken and migrates its windows with scratch arrays of its
+ * own.  Per-page work (allocation, the kernel's zeroing of new pages, the
+ * copy, the core's migration steps) then runs on all of them, not only the
+ * copy.
  */
-static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long end,
-			   devmm_window_fn fn, void *arg)
+struct walk {
+	struct mm_struct *mm;
+	unsigned long start;
+	unsigned long end;		/* covered by readable VMAs */
+	devmm_window_fn fn;
+	void *arg;
+	atomic_long_t next;		/* the next PMD block no one has taken */
+	atomic_t err;			/* the first error; the others stop */
+	atomic64_t moved;
+};
+
+struct walk_helper {
+	struct work_struct work;
+	struct walk *walk;
+};
+
+static void walk_blocks(struct walk *wk, struct devmm_window *w)
 {
-	unsigned long addr, next;
+	unsigned long base = ALIGN_DOWN(wk->start, PMD_SIZE), addr, end, next;
+	u64 moved = 0;
 	int ret = 0;
 
-	for (addr = start; !ret && addr < end; addr = next) {
+	while (!ret && !atomic_read(&wk->err)) {
+		addr = base + atomic_long_fetch_inc(&wk->next) * PMD_SIZE;
+		if (addr >= wk->end)
+			break;
+		end = min(addr + PMD_SIZE, wk->end);
+		for (addr = max(addr, wk->start); !ret && addr < end; addr = next) {
+			struct vm_area_struct *vma = vma_lookup(wk->mm, addr);
+
+			if (!vma) {
+				ret = -EINVAL;
+				break;
+			}
+			next = window_end(vma, addr, end);
+			ret = wk->fn(vma, addr, next, w, &moved, wk->arg);
+		}
+		if (ret)
+			atomic_cmpxchg(&wk->err, 0, ret);
+	}
+	atomic64_add(moved, &wk->moved);
+}
+
+static void walk_helper_work(struct work_struct *work)
+{
+	struct walk *wk = container_of(work, struct walk_helper, work)->walk;
+	struct devmm_window *w;
+
+	/*
+	 * Never wait for mmap_lock: the caller holds it for reading and waits
+	 * for us, so waiting behind a writer queued meanwhile would deadlock.
+	 * Whatever a helper does not take, the caller does.
+	 */
+	if (!mmap_read_trylock(wk->mm))
+		return;
+	w = devmm_window_alloc(DEVMM_WINDOW_PAGES);
+	if (w)
+		walk_blocks(wk, w);
+	devmm_window_free(w);
+	mmap_read_unlock(wk->mm);
+}
+
+/*
+ * The end of the part of [start, end) that readable VMAs cover without a
+ * gap, from @start on.
+ */
+static unsigned long covered_end(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	unsigned long addr = start;
+
+	while (addr < end) {
 		struct vm_area_struct *vma = vma_lookup(mm, addr);
 
 		if (!vma || !(vma->vm_flags & VM_READ))
-			return -EINVAL;
-		next = window_end(vma, addr, end);
-		ret = fn(vma, addr, next, arg);
+			break;
+		addr = vma->vm_end;
 	}
+	return min(addr, end);
+}
+
+/**
+ * devmm_queue_helper - queue a helper for work the caller shares
+ * @work: the helper's work.
+ * @cpu: the CPU the previous helper went to (the caller's for the first);
+ *	updated.
+ *
+ * One helper per other online CPU, round robin, on devmm_copy_wq.
+ */
+void devmm_queue_helper(struct work_struct *work, unsigned int *cpu)
+{
+	*cpu = cpumask_next(*cpu, cpu_online_mask);
+	if (*cpu >= nr_cpu_ids)
+		*cpu = cpumask_first(cpu_online_mask);
+	queue_work_on(*cpu, devmm_copy_wq, work);
+}
+
+/*
+ * Call @fn on each migration window of [start, end) of @mm (mmap_lock held
+ * for reading): at most one PMD, within one VMA, with the caller's scratch
+ * arrays @w; ranges of several PMD blocks are shared with up to
+ * copy_threads - 1 helpers.  The pages @fn moved are added to *@moved (if
+ * not NULL).  A hole or an unreadable VMA in the range is -EINVAL, as with
+ * test_hmm, once the part before it is done.
+ */
+static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long end,
+			devmm_window_fn fn, void *arg, struct devmm_window *w, u64 *moved)
+{
+	struct walk_helper helpers[DEVMM_MAX_COPY_THREADS - 1];
+	struct walk wk = { .mm = mm, .start = start, .fn = fn, .arg = arg };
+	unsigned int nhelpers = devmm_param_copy_threads() - 1, i, cpu;
+	unsigned long blocks;
+	int ret;
+
+	wk.end = covered_end(mm, start, end);
+	atomic_long_set(&wk.next, 0);
+	atomic_set(&wk.err, 0);
+	atomic64_set(&wk.moved, 0);
+	blocks = wk.end > start ?
+		 (ALIGN(wk.end, PMD_SIZE) - ALIGN_DOWN(start, PMD_SIZE)) >> PMD_SHIFT : 0;
+	nhelpers = blocks ? min_t(unsigned long, nhelpers, blocks - 1) : 0;
+	cpu = raw_smp_processor_id();
+	for (i = 0; i < nhelpers; i++) {
+		helpers[i].walk = &wk;
+		INIT_WORK_ONSTACK(&helpers[i].work, walk_helper_work);
+		devmm_queue_helper(&helpers[i].work, &cpu);
+	}
+	walk_blocks(&wk, w);
+	/* Cancelled if not started; else waited for. */
+	for (i = 0; i < nhelpers; i++) {
+		cancel_work_sync(&helpers[i].work);
+		destroy_work_on_stack(&helpers[i].work);
+	}
+	if (moved)
+		*moved += atomic64_read(&wk.moved);
+	ret = atomic_read(&wk.err);
+	if (!ret && wk.end < end)
+		ret = -EINVAL;
 	return ret;
 }
 
-struct to_device_ctx {
-	struct devmm_mirror *m;
-	struct devmm_window *w;
-};
-
 static int window_to_device(struct vm_area_struct *vma, unsigned long start,
-			    unsigned long end, void *arg)
+			    unsigned long end, struct devmm_window *w, u64 *moved, void *arg)
 {
-	struct to_device_ctx *ctx = arg;
-
-	return migrate_window_to_device(ctx->m, vma, start, end, ctx->w);
+	return migrate_window_to_device(arg, vma, start, end, w);
 }
 
 struct foreign_ctx {
@@ -324,7 +474,7 @@ static int take_from_device(struct devmm_device *other, void *arg)
 int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigned long end,
 			    bool take_foreign)
 {
-	struct to_device_ctx ctx = { .m = m };
+	struct devmm_window *w;
 	struct mm_struct *mm;
 	int ret = 0;
 
@@ -333,8 +483,8 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 	mm = devmm_mirror_mm_get(m);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	ctx.w = devmm_window_alloc();
-	if (!ctx.w) {
+	w = devmm_window_alloc(DEVMM_WINDOW_PAGES);
+	if (!w) {
 		mmput(mm);
 		return -ENOMEM;
 	}
@@ -345,10 +495,10 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 		ret = devmm_devices_for_each(take_from_device, &fctx);
 	}
 	if (!ret)
-		ret = walk_windows(mm, start, end, window_to_device, &ctx);
+		ret = walk_windows(mm, start, end, window_to_device, m, w, NULL);
 	mmap_read_unlock(mm);
 	mmput(mm);
-	devmm_window_free(ctx.w);
+	devmm_window_free(w);
 	return ret;
 }
 
@@ -467,31 +617,30 @@ int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_stru
 struct to_system_ctx {
 	struct devmm_device *dev;
 	struct devmm_mirror *m;
-	struct devmm_window *w;
-	u64 *cpages;
 };
 
 static int window_to_system(struct vm_area_struct *vma, unsigned long start,
-			    unsigned long end, void *arg)
+			    unsigned long end, struct devmm_window *w, u64 *moved, void *arg)
 {
 	struct to_system_ctx *ctx = arg;
 
-	return devmm_migrate_window_to_system(ctx->dev, vma, start, end, NULL, ctx->m, ctx->w,
-					      ctx->cpages);
+	return devmm_migrate_window_to_system(ctx->dev, vma, start, end, NULL, ctx->m, w,
+					      moved);
 }
 
 int __devmm_migrate_to_system(struct devmm_device *dev, struct mm_struct *mm,
 			      unsigned long start, unsigned long end, struct devmm_mirror *m,
 			      u64 *cpages)
 {
-	struct to_system_ctx ctx = { .dev = dev, .m = m, .cpages = cpages };
+	struct to_system_ctx ctx = { .dev = dev, .m = m };
+	struct devmm_window *w;
 	int ret;
 
-	ctx.w = devmm_window_alloc();
-	if (!ctx.w)
+	w = devmm_window_alloc(DEVMM_WINDOW_PAGES);
+	if (!w)
 		return -ENOMEM;
-	ret = walk_windows(mm, start, end, window_to_system, &ctx);
-	devmm_window_free(ctx.w);
+	ret = walk_windows(mm, start, end, window_to_system, &ctx, w, cpages);
+	devmm_window_free(w);
 	return ret;
 }
 

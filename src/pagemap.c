@@ -487,7 +487,7 @@ int devmm_pagemap_init(struct devmm_device *dev, bool populate)
 
 	dev->max_chunks = DIV_ROUND_UP(span, DEVMM_CHUNK_SIZE);
 	dev->chunks = kcalloc(dev->max_chunks, sizeof(*dev->chunks), GFP_KERNEL);
-	dev->evict_batch = kvmalloc(sizeof(*dev->evict_batch), GFP_KERNEL);
+	dev->evict_batch = devmm_window_alloc(DEVMM_WINDOW_PAGES);
 	dev->victims = kvcalloc(DEVMM_WINDOW_PAGES, sizeof(*dev->victims), GFP_KERNEL);
 	if (!dev->chunks || !dev->evict_batch || !dev->victims)
 		return -ENOMEM;
@@ -530,7 +530,7 @@ void devmm_pagemap_teardown(struct devmm_device *dev)
 	kfree(dev->chunks);
 	dev->chunks = NULL;
 	mutex_unlock(&dev->chunks_lock);
-	kvfree(dev->evict_batch);
+	devmm_window_free(dev->evict_batch);
 	dev->evict_batch = NULL;
 	kvfree(dev->victims);
 	dev->victims = NULL;

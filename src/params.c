@@ -21,6 +21,7 @@ static char coherent_str[256];
 static bool dmirror_compat;
 static bool gup_test;
 static unsigned int copy_threads;
+static unsigned int fault_around_kb = 64;
 
 /* The smallest unit a pagemap may span without sharing a memory section. */
 #define DEVMM_SECTION_SIZE	(1ULL << SECTION_SIZE_BITS)
@@ -230,7 +231,7 @@ static const struct kernel_param_ops copy_threads_ops = {
 };
 module_param_cb(copy_threads, &copy_threads_ops, &copy_threads, 0644);
 MODULE_PARM_DESC(copy_threads,
-		 "CPUs sharing a large copy of the fake backend: 0 (default) one per online CPU, 1 the caller alone (writable at run time)");
+		 "CPUs sharing a large copy of the fake backend or an explicit migration of several 2 MiB blocks: 0 (default) one per online CPU, 1 the caller alone (writable at run time)");
 
 /* How many CPUs may share one large copy: at least 1. */
 unsigned int devmm_param_copy_threads(void)
@@ -238,6 +239,33 @@ unsigned int devmm_param_copy_threads(void)
 	unsigned int n = READ_ONCE(copy_threads);
 
 	return n ? n : clamp(num_online_cpus(), 1U, (unsigned int)DEVMM_MAX_COPY_THREADS);
+}
+
+static int set_fault_around_kb(const char *val, const struct kernel_param *kp)
+{
+	unsigned int kb;
+
+	if (kstrtouint(val, 0, &kb) || kb > PMD_SIZE / SZ_1K) {
+		pr_err("fault_around_kb=%s: a number of KiB from 0 to %lu\n", val,
+		       PMD_SIZE / SZ_1K);
+		return -EINVAL;
+	}
+	WRITE_ONCE(fault_around_kb, kb);
+	return 0;
+}
+
+static const struct kernel_param_ops fault_around_kb_ops = {
+	.set = set_fault_around_kb,
+	.get = param_get_uint,
+};
+module_param_cb(fault_around_kb, &fault_around_kb_ops, &fault_around_kb, 0644);
+MODULE_PARM_DESC(fault_around_kb,
+		 "A CPU fault on a small device-private page also brings back the device's pages after it, up to this many KiB in all (default 64; 0 or 4: the page alone; writable at run time)");
+
+/* How many pages a CPU fault on a small device page brings back: at least 1. */
+unsigned long devmm_param_fault_around_pages(void)
+{
+	return max(1UL, (READ_ONCE(fault_around_kb) * SZ_1K) >> PAGE_SHIFT);
 }
 
 bool devmm_param_gup_test(void)

@@ -223,7 +223,7 @@ END {
 			(thpfrac >= 0.4 ? "met" : "MISSED"), 100 * thpfrac, 100 * thpbest
 	if (netfrac >= 0)
 		printf "    (without the read-back the test_hmm ABI adds to it, derived: %.1f%% of memcpy)\n", 100 * netfrac
-	# devmm once more, with the copies of its fake backend on one CPU.
+	# devmm once more, with its copies and explicit migrations on one CPU.
 	nsh = 0
 	for (j = 1; j <= 2; j++)
 		for (i = 1; i <= nops; i++) {
@@ -231,7 +231,7 @@ END {
 			a = "devmm-1cpu" SUBSEP k SUBSEP o; d = "devmm" SUBSEP k SUBSEP o
 			if (o == "memcpy" || !(a in med) || !(d in med)) continue
 			if (!nsh++)
-				printf "\nCopies of 64 pages or more shared among the CPUs (devmm, copy_threads=0: 2 vCPUs)\nvs on the calling CPU alone (devmm-1cpu, copy_threads=1), median MB/s:\n"
+				printf "\nCopies of 64 pages or more and explicit migrations of several 2 MiB blocks shared among\nthe CPUs (devmm, copy_threads=0: 2 vCPUs) vs on the calling CPU alone (devmm-1cpu,\ncopy_threads=1), median MB/s:\n"
 			printf "  %-22s %-6s one CPU %6.0f  shared %6.0f  %5.2fx\n", name[o], kname[k],
 				med[a], med[d], med[d] / med[a]
 		}

@@ -18,6 +18,7 @@
 
 #define NPAGES 256UL
 #define LARGE_TESTS 7
+#define FAULT_AROUND_TESTS 6
 
 static size_t psz;
 static unsigned long long caps;
@@ -375,6 +376,101 @@ static void test_pins(int fd, unsigned int kind, const char *name)
 	munmap(p, 16 * psz);
 }
 
+/* Read or set devmm's fault_around_kb parameter; -1 on error. */
+static int fault_around_kb(int set)
+{
+	const char *path = "/sys/module/devmm/parameters/fault_around_kb";
+	char val[16] = "";
+	int fd = open(path, set >= 0 ? O_WRONLY : O_RDONLY), ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (set >= 0) {
+		snprintf(val, sizeof(val), "%d\n", set);
+		if (write(fd, val, strlen(val)) == (ssize_t)strlen(val))
+			ret = set;
+	} else if (read(fd, val, sizeof(val) - 1) > 0) {
+		ret = atoi(val);
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * A CPU fault on a small device-private page brings back the pages after
+ * it, up to fault_around_kb, within its VMA and its 2 MiB block; the pages
+ * before it stay.  Coherent memory never faults (the CPU reads it in place).
+ */
+static void test_fault_around(int fd, unsigned int kind, const char *name)
+{
+	const size_t pmd = 2UL << 20;
+	uint8_t local = kind == DEVMM_KIND_PRIVATE ? 0x22 : 0x42;
+	struct devmm_dev_info i0, i1;
+	struct devmm_range_cmd c;
+	char *p, *raw, *q;
+	int ret, kb;
+
+	if (kind != DEVMM_KIND_PRIVATE) {
+		int i;
+
+		for (i = 0; i < FAULT_AROUND_TESTS; i++)
+			tap_skip("the CPU reads coherent memory in place: no faults",
+				 "%s: fault-around test", name);
+		return;
+	}
+	kb = fault_around_kb(-1);
+	ok(kb == 64, "%s: fault_around_kb is 64 by default (%d)", name, kb);
+
+	/* 40 pages on the device; a read of page 4 brings back 4..19. */
+	p = map_anon(40, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	madvise(p, 40 * psz, MADV_NOHUGEPAGE);
+	fill(p, 40, 21);
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 40, NULL, 0, &c);
+	ret = ret ?: dev_info(fd, &i0);
+	(void)*(volatile char *)(p + 4 * psz);
+	ret = ret ?: dev_info(fd, &i1);
+	ok(ret == 0 && c.cpages == 40 && i1.cpu_faults - i0.cpu_faults == 1 &&
+	   i1.to_system - i0.to_system == 16 && count_snapshot(fd, p, 4, local) == 4 &&
+	   count_snapshot(fd, p + 4 * psz, 16, 0x02) == 16 &&
+	   count_snapshot(fd, p + 20 * psz, 20, local) == 20,
+	   "%s: one CPU fault brings back its page and the 15 after it, not those before (%llu faults, %llu pages)",
+	   name, (unsigned long long)(i1.cpu_faults - i0.cpu_faults),
+	   (unsigned long long)(i1.to_system - i0.to_system));
+	/* Near the end of the VMA: only up to its end. */
+	ok(*(volatile char *)(p + 36 * psz) == p[36 * psz] &&
+	   count_snapshot(fd, p + 36 * psz, 4, 0x02) == 4 &&
+	   count_snapshot(fd, p + 20 * psz, 16, local) == 16,
+	   "%s: a fault near the end of the VMA brings back up to its end", name);
+	/* fault_around_kb=0: the faulting page alone. */
+	ret = fault_around_kb(0);
+	ok(ret == 0 && *(volatile char *)(p + 20 * psz) == p[20 * psz] &&
+	   count_snapshot(fd, p + 20 * psz, 1, 0x02) == 1 &&
+	   count_snapshot(fd, p + 21 * psz, 15, local) == 15,
+	   "%s: with fault_around_kb=0 a fault brings back its page alone", name);
+	fault_around_kb(64);
+	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, 40, NULL, 0, &c);
+	ok(ret == 0 && check(p, 40, 21), "%s: the data survives, fault by fault (%s)", name,
+	   errname(ret));
+	munmap(p, 40 * psz);
+
+	/* Not past the 2 MiB block: 4 pages before a PMD boundary, 4 come back. */
+	raw = map_anon(pmd / psz + 32, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	q = raw ? (char *)(((uintptr_t)raw + pmd - 1) & ~(pmd - 1)) - 4 * psz : NULL;
+	if (q && q < raw)
+		q += pmd;
+	if (q) {
+		madvise(q, 32 * psz, MADV_NOHUGEPAGE);
+		fill(q, 32, 22);
+		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, q, 32, NULL, 0, &c);
+	}
+	ok(q && ret == 0 && c.cpages == 32 && *(volatile char *)q == *q &&
+	   count_snapshot(fd, q, 4, 0x02) == 4 && count_snapshot(fd, q + 4 * psz, 28, local) == 28 &&
+	   range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, q, 32, NULL, 0, &c) == 0 && check(q, 32, 22),
+	   "%s: a fault-around window ends at the 2 MiB boundary", name);
+	if (raw)
+		munmap(raw, (pmd / psz + 32) * psz);
+}
+
 /*
  * THP-backed memory on a device with large folios: migrates as whole PMD
  * folios, a CPU fault brings a whole folio back, a partial munmap splits
@@ -473,6 +569,7 @@ static void test_device(unsigned int kind, const char *name)
 	test_roundtrip(fd, kind, name);
 	test_lifetimes(fd, id, kind, name);
 	test_pins(fd, kind, name);
+	test_fault_around(fd, kind, name);
 	test_large(fd, kind, name);
 	munmap(buf, 4 * psz);
 	close(fd);
@@ -481,7 +578,7 @@ static void test_device(unsigned int kind, const char *name)
 }
 
 /* Tests per kind of device with memory. */
-#define DEVICE_TESTS (43 + LARGE_TESTS)
+#define DEVICE_TESTS (43 + FAULT_AROUND_TESTS + LARGE_TESTS)
 
 int main(int argc, char **argv)
 {

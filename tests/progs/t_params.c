@@ -77,10 +77,12 @@ int main(int argc, char **argv)
 		{ "gup_test=maybe", -EINVAL, "not a boolean" },
 		{ "copy_threads=5", -EINVAL, "more CPUs than a copy is split for" },
 		{ "copy_threads=two", -EINVAL, "not a number" },
+		{ "fault_around_kb=4096", -EINVAL, "more than one 2 MiB block" },
+		{ "fault_around_kb=-4", -EINVAL, "negative" },
 	};
 	const int nbad = sizeof(bad) / sizeof(bad[0]);
 
-	tap_plan(nbad + 20);
+	tap_plan(nbad + 21);
 
 	if (devmm_loaded()) {
 		printf("Bail out! devmm is already loaded\n");
@@ -153,6 +155,15 @@ int main(int argc, char **argv)
 	ret = fd >= 0 && lseek(fd, 0, SEEK_SET) == 0 && write(fd, "9", 1) < 0 && errno == EINVAL &&
 	      lseek(fd, 0, SEEK_SET) == 0 && write(fd, "0", 1) == 1;
 	ok(ret, "copy_threads=9 refused at run time with EINVAL, 0 accepted");
+	if (fd >= 0)
+		close(fd);
+	/* So does fault_around_kb, up to one 2 MiB block. */
+	fd = open("/sys/module/devmm/parameters/fault_around_kb", O_RDWR);
+	ret = fd >= 0 && write(fd, "2048", 4) == 4 && lseek(fd, 0, SEEK_SET) == 0 &&
+	      read(fd, buf, sizeof(buf) - 1) > 0 && !strncmp(buf, "2048\n", 5) &&
+	      lseek(fd, 0, SEEK_SET) == 0 && write(fd, "2052", 4) < 0 && errno == EINVAL &&
+	      lseek(fd, 0, SEEK_SET) == 0 && write(fd, "64", 2) == 2;
+	ok(ret, "fault_around_kb=2048 set at run time, 2052 refused with EINVAL, 64 back");
 	if (fd >= 0)
 		close(fd);
 	ret = devmm_unload();
