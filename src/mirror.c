@@ -12,9 +12,13 @@
  * else through a bounce buffer copied to or from user space outside the lock.
  * A page in the table is valid while the lock is held: an invalidation,
  * which must take the lock, comes before the page is unmapped or freed.
+ * Helpers that share a large copy hold no lock of their own: the caller
+ * holds the mirror lock for them until they are done (or cancelled before
+ * they start, so the caller never waits for a worker to be created).
  */
 #include <linux/highmem.h>
 #include <linux/hmm.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/sched/mm.h>
@@ -23,9 +27,16 @@
 #include "devmm.h"
 #include "devmm_trace.h"
 
-/* hmm_range_fault() window, and the bounce buffer for device reads/writes. */
+/*
+ * hmm_range_fault() window; the window of device reads/writes copied
+ * straight to or from user pages (shared among CPUs from SHARE_MIN pages
+ * on); the bounce buffer for the rest.
+ */
 #define DEVMM_FAULT_PAGES	64UL
+#define DEVMM_COPY_PAGES	512UL
 #define DEVMM_BOUNCE_PAGES	64UL
+#define SHARE_MIN		64UL
+#define SHARE_CHUNK		32UL
 /* Fault rounds one read or write may need before giving up (-EBUSY). */
 #define DEVMM_MAX_FAULT_ROUNDS	64
 
@@ -342,12 +353,11 @@ static bool copy_pt_page(struct page *page, void *buf, void __user *ubuf, bool t
 }
 
 /*
- * Copy the table's pages of [addr, addr + n pages) from or into @buf (or,
- * if it is NULL, @ubuf), up to the first page that is missing (or, for
- * writes, not writable), or whose user page is not there (*@user_missing).
+ * Copy the table's pages of [addr, addr + n pages) from or into @buf, up to
+ * the first page that is missing (or, for writes, not writable).
  */
 static unsigned long copy_window(struct devmm_mirror *m, unsigned long addr, unsigned long n,
-				 void *buf, void __user *ubuf, bool write, bool *user_missing)
+				 void *buf, bool write)
 {
 	unsigned long i;
 
@@ -357,14 +367,111 @@ static unsigned long copy_window(struct devmm_mirror *m, unsigned long addr, uns
 
 		if (!entry || (write && !(xa_pointer_tag(entry) & DEVMM_PTE_WRITE)))
 			break;
-		if (!copy_pt_page(xa_untag_pointer(entry), buf ? buf + (i << PAGE_SHIFT) : NULL,
-				  buf ? NULL : ubuf + (i << PAGE_SHIFT), write)) {
-			*user_missing = true;
-			break;
-		}
+		copy_pt_page(xa_untag_pointer(entry), buf + (i << PAGE_SHIFT), NULL, write);
 	}
 	mutex_unlock(&m->lock);
 	return i;
+}
+
+/*
+ * A copy between table pages and the caller's user pages, shared out in
+ * chunks among the caller and helpers on other CPUs, which work in the
+ * caller's address space (kthread_use_mm()) while the caller holds the
+ * mirror lock for them.  @missing: the lowest page whose user page was not
+ * there (n if none); pages past it may have been copied too, harmlessly:
+ * the bounce path copies them again.
+ */
+struct user_copy {
+	struct mm_struct *mm;
+	struct page **pages;
+	void __user *ubuf;
+	unsigned long n;
+	bool to_page;
+	atomic_long_t next;
+	atomic_long_t missing;
+};
+
+struct user_copy_helper {
+	struct work_struct work;
+	struct user_copy *uc;
+};
+
+static void user_copy_chunks(struct user_copy *uc)
+{
+	unsigned long i, end, old;
+
+	for (;;) {
+		i = atomic_long_fetch_add(SHARE_CHUNK, &uc->next);
+		for (end = min(i + SHARE_CHUNK, uc->n); i < end; i++) {
+			if (i >= atomic_long_read(&uc->missing))
+				return;
+			if (copy_pt_page(uc->pages[i], NULL, uc->ubuf + (i << PAGE_SHIFT),
+					 uc->to_page))
+				continue;
+			old = atomic_long_read(&uc->missing);
+			while (i < old && !atomic_long_try_cmpxchg(&uc->missing, &old, i))
+				;
+			return;
+		}
+		if (i >= uc->n)
+			return;
+	}
+}
+
+static void user_copy_work(struct work_struct *work)
+{
+	struct user_copy *uc = container_of(work, struct user_copy_helper, work)->uc;
+
+	kthread_use_mm(uc->mm);
+	user_copy_chunks(uc);
+	kthread_unuse_mm(uc->mm);
+}
+
+/*
+ * Copy the table's pages of [addr, addr + n pages) straight to or from the
+ * user pages at @ubuf, up to the first table page that is missing (or, for
+ * writes, not writable), or whose user page is not there (*@user_missing).
+ * @pages: room for n page pointers.
+ */
+static unsigned long copy_window_direct(struct devmm_mirror *m, unsigned long addr,
+					unsigned long n, void __user *ubuf, bool write,
+					bool *user_missing, struct page **pages)
+{
+	struct user_copy_helper helpers[DEVMM_MAX_COPY_THREADS - 1];
+	struct user_copy uc = { .mm = current->mm, .pages = pages, .ubuf = ubuf,
+				.to_page = write };
+	unsigned int nhelpers = devmm_param_copy_threads() - 1, i, cpu;
+	unsigned long done;
+
+	mutex_lock(&m->lock);
+	for (uc.n = 0; uc.n < n; uc.n++) {
+		void *entry = xa_load(&m->pt, (addr >> PAGE_SHIFT) + uc.n);
+
+		if (!entry || (write && !(xa_pointer_tag(entry) & DEVMM_PTE_WRITE)))
+			break;
+		pages[uc.n] = xa_untag_pointer(entry);
+	}
+	atomic_long_set(&uc.next, 0);
+	atomic_long_set(&uc.missing, uc.n);
+	if (uc.n < SHARE_MIN || !uc.mm)
+		nhelpers = 0;
+	cpu = raw_smp_processor_id();
+	for (i = 0; i < nhelpers; i++) {
+		helpers[i].uc = &uc;
+		INIT_WORK_ONSTACK(&helpers[i].work, user_copy_work);
+		devmm_queue_helper(&helpers[i].work, &cpu);
+	}
+	user_copy_chunks(&uc);
+	/* Cancelled if not started; else waited for (its last chunk). */
+	for (i = 0; i < nhelpers; i++) {
+		cancel_work_sync(&helpers[i].work);
+		destroy_work_on_stack(&helpers[i].work);
+	}
+	mutex_unlock(&m->lock);
+	done = atomic_long_read(&uc.missing);
+	if (done < uc.n)
+		*user_missing = true;
+	return done;
 }
 
 /*
@@ -375,12 +482,12 @@ static unsigned long copy_window(struct devmm_mirror *m, unsigned long addr, uns
  * in.  Returns the pages copied (fewer at a missing table page) or -errno.
  */
 static long copy_user_window(struct devmm_mirror *m, unsigned long addr, unsigned long n,
-			     void __user *u, void **buf, bool write)
+			     void __user *u, void **buf, bool write, struct page **pages)
 {
 	bool missing = false;
-	unsigned long done, more;
+	unsigned long done, k, more;
 
-	done = copy_window(m, addr, n, NULL, u, write, &missing);
+	done = copy_window_direct(m, addr, n, u, write, &missing, pages);
 	if (!missing)
 		return done;
 	if (!*buf) {
@@ -388,15 +495,21 @@ static long copy_user_window(struct devmm_mirror *m, unsigned long addr, unsigne
 		if (!*buf)
 			return -ENOMEM;
 	}
-	addr += done << PAGE_SHIFT;
-	u += done << PAGE_SHIFT;
-	n -= done;
-	if (write && copy_from_user(*buf, u, n << PAGE_SHIFT))
-		return -EFAULT;
-	more = copy_window(m, addr, n, *buf, NULL, write, &missing);
-	if (!write && more && copy_to_user(u, *buf, more << PAGE_SHIFT))
-		return -EFAULT;
-	return done + more;
+	while (done < n) {
+		unsigned long a = addr + (done << PAGE_SHIFT);
+		void __user *ua = u + (done << PAGE_SHIFT);
+
+		k = min(n - done, DEVMM_BOUNCE_PAGES);
+		if (write && copy_from_user(*buf, ua, k << PAGE_SHIFT))
+			return -EFAULT;
+		more = copy_window(m, a, k, *buf, write);
+		if (!write && more && copy_to_user(ua, *buf, more << PAGE_SHIFT))
+			return -EFAULT;
+		done += more;
+		if (more < k)
+			break;
+	}
+	return done;
 }
 
 /*
@@ -408,16 +521,23 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 {
 	unsigned long end = start + (npages << PAGE_SHIFT), addr = start;
 	unsigned int rounds = 0;
+	struct page **pages;
 	struct mm_struct *mm;
 	void *buf = NULL;
 	int ret = 0;
 
+	pages = kmalloc_array(DEVMM_COPY_PAGES, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
 	mm = devmm_mirror_mm_get(m);
-	if (IS_ERR(mm))
+	if (IS_ERR(mm)) {
+		kfree(pages);
 		return PTR_ERR(mm);
+	}
 	while (addr < end) {
-		unsigned long n = min((end - addr) >> PAGE_SHIFT, DEVMM_BOUNCE_PAGES);
-		long done = copy_user_window(m, addr, n, ubuf + (addr - start), &buf, write);
+		unsigned long n = min((end - addr) >> PAGE_SHIFT, DEVMM_COPY_PAGES);
+		long done = copy_user_window(m, addr, n, ubuf + (addr - start), &buf, write,
+					     pages);
 
 		if (done < 0) {
 			ret = done;
@@ -443,6 +563,7 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 		atomic64_inc(&m->dev->stats.device_faults);
 	}
 	kvfree(buf);
+	kfree(pages);
 	mmput(mm);
 	return ret;
 }

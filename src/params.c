@@ -231,7 +231,7 @@ static const struct kernel_param_ops copy_threads_ops = {
 };
 module_param_cb(copy_threads, &copy_threads_ops, &copy_threads, 0644);
 MODULE_PARM_DESC(copy_threads,
-		 "CPUs sharing a large copy of the fake backend or an explicit migration of several 2 MiB blocks: 0 (default) one per online CPU, 1 the caller alone (writable at run time)");
+		 "CPUs sharing a large copy of the fake backend, an explicit migration of several 2 MiB blocks, or a large device read or write: 0 (default) one per online CPU, 1 the caller alone (writable at run time)");
 
 /* How many CPUs may share one large copy: at least 1. */
 unsigned int devmm_param_copy_threads(void)

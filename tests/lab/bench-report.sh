@@ -231,7 +231,7 @@ END {
 			a = "devmm-1cpu" SUBSEP k SUBSEP o; d = "devmm" SUBSEP k SUBSEP o
 			if (o == "memcpy" || !(a in med) || !(d in med)) continue
 			if (!nsh++)
-				printf "\nCopies of 64 pages or more and explicit migrations of several 2 MiB blocks shared among\nthe CPUs (devmm, copy_threads=0: 2 vCPUs) vs on the calling CPU alone (devmm-1cpu,\ncopy_threads=1), median MB/s:\n"
+				printf "\nCopies of 64 pages or more, explicit migrations of several 2 MiB blocks and device reads\nshared among the CPUs (devmm, copy_threads=0: 2 vCPUs) vs on the calling CPU alone (devmm-1cpu,\ncopy_threads=1), median MB/s:\n"
 			printf "  %-22s %-6s one CPU %6.0f  shared %6.0f  %5.2fx\n", name[o], kname[k],
 				med[a], med[d], med[d] / med[a]
 		}

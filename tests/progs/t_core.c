@@ -262,6 +262,34 @@ static void test_roundtrip(int fd, unsigned int kind, const char *name)
 	   "%s: the device reads the data from device memory (%s)", name, errname(ret));
 	ok(count_snapshot(fd, p, NPAGES, local) == NPAGES,
 	   "%s: a device read does not move pages", name);
+	{
+		/* Into a buffer with pages not there yet: the copy is shared
+		 * among CPUs and falls back to a bounce buffer at each hole. */
+		char *holes = map_anon(NPAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+		unsigned long i;
+
+		for (i = 0; i < NPAGES; i++)
+			if (i % 37 != 5 && i / 64 != 2)
+				holes[i * psz] = 1;
+		ret = range_cmd(fd, DEVMM_IOC_READ, p, NPAGES, holes, 0, &c);
+		ok(ret == 0 && c.cpages == NPAGES && check(holes, NPAGES, 1),
+		   "%s: a device read into a buffer with holes gets every page (%s)", name,
+		   errname(ret));
+		munmap(holes, NPAGES * psz);
+
+		/* From one: the holes read as zeros, and are written so. */
+		holes = map_anon(NPAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+		for (i = 0; i < NPAGES; i++)
+			if (i % 37 != 5 && i / 64 != 2)
+				memset(holes + i * psz, 0x3c, psz);
+		ret = range_cmd(fd, DEVMM_IOC_WRITE, p, NPAGES, holes, 0, &c);
+		ok(ret == 0 && c.cpages == NPAGES && !memcmp(p, holes, NPAGES * psz),
+		   "%s: a device write from a buffer with holes writes every page (%s)", name,
+		   errname(ret));
+		munmap(holes, NPAGES * psz);
+		fill(p, NPAGES, 1);
+		range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, NPAGES, NULL, 0, &c);
+	}
 
 	fill(buf, NPAGES, 1);
 	fill(buf, NPAGES / 2, 2);
@@ -578,7 +606,7 @@ static void test_device(unsigned int kind, const char *name)
 }
 
 /* Tests per kind of device with memory. */
-#define DEVICE_TESTS (43 + FAULT_AROUND_TESTS + LARGE_TESTS)
+#define DEVICE_TESTS (45 + FAULT_AROUND_TESTS + LARGE_TESTS)
 
 int main(int argc, char **argv)
 {
