@@ -23,6 +23,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include "devmm.h"
 #include "devmm_trace.h"
@@ -715,6 +716,36 @@ static int consume_snapshot(struct devmm_mirror *m, struct hmm_range *range, voi
 	return 0;
 }
 
+/*
+ * hmm_range_fault() without faulting reports a page another device holds as
+ * not valid when a PTE maps it, but as an error when a PMD does (7.x's
+ * hmm_vma_handle_absent_pmd()), so a snapshot through one device would call
+ * another's large folio an error while its small pages are "none".  In a
+ * readable anonymous VMA nothing else gives an error (it has no special
+ * pages, and its only non-present PMDs are migration and device-private
+ * entries), so there the error means "on another device": PROT_NONE, as for
+ * a PTE.  Errors elsewhere (no VMA, PROT_NONE, VM_IO/VM_PFNMAP) stay.
+ */
+static void snapshot_fix_remote(struct mm_struct *mm, unsigned long start, u8 *bytes,
+				unsigned long n)
+{
+	struct vm_area_struct *vma = NULL;
+	unsigned long i, addr;
+
+	mmap_read_lock(mm);
+	for (i = 0; i < n; i++) {
+		if (bytes[i] != HMM_DMIRROR_PROT_ERROR)
+			continue;
+		addr = start + (i << PAGE_SHIFT);
+		if (!vma || addr < vma->vm_start || addr >= vma->vm_end)
+			vma = vma_lookup(mm, addr);
+		if (vma && vma_is_anonymous(vma) && (vma->vm_flags & VM_READ) &&
+		    !(vma->vm_flags & (VM_IO | VM_PFNMAP)))
+			bytes[i] = HMM_DMIRROR_PROT_NONE;
+	}
+	mmap_read_unlock(mm);
+}
+
 /**
  * devmm_mirror_snapshot - the state of each page, without faulting
  * @m: the mirror.
@@ -745,6 +776,8 @@ int devmm_mirror_snapshot(struct devmm_mirror *m, unsigned long start, unsigned 
 		range.start = addr;
 		range.end = min(end, addr + (DEVMM_FAULT_PAGES << PAGE_SHIFT));
 		ret = mirror_hmm_walk(m, mm, &range, consume_snapshot, bytes);
+		if (!ret && memchr(bytes, HMM_DMIRROR_PROT_ERROR, (range.end - addr) >> PAGE_SHIFT))
+			snapshot_fix_remote(mm, addr, bytes, (range.end - addr) >> PAGE_SHIFT);
 		if (!ret && copy_to_user(ubuf + ((addr - start) >> PAGE_SHIFT), bytes,
 					 (range.end - addr) >> PAGE_SHIFT))
 			ret = -EFAULT;
