@@ -18,13 +18,16 @@ done
 lab_build_progs || die "building the test programs failed"
 
 tp=0 tf=0 ts=0 summary=""
+# What failed, repeated after the summary: CI keeps only the end of the output.
+failures=""
+fail_line() { failures="$failures$1"$'\n'; }
 # The parser that judges the lanes is itself tested first.
 hp=0 hf=0
 while read -r line; do
 	echo "[harness] $line"
 	case "$line" in
 	ok*) hp=$((hp + 1)) ;;
-	"not ok"*) hf=$((hf + 1)) ;;
+	"not ok"*) hf=$((hf + 1)); fail_line "[harness] $line" ;;
 	esac
 done < <(bash "$LAB_DIR/selftest.sh")
 tp=$((tp + hp)) tf=$((tf + hf))
@@ -34,7 +37,7 @@ lp=0 lf=0
 while read -r line; do
 	case "$line" in
 	ok*) lp=$((lp + 1)) ;;
-	"not ok"*) lf=$((lf + 1)); echo "[lint] $line" ;;
+	"not ok"*) lf=$((lf + 1)); echo "[lint] $line"; fail_line "[lint] $line" ;;
 	*) echo "[lint] $line" ;;
 	esac
 done < <(bash "$LAB_DIR/lint.sh" || true)
@@ -64,7 +67,7 @@ else
 		case "$line" in
 		*"# SKIP"*) ps=$((ps + 1)) ;;
 		ok*) pp=$((pp + 1)) ;;
-		"not ok"*|"Bail out!"*) pf=$((pf + 1)) ;;
+		"not ok"*|"Bail out!"*) pf=$((pf + 1)); fail_line "[package] $line" ;;
 		esac
 	done < <(bash "$LAB_DIR/package.sh" --skip-if-installed 2>&1 || true)
 	[ $((pp + pf + ps)) -gt 0 ] || pf=1
@@ -84,9 +87,20 @@ for lane in $lanes; do
 		"$lane" "$p" "$f" "$s" $((SECONDS - t1)))
 	summary="$summary$line"$'\n'
 	log "$line"
+	# A failing lane's failed tests, its programs' FAIL diagnostics and the
+	# seeds that replay them (the first 40 such lines).
+	if [ "$f" != 0 ]; then
+		fail_line "$(grep -E '(^|\] )not ok|# FAIL|FAIL: |SPLAT|reproduce:|watchdog:' \
+			"$TOP_DIR/out/$lane.log" | head -n 40 | sed "s/^/[$lane] /")"
+	fi
 done
 echo
 echo "== devmm test summary (total $((SECONDS - t0))s) =="
 printf '%s' "$summary"
 echo "$tp passed, $tf failed, $ts skipped"
+if [ -n "$failures" ]; then
+	echo
+	echo "== what failed (the whole output: out/LANE.log, out/LANE/results.log) =="
+	printf '%s' "$failures"
+fi
 [ "$tf" = 0 ]
