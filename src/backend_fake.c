@@ -97,11 +97,6 @@ struct copy_job {
 	atomic_long_t next;	/* the first page no one has taken yet */
 };
 
-struct copy_helper {
-	struct work_struct work;
-	struct copy_job *job;
-};
-
 static void copy_one(struct copy_job *job, unsigned long i)
 {
 	if (!job->dst[i])
@@ -127,33 +122,22 @@ static void copy_chunks(struct copy_job *job)
 	}
 }
 
-static void copy_helper_work(struct work_struct *work)
+static void copy_helper(void *job)
 {
-	copy_chunks(container_of(work, struct copy_helper, work)->job);
+	copy_chunks(job);
 }
 
 static void fake_copy(struct devmm_device *dev, struct page **dst, struct page **src,
 		      unsigned long n, bool to_dev)
 {
-	struct copy_helper helpers[DEVMM_MAX_COPY_THREADS - 1];
 	struct copy_job job = { .dev = dev, .dst = dst, .src = src, .n = n, .to_dev = to_dev };
-	unsigned int nhelpers = devmm_param_copy_threads() - 1, i, cpu;
+	struct devmm_helpers hs;
 
-	if (n < COPY_PARALLEL_MIN)
-		nhelpers = 0;
 	atomic_long_set(&job.next, 0);
-	cpu = raw_smp_processor_id();
-	for (i = 0; i < nhelpers; i++) {
-		helpers[i].job = &job;
-		INIT_WORK_ONSTACK(&helpers[i].work, copy_helper_work);
-		devmm_queue_helper(&helpers[i].work, &cpu);
-	}
+	devmm_helpers_start(&hs, n < COPY_PARALLEL_MIN ? 0 : DEVMM_MAX_COPY_THREADS, copy_helper,
+			    &job);
 	copy_chunks(&job);
-	/* Cancelled if not started; else waited for (its last chunk). */
-	for (i = 0; i < nhelpers; i++) {
-		cancel_work_sync(&helpers[i].work);
-		destroy_work_on_stack(&helpers[i].work);
-	}
+	devmm_helpers_finish(&hs);
 }
 
 static int fake_copy_to_dev(struct devmm_device *dev, struct page **dst, struct page **src,

@@ -355,7 +355,39 @@ void devmm_device_usage(struct devmm_device *dev, unsigned long *used, unsigned 
 /* migrate.c */
 int devmm_migrate_init(void);
 extern struct workqueue_struct *devmm_copy_wq;
-void devmm_queue_helper(struct work_struct *work, unsigned int *cpu);
+/*
+ * Helpers on other CPUs sharing the caller's work (the caller works too):
+ * each calls @fn with @job; devmm_helpers_finish() cancels those not started
+ * and waits for the others.  On the caller's stack.
+ */
+struct devmm_helper {
+	struct work_struct work;
+	void (*fn)(void *job);
+	void *job;
+};
+
+struct devmm_helpers {
+	struct devmm_helper h[DEVMM_MAX_COPY_THREADS - 1];
+	unsigned int n;
+};
+
+void __devmm_helpers_start(struct devmm_helpers *hs, unsigned int n, void (*fn)(void *job),
+			   void *job, struct lock_class_key *key, const char *name);
+/*
+ * Each call site's helpers get a lockdep class of their own, as INIT_WORK()
+ * gives each of its callers: with one class for all, lockdep would join jobs
+ * that take different locks into a false cycle (a migration walk's helper
+ * allocates, so enters reclaim; a mirror copy's helper is waited for under
+ * the mirror lock, which reclaim's invalidations take).
+ */
+#define devmm_helpers_start(hs, n, fn, job)						\
+	do {										\
+		static struct lock_class_key __devmm_helpers_key;			\
+											\
+		__devmm_helpers_start(hs, n, fn, job, &__devmm_helpers_key,		\
+				      "(devmm helper)" #fn);				\
+	} while (0)
+void devmm_helpers_finish(struct devmm_helpers *hs);
 void devmm_migrate_exit(void);
 struct devmm_window *devmm_window_alloc(unsigned long pages);
 void devmm_window_free(struct devmm_window *w);

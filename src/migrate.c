@@ -308,11 +308,6 @@ struct walk {
 	atomic64_t moved;
 };
 
-struct walk_helper {
-	struct work_struct work;
-	struct walk *walk;
-};
-
 /* Take and migrate blocks, at most @max of them, until none is left. */
 static void walk_blocks(struct walk *wk, struct devmm_window *w, unsigned long max)
 {
@@ -341,9 +336,9 @@ static void walk_blocks(struct walk *wk, struct devmm_window *w, unsigned long m
 	atomic64_add(moved, &wk->moved);
 }
 
-static void walk_helper_work(struct work_struct *work)
+static void walk_helper(void *job)
 {
-	struct walk *wk = container_of(work, struct walk_helper, work)->walk;
+	struct walk *wk = job;
 	struct devmm_window *w;
 
 	/*
@@ -378,20 +373,58 @@ static unsigned long covered_end(struct mm_struct *mm, unsigned long start, unsi
 	return min(addr, end);
 }
 
+static void helper_work(struct work_struct *work)
+{
+	struct devmm_helper *h = container_of(work, struct devmm_helper, work);
+
+	h->fn(h->job);
+}
+
 /**
- * devmm_queue_helper - queue a helper for work the caller shares
- * @work: the helper's work.
- * @cpu: the CPU the previous helper went to (the caller's for the first);
- *	updated.
+ * __devmm_helpers_start - start helpers on other CPUs for work the caller shares
+ * @hs: the helpers, on the caller's stack.
+ * @n: how many (at most copy_threads - 1 are kept).
+ * @fn: what each helper does.
+ * @job: its argument.
+ * @key: the lockdep class of the call site's helpers (devmm_helpers_start()).
+ * @name: its name.
  *
  * One helper per other online CPU, round robin, on devmm_copy_wq.
  */
-void devmm_queue_helper(struct work_struct *work, unsigned int *cpu)
+void __devmm_helpers_start(struct devmm_helpers *hs, unsigned int n, void (*fn)(void *job),
+			   void *job, struct lock_class_key *key, const char *name)
 {
-	*cpu = cpumask_next(*cpu, cpu_online_mask);
-	if (*cpu >= nr_cpu_ids)
-		*cpu = cpumask_first(cpu_online_mask);
-	queue_work_on(*cpu, devmm_copy_wq, work);
+	unsigned int i, cpu = raw_smp_processor_id();
+
+	hs->n = min(n, devmm_param_copy_threads() - 1);
+	for (i = 0; i < hs->n; i++) {
+		hs->h[i].fn = fn;
+		hs->h[i].job = job;
+		INIT_WORK_ONSTACK(&hs->h[i].work, helper_work);
+		/* A no-op without CONFIG_LOCKDEP (where the member is absent). */
+		lockdep_init_map(&hs->h[i].work.lockdep_map, name, key, 0);
+		cpu = cpumask_next(cpu, cpu_online_mask);
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(cpu_online_mask);
+		queue_work_on(cpu, devmm_copy_wq, &hs->h[i].work);
+	}
+}
+
+/**
+ * devmm_helpers_finish - end the helpers of devmm_helpers_start()
+ * @hs: the helpers.
+ *
+ * A helper not started yet is cancelled (so the caller never waits for a
+ * worker to be created, whatever it holds); one running is waited for.
+ */
+void devmm_helpers_finish(struct devmm_helpers *hs)
+{
+	unsigned int i;
+
+	for (i = 0; i < hs->n; i++) {
+		cancel_work_sync(&hs->h[i].work);
+		destroy_work_on_stack(&hs->h[i].work);
+	}
 }
 
 /*
@@ -421,10 +454,9 @@ static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long
 			devmm_window_fn fn, void *arg, struct devmm_window *w, u64 *moved,
 			enum walk_share share)
 {
-	struct walk_helper helpers[DEVMM_MAX_COPY_THREADS - 1];
 	struct walk wk = { .mm = mm, .start = start, .fn = fn, .arg = arg };
-	unsigned int nhelpers = devmm_param_copy_threads() - 1, i, cpu;
-	unsigned long blocks;
+	unsigned long blocks, nhelpers = DEVMM_MAX_COPY_THREADS;
+	struct devmm_helpers hs;
 	int ret;
 
 	wk.end = covered_end(mm, start, end);
@@ -440,19 +472,9 @@ static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long
 		if (!(w->dst[0] & DEVMM_MIGRATE_PFN_COMPOUND))
 			nhelpers = 0;
 	}
-	nhelpers = blocks ? min_t(unsigned long, nhelpers, blocks - 1) : 0;
-	cpu = raw_smp_processor_id();
-	for (i = 0; i < nhelpers; i++) {
-		helpers[i].walk = &wk;
-		INIT_WORK_ONSTACK(&helpers[i].work, walk_helper_work);
-		devmm_queue_helper(&helpers[i].work, &cpu);
-	}
+	devmm_helpers_start(&hs, blocks ? min(nhelpers, blocks - 1) : 0, walk_helper, &wk);
 	walk_blocks(&wk, w, ULONG_MAX);
-	/* Cancelled if not started; else waited for. */
-	for (i = 0; i < nhelpers; i++) {
-		cancel_work_sync(&helpers[i].work);
-		destroy_work_on_stack(&helpers[i].work);
-	}
+	devmm_helpers_finish(&hs);
 	if (moved)
 		*moved += atomic64_read(&wk.moved);
 	ret = atomic_read(&wk.err);

@@ -354,21 +354,34 @@ static bool copy_pt_page(struct page *page, void *buf, void __user *ubuf, bool t
 }
 
 /*
+ * The table's page at @addr, or NULL if it is missing (or, for a write, not
+ * writable); the mirror lock is held.
+ */
+static struct page *table_page(struct devmm_mirror *m, unsigned long addr, bool write)
+{
+	void *entry = xa_load(&m->pt, addr >> PAGE_SHIFT);
+
+	if (!entry || (write && !(xa_pointer_tag(entry) & DEVMM_PTE_WRITE)))
+		return NULL;
+	return xa_untag_pointer(entry);
+}
+
+/*
  * Copy the table's pages of [addr, addr + n pages) from or into @buf, up to
  * the first page that is missing (or, for writes, not writable).
  */
 static unsigned long copy_window(struct devmm_mirror *m, unsigned long addr, unsigned long n,
 				 void *buf, bool write)
 {
+	struct page *page;
 	unsigned long i;
 
 	mutex_lock(&m->lock);
 	for (i = 0; i < n; i++) {
-		void *entry = xa_load(&m->pt, (addr >> PAGE_SHIFT) + i);
-
-		if (!entry || (write && !(xa_pointer_tag(entry) & DEVMM_PTE_WRITE)))
+		page = table_page(m, addr + (i << PAGE_SHIFT), write);
+		if (!page)
 			break;
-		copy_pt_page(xa_untag_pointer(entry), buf + (i << PAGE_SHIFT), NULL, write);
+		copy_pt_page(page, buf + (i << PAGE_SHIFT), NULL, write);
 	}
 	mutex_unlock(&m->lock);
 	return i;
@@ -390,11 +403,6 @@ struct user_copy {
 	bool to_page;
 	atomic_long_t next;
 	atomic_long_t missing;
-};
-
-struct user_copy_helper {
-	struct work_struct work;
-	struct user_copy *uc;
 };
 
 static void user_copy_chunks(struct user_copy *uc)
@@ -419,9 +427,9 @@ static void user_copy_chunks(struct user_copy *uc)
 	}
 }
 
-static void user_copy_work(struct work_struct *work)
+static void user_copy_helper(void *job)
 {
-	struct user_copy *uc = container_of(work, struct user_copy_helper, work)->uc;
+	struct user_copy *uc = job;
 
 	kthread_use_mm(uc->mm);
 	user_copy_chunks(uc);
@@ -438,36 +446,23 @@ static unsigned long copy_window_direct(struct devmm_mirror *m, unsigned long ad
 					unsigned long n, void __user *ubuf, bool write,
 					bool *user_missing, struct page **pages)
 {
-	struct user_copy_helper helpers[DEVMM_MAX_COPY_THREADS - 1];
 	struct user_copy uc = { .mm = current->mm, .pages = pages, .ubuf = ubuf,
 				.to_page = write };
-	unsigned int nhelpers = devmm_param_copy_threads() - 1, i, cpu;
+	struct devmm_helpers hs;
 	unsigned long done;
 
 	mutex_lock(&m->lock);
 	for (uc.n = 0; uc.n < n; uc.n++) {
-		void *entry = xa_load(&m->pt, (addr >> PAGE_SHIFT) + uc.n);
-
-		if (!entry || (write && !(xa_pointer_tag(entry) & DEVMM_PTE_WRITE)))
+		pages[uc.n] = table_page(m, addr + (uc.n << PAGE_SHIFT), write);
+		if (!pages[uc.n])
 			break;
-		pages[uc.n] = xa_untag_pointer(entry);
 	}
 	atomic_long_set(&uc.next, 0);
 	atomic_long_set(&uc.missing, uc.n);
-	if (uc.n < SHARE_MIN || !uc.mm)
-		nhelpers = 0;
-	cpu = raw_smp_processor_id();
-	for (i = 0; i < nhelpers; i++) {
-		helpers[i].uc = &uc;
-		INIT_WORK_ONSTACK(&helpers[i].work, user_copy_work);
-		devmm_queue_helper(&helpers[i].work, &cpu);
-	}
+	devmm_helpers_start(&hs, uc.n < SHARE_MIN || !uc.mm ? 0 : DEVMM_MAX_COPY_THREADS,
+			    user_copy_helper, &uc);
 	user_copy_chunks(&uc);
-	/* Cancelled if not started; else waited for (its last chunk). */
-	for (i = 0; i < nhelpers; i++) {
-		cancel_work_sync(&helpers[i].work);
-		destroy_work_on_stack(&helpers[i].work);
-	}
+	devmm_helpers_finish(&hs);
 	mutex_unlock(&m->lock);
 	done = atomic_long_read(&uc.missing);
 	if (done < uc.n)
