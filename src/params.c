@@ -212,17 +212,26 @@ module_param(gup_test, bool, 0444);
 MODULE_PARM_DESC(gup_test,
 		 "Offer /sys/kernel/debug/gup_test (the ABI of CONFIG_GUP_TEST) where the kernel has none (default 0)");
 
-static int set_copy_threads(const char *val, const struct kernel_param *kp)
+/*
+ * A run-time writable unsigned parameter (kp->arg) of 0 to @max; @what says
+ * what its number means.
+ */
+static int set_uint_upto(const char *val, const struct kernel_param *kp, unsigned int max,
+			 const char *what)
 {
 	unsigned int n;
 
-	if (kstrtouint(val, 0, &n) || n > DEVMM_MAX_COPY_THREADS) {
-		pr_err("copy_threads=%s: a number from 0 (one per CPU) to %u\n", val,
-		       DEVMM_MAX_COPY_THREADS);
+	if (kstrtouint(val, 0, &n) || n > max) {
+		pr_err("%s=%s: %s from 0 to %u\n", kp->name, val, what, max);
 		return -EINVAL;
 	}
-	WRITE_ONCE(copy_threads, n);
+	WRITE_ONCE(*(unsigned int *)kp->arg, n);
 	return 0;
+}
+
+static int set_copy_threads(const char *val, const struct kernel_param *kp)
+{
+	return set_uint_upto(val, kp, DEVMM_MAX_COPY_THREADS, "a number (0: one per CPU)");
 }
 
 static const struct kernel_param_ops copy_threads_ops = {
@@ -243,15 +252,7 @@ unsigned int devmm_param_copy_threads(void)
 
 static int set_fault_around_kb(const char *val, const struct kernel_param *kp)
 {
-	unsigned int kb;
-
-	if (kstrtouint(val, 0, &kb) || kb > PMD_SIZE / SZ_1K) {
-		pr_err("fault_around_kb=%s: a number of KiB from 0 to %lu\n", val,
-		       PMD_SIZE / SZ_1K);
-		return -EINVAL;
-	}
-	WRITE_ONCE(fault_around_kb, kb);
-	return 0;
+	return set_uint_upto(val, kp, PMD_SIZE / SZ_1K, "a number of KiB");
 }
 
 static const struct kernel_param_ops fault_around_kb_ops = {
