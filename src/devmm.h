@@ -371,7 +371,7 @@ struct devmm_helpers {
 	unsigned int n;
 };
 
-void __devmm_helpers_start(struct devmm_helpers *hs, unsigned int n, void (*fn)(void *job),
+void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, void (*fn)(void *job),
 			   void *job, struct lock_class_key *key, const char *name);
 /*
  * Each call site's helpers get a lockdep class of their own, as INIT_WORK()

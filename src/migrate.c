@@ -391,12 +391,12 @@ static void helper_work(struct work_struct *work)
  *
  * One helper per other online CPU, round robin, on devmm_copy_wq.
  */
-void __devmm_helpers_start(struct devmm_helpers *hs, unsigned int n, void (*fn)(void *job),
+void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, void (*fn)(void *job),
 			   void *job, struct lock_class_key *key, const char *name)
 {
 	unsigned int i, cpu = raw_smp_processor_id();
 
-	hs->n = min(n, devmm_param_copy_threads() - 1);
+	hs->n = min_t(unsigned long, n, devmm_param_copy_threads() - 1);
 	for (i = 0; i < hs->n; i++) {
 		hs->h[i].fn = fn;
 		hs->h[i].job = job;
@@ -455,8 +455,9 @@ static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long
 			enum walk_share share)
 {
 	struct walk wk = { .mm = mm, .start = start, .fn = fn, .arg = arg };
-	unsigned long blocks, nhelpers = DEVMM_MAX_COPY_THREADS;
 	struct devmm_helpers hs;
+	unsigned long blocks;
+	bool helpers = true;
 	int ret;
 
 	wk.end = covered_end(mm, start, end);
@@ -469,10 +470,9 @@ static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long
 		/* migrate_vma_setup() cleared dst[], so this is the first block's. */
 		walk_blocks(&wk, w, 1);
 		blocks--;
-		if (!(w->dst[0] & DEVMM_MIGRATE_PFN_COMPOUND))
-			nhelpers = 0;
+		helpers = w->dst[0] & DEVMM_MIGRATE_PFN_COMPOUND;
 	}
-	devmm_helpers_start(&hs, blocks ? min(nhelpers, blocks - 1) : 0, walk_helper, &wk);
+	devmm_helpers_start(&hs, helpers && blocks > 1 ? blocks - 1 : 0, walk_helper, &wk);
 	walk_blocks(&wk, w, ULONG_MAX);
 	devmm_helpers_finish(&hs);
 	if (moved)

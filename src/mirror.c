@@ -522,7 +522,8 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 	void *buf = NULL;
 	int ret = 0;
 
-	pages = kmalloc_array(DEVMM_COPY_PAGES, sizeof(*pages), GFP_KERNEL);
+	/* Sized to the work: a small access need not have 4 KiB zeroed. */
+	pages = kmalloc_array(min(npages, DEVMM_COPY_PAGES), sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
 	mm = devmm_mirror_mm_get(m);
