@@ -435,8 +435,9 @@ static void test_fault_around(int fd, unsigned int kind, const char *name)
 	uint8_t local = kind == DEVMM_KIND_PRIVATE ? 0x22 : 0x42;
 	struct devmm_dev_info i0, i1;
 	struct devmm_range_cmd c;
-	char *p, *raw, *q;
+	long before, window, after;
 	int ret, kb;
+	char *p, *raw, *q;
 
 	if (kind != DEVMM_KIND_PRIVATE) {
 		int i;
@@ -449,21 +450,40 @@ static void test_fault_around(int fd, unsigned int kind, const char *name)
 	kb = fault_around_kb(-1);
 	ok(kb == 64, "%s: fault_around_kb is 64 by default (%d)", name, kb);
 
-	/* 40 pages on the device; a read of page 4 brings back 4..19. */
-	p = map_anon(40, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	/*
+	 * 40 pages on the device, in a VMA of their own at the start of a
+	 * 2 MiB block (a window never crosses one: wherever mmap() put them,
+	 * a boundary among them would shorten it); a read of page 4 brings
+	 * back 4..19.
+	 */
+	raw = mmap(NULL, 2 * pmd, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = raw == MAP_FAILED ? MAP_FAILED :
+		mmap((char *)(((uintptr_t)raw + pmd - 1) & ~(pmd - 1)), 40 * psz,
+		     PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (p == MAP_FAILED) {
+		int i, err = errno;
+
+		if (raw != MAP_FAILED)
+			munmap(raw, 2 * pmd);
+		for (i = 1; i < FAULT_AROUND_TESTS; i++)
+			ok(0, "%s: fault-around test: mmap: %s", name, strerror(err));
+		return;
+	}
 	madvise(p, 40 * psz, MADV_NOHUGEPAGE);
 	fill(p, 40, 21);
 	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 40, NULL, 0, &c);
 	ret = ret ?: dev_info(fd, &i0);
 	(void)*(volatile char *)(p + 4 * psz);
 	ret = ret ?: dev_info(fd, &i1);
+	before = count_snapshot(fd, p, 4, local);
+	window = count_snapshot(fd, p + 4 * psz, 16, 0x02);
+	after = count_snapshot(fd, p + 20 * psz, 20, local);
 	ok(ret == 0 && c.cpages == 40 && i1.cpu_faults - i0.cpu_faults == 1 &&
-	   i1.to_system - i0.to_system == 16 && count_snapshot(fd, p, 4, local) == 4 &&
-	   count_snapshot(fd, p + 4 * psz, 16, 0x02) == 16 &&
-	   count_snapshot(fd, p + 20 * psz, 20, local) == 20,
-	   "%s: one CPU fault brings back its page and the 15 after it, not those before (%llu faults, %llu pages)",
-	   name, (unsigned long long)(i1.cpu_faults - i0.cpu_faults),
-	   (unsigned long long)(i1.to_system - i0.to_system));
+	   i1.to_system - i0.to_system == 16 && before == 4 && window == 16 && after == 20,
+	   "%s: one CPU fault brings back its page and the 15 after it, not those before (%s, %llu of 40 to the device, %llu faults, %llu pages back; %ld/4 before, %ld/16 in, %ld/20 after on the device or back as they should)",
+	   name, errname(ret), (unsigned long long)c.cpages,
+	   (unsigned long long)(i1.cpu_faults - i0.cpu_faults),
+	   (unsigned long long)(i1.to_system - i0.to_system), before, window, after);
 	/* Near the end of the VMA: only up to its end. */
 	ok(*(volatile char *)(p + 36 * psz) == p[36 * psz] &&
 	   count_snapshot(fd, p + 36 * psz, 4, 0x02) == 4 &&
@@ -479,7 +499,7 @@ static void test_fault_around(int fd, unsigned int kind, const char *name)
 	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, 40, NULL, 0, &c);
 	ok(ret == 0 && check(p, 40, 21), "%s: the data survives, fault by fault (%s)", name,
 	   errname(ret));
-	munmap(p, 40 * psz);
+	munmap(raw, 2 * pmd);
 
 	/* Not past the 2 MiB block: 4 pages before a PMD boundary, 4 come back. */
 	raw = map_anon(pmd / psz + 32, PROT_READ | PROT_WRITE, MAP_PRIVATE);
