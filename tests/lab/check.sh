@@ -88,10 +88,10 @@ for lane in $lanes; do
 	summary="$summary$line"$'\n'
 	log "$line"
 	# A failing lane's failed tests, its programs' FAIL diagnostics and the
-	# seeds that replay them (the first 40 such lines).
+	# seeds that replay the failed programs (the first 40 such lines).
 	if [ "$f" != 0 ]; then
-		fail_line "$(grep -E '(^|\] )not ok|# FAIL|FAIL: |SPLAT|reproduce:|watchdog:' \
-			"$TOP_DIR/out/$lane.log" | head -n 40 | sed "s/^/[$lane] /")"
+		fail_line "$(lab_what_failed "$TOP_DIR/out/$lane.log" | head -n 40 |
+			sed "s/^/[$lane] /")"
 	fi
 done
 echo

@@ -22,6 +22,10 @@ APT_OPTS=(-o Acquire::Check-Valid-Until=false -o APT::Get::Assume-Yes=true
 log() { printf '[lab %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
 
+# lab_what_failed LOG: the lines of a lane's log that say what failed, and the
+# seeds that replay the programs that failed.
+lab_what_failed() { awk -f "$LAB_DIR/what-failed.awk" "$1" "$1"; }
+
 # The mirror the host already uses, so the lab reaches the same registry.
 lab_mirror()
 {
