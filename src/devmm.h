@@ -358,7 +358,9 @@ extern struct workqueue_struct *devmm_copy_wq;
 /*
  * Helpers on other CPUs sharing the caller's work (the caller works too):
  * each calls @fn with @job; devmm_helpers_finish() cancels those not started
- * and waits for the others.  On the caller's stack.
+ * and waits for the others.  Or, started with devmm_helpers_offload(), one
+ * helper per CPU, the caller's included, that the caller sleeps on:
+ * devmm_helpers_finish() then waits for all of them.  On the caller's stack.
  */
 struct devmm_helper {
 	struct work_struct work;
@@ -367,12 +369,14 @@ struct devmm_helper {
 };
 
 struct devmm_helpers {
-	struct devmm_helper h[DEVMM_MAX_COPY_THREADS - 1];
+	struct devmm_helper h[DEVMM_MAX_COPY_THREADS];
 	unsigned int n;
+	bool offload;
 };
 
-void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, void (*fn)(void *job),
-			   void *job, struct lock_class_key *key, const char *name);
+void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, bool offload,
+			   void (*fn)(void *job), void *job, struct lock_class_key *key,
+			   const char *name);
 /*
  * Each call site's helpers get a lockdep class of their own, as INIT_WORK()
  * gives each of its callers: with one class for all, lockdep would join jobs
@@ -380,13 +384,15 @@ void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, void (*fn)
  * allocates, so enters reclaim; a mirror copy's helper is waited for under
  * the mirror lock, which reclaim's invalidations take).
  */
-#define devmm_helpers_start(hs, n, fn, job)						\
+#define __devmm_helpers(hs, n, offload, fn, job)					\
 	do {										\
 		static struct lock_class_key __devmm_helpers_key;			\
 											\
-		__devmm_helpers_start(hs, n, fn, job, &__devmm_helpers_key,		\
+		__devmm_helpers_start(hs, n, offload, fn, job, &__devmm_helpers_key,	\
 				      "(devmm helper)" #fn);				\
 	} while (0)
+#define devmm_helpers_start(hs, n, fn, job) __devmm_helpers(hs, n, false, fn, job)
+#define devmm_helpers_offload(hs, n, fn, job) __devmm_helpers(hs, n, true, fn, job)
 void devmm_helpers_finish(struct devmm_helpers *hs);
 void devmm_migrate_exit(void);
 struct devmm_window *devmm_window_alloc(unsigned long pages);

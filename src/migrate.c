@@ -383,20 +383,25 @@ static void helper_work(struct work_struct *work)
 /**
  * __devmm_helpers_start - start helpers on other CPUs for work the caller shares
  * @hs: the helpers, on the caller's stack.
- * @n: how many (at most copy_threads - 1 are kept).
+ * @n: how many (at most copy_threads - 1 are kept; with @offload,
+ *     copy_threads, and none if that is 1).
+ * @offload: the caller will sleep until they are done, not work with them.
  * @fn: what each helper does.
  * @job: its argument.
  * @key: the lockdep class of the call site's helpers (devmm_helpers_start()).
  * @name: its name.
  *
- * One helper per other online CPU, round robin, on devmm_copy_wq.
+ * One helper per online CPU, round robin from the next one, on
+ * devmm_copy_wq: the caller's own CPU comes last.
  */
-void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, void (*fn)(void *job),
-			   void *job, struct lock_class_key *key, const char *name)
+void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, bool offload,
+			   void (*fn)(void *job), void *job, struct lock_class_key *key,
+			   const char *name)
 {
-	unsigned int i, cpu = raw_smp_processor_id();
+	unsigned int i, cpu = raw_smp_processor_id(), threads = devmm_param_copy_threads();
 
-	hs->n = min_t(unsigned long, n, devmm_param_copy_threads() - 1);
+	hs->offload = offload;
+	hs->n = min_t(unsigned long, n, offload ? (threads > 1 ? threads : 0) : threads - 1);
 	for (i = 0; i < hs->n; i++) {
 		hs->h[i].fn = fn;
 		hs->h[i].job = job;
@@ -416,30 +421,39 @@ void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, void (*fn)
  *
  * A helper not started yet is cancelled (so the caller never waits for a
  * worker to be created, whatever it holds); one running is waited for.
+ * Offloaded helpers are all waited for: devmm_copy_wq has a rescuer, so
+ * they run even if no worker can be created.
  */
 void devmm_helpers_finish(struct devmm_helpers *hs)
 {
 	unsigned int i;
 
 	for (i = 0; i < hs->n; i++) {
-		cancel_work_sync(&hs->h[i].work);
+		if (hs->offload)
+			flush_work(&hs->h[i].work);
+		else
+			cancel_work_sync(&hs->h[i].work);
 		destroy_work_on_stack(&hs->h[i].work);
 	}
+	hs->n = 0;
 }
 
 /*
- * Whether a walk is shared among CPUs.  A helper on another CPU that unmaps
+ * How a walk is shared among CPUs.  A helper on another CPU that unmaps
  * pages mapped by present PTEs (system pages on the way to the device,
  * coherent pages on the way back) makes each unmap flush the TLB of the
  * caller's CPU too, where the process's mm is live: an IPI per small page,
  * which costs more than the sharing brings (make bench: 0.85x for 4 KiB
- * pages to the device).  So such walks are shared only once their first
- * block moved a large folio (one flush per 2 MiB); device-private entries
+ * pages to the device).  A CPU whose user task sleeps keeps the mm only
+ * lazily, and x86 sends lazy CPUs no flush IPIs.  So once the first block
+ * of such a walk moved small pages, the caller hands the rest to one helper
+ * per CPU, its own included, and sleeps until they are done; after a large
+ * folio (one flush per 2 MiB) it works with them.  Device-private entries
  * need no flush.
  */
 enum walk_share {
 	WALK_SHARED,
-	WALK_SHARED_IF_LARGE,
+	WALK_OFFLOAD_IF_SMALL,
 };
 
 /*
@@ -457,7 +471,7 @@ static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long
 	struct walk wk = { .mm = mm, .start = start, .fn = fn, .arg = arg };
 	struct devmm_helpers hs;
 	unsigned long blocks;
-	bool helpers = true;
+	bool offload = false;
 	int ret;
 
 	wk.end = covered_end(mm, start, end);
@@ -466,13 +480,19 @@ static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long
 	atomic64_set(&wk.moved, 0);
 	blocks = wk.end > start ?
 		 (ALIGN(wk.end, PMD_SIZE) - ALIGN_DOWN(start, PMD_SIZE)) >> PMD_SHIFT : 0;
-	if (share == WALK_SHARED_IF_LARGE && blocks > 1) {
+	if (share == WALK_OFFLOAD_IF_SMALL && blocks > 1) {
 		/* migrate_vma_setup() cleared dst[], so this is the first block's. */
 		walk_blocks(&wk, w, 1);
 		blocks--;
-		helpers = w->dst[0] & DEVMM_MIGRATE_PFN_COMPOUND;
+		offload = !(w->dst[0] & DEVMM_MIGRATE_PFN_COMPOUND);
 	}
-	devmm_helpers_start(&hs, helpers && blocks > 1 ? blocks - 1 : 0, walk_helper, &wk);
+	if (offload) {
+		devmm_helpers_offload(&hs, blocks, walk_helper, &wk);
+		devmm_helpers_finish(&hs);
+	} else {
+		devmm_helpers_start(&hs, blocks > 1 ? blocks - 1 : 0, walk_helper, &wk);
+	}
+	/* What no helper took (all of it if none could run). */
 	walk_blocks(&wk, w, ULONG_MAX);
 	devmm_helpers_finish(&hs);
 	if (moved)
@@ -542,7 +562,7 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 	}
 	if (!ret)
 		ret = walk_windows(mm, start, end, window_to_device, m, w, NULL,
-				   WALK_SHARED_IF_LARGE);
+				   WALK_OFFLOAD_IF_SMALL);
 	mmap_read_unlock(mm);
 	mmput(mm);
 	devmm_window_free(w);
@@ -687,7 +707,7 @@ int __devmm_migrate_to_system(struct devmm_device *dev, struct mm_struct *mm,
 	if (!w)
 		return -ENOMEM;
 	ret = walk_windows(mm, start, end, window_to_system, &ctx, w, cpages,
-			   dev->kind == DEVMM_PRIVATE ? WALK_SHARED : WALK_SHARED_IF_LARGE);
+			   dev->kind == DEVMM_PRIVATE ? WALK_SHARED : WALK_OFFLOAD_IF_SMALL);
 	devmm_window_free(w);
 	return ret;
 }
