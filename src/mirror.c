@@ -51,13 +51,28 @@ struct devmm_pin {
 	struct page **pages;
 };
 
+/*
+ * Erase the table's entries in [start, end) in one walk of the xarray, not a
+ * lookup and a locked erase per entry (a tenth of a 4 KiB migration's time
+ * in make bench's profile); the lock is dropped every XA_CHECK_SCHED entries,
+ * as a whole address space may go at once.
+ */
 static void pt_erase(struct devmm_mirror *m, unsigned long start, unsigned long end)
 {
-	unsigned long idx;
+	XA_STATE(xas, &m->pt, start >> PAGE_SHIFT);
+	unsigned int n = 0;
 	void *entry;
 
-	xa_for_each_range(&m->pt, idx, entry, start >> PAGE_SHIFT, (end - 1) >> PAGE_SHIFT)
-		xa_erase(&m->pt, idx);
+	xas_lock(&xas);
+	xas_for_each(&xas, entry, (end - 1) >> PAGE_SHIFT) {
+		xas_store(&xas, NULL);
+		if (++n % XA_CHECK_SCHED)
+			continue;
+		xas_pause(&xas);
+		xas_unlock(&xas);
+		xas_lock(&xas);
+	}
+	xas_unlock(&xas);
 }
 
 static bool devmm_mirror_invalidate(struct mmu_interval_notifier *mni,
