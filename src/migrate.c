@@ -381,7 +381,7 @@ static void helper_work(struct work_struct *work)
 }
 
 /**
- * __devmm_helpers_start - start helpers on other CPUs for work the caller shares
+ * __devmm_helpers_start - start helpers on CPUs for work the caller shares or hands off
  * @hs: the helpers, on the caller's stack.
  * @n: how many (at most copy_threads - 1 are kept; with @offload,
  *     copy_threads, and none if that is 1).
@@ -459,8 +459,8 @@ enum walk_share {
 /*
  * Call @fn on each migration window of [start, end) of @mm (mmap_lock held
  * for reading): at most one PMD, within one VMA, with the caller's scratch
- * arrays @w; ranges of several PMD blocks are shared with up to
- * copy_threads - 1 helpers as @share says.  The pages @fn moved are added
+ * arrays @w; ranges of several PMD blocks are shared with helpers (up to
+ * copy_threads CPUs in all) as @share says.  The pages @fn moved are added
  * to *@moved (if not NULL).  A hole or an unreadable VMA in the range is
  * -EINVAL, as with test_hmm, once the part before it is done.
  */
