@@ -435,7 +435,6 @@ void devmm_helpers_finish(struct devmm_helpers *hs)
 			cancel_work_sync(&hs->h[i].work);
 		destroy_work_on_stack(&hs->h[i].work);
 	}
-	hs->n = 0;
 }
 
 /*
@@ -489,12 +488,13 @@ static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long
 	if (offload) {
 		devmm_helpers_offload(&hs, blocks, walk_helper, &wk);
 		devmm_helpers_finish(&hs);
+		/* What no helper took (all of it if none could run). */
+		walk_blocks(&wk, w, ULONG_MAX);
 	} else {
 		devmm_helpers_start(&hs, blocks > 1 ? blocks - 1 : 0, walk_helper, &wk);
+		walk_blocks(&wk, w, ULONG_MAX);
+		devmm_helpers_finish(&hs);
 	}
-	/* What no helper took (all of it if none could run). */
-	walk_blocks(&wk, w, ULONG_MAX);
-	devmm_helpers_finish(&hs);
 	if (moved)
 		*moved += atomic64_read(&wk.moved);
 	ret = atomic_read(&wk.err);
