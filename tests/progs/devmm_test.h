@@ -18,6 +18,14 @@
 
 #define DEVMM_CONTROL_PATH "/dev/" DEVMM_CONTROL_NAME
 
+/* The first 2 MiB (PMD) boundary at or after @p. */
+static inline char *pmd_align_up(const void *p)
+{
+	const uintptr_t pmd = 2UL << 20;
+
+	return (char *)(((uintptr_t)p + pmd - 1) & ~(pmd - 1));
+}
+
 /* Base and size of a lane range "SIZE@ADDR" (SIZE may end in K, M or G). */
 static inline void lane_range(const char *r, uint64_t *base, uint64_t *size)
 {

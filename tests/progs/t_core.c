@@ -458,7 +458,7 @@ static void test_fault_around(int fd, unsigned int kind, const char *name)
 	 */
 	raw = mmap(NULL, 2 * pmd, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	p = raw == MAP_FAILED ? MAP_FAILED :
-		mmap((char *)(((uintptr_t)raw + pmd - 1) & ~(pmd - 1)), 40 * psz,
+		mmap(pmd_align_up(raw), 40 * psz,
 		     PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	if (p == MAP_FAILED) {
 		int i, err = errno;
@@ -503,7 +503,7 @@ static void test_fault_around(int fd, unsigned int kind, const char *name)
 
 	/* Not past the 2 MiB block: 4 pages before a PMD boundary, 4 come back. */
 	raw = map_anon(pmd / psz + 32, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	q = raw ? (char *)(((uintptr_t)raw + pmd - 1) & ~(pmd - 1)) - 4 * psz : NULL;
+	q = raw ? pmd_align_up(raw) - 4 * psz : NULL;
 	if (q && q < raw)
 		q += pmd;
 	if (q) {
@@ -541,7 +541,7 @@ static void test_large(int fd, unsigned int kind, const char *name)
 		return;
 	}
 	raw = map_anon(len / psz + half, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	p = (char *)(((uintptr_t)raw + pmd - 1) & ~(pmd - 1));
+	p = pmd_align_up(raw);
 	madvise(p, len, MADV_HUGEPAGE);
 	fill(p, np, 8);
 	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, np, NULL, 0, &c);
@@ -598,7 +598,7 @@ static void test_large(int fd, unsigned int kind, const char *name)
 
 	/* A THP and 512 small pages in one range: one large folio, 512 small. */
 	raw = map_anon(len / psz + half, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	p = (char *)(((uintptr_t)raw + pmd - 1) & ~(pmd - 1));
+	p = pmd_align_up(raw);
 	madvise(p, pmd, MADV_HUGEPAGE);
 	madvise(p + pmd, pmd, MADV_NOHUGEPAGE);
 	fill(p, np, 9);

@@ -508,7 +508,7 @@ static void test_fragmented(int has_large)
 	   "fragmentation: 128 MiB of small pages, then every other page of 8 MiB freed (%s, "
 	   "%llu MiB used)", errname(ret), used(id) / MB);
 
-	t = (char *)(((uintptr_t)raw + pmd - 1) & ~(pmd - 1));
+	t = pmd_align_up(raw);
 	madvise(t, pmd, MADV_HUGEPAGE);
 	fill(t, pmd, 72);
 	ok(snapshot_count(fd, t, pmd, 0xff, HMM_DMIRROR_PROT_PMD | HMM_DMIRROR_PROT_WRITE) ==
