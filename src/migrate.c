@@ -42,8 +42,8 @@ struct workqueue_struct *devmm_copy_wq;
 int devmm_migrate_init(void)
 {
 	window_cache = kmem_cache_create("devmm_window",
-					 struct_size_t(struct devmm_window, buf,
-						       WINDOW_WORDS * DEVMM_WINDOW_PAGES),
+					 sizeof(struct devmm_window) +
+					 WINDOW_WORDS * DEVMM_WINDOW_PAGES * sizeof(unsigned long),
 					 0, 0, NULL);
 	if (!window_cache)
 		return -ENOMEM;
