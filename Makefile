@@ -4,7 +4,10 @@
 #   make [KDIR=<kernel build tree>]   build devmm.ko (runs the compat probes)
 #   make probes-dump                  print what the probes found
 #   make demo                         boot the newest lane in QEMU, load devmm, show INFO
-#   make check [LANES="6.1 6.12 7"]   the whole test suite, in QEMU, per kernel lane
+#   make check [LANES="6.1 6.12 7"]   the whole test suite, in QEMU, per kernel lane (and a
+#                                     subset of the build matrix)
+#   make matrix                       build devmm against every Debian amd64 kernel headers
+#                                     package of bookworm, trixie and sid; writes docs/kernels.md
 #   make bench                        devmm vs the kernel's test_hmm, in QEMU (7.x lane)
 #   make tools                        libdevmm (static and shared) and devmmctl
 #   make install-tools [DESTDIR= PREFIX=/usr/local LIBDIR=$(PREFIX)/lib ...]
@@ -49,7 +52,8 @@ endif
 KMOD_CFLAGS = $(shell $(PKG_CONFIG) --cflags libkmod 2>/dev/null)
 KMOD_LIBS = $(shell $(PKG_CONFIG) --libs libkmod 2>/dev/null || echo -lkmod)
 
-.PHONY: all modules probes probes-dump clean check demo tools install-tools package-check lint bench
+.PHONY: all modules probes probes-dump clean check demo tools install-tools package-check lint bench \
+	matrix
 
 all: modules
 
@@ -105,6 +109,9 @@ check:
 
 demo:
 	bash tests/lab/demo.sh
+
+matrix:
+	bash tests/lab/matrix.sh --docs docs/kernels.md
 
 lint:
 	bash tests/lab/lint.sh

@@ -21,6 +21,23 @@ tp=0 tf=0 ts=0 summary=""
 # What failed, repeated after the summary: CI keeps only the end of the output.
 failures=""
 fail_line() { failures="$failures$1"$'\n'; }
+# tap_section NAME CMD...: CMD's TAP lines, prefixed with [NAME]; the counts
+# go to sp, sf and ss (a section that says nothing has failed).
+tap_section()
+{
+	local name=$1 line
+	shift
+	sp=0 sf=0 ss=0
+	while read -r line; do
+		echo "[$name] $line"
+		case "$line" in
+		*"# SKIP"*) ss=$((ss + 1)) ;;
+		ok*) sp=$((sp + 1)) ;;
+		"not ok"*|"Bail out!"*) sf=$((sf + 1)); fail_line "[$name] $line" ;;
+		esac
+	done < <("$@" 2>&1 || true)
+	[ $((sp + sf + ss)) -gt 0 ] || sf=1
+}
 # The parser that judges the lanes is itself tested first.
 hp=0 hf=0
 while read -r line; do
@@ -62,18 +79,26 @@ elif [ $distro_lanes = 0 ]; then
 	echo "[package] ok 1 - Debian packages # SKIP only extra lanes ($lanes) asked for"
 else
 	log "packages: build, lintian, install, dkms (a few minutes)"
-	while read -r line; do
-		echo "[package] $line"
-		case "$line" in
-		*"# SKIP"*) ps=$((ps + 1)) ;;
-		ok*) pp=$((pp + 1)) ;;
-		"not ok"*|"Bail out!"*) pf=$((pf + 1)); fail_line "[package] $line" ;;
-		esac
-	done < <(bash "$LAB_DIR/package.sh" --skip-if-installed 2>&1 || true)
-	[ $((pp + pf + ps)) -gt 0 ] || pf=1
+	tap_section package bash "$LAB_DIR/package.sh" --skip-if-installed
+	pp=$sp pf=$sf ps=$ss
 fi
 tp=$((tp + pp)) tf=$((tf + pf)) ts=$((ts + ps))
 summary="$summary$(printf 'package  %3d passed, %d failed, %d skipped  (%ds)' "$pp" "$pf" "$ps" \
+	$((SECONDS - t1)))"$'\n'
+# The kernel build matrix's subset (tests/lab/matrix.sh --subset): per Debian
+# kernel series its oldest, newest and main-archive ABIs and the newest
+# rt-amd64, built by DKMS with -Werror.  Skipped with DEVMM_MATRIX=0 and
+# when only extra lanes are run; make matrix builds them all.
+t1=$SECONDS
+if [ "${DEVMM_MATRIX:-1}" = 0 ] || [ $distro_lanes = 0 ]; then
+	sp=0 sf=0 ss=1
+	echo "[matrix] ok 1 - kernel build matrix # SKIP DEVMM_MATRIX=0 or only extra lanes"
+else
+	log "matrix: devmm against each series' oldest, newest and main-archive kernels"
+	tap_section matrix bash "$LAB_DIR/matrix.sh" --subset
+fi
+tp=$((tp + sp)) tf=$((tf + sf)) ts=$((ts + ss))
+summary="$summary$(printf 'matrix   %3d passed, %d failed, %d skipped  (%ds)' "$sp" "$sf" "$ss" \
 	$((SECONDS - t1)))"$'\n'
 for lane in $lanes; do
 	t1=$SECONDS

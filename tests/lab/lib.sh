@@ -43,6 +43,19 @@ lab_mirror()
 	echo "${uri:-http://deb.debian.org/debian}"
 }
 
+# The security suites' mirror the host uses.
+lab_security_mirror()
+{
+	local uri
+	uri=$(awk '/^URIs:/ && $2 ~ /security/ { print $2; exit }' \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+	if [ -z "$uri" ]; then
+		uri=$(awk '$1 == "deb" && $2 ~ /security/ { print $2; exit }' \
+			/etc/apt/sources.list 2>/dev/null || true)
+	fi
+	echo "${uri:-http://deb.debian.org/debian-security}"
+}
+
 # lane_suite LANE: the Debian suite whose kernel the lane boots.
 lane_suite()
 {
@@ -53,6 +66,50 @@ lane_suite()
 	debug) echo debug ;;
 	*) die "unknown lane '$1' (lanes: $ALL_LANES $EXTRA_LANES)" ;;
 	esac
+}
+
+# lab_setup_chroot SUITE PKGS: a minbase chroot of SUITE holding the lab's
+# build tools (CHROOT_PKGS) and PKGS (the suite's kernel headers for a lane's
+# chroot, nothing more for the build matrix's bookworm one).
+CHROOT_PKGS="make gcc libc6-dev linux-libc-dev kmod sparse dkms"
+lab_setup_chroot()
+{
+	local suite=$1 pkgs=$2 root="$CACHE/chroot/$1" mirror
+	mirror=$(lab_mirror)
+	if [ -f "$root/.devmm-ready" ]; then
+		# Packages added to the lab since the chroot was made.
+		if ! chroot_run "$root" dpkg -s $CHROOT_PKGS >/dev/null 2>&1; then
+			log "installing $CHROOT_PKGS in the $suite chroot"
+			chroot_run "$root" sh -ec "
+				export DEBIAN_FRONTEND=noninteractive
+				apt-get ${APT_OPTS[*]} update -qq
+				apt-get ${APT_OPTS[*]} install -qq --no-install-recommends \
+					$CHROOT_PKGS >/dev/null
+				apt-get clean"
+		fi
+		return
+	fi
+	if [ -d "$root" ]; then
+		local m
+		for m in "$root"/devmm* "$root/proc"; do
+			! mountpoint -q "$m" || umount "$m"
+		done
+		log "removing incomplete chroot $root"
+		rm -rf --one-file-system "$root"
+	fi
+	log "debootstrap $suite (a few minutes)"
+	mkdir -p "$CACHE/chroot"
+	debootstrap --variant=minbase "$suite" "$root" "$mirror" \
+		>"$CACHE/chroot/$suite.debootstrap.log" 2>&1 ||
+		die "debootstrap $suite failed, see $CACHE/chroot/$suite.debootstrap.log"
+	log "installing the $suite toolchain${pkgs:+ and $pkgs}"
+	chroot_run "$root" sh -ec "
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get ${APT_OPTS[*]} update -qq
+		apt-get ${APT_OPTS[*]} install -qq --no-install-recommends \
+			$pkgs $CHROOT_PKGS >/dev/null
+		apt-get clean"
+	touch "$root/.devmm-ready"
 }
 
 # lane_root LANE: the root of the build environment ("" is the host).
@@ -77,18 +134,25 @@ lane_selftest_lane()
 lane_kdir_file() { echo "$CACHE/kernels/$1/kdir"; }
 lane_vmlinuz() { echo "$CACHE/kernels/$1/vmlinuz"; }
 
-# in_lane LANE CMD...: run CMD in the lane's build environment, in TOP_DIR's
-# bind-mounted copy for chroots.
-in_lane()
+# in_root ROOT CMD...: run CMD in the build environment ROOT ("" is the
+# host), in TOP_DIR's bind-mounted copy for chroots.
+in_root()
 {
-	local lane=$1 root
+	local root=$1
 	shift
-	root=$(lane_root "$lane")
 	if [ -z "$root" ]; then
 		"$@"
 	else
 		chroot_run "$root" "$@"
 	fi
+}
+
+# in_lane LANE CMD...: run CMD in the lane's build environment.
+in_lane()
+{
+	local lane=$1
+	shift
+	in_root "$(lane_root "$lane")" "$@"
 }
 
 # chroot_run ROOT CMD...: CMD inside a build chroot, with a clean environment.
@@ -141,43 +205,55 @@ lab_umount()
 # What a module build needs: the same list dkms gets.
 MODULE_FILES="Kbuild Makefile VERSION src include"
 
-# lane_path LANE HOSTPATH: HOSTPATH as seen inside the lane's build env.
-lane_path()
+# root_path ROOT HOSTPATH: HOSTPATH (inside TOP_DIR) as seen inside the build
+# environment ROOT.
+root_path()
 {
-	local root
-	root=$(lane_root "$1")
-	if [ -z "$root" ]; then echo "$2"; else echo "$LAB_MNT${2#"$TOP_DIR"}"; fi
+	if [ -z "$1" ]; then echo "$2"; else echo "$LAB_MNT${2#"$TOP_DIR"}"; fi
 }
 
-# lab_build_module LANE: out/LANE/devmm.ko, built by DKMS (as users build
-# it) against the lane's headers, in the lane's build environment, with
-# warnings as errors (DEVMM_WERROR reaches Kbuild through make's
-# environment).  DKMS works in trees of its own under out/LANE/dkms, never
-# in /var/lib/dkms or /usr/src, and signs with a key made there.  The DKMS
-# output, and make's log if the build failed, go to out/LANE/build.log.
+# lane_path LANE HOSTPATH: HOSTPATH as seen inside the lane's build env.
+lane_path() { root_path "$(lane_root "$1")" "$2"; }
+
+# lab_dkms_build ROOT KVER KDIR OUT: devmm built by DKMS (as users build it)
+# against KDIR in the build environment ROOT ("" is the host), with warnings
+# as errors (DEVMM_WERROR reaches Kbuild through make's environment).  DKMS
+# works in trees of its own under OUT/dkms, never in /var/lib/dkms or
+# /usr/src, and signs with a key made there.  The DKMS output, and make's log
+# if the build failed, go to OUT/build.log; returns dkms's exit status.
+lab_dkms_build()
+{
+	local root=$1 kver=$2 kdir=$3 out=$4 dk="$4/dkms" ver f st=0 log="$4/build.log"
+	ver=$(cat "$TOP_DIR/VERSION")
+	rm -rf "$dk"
+	mkdir -p "$dk/src/devmm-$ver" "$dk/tree"
+	for f in $MODULE_FILES dkms.conf; do cp -r "$TOP_DIR/$f" "$dk/src/devmm-$ver/"; done
+	in_root "$root" env DEVMM_WERROR=1 \
+		mok_signing_key="$(root_path "$root" "$dk/mok.key")" \
+		mok_certificate="$(root_path "$root" "$dk/mok.pub")" \
+		dkms build -m devmm -v "$ver" -k "$kver" --kernelsourcedir "$kdir" \
+		--sourcetree "$(root_path "$root" "$dk/src")" \
+		--dkmstree "$(root_path "$root" "$dk/tree")" >"$log" 2>&1 || st=$?
+	if [ $st != 0 ]; then
+		f="$dk/tree/devmm/$ver/build/make.log"
+		[ -f "$f" ] && { echo "== $f"; cat "$f"; } >>"$log"
+	fi
+	return $st
+}
+
+# lab_build_module LANE: out/LANE/devmm.ko, built by lab_dkms_build against
+# the lane's headers in the lane's build environment.
 lab_build_module()
 {
-	local lane=$1 dk="$TOP_DIR/out/$1/dkms" kdir kver ver f ko log
+	local lane=$1 kdir kver ver ko
 	kdir=$(cat "$(lane_kdir_file "$lane")")
 	kver=$(cat "$CACHE/kernels/$lane/abi")
 	ver=$(cat "$TOP_DIR/VERSION")
-	log="$TOP_DIR/out/$lane/build.log"
-	rm -rf "$dk" "$TOP_DIR/out/$lane/devmm.ko"
-	mkdir -p "$dk/src/devmm-$ver" "$dk/tree"
-	for f in $MODULE_FILES dkms.conf; do cp -r "$TOP_DIR/$f" "$dk/src/devmm-$ver/"; done
-	if ! in_lane "$lane" env DEVMM_WERROR=1 \
-		mok_signing_key="$(lane_path "$lane" "$dk/mok.key")" \
-		mok_certificate="$(lane_path "$lane" "$dk/mok.pub")" \
-		dkms build -m devmm -v "$ver" -k "$kver" --kernelsourcedir "$kdir" \
-		--sourcetree "$(lane_path "$lane" "$dk/src")" \
-		--dkmstree "$(lane_path "$lane" "$dk/tree")" >"$log" 2>&1; then
-		f="$dk/tree/devmm/$ver/build/make.log"
-		[ -f "$f" ] && { echo "== $f"; cat "$f"; } >>"$log"
-		return 1
-	fi
+	rm -f "$TOP_DIR/out/$lane/devmm.ko"
+	lab_dkms_build "$(lane_root "$lane")" "$kver" "$kdir" "$TOP_DIR/out/$lane" || return 1
 	# DKMS compresses the module as the kernel's own (xz on 6.12 and 7.x);
 	# the guests' busybox insmod wants it plain.
-	for ko in "$dk/tree/devmm/$ver/$kver"/*/module/devmm.ko*; do
+	for ko in "$TOP_DIR/out/$lane/dkms/tree/devmm/$ver/$kver"/*/module/devmm.ko*; do
 		case $ko in
 		*.xz) xz -dc "$ko" >"$TOP_DIR/out/$lane/devmm.ko" ;;
 		*.zst) zstd -qdc "$ko" >"$TOP_DIR/out/$lane/devmm.ko" ;;
@@ -185,7 +261,8 @@ lab_build_module()
 		*) cp "$ko" "$TOP_DIR/out/$lane/devmm.ko" ;;
 		esac
 	done
-	[ -s "$TOP_DIR/out/$lane/devmm.ko" ] || { echo "no devmm.ko in $dk/tree" >>"$log"; return 1; }
+	[ -s "$TOP_DIR/out/$lane/devmm.ko" ] ||
+		{ echo "no devmm.ko in $TOP_DIR/out/$lane/dkms/tree" >>"$TOP_DIR/out/$lane/build.log"; return 1; }
 }
 
 # lab_sparse LANE: sparse (make C=2) over a plain build of the module in

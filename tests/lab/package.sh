@@ -390,8 +390,12 @@ chroot_dkms() {
 		skip "DKMS in the $suite chroot" "no $suite build chroot (make check LANES=... sets it up)"
 		return
 	fi
-	for k in "$root"/usr/src/linux-headers-*-amd64; do
-		[ -f "$k/Makefile" ] && ks+=("${k#"$root"/usr/src/linux-headers-}")
+	# The kernels whose headers are installed there (dpkg's word: the build
+	# matrix unpacks further trees beside them, which no DKMS sees).
+	for k in $(dpkg-query --admindir="$root/var/lib/dpkg" -W \
+		-f '${db:Status-Status} ${Package}\n' 'linux-headers-*-amd64' 2>/dev/null |
+		sed -nE 's/^installed linux-headers-([0-9].*[0-9]-amd64)$/\1/p'); do
+		[ -f "$root/usr/src/linux-headers-$k/Makefile" ] && ks+=("$k")
 	done
 	exec 9>"$CACHE/chroot/$suite.package.lock"
 	flock -w 1800 9 || { not_ok "$suite chroot: its lock"; return; }

@@ -15,8 +15,6 @@ mirror=$(lab_mirror)
 
 HOST_PKGS="make gcc libc6-dev dkms debootstrap busybox-static cpio gzip xz-utils zstd
 	kmod libkmod-dev pkgconf jq linux-headers-amd64 sparse"
-# Besides the suite's kernel headers, in each build chroot.
-CHROOT_PKGS="make gcc libc6-dev linux-libc-dev kmod sparse dkms"
 
 setup_host_apt()
 {
@@ -78,44 +76,6 @@ setup_host_pkgs()
 	esac
 }
 
-# setup_chroot SUITE: a minbase chroot holding the suite's kernel headers
-# and compiler.
-setup_chroot()
-{
-	local suite=$1 root="$CACHE/chroot/$1"
-	if [ -f "$root/.devmm-ready" ]; then
-		# Packages added to the lab since the chroot was made.
-		if ! chroot_run "$root" dpkg -s $CHROOT_PKGS >/dev/null 2>&1; then
-			log "installing $CHROOT_PKGS in the $suite chroot"
-			chroot_run "$root" sh -ec "
-				export DEBIAN_FRONTEND=noninteractive
-				apt-get ${APT_OPTS[*]} update -qq
-				apt-get ${APT_OPTS[*]} install -qq --no-install-recommends \
-					$CHROOT_PKGS >/dev/null
-				apt-get clean"
-		fi
-		return
-	fi
-	lab_umount all
-	if [ -d "$root" ]; then
-		log "removing incomplete chroot $root"
-		rm -rf --one-file-system "$root"
-	fi
-	log "debootstrap $suite (a few minutes)"
-	mkdir -p "$CACHE/chroot"
-	debootstrap --variant=minbase "$suite" "$root" "$mirror" \
-		>"$CACHE/chroot/$suite.debootstrap.log" 2>&1 ||
-		die "debootstrap $suite failed, see $CACHE/chroot/$suite.debootstrap.log"
-	log "installing $suite kernel headers and toolchain"
-	chroot_run "$root" sh -ec "
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get ${APT_OPTS[*]} update -qq
-		apt-get ${APT_OPTS[*]} install -qq --no-install-recommends \
-			linux-headers-amd64 $CHROOT_PKGS >/dev/null
-		apt-get clean"
-	touch "$root/.devmm-ready"
-}
-
 # Debian's 7.x headers package lacks kbuild's scripts/checker-valid.sh,
 # without which kbuild turns C=2 (sparse) off.  Supply one in the lab's own
 # build chroot (it only asks whether the checker runs).
@@ -132,15 +92,17 @@ setup_checker_valid()
 	done
 }
 
-# The ABI name (e.g. 6.12.107+deb13-amd64) of the headers installed in a
-# lane's build environment.
+# The ABI name (e.g. 6.12.107+deb13-amd64) of the newest amd64-flavour headers
+# package installed in a lane's build environment.  Installed as dpkg says:
+# the build matrix unpacks further trees beside it (tests/lab/matrix.sh).
 lane_abi()
 {
 	local root
 	root=$(lane_root "$1")
-	# shellcheck disable=SC2012
-	ls -d "$root"/usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n1 |
-		sed 's|.*/linux-headers-||'
+	dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${db:Status-Status} ${Package}\n' \
+		'linux-headers-*-amd64' 2>/dev/null |
+		sed -nE 's/^installed linux-headers-([0-9].*[0-9]-amd64)$/\1/p' |
+		grep -Ev -- '-(cloud|rt)-amd64$' | sort -V | tail -n1
 }
 
 # setup_kernel LANE: the lane's vmlinuz, matching the headers it builds with.
@@ -187,6 +149,8 @@ setup_kernel()
 
 setup_host_apt
 setup_host_pkgs
+# --host: the host's part only (tests/lab/matrix.sh makes its own chroots).
+[ "$lanes" = --host ] && exit 0
 # setup_debug_kernel: the debug lane's kernel, built once per config.
 setup_debug_kernel()
 {
@@ -208,7 +172,7 @@ for lane in $lanes; do
 		continue
 		;;
 	*)
-		setup_chroot "$(lane_suite "$lane")"
+		lab_setup_chroot "$(lane_suite "$lane")" linux-headers-amd64
 		setup_checker_valid "$(lane_root "$lane")"
 		;;
 	esac
