@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
-# The debug lane's kernel: Debian's linux-source-6.12 built on the host (gcc
-# 12) with KASAN, lockdep, kmemleak, DEBUG_VM and the HMM test driver, i.e.
-# defconfig + kvm_guest.config + tests/lab/debug.config.
-# Sourced after lib.sh: . "$LAB_DIR/debug-kernel.sh"
+# The debug lanes' kernels: Debian's linux-source built on the host (gcc 12)
+# with KASAN, lockdep, kmemleak, DEBUG_VM and the HMM test driver, i.e.
+# defconfig + kvm_guest.config + tests/lab/debug.config.  Lane debug builds
+# trixie's linux-source-6.12, lane debug7 sid's newest linux-source-7.x (large
+# device folios, exclusive access and the helper offload under KASAN).
+# Sourced after lib.sh: . "$LAB_DIR/debug-kernel.sh", then debug_kernel_for LANE.
 #
 # Everything lives under $CACHE/debug-kernel/KEY, KEY being a hash of
 # debug.config, the linux-source version and DEBUG_KERNEL_RECIPE:
@@ -14,8 +16,24 @@
 #   build-seconds   the build's wall time
 #   .ready          written last: the rest is complete
 
-DEBUG_KERNEL_SERIES=6.12
-DEBUG_KERNEL_PKG=linux-source-$DEBUG_KERNEL_SERIES
+# debug_kernel_for LANE: the series (and suite preferred for its version) of
+# a debug lane's kernel; the lane whose upstream cache may hold its source.
+debug_kernel_for()
+{
+	case "$1" in
+	debug)
+		DEBUG_KERNEL_SERIES=6.12 DEBUG_KERNEL_SUITE=trixie DEBUG_KERNEL_UPLANE=6.12 ;;
+	debug7)
+		DEBUG_KERNEL_SERIES=$(apt-cache search --names-only '^linux-source-7\.[0-9]+$' |
+			awk '{ sub(/^linux-source-/, "", $1); print $1 }' | sort -V | tail -n1)
+		[ -n "$DEBUG_KERNEL_SERIES" ] ||
+			die "no linux-source-7.x in the host's apt sources (run tests/lab/setup.sh)"
+		DEBUG_KERNEL_SUITE=sid DEBUG_KERNEL_UPLANE=7 ;;
+	*) die "no debug kernel for lane $1" ;;
+	esac
+	DEBUG_KERNEL_PKG=linux-source-$DEBUG_KERNEL_SERIES
+}
+debug_kernel_for debug
 # Bump when the build steps below change what they produce.
 DEBUG_KERNEL_RECIPE="debug-kernel 1: defconfig kvm_guest.config debug.config olddefconfig; bzImage modules headers_install modules_prepare"
 DEBUG_KERNEL_CONFIG="$LAB_DIR/debug.config"
@@ -29,7 +47,7 @@ DEBUG_KERNEL_APT=(apt-get "${APT_OPTS[@]}" -o DPkg::Lock::Timeout=600)
 debug_kernel_cached_deb()
 {
 	local f
-	for f in "$CACHE/upstream/$DEBUG_KERNEL_SERIES/${DEBUG_KERNEL_PKG}_"*_all.deb \
+	for f in "$CACHE/upstream/$DEBUG_KERNEL_UPLANE/${DEBUG_KERNEL_PKG}_"*_all.deb \
 		"$CACHE/debug-kernel/${DEBUG_KERNEL_PKG}_"*_all.deb; do
 		if [ -f "$f" ]; then
 			echo "$f"
@@ -39,7 +57,7 @@ debug_kernel_cached_deb()
 }
 
 # debug_kernel_version: the linux-source version to build: the cached
-# .deb's, else trixie's (the 6.12 lane's suite), else apt's first.
+# .deb's, else that of the lane's suite, else apt's first.
 debug_kernel_version()
 {
 	local deb ver
@@ -48,9 +66,9 @@ debug_kernel_version()
 		dpkg-deb -f "$deb" Version
 		return
 	fi
-	ver=$(apt-cache madison "$DEBUG_KERNEL_PKG" | awk -F'|' '
+	ver=$(apt-cache madison "$DEBUG_KERNEL_PKG" | awk -F'|' -v suite="$DEBUG_KERNEL_SUITE" '
 		{ gsub(/ /, "", $2) }
-		$3 ~ /[ \/]trixie\// { print $2; exit }
+		$3 ~ ("[ /]" suite "/") { print $2; exit }
 		!first { first = $2 }
 		END { if (first != "") print first }' | head -n1)
 	[ -n "$ver" ] || die "no $DEBUG_KERNEL_PKG in the host's apt sources (run tests/lab/setup.sh)"

@@ -12,10 +12,11 @@ TOP_DIR=$(cd "$LAB_DIR/../.." && pwd)
 CACHE=${DEVMM_CACHE:-${HOME:-/root}/.cache/devmm}
 MIRROR=${DEVMM_MIRROR:-}
 ALL_LANES="6.1 6.12 7"
-# Lanes that exist but are not run by default: debug (a 6.12 kernel built
-# from Debian's linux-source with DEVICE_PRIVATE, KASAN, lockdep, DEBUG_VM and
-# kmemleak; its cold build takes 25-40 minutes: make check LANES=debug).
-EXTRA_LANES="debug"
+# Lanes that exist but are not run by default: debug and debug7 (Debian's
+# linux-source 6.12 and 7.x built with DEVICE_PRIVATE, KASAN, lockdep,
+# DEBUG_VM and kmemleak; each cold build takes 25-40 minutes:
+# make check LANES=debug, LANES=debug7).
+EXTRA_LANES="debug debug7"
 APT_OPTS=(-o Acquire::Check-Valid-Until=false -o APT::Get::Assume-Yes=true
 	-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
 
@@ -63,7 +64,7 @@ lane_suite()
 	6.1) echo bookworm ;;
 	6.12) echo trixie ;;
 	7) echo sid ;;
-	debug) echo debug ;;
+	debug|debug7) echo "$1" ;;
 	*) die "unknown lane '$1' (lanes: $ALL_LANES $EXTRA_LANES)" ;;
 	esac
 }
@@ -116,17 +117,18 @@ lab_setup_chroot()
 lane_root()
 {
 	case "$1" in
-	6.1|debug) echo "" ;;
+	6.1|debug|debug7) echo "" ;;
 	*) echo "$CACHE/chroot/$(lane_suite "$1")" ;;
 	esac
 }
 
 # lane_selftest_lane LANE: the lane whose linux-source gives LANE's upstream
-# hmm selftest (the debug kernel is Debian's 6.12).
+# hmm selftest (the debug kernels are Debian's 6.12 and 7.x).
 lane_selftest_lane()
 {
 	case "$1" in
 	debug) echo 6.12 ;;
+	debug7) echo 7 ;;
 	*) echo "$1" ;;
 	esac
 }

@@ -151,11 +151,12 @@ setup_host_apt
 setup_host_pkgs
 # --host: the host's part only (tests/lab/matrix.sh makes its own chroots).
 [ "$lanes" = --host ] && exit 0
-# setup_debug_kernel: the debug lane's kernel, built once per config.
+# setup_debug_kernel LANE: a debug lane's kernel, built once per config.
 setup_debug_kernel()
 {
-	local dir out="$CACHE/kernels/debug"
+	local dir out="$CACHE/kernels/$1"
 	. "$LAB_DIR/debug-kernel.sh"
+	debug_kernel_for "$1"
 	dir=$(debug_kernel_build)
 	mkdir -p "$out"
 	cp "$dir/vmlinuz" "$out/vmlinuz"
@@ -166,9 +167,9 @@ setup_debug_kernel()
 for lane in $lanes; do
 	case "$lane" in
 	6.1) ;;
-	debug)
-		setup_debug_kernel
-		log "lane debug: $(cat "$CACHE/kernels/debug/abi")"
+	debug|debug7)
+		setup_debug_kernel "$lane"
+		log "lane $lane: $(cat "$CACHE/kernels/$lane/abi")"
 		continue
 		;;
 	*)
