@@ -797,6 +797,9 @@ int devmm_mirror_snapshot(struct devmm_mirror *m, unsigned long start, unsigned 
 	return ret;
 }
 
+/* Tries per page before EXCLUSIVE gives up against racing invalidations. */
+#define DEVMM_EXCLUSIVE_TRIES	16
+
 /**
  * devmm_mirror_exclusive - take exclusive (atomic) device access to a range
  * @m: the mirror.
@@ -805,8 +808,9 @@ int devmm_mirror_snapshot(struct devmm_mirror *m, unsigned long start, unsigned 
  *
  * The CPU loses access to each page until it touches it again, which
  * revokes the device's exclusivity (an invalidation clears the entry).
- * Return: 0, -EOPNOTSUPP where the kernel offers no exclusive access, or
- * another negative errno.
+ * Return: 0, -EOPNOTSUPP where the kernel offers no exclusive access, -EBUSY
+ * if invalidations (e.g. MADV_DONTNEED) kept racing with it, or another
+ * negative errno.
  */
 int devmm_mirror_exclusive(struct devmm_mirror *m, unsigned long start, unsigned long npages)
 {
@@ -834,9 +838,21 @@ int devmm_mirror_exclusive(struct devmm_mirror *m, unsigned long start, unsigned
 				break;
 			}
 			mutex_lock(&m->lock);
-			if (mmu_interval_read_retry(&m->notifier, seq) && tries < 16) {
+			if (mmu_interval_read_retry(&m->notifier, seq)) {
+				/*
+				 * An invalidation raced: it may have zapped
+				 * the page, whose only reference then is
+				 * ours.  Never store it; give up after a few
+				 * tries rather than livelock against, e.g.,
+				 * MADV_DONTNEED in a loop.
+				 */
 				mutex_unlock(&m->lock);
 				devmm_release_exclusive_page(page);
+				if (tries >= DEVMM_EXCLUSIVE_TRIES) {
+					ret = -EBUSY;
+					break;
+				}
+				cond_resched();
 				continue;
 			}
 			old = xa_store(&m->pt, addr >> PAGE_SHIFT,
