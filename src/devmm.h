@@ -266,10 +266,13 @@ struct devmm_device {
  * @lock: protects @pt against invalidations.
  * @pt: the device page table: page index -> tagged struct page pointer.
  * @pins: pinned ranges (struct devmm_pin), under @lock.
+ * @npinned: pages of @pins and of pins being taken, under @lock.
  * @owner: the device's owner entry for the mirrored mm (NULL for a device
  *	without memory).
  * @dmirror: opened through a test_hmm-compatible node.
  * @flags: HMM_DMIRROR_FLAG_* of this file.
+ * @foreign_gen: invalidations other than this mirror's own migrations to
+ *	the device, under @lock (see devmm_mirror_migrated()).
  */
 struct devmm_mirror {
 	struct devmm_device *dev;
@@ -280,6 +283,8 @@ struct devmm_mirror {
 	struct devmm_owner *owner;
 	bool dmirror;
 	unsigned long flags;
+	unsigned long foreign_gen;
+	unsigned long npinned;
 };
 
 /*
@@ -439,7 +444,8 @@ int devmm_mirror_snapshot(struct devmm_mirror *m, unsigned long start, unsigned 
 int devmm_mirror_exclusive(struct devmm_mirror *m, unsigned long start, unsigned long npages);
 int devmm_mirror_check_exclusive(struct devmm_mirror *m, unsigned long start,
 				 unsigned long npages);
-void devmm_mirror_migrated(struct devmm_mirror *m, unsigned long seq, unsigned long start,
+unsigned long devmm_mirror_migrate_begin(struct devmm_mirror *m);
+void devmm_mirror_migrated(struct devmm_mirror *m, unsigned long gen, unsigned long start,
 			   struct page **dpages, const unsigned long *src,
 			   const unsigned long *dst, unsigned long n);
 int devmm_mirror_adopt_own(struct devmm_mirror *m, unsigned long start, unsigned long end,

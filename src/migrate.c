@@ -4,11 +4,12 @@
  * migrate_vma_setup/pages/finalize, in windows of up to one PMD.
  *
  * Invalidation: a migration to the device passes the initiating mirror as
- * the owner of its MMU_NOTIFY_MIGRATE event, so that mirror alone skips the
- * invalidation and updates its own page table here, while every other mirror
- * (of this or another device) drops its entries as usual.  Migrations back
- * to system memory select pages by the device's pgmap owner, and all
- * mirrors invalidate.
+ * the owner of its MMU_NOTIFY_MIGRATE event.  Every mirror invalidates (the
+ * initiator too: a device write through it must not land in a page already
+ * copied), but the initiator counts only the others' invalidations, so that
+ * it can enter the new device pages here afterwards unless one of those
+ * came meanwhile.  Migrations back to system memory select pages by the
+ * device's pgmap owner.
  */
 #include <linux/gfp.h>
 #include <linux/highmem.h>
@@ -265,10 +266,10 @@ static int migrate_window_to_device(struct devmm_mirror *m, struct vm_area_struc
 		.pgmap_owner = m,
 		.flags = MIGRATE_VMA_SELECT_SYSTEM | compound_flag(dev, vma, start, end, true),
 	};
-	unsigned long seq, n = (end - start) >> PAGE_SHIFT;
+	unsigned long gen, n = (end - start) >> PAGE_SHIFT;
 	int ret;
 
-	seq = mmu_interval_read_begin(&m->notifier);
+	gen = devmm_mirror_migrate_begin(m);
 	ret = migrate_vma_setup(&args);
 	if (ret)
 		return ret;
@@ -277,7 +278,7 @@ static int migrate_window_to_device(struct devmm_mirror *m, struct vm_area_struc
 
 		alloc_and_copy_to_device(m, &args, w);
 		migrate_vma_pages(&args);
-		devmm_mirror_migrated(m, seq, start, w->dfolio, args.src, args.dst, n);
+		devmm_mirror_migrated(m, gen, start, w->dfolio, args.src, args.dst, n);
 		moved = devmm_window_moved(w, n);
 		atomic64_add(moved, &dev->stats.to_device);
 		trace_devmm_migrate_to_device(dev->id, start, n, moved);

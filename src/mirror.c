@@ -81,19 +81,25 @@ static bool devmm_mirror_invalidate(struct mmu_interval_notifier *mni,
 {
 	struct devmm_mirror *m = container_of(mni, struct devmm_mirror, notifier);
 
-	/*
-	 * This mirror's own migrations to the device and exclusive grabs: the
-	 * initiator updates the table itself (see migrate.c).
-	 */
-	if ((range->event == MMU_NOTIFY_MIGRATE || range->event == MMU_NOTIFY_EXCLUSIVE) &&
-	    range->owner == m)
+	/* This mirror's own exclusive grab: the initiator updates the table. */
+	if (range->event == MMU_NOTIFY_EXCLUSIVE && range->owner == m)
 		return true;
 
 	if (mmu_notifier_range_blockable(range))
 		mutex_lock(&m->lock);
 	else if (!mutex_trylock(&m->lock))
 		return false;
+	/*
+	 * This mirror's own migrations to the device invalidate too: the
+	 * source pages leave the table, and a fault that snapshotted them
+	 * starts again, or a device write through this file would land in a
+	 * page already copied, and be lost with it.  Only the others count as
+	 * foreign: the initiator enters the new device pages unless one came
+	 * (devmm_mirror_migrated()).
+	 */
 	mmu_interval_set_seq(mni, cur_seq);
+	if (range->event != MMU_NOTIFY_MIGRATE || range->owner != m)
+		m->foreign_gen++;
 	pt_erase(m, range->start, range->end);
 	mutex_unlock(&m->lock);
 	return true;
@@ -615,12 +621,31 @@ int devmm_mirror_write(struct devmm_mirror *m, unsigned long start, unsigned lon
 	return mirror_access(m, start, npages, (void __user *)ubuf, true, true, cpages, faults);
 }
 
+/**
+ * devmm_mirror_migrate_begin - before a migration to the device started by @m
+ * @m: the mirror.
+ *
+ * Waits for invalidations in progress to end (a zap of the range that began
+ * before must be complete before the migration collects its pages).
+ * Return: the count of foreign invalidations, for devmm_mirror_migrated().
+ */
+unsigned long devmm_mirror_migrate_begin(struct devmm_mirror *m)
+{
+	unsigned long gen;
+
+	mutex_lock(&m->lock);
+	gen = m->foreign_gen;
+	mutex_unlock(&m->lock);
+	mmu_interval_read_begin(&m->notifier);
+	return gen;
+}
+
 /*
  * devmm_mirror_migrated - after migrate_vma_pages() of a migration to the
- * device started by @m: map the new device pages (or, if an invalidation
- * raced with the migration, drop the window's entries).
+ * device started by @m: map the new device pages (or, if a foreign
+ * invalidation raced with the migration, drop the window's entries).
  */
-void devmm_mirror_migrated(struct devmm_mirror *m, unsigned long seq, unsigned long start,
+void devmm_mirror_migrated(struct devmm_mirror *m, unsigned long gen, unsigned long start,
 			   struct page **dpages, const unsigned long *src,
 			   const unsigned long *dst, unsigned long n)
 {
@@ -628,7 +653,7 @@ void devmm_mirror_migrated(struct devmm_mirror *m, unsigned long seq, unsigned l
 	bool retry;
 
 	mutex_lock(&m->lock);
-	retry = mmu_interval_read_retry(&m->notifier, seq);
+	retry = m->foreign_gen != gen;
 	for (i = 0; i < n; i++) {
 		unsigned long j, nr;
 
