@@ -131,6 +131,19 @@ void devmm_owners_free(struct devmm_device *dev)
 	INIT_LIST_HEAD(&dev->owners);
 }
 
+/*
+ * Take evict_lock for an eviction: false (and not locked) once the device's
+ * eviction state is gone (torn down by devmm_pagemap_teardown()).
+ */
+static bool devmm_evict_begin(struct devmm_device *dev)
+{
+	mutex_lock(&dev->evict_lock);
+	if (dev->evict_batch)
+		return true;
+	mutex_unlock(&dev->evict_lock);
+	return false;
+}
+
 /* Victims by owner, then by address: runs of neighbours migrate together. */
 static int cmp_victim(const void *a, const void *b)
 {
@@ -262,13 +275,13 @@ unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
 {
 	struct mm_struct *held = NULL, *busy = NULL;
 	bool may_wait = !locked_mm;
-	struct devmm_victim *v = dev->victims;
+	struct devmm_victim *v;
 	unsigned long evicted = 0, n, i, pages, moved;
 	unsigned int idle = 0, waits = 0;
 
-	if (dev->kind == DEVMM_MIRROR)
+	if (dev->kind == DEVMM_MIRROR || !devmm_evict_begin(dev))
 		return 0;
-	mutex_lock(&dev->evict_lock);
+	v = dev->victims;
 	while (evicted < target && idle < 4) {
 		n = devmm_pick_victims(dev, v, DEVMM_WINDOW_PAGES);
 		if (!n)
@@ -298,7 +311,8 @@ unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
 				mmput(busy);
 			locked_mm = held;
 			idle = 0;
-			mutex_lock(&dev->evict_lock);
+			if (!devmm_evict_begin(dev))
+				goto out_unlocked;
 			if (!held)
 				break;
 		} else if (busy) {
@@ -307,6 +321,7 @@ unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
 		busy = NULL;
 	}
 	mutex_unlock(&dev->evict_lock);
+out_unlocked:
 	if (held) {
 		mmap_read_unlock(held);
 		mmput(held);
@@ -327,17 +342,26 @@ static unsigned long evict_scan_mm(struct devmm_device *dev, struct mm_struct *m
 	/* mmap_lock before evict_lock; nothing of ours is held here. */
 	if (mmap_read_lock_killable(mm))
 		return 0;
-	mutex_lock(&dev->evict_lock);
+	if (!devmm_evict_begin(dev)) {
+		mmap_read_unlock(mm);
+		return 0;
+	}
 	while ((vma = find_vma(mm, addr))) {
+		/* No anon_vma, no anonymous (or device) page. */
+		if (!vma->anon_vma) {
+			addr = vma->vm_end;
+			continue;
+		}
 		for (addr = vma->vm_start; addr < vma->vm_end; addr = next) {
 			next = min(ALIGN_DOWN(addr, PMD_SIZE) + PMD_SIZE, vma->vm_end);
-			/* No anon_vma, no anonymous (or device) page. */
-			if (vma->anon_vma)
-				moved += evict_range(dev, mm, addr, next);
+			moved += evict_range(dev, mm, addr, next);
+			/* A huge sparse VMA must not hold evict_lock unkillably. */
+			if (fatal_signal_pending(current))
+				goto out;
+			cond_resched();
 		}
-		if (fatal_signal_pending(current))
-			break;
 	}
+out:
 	mutex_unlock(&dev->evict_lock);
 	mmap_read_unlock(mm);
 	return moved;

@@ -108,6 +108,9 @@ static int devmm_chunk_add(struct devmm_device *dev)
 	void *addr;
 	int ret;
 
+	/* Torn down (a DESTROY won the race with an allocation). */
+	if (!dev->chunks)
+		return -ENODEV;
 	if (dev->nchunks >= dev->max_chunks)
 		return -ENOSPC;
 	chunk = kzalloc(sizeof(*chunk), GFP_KERNEL);
@@ -433,6 +436,10 @@ int devmm_set_capacity(struct devmm_device *dev, u64 capacity)
 		unsigned int want = DIV_ROUND_UP(capacity, DEVMM_CHUNK_SIZE);
 
 		mutex_lock(&dev->chunks_lock);
+		if (!dev->chunks) {	/* torn down meanwhile */
+			mutex_unlock(&dev->chunks_lock);
+			return -ENODEV;
+		}
 		if (want > dev->max_chunks) {
 			struct devmm_chunk **c = kcalloc(want, sizeof(*c), GFP_KERNEL), **old;
 
@@ -530,8 +537,15 @@ void devmm_pagemap_teardown(struct devmm_device *dev)
 	kfree(dev->chunks);
 	dev->chunks = NULL;
 	mutex_unlock(&dev->chunks_lock);
+	/*
+	 * An eviction that started before the device was marked dying (an
+	 * EVICT of everything, a RELEASE) may still be using these: wait for
+	 * it; the next one finds them gone (devmm_evict_begin()).
+	 */
+	mutex_lock(&dev->evict_lock);
 	devmm_window_free(dev->evict_batch);
 	dev->evict_batch = NULL;
 	kvfree(dev->victims);
 	dev->victims = NULL;
+	mutex_unlock(&dev->evict_lock);
 }
