@@ -186,18 +186,24 @@ static void owner_unlock(struct mm_struct *mm, int locked)
 
 /*
  * Migrate @dev's pages in [start, end) of @mm (mmap_lock held) to system
- * memory; the range lies within one VMA and one PMD.  Returns pages moved.
+ * memory; the range lies within one PMD, and may span VMAs (an mprotect()
+ * or madvise() split a range that went to the device in one piece): each
+ * VMA's part migrates on its own.  Returns pages moved.
  */
 static unsigned long evict_range(struct devmm_device *dev, struct mm_struct *mm,
 				 unsigned long start, unsigned long end)
 {
-	struct vm_area_struct *vma = vma_lookup(mm, start);
+	struct vm_area_struct *vma;
 	u64 moved = 0;
 
-	/* Unmapped or moved since: the address is stale. */
-	if (!vma || end > vma->vm_end)
-		return 0;
-	devmm_migrate_window_to_system(dev, vma, start, end, NULL, NULL, dev->evict_batch, &moved);
+	/* A part without a VMA was unmapped since: its addresses are stale. */
+	for (vma = find_vma(mm, start); vma && vma->vm_start < end;
+	     vma = find_vma(mm, vma->vm_end)) {
+		unsigned long s = max(start, vma->vm_start), e = min(end, vma->vm_end);
+
+		devmm_migrate_window_to_system(dev, vma, s, e, NULL, NULL, dev->evict_batch,
+					       &moved);
+	}
 	return moved;
 }
 
