@@ -188,10 +188,12 @@ static long devmm_ioc_dev_cmd(unsigned int nr, void __user *uarg, size_t usize)
 	case _IOC_NR(DEVMM_IOC_EVICT): {
 		u64 before = atomic64_read(&dev->stats.evicted);
 
+		/* Rounded up without DIV_ROUND_UP's wrap for values near 2^64. */
 		if (c.value)
-			devmm_evict(dev, DIV_ROUND_UP(c.value, PAGE_SIZE), NULL);
+			devmm_evict(dev, (c.value >> PAGE_SHIFT) + !!offset_in_page(c.value),
+				    NULL);
 		else
-			ret = devmm_evict_all(dev, 3);
+			ret = devmm_evict_all(dev, 3, NULL);
 		c.result = (atomic64_read(&dev->stats.evicted) - before) << PAGE_SHIFT;
 		break;
 	}

@@ -61,7 +61,7 @@ static void devmm_device_teardown(struct devmm_device *dev)
 	if (dev->kind != DEVMM_MIRROR) {
 		/* memunmap_pages() would wait forever for a page in use. */
 		if (dev->evict_batch)
-			devmm_evict_all(dev, 0);
+			devmm_evict_all(dev, 0, NULL);
 		devmm_pagemap_teardown(dev);
 	}
 	pr_info("device %u: removed\n", dev->id);
@@ -243,7 +243,7 @@ int devmm_device_destroy(unsigned int id)
 	if (!found)
 		return ret;
 	/* Never wait unkillably for a pin: try, and give the device back. */
-	ret = devmm_evict_all(found, DEVMM_DESTROY_TRIES);
+	ret = devmm_evict_all(found, DEVMM_DESTROY_TRIES, NULL);
 	if (ret) {
 		spin_lock_irq(&found->free_lock);
 		found->dying = false;

@@ -424,7 +424,7 @@ int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_stru
 vm_fault_t devmm_migrate_to_ram(struct vm_fault *vmf);
 
 /* evict.c */
-int devmm_evict_all(struct devmm_device *dev, unsigned int tries);
+int devmm_evict_all(struct devmm_device *dev, unsigned int tries, struct mm_struct *only_mm);
 unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
 			  struct mm_struct *locked_mm);
 struct devmm_owner *devmm_owner_get(struct devmm_device *dev, struct mm_struct *mm);

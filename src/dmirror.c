@@ -135,7 +135,7 @@ long devmm_dmirror_ioctl(struct devmm_mirror *m, unsigned int cmd, void __user *
 		ret = devmm_mirror_check_exclusive(m, c.addr, c.npages);
 		break;
 	case HMM_DMIRROR_RELEASE:
-		ret = devmm_mirror_is_opener(m) ? devmm_evict_all(m->dev, 3) : -EPERM;
+		ret = devmm_mirror_is_opener(m) ? devmm_evict_all(m->dev, 3, current->mm) : -EPERM;
 		break;
 	default: /* HMM_DMIRROR_FLAGS */
 		if (c.npages & ~HMM_DMIRROR_FLAG_FAIL_ALLOC) {

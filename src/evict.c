@@ -429,13 +429,18 @@ static unsigned long used_pages(struct devmm_device *dev)
  * @dev: a device with memory.
  * @tries: passes to make over pages that are busy (locked, pinned or being
  *	migrated, their process busy); 0 means until none is left.
+ * @only_mm: NULL to scan every process for pages whose recorded owner or
+ *	address went stale (root's paths: DESTROY, the control node's EVICT,
+ *	unload), else the one address space a device user may have scanned
+ *	(HMM_DMIRROR_RELEASE: its opener's).
  *
- * Each pass evicts by recorded owner first, then scans every process for
- * what is left.  Pages of mmap buffers stay (see mmap.c).
+ * Each pass evicts by recorded owner first, then scans for what is left.
+ * Pages of mmap buffers stay (see mmap.c).
  * Return: 0 once no migratable page of the device is in use, -EBUSY if some
- * still are after @tries passes.
+ * still are after @tries passes, -EINTR if a fatal signal ended the passes
+ * (only with @tries: unload must not stop).
  */
-int devmm_evict_all(struct devmm_device *dev, unsigned int tries)
+int devmm_evict_all(struct devmm_device *dev, unsigned int tries, struct mm_struct *only_mm)
 {
 	unsigned int pass;
 
@@ -444,6 +449,8 @@ int devmm_evict_all(struct devmm_device *dev, unsigned int tries)
 	for (pass = 1; used_pages(dev); pass++) {
 		if (tries && pass > tries)
 			return -EBUSY;
+		if (tries && fatal_signal_pending(current))
+			return -EINTR;
 		if (pass > 1)
 			msleep(min(pass, 100U));
 		if (!(pass % 1000))
@@ -451,7 +458,8 @@ int devmm_evict_all(struct devmm_device *dev, unsigned int tries)
 				dev->id, used_pages(dev), pass);
 		devmm_evict(dev, ULONG_MAX, NULL);
 		if (used_pages(dev)) {
-			unsigned long moved = evict_scan_all(dev);
+			unsigned long moved = only_mm ? evict_scan_mm(dev, only_mm) :
+					      evict_scan_all(dev);
 
 			atomic64_add(moved, &dev->stats.evicted);
 		}
