@@ -104,6 +104,10 @@ static long gup_test_ioctl(struct file *file, unsigned int cmd, unsigned long ar
 	    !PAGE_ALIGNED(gup.size) || nr > DEVMM_GUP_TEST_MAX_PAGES || gup.addr >= TASK_SIZE ||
 	    gup.size > TASK_SIZE - gup.addr)
 		return -EINVAL;
+	/* The kernel warns (a panic under panic_on_warn) on a long-term get. */
+	if ((gup.gup_flags & FOLL_LONGTERM) &&
+	    (cmd == DEVMM_GUP_FAST_BENCHMARK || cmd == DEVMM_GUP_BASIC_TEST))
+		return -EINVAL;
 	pages = kvcalloc(nr, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
