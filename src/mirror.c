@@ -930,25 +930,28 @@ int devmm_mirror_pin(struct devmm_mirror *m, unsigned long start, unsigned long 
 		     bool longterm)
 {
 	unsigned int gup_flags = FOLL_WRITE | (longterm ? FOLL_LONGTERM : 0);
-	unsigned long total = npages;
-	struct devmm_pin *pin, *p;
+	struct devmm_pin *pin;
 	struct mm_struct *mm;
 	long pinned;
 	int ret = 0;
 
+	/* Reserved before pinning: concurrent PINs cannot pass the limit together. */
 	mutex_lock(&m->lock);
-	list_for_each_entry(p, &m->pins, node)
-		total += p->npages;
-	mutex_unlock(&m->lock);
-	if (total > DEVMM_MAX_PINNED)
+	if (npages > DEVMM_MAX_PINNED - m->npinned) {
+		mutex_unlock(&m->lock);
 		return -ENOSPC;
+	}
+	m->npinned += npages;
+	mutex_unlock(&m->lock);
 	pin = kzalloc(sizeof(*pin), GFP_KERNEL);
-	if (!pin)
-		return -ENOMEM;
+	if (!pin) {
+		ret = -ENOMEM;
+		goto err_unreserve;
+	}
 	pin->pages = kvmalloc_array(npages, sizeof(*pin->pages), GFP_KERNEL);
 	if (!pin->pages) {
-		kfree(pin);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto err;
 	}
 	mm = devmm_mirror_mm_get(m);
 	if (IS_ERR(mm)) {
@@ -977,6 +980,10 @@ int devmm_mirror_pin(struct devmm_mirror *m, unsigned long start, unsigned long 
 err:
 	kvfree(pin->pages);
 	kfree(pin);
+err_unreserve:
+	mutex_lock(&m->lock);
+	m->npinned -= npages;
+	mutex_unlock(&m->lock);
 	return ret;
 }
 
@@ -989,6 +996,7 @@ int devmm_mirror_unpin(struct devmm_mirror *m, unsigned long start, unsigned lon
 	list_for_each_entry(pin, &m->pins, node) {
 		if (pin->start == start && pin->npages == npages) {
 			list_del(&pin->node);
+			m->npinned -= npages;
 			found = pin;
 			break;
 		}
