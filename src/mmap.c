@@ -45,7 +45,6 @@ static void buffer_free_pages(struct devmm_buffer *b, unsigned long n)
 		put_page(b->pages[--n]);
 	spin_lock_irq(&dev->free_lock);
 	dev->nbuffers--;
-	dev->buffer_pages -= b->npages;
 	spin_unlock_irq(&dev->free_lock);
 }
 
@@ -165,7 +164,6 @@ int devmm_buffer_mmap(struct devmm_mirror *m, struct vm_area_struct *vma)
 		return -ENODEV;
 	}
 	dev->nbuffers++;
-	dev->buffer_pages += n;
 	spin_unlock_irq(&dev->free_lock);
 	for (i = 0; i < n; i++) {
 		page = buffer_page(dev, vma->vm_mm);

@@ -255,10 +255,20 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 			info = pginfo(chunk, page_to_pfn(page));
 			info->owner = owner;
 			info->addr = addr;
-			if (owner)
+			/*
+			 * Newest: the last to be evicted under both policies.
+			 * Buffer pages never are: they stay off the list, so
+			 * that picking victims never walks them with
+			 * interrupts off.  They are counted with nused, so
+			 * that used_pages() never wraps.
+			 */
+			if (owner) {
 				owner->pages += n;
-			/* Newest: the last to be evicted under both policies. */
-			list_add_tail(&info->lru, &dev->lru);
+				list_add_tail(&info->lru, &dev->lru);
+			} else {
+				dev->buffer_pages += n;
+				INIT_LIST_HEAD(&info->lru);
+			}
 			spin_unlock_irq(&dev->free_lock);
 			break;
 		}
@@ -304,6 +314,8 @@ void devmm_page_free(struct page *page, unsigned int order)
 	/* The owner entry itself goes in process context (devmm_owners_put). */
 	if (info->owner)
 		info->owner->pages -= n;
+	else
+		dev->buffer_pages -= n;
 	info->owner = NULL;
 	if (order == DEVMM_PMD_ORDER && devmm_device_has_large(dev))
 		push_page(&dev->free_large, page);
