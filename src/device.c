@@ -313,23 +313,64 @@ struct devmm_device *devmm_device_nth(enum devmm_kind kind, unsigned int n)
 }
 
 /**
- * devmm_devices_for_each - call @fn on each device until it returns non-zero
- * @fn: the callback; it may sleep.
- * @arg: passed to @fn.
+ * devmm_coherent_claimed - whether [start, last] lies in a coherent device's range
+ * @start: first byte.
+ * @last: last byte.
  *
- * Return: the first non-zero value of @fn, or 0.
+ * Return: true if a devmm coherent device's range holds it (its claims in
+ * /proc/iomem are devmm's own).
  */
-int devmm_devices_for_each(int (*fn)(struct devmm_device *dev, void *arg), void *arg)
+bool devmm_coherent_claimed(u64 start, u64 last)
 {
 	struct devmm_device *dev;
-	int ret = 0;
+	bool found = false;
 
 	mutex_lock(&devices_lock);
 	list_for_each_entry(dev, &devices, node) {
-		ret = fn(dev, arg);
-		if (ret)
+		if (dev->kind == DEVMM_COHERENT && start >= dev->base &&
+		    last < dev->base + dev->size) {
+			found = true;
 			break;
+		}
 	}
 	mutex_unlock(&devices_lock);
+	return found;
+}
+
+/**
+ * devmm_devices_for_each - call @fn on each device until it returns non-zero
+ * @fn: the callback; it may sleep, and runs without devices_lock (a foreign
+ *	migration must not stall control ioctls and other migrations), on a
+ *	device that stays allocated meanwhile but may be going away.
+ * @arg: passed to @fn.
+ *
+ * Return: the first non-zero value of @fn, 0, or -ENOMEM.
+ */
+int devmm_devices_for_each(int (*fn)(struct devmm_device *dev, void *arg), void *arg)
+{
+	struct devmm_device *dev, **all;
+	unsigned int n = 0, i;
+	int ret = 0;
+
+	mutex_lock(&devices_lock);
+	list_for_each_entry(dev, &devices, node)
+		n++;
+	all = kmalloc_array(max(n, 1U), sizeof(*all), GFP_KERNEL);
+	if (!all) {
+		mutex_unlock(&devices_lock);
+		return -ENOMEM;
+	}
+	n = 0;
+	list_for_each_entry(dev, &devices, node) {
+		devmm_device_get(dev);
+		all[n++] = dev;
+	}
+	mutex_unlock(&devices_lock);
+	for (i = 0; i < n; i++) {
+		if (!ret && !READ_ONCE(all[i]->dying))
+			ret = fn(all[i], arg);
+		devmm_device_put(all[i]);
+	}
+	kfree(all);
 	return ret;
 }

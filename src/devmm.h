@@ -333,6 +333,7 @@ void devmm_devices_count(unsigned int *nprivate, unsigned int *ncoherent, unsign
 struct devmm_device *devmm_device_nth(enum devmm_kind kind, unsigned int n);
 void devmm_device_get(struct devmm_device *dev);
 void devmm_device_put(struct devmm_device *dev);
+bool devmm_coherent_claimed(u64 start, u64 last);
 int devmm_devices_for_each(int (*fn)(struct devmm_device *dev, void *arg), void *arg);
 
 /* backend_fake.c */

@@ -108,12 +108,50 @@ MODULE_PARM_DESC(capacity, "Device memory of each private device, memparse synta
  * @what: how the range was given, for the error message.
  *
  * The range must be whole memory sections (a pagemap may not share one with
- * another) and must not be System RAM (reserve it at boot with memmap=).
+ * another), must not be System RAM and must lie inside one "Reserved" entry
+ * of /proc/iomem that nothing else has claimed a part of (what memmap=SIZE$ADDR
+ * gives): firmware reservations and device MMIO have drivers' claims, or are
+ * no Reserved entry at all.  Claims of devmm's own coherent devices are
+ * allowed (two devices may share one reservation).
  * Return: 0 or -EINVAL, after one line in the kernel log saying why.
  */
+struct iomem_check {
+	u64 start, last;		/* the range asked for */
+	u64 entry_start, entry_last;	/* the Reserved entry holding it */
+	bool found;
+	u64 claim;			/* the start of a foreign claim in it */
+	bool claimed;
+};
+
+/* A top-level Reserved entry holding the whole range. */
+static int reserved_entry(struct resource *res, void *arg)
+{
+	struct iomem_check *c = arg;
+
+	if (res->parent == &iomem_resource && res->start <= c->start && res->end >= c->last) {
+		c->entry_start = res->start;
+		c->entry_last = res->end;
+		c->found = true;
+	}
+	return 0;
+}
+
+/* Any resource inside the entry but the entry itself and devmm's devices. */
+static int entry_claim(struct resource *res, void *arg)
+{
+	struct iomem_check *c = arg;
+
+	if (res->parent == &iomem_resource || devmm_coherent_claimed(res->start, res->end))
+		return 0;
+	c->claim = res->start;
+	c->claimed = true;
+	return 1;
+}
+
 int devmm_check_coherent_range(phys_addr_t start, u64 size, const char *what)
 {
 	u64 end = start + size;
+	struct iomem_check c = { .start = start, .last = end - 1 };
 
 	if (!size || end < start || end > (1ULL << MAX_PHYSMEM_BITS)) {
 		pr_err("%s: empty range or beyond the physical address space\n", what);
@@ -128,6 +166,19 @@ int devmm_check_coherent_range(phys_addr_t start, u64 size, const char *what)
 	    REGION_DISJOINT) {
 		pr_err("%s: range overlaps System RAM (reserve it at boot, e.g. memmap=%lluM$0x%llx)\n",
 		       what, size >> 20, (u64)start);
+		return -EINVAL;
+	}
+	walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM, 0, U64_MAX, &c, reserved_entry);
+	if (!c.found) {
+		pr_err("%s: range is not inside one Reserved entry of /proc/iomem (reserve it at boot, e.g. memmap=%lluM$0x%llx)\n",
+		       what, size >> 20, (u64)start);
+		return -EINVAL;
+	}
+	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_MEM, c.entry_start, c.entry_last, &c,
+			    entry_claim);
+	if (c.claimed) {
+		pr_err("%s: the Reserved entry 0x%llx-0x%llx holding the range has a claim at 0x%llx (firmware or a driver's)\n",
+		       what, c.entry_start, c.entry_last, c.claim);
 		return -EINVAL;
 	}
 	return 0;
