@@ -7,6 +7,8 @@ run t_core /tests/t_core /devmm.ko
 run t_evict /tests/t_evict /devmm.ko
 run t_mmap /tests/t_mmap /devmm.ko
 run t_trace /tests/t_trace /devmm.ko
+# Races a review found, each against the fix that closed it.
+run t_race /tests/t_race /devmm.ko
 # Random ioctls (DEVMM_FUZZ_CALLS of them), then random load with every page
 # checked (DEVMM_STRESS_SECONDS); both print their seed.
 run t_fuzz /tests/t_fuzz /devmm.ko

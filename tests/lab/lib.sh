@@ -369,13 +369,14 @@ lab_initramfs()
 	up="$CACHE/upstream/$(lane_selftest_lane "$lane")/hmm-tests"
 	[ -f "$up" ] && cp "$up" "$root/tests/"
 	cp "$TOP_DIR/tests/lanes/$lane.xfail" "$root/lane.xfail"
-	# The host's DEVMM_{FUZZ,STRESS}_* override the lane's (replaying a seed).
+	# The host's DEVMM_{FUZZ,STRESS,RACE}_* override the lane's (replaying a seed);
+	# DEVMM_ONLY runs only the guest programs it names.
 	{
 		cat "$TOP_DIR/tests/lanes/$lane.env"
 		echo "LANE=$lane"
 		for v in DEVMM_FUZZ_SEED DEVMM_FUZZ_CALLS DEVMM_FUZZ_SKIP DEVMM_STRESS_SEED \
-			 DEVMM_STRESS_SECONDS; do
-			[ -z "${!v:-}" ] || echo "$v=${!v}"
+			 DEVMM_STRESS_SECONDS DEVMM_RACE_SECONDS DEVMM_ONLY; do
+			[ -z "${!v:-}" ] || echo "$v=\"${!v}\""
 		done
 	} >"$root/lane.env"
 	[ $# = 0 ] || cp "$@" "$root/"

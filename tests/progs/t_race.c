@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Targeted races, each one a bug a review found (and a test that failed
+ * before its fix), run on each kind of device the kernel offers:
+ *
+ *  - a run of eviction victims split by mprotect() into two VMAs is evicted
+ *    in full (it was never evicted: 0 bytes out of 2 MiB);
+ *  - a device WRITE through a file while the same file migrates the range
+ *    to the device and back is never lost (it landed in a page already
+ *    copied, and went with it);
+ *  - EXCLUSIVE against MADV_DONTNEED of the same page, each followed by a
+ *    device READ: only ever the page's own content (the device table kept a
+ *    freed page: a KASAN use-after-free in the debug lanes);
+ *  - DESTROY against two threads evicting everything through the control
+ *    node, with the pages at an address only the scan of every process finds
+ *    (teardown freed the eviction state under them: KASAN, then an Oops);
+ *  - gup_test=1 refuses a plain get_user_pages with FOLL_LONGTERM (the
+ *    kernel's warning about it panicked a panic_on_warn machine);
+ *  - a coherent device only over an unclaimed Reserved range (it took MMIO
+ *    and ranges with no memory behind them).
+ *
+ * Each race runs for DEVMM_RACE_SECONDS (default 4) seconds.  Without the
+ * debug lanes' KASAN a use-after-free may pass unseen: there the tests check
+ * what user space can see (contents, counts, errnos, a kernel that lives).
+ *
+ * usage: t_race /path/to/devmm.ko
+ * lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "devmm_test.h"
+
+#define PG		4096UL
+#define MB		(1024UL * 1024)
+#define PMD		(2 * MB)
+#define CAPACITY	(64 * MB)
+/* Tests per device kind. */
+#define KIND_TESTS	4
+/* Idle processes with anonymous memory that the scan of every process walks. */
+#define IDLE_PROCS	40
+
+static int ctl;
+static double race_seconds = 4;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int create(unsigned int kind, unsigned long long base)
+{
+	struct devmm_create c = { .kind = kind, .policy = DEVMM_POLICY_LRU };
+
+	if (kind == DEVMM_KIND_PRIVATE) {
+		c.capacity = CAPACITY;
+	} else {
+		c.base = base;
+		c.size = 128 * MB;
+	}
+	return ioctl(ctl, DEVMM_IOC_CREATE, &c) ? -errno : (int)c.id;
+}
+
+static int dev_cmd(unsigned long cmd, unsigned int id, unsigned long long value,
+		   unsigned long long *result)
+{
+	struct devmm_dev_cmd c = { .id = id, .value = value };
+	int ret = ioctl(ctl, cmd, &c) ? -errno : 0;
+
+	if (result)
+		*result = c.result;
+	return ret;
+}
+
+static unsigned long long used(unsigned int id)
+{
+	struct devmm_dev_query q = { .id = id };
+
+	return ioctl(ctl, DEVMM_IOC_QUERY, &q) || q.info.id != id ? ~0ULL : q.info.used;
+}
+
+static int node_open(unsigned int id)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/dev/" DEVMM_NODE_PREFIX "%u", id);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+static int range_cmd(int fd, unsigned long cmd, void *addr, unsigned long npages, void *ptr,
+		     unsigned long long *cpages)
+{
+	struct devmm_range_cmd c = { .addr = (uintptr_t)addr, .npages = npages,
+				     .ptr = (uintptr_t)ptr };
+	int ret = ioctl(fd, cmd, &c) ? -errno : 0;
+
+	if (cpages)
+		*cpages = c.cpages;
+	return ret;
+}
+
+/* @len bytes at a 2 MiB boundary, in small pages (MADV_NOHUGEPAGE). */
+static char *map_small(size_t len)
+{
+	char *p = mmap(NULL, len + PMD, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0), *q;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	q = pmd_align_up(p);
+	if (q > p)
+		munmap(p, q - p);
+	munmap(q + len, p + PMD - q);
+	madvise(q, len, MADV_NOHUGEPAGE);
+	return q;
+}
+
+static void fill(void *p, size_t len, uint64_t seed)
+{
+	uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = seed ^ (i * 0x9e3779b97f4a7c15ULL);
+}
+
+static int verify(const void *p, size_t len, uint64_t seed)
+{
+	const uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i] != (seed ^ (i * 0x9e3779b97f4a7c15ULL)))
+			return 0;
+	return 1;
+}
+
+/* ---- a run of victims across a VMA boundary ---- */
+
+static void test_evict_split(unsigned int id, int fd, const char *name)
+{
+	char *p = map_small(PMD);
+	unsigned long long moved = 0, got = 0, result = 0, left;
+	int ret = -ENOMEM, split = -1;
+
+	if (p) {
+		fill(p, PMD, 41);
+		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, PMD / PG, NULL, &moved);
+		split = mprotect(p + PMD / 2, PMD / 2, PROT_READ);
+		if (!ret && !split)
+			ret = dev_cmd(DEVMM_IOC_EVICT, id, PMD, &result);
+	}
+	left = used(id);
+	got = p && verify(p, PMD, 41);
+	ok(!ret && !split && moved == PMD / PG && result == PMD && left == 0 && got,
+	   "%s: 512 small pages on the device, the upper half mprotect()ed read-only: EVICT of "
+	   "2 MiB evicts %llu KiB of 2048 (%s; %llu pages had moved, %llu KiB left), data intact",
+	   name, result >> 10, errname(ret), moved, left >> 10);
+	if (p)
+		munmap(p, PMD);
+}
+
+/* ---- a device write while the same file migrates ---- */
+
+struct migrator {
+	int fd;
+	char *p;
+	unsigned long npages;
+	volatile int stop;
+	unsigned long rounds;
+	int err;
+};
+
+static void *migrate_loop(void *arg)
+{
+	struct migrator *mg = arg;
+	int ret;
+
+	while (!mg->stop) {
+		ret = range_cmd(mg->fd, DEVMM_IOC_MIGRATE_TO_DEV, mg->p, mg->npages, NULL, NULL);
+		if (!ret)
+			ret = range_cmd(mg->fd, DEVMM_IOC_MIGRATE_TO_SYS, mg->p, mg->npages, NULL,
+					NULL);
+		if (ret && ret != -EBUSY && !mg->err)
+			mg->err = ret;
+		mg->rounds++;
+	}
+	return NULL;
+}
+
+static void test_write_during_migrate(int fd, const char *name)
+{
+	const unsigned long npages = 64;
+	size_t len = npages * PG;
+	struct migrator mg = { .fd = fd, .npages = npages };
+	uint64_t *in = malloc(len), *out = malloc(len);
+	unsigned long rounds = 0, lost = 0, failed = 0, i;
+	unsigned long long c;
+	pthread_t t;
+	double end;
+	int ret, werr = 0;
+
+	mg.p = map_small(len);
+	if (!mg.p || !in || !out || pthread_create(&t, NULL, migrate_loop, &mg)) {
+		ok(0, "%s: device writes while the same file migrates (setup failed)", name);
+		return;
+	}
+	memset(mg.p, 0, len);
+	end = now() + race_seconds;
+	for (uint64_t k = 1; now() < end; k++) {
+		for (i = 0; i < len / 8; i++)
+			in[i] = k;
+		ret = range_cmd(fd, DEVMM_IOC_WRITE, mg.p, npages, in, &c);
+		if (ret || c != npages) {
+			failed++;
+			if (ret != -EBUSY && !werr)
+				werr = ret ? ret : -EIO;
+			continue;
+		}
+		ret = range_cmd(fd, DEVMM_IOC_READ, mg.p, npages, out, &c);
+		if (ret || c != npages) {
+			failed++;
+			if (ret != -EBUSY && !werr)
+				werr = ret ? ret : -EIO;
+			continue;
+		}
+		rounds++;
+		for (i = 0; i < len / 8; i++) {
+			if (out[i] != k) {
+				if (!lost)
+					tap_diag("%s: round %llu: word %lu reads %llu", name,
+						 (unsigned long long)k, i,
+						 (unsigned long long)out[i]);
+				lost++;
+				break;
+			}
+		}
+	}
+	mg.stop = 1;
+	pthread_join(t, NULL);
+	ok(!lost && rounds >= 20 && !werr && !mg.err,
+	   "%s: device WRITE then READ of 64 pages while the same file migrates them to the "
+	   "device and back: %lu of %lu rounds read an older stamp (%lu refused with EBUSY; "
+	   "%lu migration rounds; errors: %s, %s)", name, lost, rounds, failed, mg.rounds,
+	   errname(werr), errname(mg.err));
+	munmap(mg.p, len);
+	free(in);
+	free(out);
+}
+
+/* ---- EXCLUSIVE against MADV_DONTNEED ---- */
+
+struct zapper {
+	volatile int *a;
+	volatile int stop;
+	unsigned long zaps;
+};
+
+static void *zap_loop(void *arg)
+{
+	struct zapper *z = arg;
+
+	while (!z->stop) {
+		*z->a = 1;
+		madvise((void *)z->a, PG, MADV_DONTNEED);
+		z->zaps++;
+	}
+	return NULL;
+}
+
+static void test_exclusive_dontneed(int fd, int has_exclusive, const char *name)
+{
+	struct zapper z = { 0 };
+	unsigned long grabs = 0, busy = 0, reads = 0, bad = 0, i;
+	int *buf = malloc(PG), err = 0, ret;
+	unsigned long long c;
+	pthread_t t;
+	double end;
+	char *p;
+
+	if (!has_exclusive) {
+		tap_skip("no exclusive device access in this kernel (DEVMM_CAP_EXCLUSIVE)",
+			 "%s: EXCLUSIVE and READ against MADV_DONTNEED", name);
+		return;
+	}
+	p = map_small(PMD);
+	z.a = (volatile int *)p;
+	if (!p || !buf || pthread_create(&t, NULL, zap_loop, &z)) {
+		ok(0, "%s: EXCLUSIVE and READ against MADV_DONTNEED (setup failed)", name);
+		return;
+	}
+	end = now() + race_seconds;
+	while (now() < end) {
+		ret = range_cmd(fd, DEVMM_IOC_EXCLUSIVE, p, 1, NULL, NULL);
+		if (ret == -EBUSY) {
+			busy++;
+			continue;
+		}
+		if (ret) {
+			err = err ? err : ret;
+			continue;
+		}
+		grabs++;
+		memset(buf, 0xa5, PG);
+		ret = range_cmd(fd, DEVMM_IOC_READ, p, 1, buf, &c);
+		if (ret) {
+			if (ret != -EBUSY)
+				err = err ? err : ret;
+			continue;
+		}
+		reads++;
+		/* The page holds 1 (written) or 0 (zapped), then zeros. */
+		for (i = 1; i < PG / sizeof(int) && !buf[i]; i++)
+			;
+		if ((buf[0] != 0 && buf[0] != 1) || i < PG / sizeof(int))
+			bad++;
+	}
+	z.stop = 1;
+	pthread_join(t, NULL);
+	ok(!bad && !err && reads > 0,
+	   "%s: EXCLUSIVE then READ of a page another thread writes and MADV_DONTNEEDs: %lu of "
+	   "%lu reads saw other data (%lu grabs, %lu EBUSY, %lu zaps; error %s)",
+	   name, bad, reads, grabs, busy, z.zaps, errname(err));
+	munmap(p, PMD);
+	free(buf);
+}
+
+/* ---- DESTROY against EVICT of everything ---- */
+
+struct evictor {
+	unsigned int id;
+	volatile int stop;
+	unsigned long calls;
+	int err;
+};
+
+static void *evict_loop(void *arg)
+{
+	struct evictor *e = arg;
+	int ret;
+
+	while (!e->stop) {
+		ret = dev_cmd(DEVMM_IOC_EVICT, e->id, 0, NULL);
+		if (ret && ret != -ENODEV && ret != -EBUSY && !e->err)
+			e->err = ret;
+		e->calls++;
+	}
+	return NULL;
+}
+
+static void test_destroy_evict(unsigned int kind, unsigned long long base, const char *name)
+{
+	const size_t len = 4 * MB;
+	unsigned long rounds = 0, evicts = 0, intact = 0;
+	int err = 0, ret = 0, destroyed = 0;
+	double end = now() + race_seconds;
+
+	while (!err && (now() < end || !rounds)) {
+		struct evictor e = { 0 };
+		pthread_t t[2];
+		int id, fd, j, started = 0;
+		unsigned long long moved = 0;
+		char *p, *q = NULL;
+
+		id = create(kind, base);
+		fd = id < 0 ? -1 : node_open(id);
+		p = map_small(len);
+		if (id < 0 || fd < 0 || !p) {
+			err = id < 0 ? id : -EIO;
+			break;
+		}
+		fill(p, len, 51 + rounds);
+		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / PG, NULL, &moved);
+		/* Away from the recorded address: only the scan of every process finds it. */
+		q = mmap(NULL, len + PMD, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (!ret && q != MAP_FAILED)
+			q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, pmd_align_up(q));
+		if (ret || q == MAP_FAILED || moved != len / PG) {
+			err = ret ? ret : -EIO;
+			break;
+		}
+		e.id = id;
+		for (j = 0; j < 2; j++)
+			started += !pthread_create(&t[j], NULL, evict_loop, &e);
+		usleep(1000 * (rounds % 5));
+		/* DESTROY gives EBUSY while the evictors hold pages in flight. */
+		for (j = 0; j < 100; j++) {
+			ret = dev_cmd(DEVMM_IOC_DESTROY, id, 0, NULL);
+			if (ret != -EBUSY)
+				break;
+		}
+		e.stop = 1;
+		for (j = 0; j < started; j++)
+			pthread_join(t[j], NULL);
+		if (ret || e.err || started != 2)
+			err = ret ? ret : e.err ? e.err : -EAGAIN;
+		destroyed += !ret;
+		evicts += e.calls;
+		intact += verify(q, len, 51 + rounds);
+		close(fd);
+		munmap(q, len);
+		rounds++;
+	}
+	ok(!err && destroyed == (int)rounds && intact == rounds,
+	   "%s: DESTROY while two threads EVICT everything, pages mremap()ed away from their "
+	   "recorded address, %d idle processes: %d of %lu rounds destroyed, %lu intact, %lu "
+	   "evictions (%s)", name, IDLE_PROCS, destroyed, rounds, intact, evicts, errname(err));
+}
+
+/* ---- gup_test=1: no long-term get ---- */
+
+struct gup_cmd {
+	uint64_t get_delta_usec, put_delta_usec, addr, size;
+	uint32_t nr_pages_per_call, gup_flags, test_flags, which_pages[8];
+};
+
+/*
+ * The kernel warns (panic_on_warn: panics) when a plain get_user_pages is
+ * asked for FOLL_LONGTERM; devmm's gup_test must refuse it first.  The
+ * flag's value differs between kernels (6.1: 0x10000; 6.5 and later: 0x100):
+ * both are tried, and each must give EINVAL.
+ */
+static void test_gup_longterm(int kernel_has_gup_test)
+{
+	static const uint32_t longterm[] = { 0x10000, 0x100 };
+	static const unsigned long cmds[] = { _IOWR('g', 4, struct gup_cmd),
+					      _IOWR('g', 1, struct gup_cmd) };
+	char *p = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd, bad = 0, i, j;
+
+	if (kernel_has_gup_test) {
+		tap_skip("the kernel's own gup_test is there (devmm's is not loaded)",
+			 "gup_test: GUP_BASIC_TEST and GUP_FAST_BENCHMARK refuse FOLL_LONGTERM");
+		return;
+	}
+	fd = open("/sys/kernel/debug/gup_test", O_RDWR | O_CLOEXEC);
+	for (i = 0; fd >= 0 && p != MAP_FAILED && i < 2; i++) {
+		for (j = 0; j < 2; j++) {
+			struct gup_cmd g = { .addr = (uintptr_t)p, .size = 4 * PG,
+					     .gup_flags = longterm[i] | 1 };
+
+			memset(p, 1, 4 * PG);
+			if (!ioctl(fd, cmds[j], &g) || errno != EINVAL) {
+				tap_diag("gup_test: command %d with flags 0x%x: %s", j,
+					 g.gup_flags, errname(-errno));
+				bad++;
+			}
+		}
+	}
+	ok(fd >= 0 && !bad, "gup_test: GUP_BASIC_TEST and GUP_FAST_BENCHMARK refuse "
+	   "FOLL_LONGTERM with EINVAL (%d wrong, file %s)", bad, fd >= 0 ? "open" : "missing");
+	if (fd >= 0)
+		close(fd);
+	munmap(p, 4 * PG);
+}
+
+/* ---- coherent ranges: only an unclaimed Reserved entry ---- */
+
+static void test_coherent_ranges(void)
+{
+	/* 64 GiB: past the guest's memory; 3 GiB: the PCI hole (MMIO). */
+	static const unsigned long long bases[] = { 64ULL << 30, 3ULL << 30 };
+	int ret[2], i, id;
+
+	for (i = 0; i < 2; i++) {
+		id = create(DEVMM_KIND_COHERENT, bases[i]);
+		ret[i] = id;
+		if (id >= 0)
+			dev_cmd(DEVMM_IOC_DESTROY, id, 0, NULL);
+	}
+	ok(ret[0] == -EINVAL && ret[1] == -EINVAL,
+	   "coherent CREATE refuses ranges outside a Reserved entry of /proc/iomem: no memory "
+	   "at all (%s), the PCI hole (%s)", errname(ret[0] < 0 ? ret[0] : 0),
+	   errname(ret[1] < 0 ? ret[1] : 0));
+}
+
+/* Idle processes with anonymous memory: more for the scan of every process to walk. */
+static pid_t idle[IDLE_PROCS];
+
+static void idle_start(void)
+{
+	int i;
+
+	for (i = 0; i < IDLE_PROCS; i++) {
+		idle[i] = fork();
+		if (!idle[i]) {
+			char *m = mmap(NULL, 8 * MB, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (m != MAP_FAILED)
+				memset(m, 1, 8 * MB);
+			for (;;)
+				pause();
+		}
+	}
+}
+
+static void idle_stop(void)
+{
+	int i;
+
+	for (i = 0; i < IDLE_PROCS; i++) {
+		if (idle[i] > 0) {
+			kill(idle[i], SIGKILL);
+			waitpid(idle[i], NULL, 0);
+		}
+	}
+}
+
+static void test_kind(unsigned int kind, unsigned long long base, int has_exclusive)
+{
+	const char *name = kind == DEVMM_KIND_PRIVATE ? "private" : "coherent";
+	int id = create(kind, base), fd = id < 0 ? -1 : node_open(id), ret;
+
+	if (!ok(id >= 0 && fd >= 0, "%s: a device and its node (%s)", name,
+		errname(id < 0 ? id : fd < 0 ? -errno : 0))) {
+		for (int i = 0; i < KIND_TESTS; i++)
+			ok(0, "%s: race (no device)", name);
+		return;
+	}
+	test_evict_split(id, fd, name);
+	test_write_during_migrate(fd, name);
+	test_exclusive_dontneed(fd, has_exclusive, name);
+	close(fd);
+	ret = dev_cmd(DEVMM_IOC_DESTROY, id, 0, NULL);
+	if (ret)
+		tap_diag("%s: DESTROY after the races: %s", name, errname(ret));
+	test_destroy_evict(kind, base, name);
+}
+
+int main(int argc, char **argv)
+{
+	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
+	uint64_t base, size;
+	struct devmm_info info = {};
+	int ret, kernel_gup;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s devmm.ko\n", argv[0]);
+		return 2;
+	}
+	if (getenv("DEVMM_RACE_SECONDS"))
+		race_seconds = atof(getenv("DEVMM_RACE_SECONDS"));
+	lane_range(lane_env("LANE_COHERENT_A"), &base, &size);
+	tap_plan(3 + 2 * (KIND_TESTS + 1));
+	kernel_gup = !access("/sys/kernel/debug/gup_test", F_OK);
+	ret = devmm_load(argv[1], "private=0 gup_test=1");
+	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
+	if (!ok(ret == 0 && ctl >= 0 && !devmm_info(&info), "load devmm private=0 gup_test=1 (%s)",
+		errname(ret)))
+		return tap_done();
+	test_coherent_ranges();
+	tap_diag("each race runs %.1f s (DEVMM_RACE_SECONDS)", race_seconds);
+	idle_start();
+	if (expect_private) {
+		test_kind(DEVMM_KIND_PRIVATE, 0, !!(info.caps & DEVMM_CAP_EXCLUSIVE));
+	} else {
+		for (int i = 0; i < KIND_TESTS + 1; i++)
+			tap_skip("no device-private memory in this kernel", "private: race");
+	}
+	test_kind(DEVMM_KIND_COHERENT, base, !!(info.caps & DEVMM_CAP_EXCLUSIVE));
+	idle_stop();
+	/* Last: before its fix, it panicked the machine. */
+	test_gup_longterm(kernel_gup);
+	devmm_unload();
+	return tap_done();
+}
