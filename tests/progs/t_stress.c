@@ -215,6 +215,8 @@ struct thr {
 	uint32_t alt_priv[PRIV_PAGES], alt_shr[SHR_PAGES];
 	uint32_t next_gen;
 	int fds[MAX_DEVS];
+	/* The process's threads: their files are shared now and then. */
+	struct thr *siblings;
 	int churn_fd, churn_id, churn_dead;
 	unsigned int churn_gen;
 	char *scratch;			/* PRIV_PAGES pages for device reads and writes */
@@ -315,6 +317,13 @@ static int pick_fd(struct thr *t, int memory)
 	for (i = 0; i < sh->ndevs; i++)
 		if (!memory || sh->devs[i].kind != DEVMM_KIND_MIRROR)
 			cand[n++] = i;
+	/*
+	 * Another thread's file of the same process: one file's device
+	 * writes then race with its own migrations (a review found writes
+	 * lost that way).
+	 */
+	if (nthreads > 1 && chance(t, 25))
+		return t->siblings[rn(t, nthreads)].fds[cand[rn(t, n)]];
 	return t->fds[cand[rn(t, n)]];
 }
 
@@ -877,6 +886,7 @@ static int worker_process(int p)
 		struct thr *th = &thr[t];
 
 		memset(th, 0, sizeof(*th));
+		th->siblings = thr;
 		th->p = p;
 		th->t = t;
 		th->owner = (p << 4) | t;
