@@ -319,6 +319,7 @@ unsigned int devmm_param_coherent(const struct devmm_range **ranges);
 bool devmm_param_dmirror_compat(void);
 bool devmm_param_gup_test(void);
 unsigned int devmm_param_copy_threads(void);
+bool devmm_param_fail_thp_alloc(void);
 unsigned long devmm_param_fault_around_pages(void);
 int devmm_check_coherent_range(phys_addr_t start, u64 size, const char *what);
 

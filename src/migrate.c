@@ -594,15 +594,17 @@ static int alloc_and_copy_to_system(struct devmm_device *dev, struct migrate_vma
 		if (!(src & MIGRATE_PFN_MIGRATE) || !spage)
 			continue;
 		/*
-		 * A CPU fault must bring the folio back whole: the kernel
-		 * (7.2) cannot split a device folio the fault holds a
-		 * reference to, so small pages would leave it where it is and
-		 * the fault would repeat forever; there the allocation may
-		 * reclaim and compact.  Elsewhere, as on the way out,
-		 * MADV_NOHUGEPAGE means small pages.
+		 * A CPU fault brings the folio back whole if it can, whatever
+		 * MADV_NOHUGEPAGE says, and its allocation may reclaim and
+		 * compact; without a THP it takes single pages, for which the
+		 * core splits the device folio (7.2.13, t_race with
+		 * fail_thp_alloc), and devmm_migrate_to_ram() gives up after a
+		 * few tries should nothing move.  Elsewhere, as on the way
+		 * out, MADV_NOHUGEPAGE means small pages.
 		 */
 		if (nr > 1 && !devmm_mirror_fail_alloc(m) &&
-		    (args->fault_page || !(args->vma->vm_flags & VM_NOHUGEPAGE))) {
+		    (args->fault_page || !(args->vma->vm_flags & VM_NOHUGEPAGE)) &&
+		    !devmm_param_fail_thp_alloc()) {
 			struct folio *folio = devmm_vma_alloc_pmd_folio(args->vma, addr,
 									!!args->fault_page);
 

@@ -293,6 +293,43 @@ module_param_cb(copy_threads, &copy_threads_ops, &copy_threads, 0644);
 MODULE_PARM_DESC(copy_threads,
 		 "CPUs sharing a large copy of the fake backend, an explicit migration of several 2 MiB blocks, or a large device read or write: 0 (default) one per online CPU, 1 the caller alone (writable at run time)");
 
+/*
+ * Fault injection for tests: the next N system THP allocations of the way
+ * back to system memory fail, as if memory were too fragmented for one.
+ */
+static atomic_t fail_thp_alloc = ATOMIC_INIT(0);
+
+static int set_fail_thp_alloc(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+
+	if (kstrtouint(val, 0, &n) || n > INT_MAX) {
+		pr_err("%s=%s: a count from 0 to %d\n", kp->name, val, INT_MAX);
+		return -EINVAL;
+	}
+	atomic_set(&fail_thp_alloc, n);
+	return 0;
+}
+
+static int get_fail_thp_alloc(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&fail_thp_alloc));
+}
+
+static const struct kernel_param_ops fail_thp_alloc_ops = {
+	.set = set_fail_thp_alloc,
+	.get = get_fail_thp_alloc,
+};
+module_param_cb(fail_thp_alloc, &fail_thp_alloc_ops, NULL, 0600);
+MODULE_PARM_DESC(fail_thp_alloc,
+		 "fault injection for tests: the next N system THP allocations on the way back from a device fail (default 0; writable at run time)");
+
+/* Whether this system THP allocation is to fail (consumes one). */
+bool devmm_param_fail_thp_alloc(void)
+{
+	return atomic_add_unless(&fail_thp_alloc, -1, 0);
+}
+
 /* How many CPUs may share one large copy: at least 1. */
 unsigned int devmm_param_copy_threads(void)
 {

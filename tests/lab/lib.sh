@@ -194,12 +194,15 @@ lab_umount()
 		for m in "$root"/devmm*; do
 			[ -d "$m" ] && mountpoint -q "$m" || continue
 			if [ "${1:-}" = all ] || [ "$m" = "$root$LAB_MNT" ]; then
-				umount "$m"
+				# Lazily if a process (a build's leftover) still
+				# holds it: the mount goes once it is done.
+				umount "$m" 2>/dev/null || umount -l "$m"
 			else
 				busy=1
 			fi
 		done
-		[ $busy = 0 ] && mountpoint -q "$root/proc" && umount "$root/proc"
+		[ $busy = 0 ] && mountpoint -q "$root/proc" &&
+			{ umount "$root/proc" 2>/dev/null || umount -l "$root/proc"; }
 	done
 	return 0
 }
