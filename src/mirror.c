@@ -877,6 +877,15 @@ int devmm_mirror_exclusive(struct devmm_mirror *m, unsigned long start, unsigned
 					ret = -EBUSY;
 					break;
 				}
+				/*
+				 * The page stays device-exclusive in the CPU
+				 * page table; undoing that inside the next
+				 * try would invalidate again, every time.
+				 * Fault it back now, before the next
+				 * sequence is taken.
+				 */
+				if (devmm_get_user_pages(addr, 1, FOLL_WRITE, &page) == 1)
+					put_page(page);
 				cond_resched();
 				continue;
 			}
