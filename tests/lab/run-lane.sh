@@ -45,7 +45,15 @@ check $st "lane $lane: the DKMS-built module's vermagic names $kver (${vm:-none}
 
 st=0
 lab_sparse "$lane" | sed 's/^/# /' || st=1
-check $st "lane $lane: sparse (make C=2) reports nothing in devmm's sources"
+if [ $st != 0 ] && [ "$(lane_root "$lane")" = "" ] &&
+	grep -q 'sparse is not available or not up to date' "$out/sparse.log"; then
+	# The host's (bookworm's) sparse is too old for a debug lane's 7.x
+	# tree; the 7 lane runs sid's sparse over the same sources.
+	skipped=$((skipped + 1))
+	echo "[host] ok - lane $lane: sparse (make C=2) # SKIP the host's sparse is too old for this kernel (the 7 lane checks 7.x)"
+else
+	check $st "lane $lane: sparse (make C=2) reports nothing in devmm's sources"
+fi
 
 st=0
 diff -u "$TOP_DIR/tests/golden/$lane.probes" "$out/module/generated/probes.txt" \
