@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -92,6 +93,54 @@ static inline const char *errname(int neg)
 	case E2BIG: return "E2BIG";
 	default: return strerror(-neg);
 	}
+}
+
+/*
+ * DEVMM_IOC_CREATE on the control node @ctl: a private device of @capacity
+ * bytes, or a coherent one over [@base, @base + @size), evicting by
+ * @policy; the new id or -errno.
+ */
+static inline int devmm_create_dev(int ctl, unsigned int kind, uint64_t capacity,
+				   uint64_t base, uint64_t size, unsigned int policy)
+{
+	struct devmm_create c = { .kind = kind, .capacity = capacity, .base = base,
+				  .size = size, .policy = policy };
+
+	return ioctl(ctl, DEVMM_IOC_CREATE, &c) ? -errno : (int)c.id;
+}
+
+/* A device command (DEVMM_IOC_EVICT, DESTROY, ...) on @ctl; 0 or -errno. */
+static inline int devmm_dev_cmd(int ctl, unsigned long cmd, unsigned int id, uint64_t value,
+				unsigned long long *result)
+{
+	struct devmm_dev_cmd c = { .id = id, .value = value };
+	int ret = ioctl(ctl, cmd, &c) ? -errno : 0;
+
+	if (result)
+		*result = c.result;
+	return ret;
+}
+
+/* A new file of device @id's node, or -1 (errno set). */
+static inline int devmm_node_open(unsigned int id)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/dev/" DEVMM_NODE_PREFIX "%u", id);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+/* A range command on a device file; 0 or -errno, *@cpages if not NULL. */
+static inline int devmm_range(int fd, unsigned long cmd, const void *addr,
+			      unsigned long npages, const void *ptr, unsigned long long *cpages)
+{
+	struct devmm_range_cmd c = { .addr = (uintptr_t)addr, .npages = npages,
+				     .ptr = (uintptr_t)ptr };
+	int ret = ioctl(fd, cmd, &c) ? -errno : 0;
+
+	if (cpages)
+		*cpages = c.cpages;
+	return ret;
 }
 
 #endif /* DEVMM_TEST_H */

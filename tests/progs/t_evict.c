@@ -38,26 +38,6 @@ static unsigned long long range_addr(const char *r)
 	return strtoull(strchr(r, '@') + 1, NULL, 0);
 }
 
-static int create(unsigned int kind, unsigned long long capacity, unsigned long long base,
-		  unsigned long long size, unsigned int policy)
-{
-	struct devmm_create c = { .kind = kind, .capacity = capacity, .base = base,
-				  .size = size, .policy = policy };
-
-	return ioctl(ctl, DEVMM_IOC_CREATE, &c) ? -errno : (int)c.id;
-}
-
-static int dev_cmd(unsigned long cmd, unsigned int id, unsigned long long value,
-		   unsigned long long *result)
-{
-	struct devmm_dev_cmd c = { .id = id, .value = value };
-	int ret = ioctl(ctl, cmd, &c) ? -errno : 0;
-
-	if (result)
-		*result = c.result;
-	return ret;
-}
-
 static int query(unsigned int id, struct devmm_dev_info *info)
 {
 	struct devmm_dev_query q = { .id = id };
@@ -73,14 +53,6 @@ static unsigned long long used(unsigned int id)
 	struct devmm_dev_info info = {};
 
 	return query(id, &info) || info.id != id ? ~0ULL : info.used;
-}
-
-static int node_open(unsigned int id)
-{
-	char path[32];
-
-	snprintf(path, sizeof(path), "/dev/" DEVMM_NODE_PREFIX "%u", id);
-	return open(path, O_RDWR | O_CLOEXEC);
 }
 
 static int range_cmd(int fd, unsigned long cmd, void *addr, unsigned long npages, void *ptr,
@@ -238,7 +210,7 @@ static void test_policy(int id, int fd, unsigned int kind, unsigned int policy, 
 	struct devmm_range_cmd c;
 	unsigned long ona, onb;
 
-	dev_cmd(DEVMM_IOC_SET_POLICY, id, policy, NULL);
+	devmm_dev_cmd(ctl, DEVMM_IOC_SET_POLICY, id, policy, NULL);
 	fill(a, half, 21);
 	fill(b, half, 22);
 	fill(c3, quarter, 23);
@@ -262,7 +234,7 @@ static void test_policy(int id, int fd, unsigned int kind, unsigned int policy, 
 	munmap(a, half);
 	munmap(b, half);
 	munmap(c3, quarter);
-	dev_cmd(DEVMM_IOC_SET_POLICY, id, DEVMM_POLICY_LRU, NULL);
+	devmm_dev_cmd(ctl, DEVMM_IOC_SET_POLICY, id, DEVMM_POLICY_LRU, NULL);
 }
 
 static void test_on_demand(int id, int fd, const char *name)
@@ -276,24 +248,24 @@ static void test_on_demand(int id, int fd, const char *name)
 	fill(p, len, 31);
 	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
 	before = used(id);
-	ret = dev_cmd(DEVMM_IOC_EVICT, id, 4 * MB, &result);
+	ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 4 * MB, &result);
 	ok(ret == 0 && result >= 4 * MB && used(id) <= before - 4 * MB,
 	   "%s: evict 4 MiB on demand (%s, %llu MiB evicted)", name, errname(ret), result / MB);
-	ret = dev_cmd(DEVMM_IOC_EVICT, id, 0, &result);
+	ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, &result);
 	ok(ret == 0 && used(id) == 0, "%s: evict everything (%s)", name, errname(ret));
 	ok(verify(p, len, 31), "%s: the data survives eviction", name);
 
 	/* Shrinking the capacity evicts down to it. */
 	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
-	ret = dev_cmd(DEVMM_IOC_SET_CAPACITY, id, 2 * MB, NULL);
+	ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, 2 * MB, NULL);
 	ok(ret == 0 && used(id) <= 2 * MB && verify(p, len, 31),
 	   "%s: shrinking the capacity to 2 MiB evicts down to it (%s)", name, errname(ret));
-	ok(dev_cmd(DEVMM_IOC_SET_CAPACITY, id, 0, NULL) == -EINVAL &&
-	   dev_cmd(DEVMM_IOC_SET_CAPACITY, id, 4097, NULL) == -EINVAL &&
-	   dev_cmd(DEVMM_IOC_SET_CAPACITY, id, 1ULL << 50, NULL) == -EINVAL &&
-	   dev_cmd(DEVMM_IOC_EVICT, 999, 0, NULL) == -ENODEV,
+	ok(devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, 0, NULL) == -EINVAL &&
+	   devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, 4097, NULL) == -EINVAL &&
+	   devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, 1ULL << 50, NULL) == -EINVAL &&
+	   devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, 999, 0, NULL) == -ENODEV,
 	   "%s: bad capacities give EINVAL, unknown devices ENODEV", name);
-	ret = dev_cmd(DEVMM_IOC_SET_CAPACITY, id, CAPACITY, NULL);
+	ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, CAPACITY, NULL);
 	ok(ret == 0, "%s: capacity back to 64 MiB (%s)", name, errname(ret));
 	munmap(p, len);
 }
@@ -310,7 +282,7 @@ static void bench_evict(int id, int fd, const char *name)
 	fill(p, len, 41);
 	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
 	t = now();
-	ret = dev_cmd(DEVMM_IOC_EVICT, id, 0, &result);
+	ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, &result);
 	t = now() - t;
 	ok(ret == 0 && result == len && verify(p, len, 41),
 	   "%s: evict 48 MiB (%s, %llu MiB)", name, errname(ret), result / MB);
@@ -338,7 +310,7 @@ static void test_stale(int id, int fd, const char *name)
 	fill(p, len, 71);
 	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
 	q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, q);
-	ret = q == MAP_FAILED ? -errno : dev_cmd(DEVMM_IOC_EVICT, id, 0, &result);
+	ret = q == MAP_FAILED ? -errno : devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, &result);
 	ok(ret == 0 && c.cpages == len / psz && result == len && used(id) == 0 &&
 	   verify(q, len, 71),
 	   "%s: pages moved by mremap come home on evict-all, intact (%s, %llu MiB)", name,
@@ -357,7 +329,7 @@ static void test_stale(int id, int fd, const char *name)
 	close(pipefd[0]);
 	/* Now only the child maps the pages. */
 	munmap(p, len);
-	ret = ret ? -errno : dev_cmd(DEVMM_IOC_EVICT, id, 0, &result);
+	ret = ret ? -errno : devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, &result);
 	status = used(id) == 0;
 	if (write(pipefd[1], &x, 1) != 1)
 		tap_diag("could not wake the child");
@@ -389,7 +361,7 @@ static void test_destroy_pinned(int id, int fd, unsigned int kind, const char *n
 	fill(p, len, 81);
 	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
 	ret = ret ? ret : range_cmd(fd, DEVMM_IOC_PIN, p, 1, NULL, &c);
-	ret = ret ? ret : dev_cmd(DEVMM_IOC_DESTROY, id, 0, NULL);
+	ret = ret ? ret : devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
 	ok(ret == -EBUSY && used(id) >= psz && verify(p, len, 81),
 	   "%s: DESTROY with a pinned page gives EBUSY and keeps the device (%s)", name,
 	   errname(ret));
@@ -413,7 +385,7 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 	if (pid == 0) {
 		size_t len = 4 * MB;
 		char *p = map_anon(len), *buf = map_anon(len);
-		int cfd = node_open(id), n = 0, r = 0;
+		int cfd = devmm_node_open(id), n = 0, r = 0;
 
 		fill(p, len, 51);
 		close(pipefd[0]);
@@ -438,7 +410,7 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 	if (ret || read(pipefd[0], line, 1) != 1)
 		tap_diag("the child did not start");
 	close(pipefd[0]);
-	ret = dev_cmd(DEVMM_IOC_DESTROY, id, 0, NULL);
+	ret = devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
 	waitpid(pid, &status, 0);
 	ok(ret == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	   "%s: destroyed under load: the user gets ENODEV and keeps its data (%s, status %d)",
@@ -452,7 +424,7 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 
 static void test_device(int id, unsigned int kind, const char *name)
 {
-	int fd = node_open(id);
+	int fd = devmm_node_open(id);
 
 	ok(fd >= 0, "%s: device %d created at run time", name, id);
 	test_oversubscribe(id, fd, name);
@@ -489,8 +461,8 @@ static void test_fragmented(int has_large)
 		return;
 	}
 	/* 128 MiB: one chunk of device memory, all of it usable. */
-	id = create(DEVMM_KIND_PRIVATE, cap, 0, 0, DEVMM_POLICY_LRU);
-	fd = id < 0 ? -1 : node_open(id);
+	id = devmm_create_dev(ctl, DEVMM_KIND_PRIVATE, cap, 0, 0, DEVMM_POLICY_LRU);
+	fd = id < 0 ? -1 : devmm_node_open(id);
 	p = map_anon(cap);
 	raw = map_anon(2 * pmd);
 	if (!p || !raw || fd < 0) {
@@ -528,7 +500,7 @@ static void test_fragmented(int has_large)
 	close(fd);
 	munmap(raw, 2 * pmd);
 	munmap(p, cap);
-	dev_cmd(DEVMM_IOC_DESTROY, id, 0, NULL);
+	devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
 }
 
 /* Workers migrate, fault, fork and munmap on a small device; one evicts. */
@@ -547,13 +519,14 @@ static void test_concurrency(int id)
 			double end = now() + seconds;
 
 			while (now() < end)
-				if (dev_cmd(DEVMM_IOC_EVICT, id, rand() % 2 ? 0 : MB, NULL) &&
+				if (devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, rand() % 2 ? 0 : MB,
+						  NULL) &&
 				    errno != EBUSY)
 					_exit(1);
 			_exit(0);
 		}
 		{
-			int fd = node_open(id);
+			int fd = devmm_node_open(id);
 			double end = now() + seconds;
 			struct devmm_range_cmd c;
 			uint64_t seed = i * 1000;
@@ -624,15 +597,16 @@ int main(int argc, char **argv)
 		return tap_done();
 
 	/* Bad requests. */
-	ok(create(DEVMM_KIND_COHERENT, 0, 0x8000000, 128 * MB, 0) == -EINVAL &&
-	   create(DEVMM_KIND_COHERENT, 0, a + 4096, 128 * MB, 0) == -EINVAL &&
-	   create(99, 0, 0, 0, 0) == -EINVAL &&
-	   create(DEVMM_KIND_PRIVATE, 4097, 0, 0, 0) == (expect_private ? -EINVAL : -EOPNOTSUPP) &&
-	   create(DEVMM_KIND_MIRROR, 0, 0, 0, 7) == -EINVAL,
+	ok(devmm_create_dev(ctl, DEVMM_KIND_COHERENT, 0, 0x8000000, 128 * MB, 0) == -EINVAL &&
+	   devmm_create_dev(ctl, DEVMM_KIND_COHERENT, 0, a + 4096, 128 * MB, 0) == -EINVAL &&
+	   devmm_create_dev(ctl, 99, 0, 0, 0, 0) == -EINVAL &&
+	   devmm_create_dev(ctl, DEVMM_KIND_PRIVATE, 4097, 0, 0, 0) ==
+		(expect_private ? -EINVAL : -EOPNOTSUPP) &&
+	   devmm_create_dev(ctl, DEVMM_KIND_MIRROR, 0, 0, 0, 7) == -EINVAL,
 	   "create refuses RAM, unaligned ranges, unknown kinds and policies, bad capacities");
 
 	if (expect_private) {
-		id = create(DEVMM_KIND_PRIVATE, CAPACITY, 0, 0, DEVMM_POLICY_LRU);
+		id = devmm_create_dev(ctl, DEVMM_KIND_PRIVATE, CAPACITY, 0, 0, DEVMM_POLICY_LRU);
 		test_device(id, DEVMM_KIND_PRIVATE, "private");
 	} else {
 		for (i = 0; i < DEVICE_TESTS; i++)
@@ -644,18 +618,18 @@ int main(int argc, char **argv)
 		test_fragmented(!devmm_info(&mi) && (mi.caps & DEVMM_CAP_LARGE_FOLIOS));
 	}
 	/* A coherent device over 128 MiB of the reservation, held to 64 MiB. */
-	id = create(DEVMM_KIND_COHERENT, 0, a, 128 * MB, DEVMM_POLICY_LRU);
-	ret = dev_cmd(DEVMM_IOC_SET_CAPACITY, id, CAPACITY, NULL);
+	id = devmm_create_dev(ctl, DEVMM_KIND_COHERENT, 0, a, 128 * MB, DEVMM_POLICY_LRU);
+	ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, CAPACITY, NULL);
 	ok(id >= 0 && ret == 0, "coherent: a device over 128 MiB, capacity set to 64 MiB (%s)",
 	   errname(id < 0 ? id : ret));
-	ret = create(DEVMM_KIND_COHERENT, 0, a, 128 * MB, 0);
+	ret = devmm_create_dev(ctl, DEVMM_KIND_COHERENT, 0, a, 128 * MB, 0);
 	ok(ret == -EBUSY, "coherent: a second device over the same range gives EBUSY (%s)",
 	   errname(ret));
 	test_device(id, DEVMM_KIND_COHERENT, "coherent");
 
 	/* Listing. */
-	id = create(DEVMM_KIND_COHERENT, 0, b, 128 * MB, DEVMM_POLICY_LRU);
-	ret = dev_cmd(DEVMM_IOC_SET_CAPACITY, id, 16 * MB, NULL);
+	id = devmm_create_dev(ctl, DEVMM_KIND_COHERENT, 0, b, 128 * MB, DEVMM_POLICY_LRU);
+	ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, 16 * MB, NULL);
 	{
 		int n = 0, found = 0;
 		unsigned int next = 0;
@@ -677,7 +651,7 @@ int main(int argc, char **argv)
 	test_concurrency(id);
 
 	/* Unload with pages on the device: they come home first. */
-	fd = node_open(id);
+	fd = devmm_node_open(id);
 	p = map_anon(16 * MB);
 	fill(p, 16 * MB, 61);
 	{

@@ -61,26 +61,8 @@ static double now(void)
 
 static int create(unsigned int kind, unsigned long long base)
 {
-	struct devmm_create c = { .kind = kind, .policy = DEVMM_POLICY_LRU };
-
-	if (kind == DEVMM_KIND_PRIVATE) {
-		c.capacity = CAPACITY;
-	} else {
-		c.base = base;
-		c.size = 128 * MB;
-	}
-	return ioctl(ctl, DEVMM_IOC_CREATE, &c) ? -errno : (int)c.id;
-}
-
-static int dev_cmd(unsigned long cmd, unsigned int id, unsigned long long value,
-		   unsigned long long *result)
-{
-	struct devmm_dev_cmd c = { .id = id, .value = value };
-	int ret = ioctl(ctl, cmd, &c) ? -errno : 0;
-
-	if (result)
-		*result = c.result;
-	return ret;
+	return devmm_create_dev(ctl, kind, kind == DEVMM_KIND_PRIVATE ? CAPACITY : 0, base,
+				kind == DEVMM_KIND_PRIVATE ? 0 : 128 * MB, DEVMM_POLICY_LRU);
 }
 
 static unsigned long long used(unsigned int id)
@@ -88,26 +70,6 @@ static unsigned long long used(unsigned int id)
 	struct devmm_dev_query q = { .id = id };
 
 	return ioctl(ctl, DEVMM_IOC_QUERY, &q) || q.info.id != id ? ~0ULL : q.info.used;
-}
-
-static int node_open(unsigned int id)
-{
-	char path[32];
-
-	snprintf(path, sizeof(path), "/dev/" DEVMM_NODE_PREFIX "%u", id);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
-static int range_cmd(int fd, unsigned long cmd, void *addr, unsigned long npages, void *ptr,
-		     unsigned long long *cpages)
-{
-	struct devmm_range_cmd c = { .addr = (uintptr_t)addr, .npages = npages,
-				     .ptr = (uintptr_t)ptr };
-	int ret = ioctl(fd, cmd, &c) ? -errno : 0;
-
-	if (cpages)
-		*cpages = c.cpages;
-	return ret;
 }
 
 /* @len bytes at a 2 MiB boundary, in small pages (MADV_NOHUGEPAGE). */
@@ -156,10 +118,10 @@ static void test_evict_split(unsigned int id, int fd, const char *name)
 
 	if (p) {
 		fill(p, PMD, 41);
-		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, PMD / PG, NULL, &moved);
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, PMD / PG, NULL, &moved);
 		split = mprotect(p + PMD / 2, PMD / 2, PROT_READ);
 		if (!ret && !split)
-			ret = dev_cmd(DEVMM_IOC_EVICT, id, PMD, &result);
+			ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, PMD, &result);
 	}
 	left = used(id);
 	got = p && verify(p, PMD, 41);
@@ -188,9 +150,9 @@ static void *migrate_loop(void *arg)
 	int ret;
 
 	while (!mg->stop) {
-		ret = range_cmd(mg->fd, DEVMM_IOC_MIGRATE_TO_DEV, mg->p, mg->npages, NULL, NULL);
+		ret = devmm_range(mg->fd, DEVMM_IOC_MIGRATE_TO_DEV, mg->p, mg->npages, NULL, NULL);
 		if (!ret)
-			ret = range_cmd(mg->fd, DEVMM_IOC_MIGRATE_TO_SYS, mg->p, mg->npages, NULL,
+			ret = devmm_range(mg->fd, DEVMM_IOC_MIGRATE_TO_SYS, mg->p, mg->npages, NULL,
 					NULL);
 		if (ret && ret != -EBUSY && !mg->err)
 			mg->err = ret;
@@ -221,14 +183,14 @@ static void test_write_during_migrate(int fd, const char *name)
 	for (uint64_t k = 1; now() < end; k++) {
 		for (i = 0; i < len / 8; i++)
 			in[i] = k;
-		ret = range_cmd(fd, DEVMM_IOC_WRITE, mg.p, npages, in, &c);
+		ret = devmm_range(fd, DEVMM_IOC_WRITE, mg.p, npages, in, &c);
 		if (ret || c != npages) {
 			failed++;
 			if (ret != -EBUSY && !werr)
 				werr = ret ? ret : -EIO;
 			continue;
 		}
-		ret = range_cmd(fd, DEVMM_IOC_READ, mg.p, npages, out, &c);
+		ret = devmm_range(fd, DEVMM_IOC_READ, mg.p, npages, out, &c);
 		if (ret || c != npages) {
 			failed++;
 			if (ret != -EBUSY && !werr)
@@ -302,7 +264,7 @@ static void test_exclusive_dontneed(int fd, int has_exclusive, const char *name)
 	}
 	end = now() + race_seconds;
 	while (now() < end) {
-		ret = range_cmd(fd, DEVMM_IOC_EXCLUSIVE, p, 1, NULL, NULL);
+		ret = devmm_range(fd, DEVMM_IOC_EXCLUSIVE, p, 1, NULL, NULL);
 		if (ret == -EBUSY) {
 			busy++;
 			continue;
@@ -313,7 +275,7 @@ static void test_exclusive_dontneed(int fd, int has_exclusive, const char *name)
 		}
 		grabs++;
 		memset(buf, 0xa5, PG);
-		ret = range_cmd(fd, DEVMM_IOC_READ, p, 1, buf, &c);
+		ret = devmm_range(fd, DEVMM_IOC_READ, p, 1, buf, &c);
 		if (ret) {
 			if (ret != -EBUSY)
 				err = err ? err : ret;
@@ -351,7 +313,7 @@ static void *evict_loop(void *arg)
 	int ret;
 
 	while (!e->stop) {
-		ret = dev_cmd(DEVMM_IOC_EVICT, e->id, 0, NULL);
+		ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, e->id, 0, NULL);
 		if (ret && ret != -ENODEV && ret != -EBUSY && !e->err)
 			e->err = ret;
 		e->calls++;
@@ -374,14 +336,14 @@ static void test_destroy_evict(unsigned int kind, unsigned long long base, const
 		char *p, *q = NULL;
 
 		id = create(kind, base);
-		fd = id < 0 ? -1 : node_open(id);
+		fd = id < 0 ? -1 : devmm_node_open(id);
 		p = map_small(len);
 		if (id < 0 || fd < 0 || !p) {
 			err = id < 0 ? id : -EIO;
 			break;
 		}
 		fill(p, len, 51 + rounds);
-		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / PG, NULL, &moved);
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / PG, NULL, &moved);
 		/* Away from the recorded address: only the scan of every process finds it. */
 		q = mmap(NULL, len + PMD, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (!ret && q != MAP_FAILED)
@@ -396,7 +358,7 @@ static void test_destroy_evict(unsigned int kind, unsigned long long base, const
 		usleep(1000 * (rounds % 5));
 		/* DESTROY gives EBUSY while the evictors hold pages in flight. */
 		for (j = 0; j < 100; j++) {
-			ret = dev_cmd(DEVMM_IOC_DESTROY, id, 0, NULL);
+			ret = devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
 			if (ret != -EBUSY)
 				break;
 		}
@@ -464,8 +426,8 @@ static void test_fault_no_thp(int fd, int has_large)
 		p = pmd_align_up(raw);
 		madvise(p, PMD, MADV_HUGEPAGE);
 		fill(p, PMD, 61);
-		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, PMD / PG, NULL, &moved);
-		range_cmd(fd, DEVMM_IOC_SNAPSHOT, p, 1, &snap, NULL);
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, PMD / PG, NULL, &moved);
+		devmm_range(fd, DEVMM_IOC_SNAPSHOT, p, 1, &snap, NULL);
 	}
 	tmp = open("/tmp", O_TMPFILE | O_RDWR, 0600);
 	/* 0x24: on this device, mapped by a PMD. */
@@ -571,7 +533,7 @@ static void test_coherent_ranges(void)
 		id = create(DEVMM_KIND_COHERENT, bases[i]);
 		ret[i] = id;
 		if (id >= 0)
-			dev_cmd(DEVMM_IOC_DESTROY, id, 0, NULL);
+			devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
 	}
 	ok(ret[0] == -EINVAL && ret[1] == -EINVAL,
 	   "coherent CREATE refuses ranges outside a Reserved entry of /proc/iomem: no memory "
@@ -616,7 +578,7 @@ static void test_kind(unsigned int kind, unsigned long long base, int has_exclus
 		      int has_large)
 {
 	const char *name = kind == DEVMM_KIND_PRIVATE ? "private" : "coherent";
-	int id = create(kind, base), fd = id < 0 ? -1 : node_open(id), ret;
+	int id = create(kind, base), fd = id < 0 ? -1 : devmm_node_open(id), ret;
 
 	if (!ok(id >= 0 && fd >= 0, "%s: a device and its node (%s)", name,
 		errname(id < 0 ? id : fd < 0 ? -errno : 0))) {
@@ -630,7 +592,7 @@ static void test_kind(unsigned int kind, unsigned long long base, int has_exclus
 	if (kind == DEVMM_KIND_PRIVATE)
 		test_fault_no_thp(fd, has_large);
 	close(fd);
-	ret = dev_cmd(DEVMM_IOC_DESTROY, id, 0, NULL);
+	ret = devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
 	if (ret)
 		tap_diag("%s: DESTROY after the races: %s", name, errname(ret));
 	test_destroy_evict(kind, base, name);
