@@ -480,7 +480,15 @@ static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long
 	atomic64_set(&wk.moved, 0);
 	blocks = wk.end > start ?
 		 (ALIGN(wk.end, PMD_SIZE) - ALIGN_DOWN(start, PMD_SIZE)) >> PMD_SHIFT : 0;
-	if (share == WALK_OFFLOAD_IF_SMALL && blocks > 1) {
+	/*
+	 * System pages a helper allocates follow the helper's placement, not
+	 * the caller's: a caller with a memory policy or a cpuset of its own
+	 * walks alone.
+	 */
+	if (!devmm_task_placement_default()) {
+		walk_blocks(&wk, w, ULONG_MAX);
+		blocks = 0;
+	} else if (share == WALK_OFFLOAD_IF_SMALL && blocks > 1) {
 		/* migrate_vma_setup() cleared dst[], so this is the first block's. */
 		walk_blocks(&wk, w, 1);
 		blocks--;

@@ -7,9 +7,13 @@
  *
  * Locking: the mm's mmap_lock is taken before mirror->lock, never after;
  * mirror->lock is also taken by invalidations (reached from reclaim), so
- * nothing under it allocates with reclaim or faults on user memory: data is
- * copied to or from user pages that are present with page faults disabled,
- * else through a bounce buffer copied to or from user space outside the lock.
+ * nothing under it allocates with reclaim or faults on user memory: the
+ * caller's user pages are pinned (faulted in as needed) before the lock is
+ * taken and copied page to page under it; memory that cannot be pinned
+ * (VM_PFNMAP) is copied with page faults disabled where present, else
+ * through a bounce buffer copied to or from user space outside the lock.
+ * A user buffer that overlaps the range goes through a kernel buffer, as
+ * memmove() would.
  * A page in the table is valid while the lock is held: an invalidation,
  * which must take the lock, comes before the page is unmapped or freed.
  * Helpers that share a large copy hold no lock of their own: the caller
@@ -30,8 +34,9 @@
 
 /*
  * hmm_range_fault() window; the window of device reads/writes copied
- * straight to or from user pages (shared among CPUs from SHARE_MIN pages
- * on); the bounce buffer for the rest.
+ * straight to or from user pages (pinning and copying shared among CPUs
+ * from SHARE_MIN pages on, SHARE_CHUNK pages at a time); the bounce buffer
+ * for memory that cannot be pinned.
  */
 #define DEVMM_FAULT_PAGES	64UL
 #define DEVMM_COPY_PAGES	512UL
@@ -303,41 +308,113 @@ static bool has_readonly_own(struct devmm_mirror *m, struct hmm_range *range)
 	return false;
 }
 
-/* Fault [start, end) into the table, for reading or writing. */
-static int mirror_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
-			unsigned long end, bool write)
+/* Fault one window [start, end) of at most DEVMM_FAULT_PAGES into the table. */
+static int fault_window(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
+			unsigned long end, bool write, unsigned long *pfns)
 {
-	unsigned long pfns[DEVMM_FAULT_PAGES];
 	struct hmm_range range = {
 		.notifier = &m->notifier,
 		.hmm_pfns = pfns,
 		.default_flags = HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0),
 		.dev_private_owner = m->dev,
+		.start = start,
+		.end = end,
 	};
-	unsigned long addr;
+	int ret;
+
+	ret = mirror_hmm_walk(m, mm, &range, consume_store, NULL);
+	/*
+	 * hmm_range_fault() reports this device's pages as they are, even
+	 * read-only ones (after fork) on a write request.  A device write to
+	 * such a page is a COW break: fault it back to system memory, where
+	 * the kernel does the copy.
+	 */
+	if (!ret && write && has_readonly_own(m, &range)) {
+		range.dev_private_owner = NULL;
+		ret = mirror_hmm_walk(m, mm, &range, consume_store, NULL);
+	}
+	return ret;
+}
+
+/*
+ * A fault round over a large range, shared out among the caller and helpers
+ * on other CPUs (faulting a fresh range in allocates and zeroes its pages,
+ * page by page) a PMD block at a time, each in order: a write fault that
+ * replaces a huge zero page invalidates its whole block, which must not
+ * undo what another participant has faulted there already.  The error
+ * reported is that of the lowest block that failed; blocks past it are not
+ * started.
+ */
+struct fault_share {
+	struct devmm_mirror *m;
+	struct mm_struct *mm;
+	unsigned long start, end;
+	bool write;
+	atomic_long_t next;
+	spinlock_t lock;
+	unsigned long bad;		/* the lowest failed block, under lock */
+	int err;
+};
+
+static void fault_windows(struct fault_share *fs)
+{
+	unsigned long pfns[DEVMM_FAULT_PAGES], i, addr, bend;
+	int ret = 0;
+
+	for (;;) {
+		i = atomic_long_fetch_inc(&fs->next);
+		addr = ALIGN_DOWN(fs->start, PMD_SIZE) + i * PMD_SIZE;
+		if (addr >= fs->end || i > READ_ONCE(fs->bad))
+			return;
+		bend = min(fs->end, addr + PMD_SIZE);
+		for (addr = max(addr, fs->start); !ret && addr < bend;
+		     addr += DEVMM_FAULT_PAGES << PAGE_SHIFT)
+			ret = fault_window(fs->m, fs->mm, addr,
+					   min(bend, addr + (DEVMM_FAULT_PAGES << PAGE_SHIFT)),
+					   fs->write, pfns);
+		if (!ret)
+			continue;
+		spin_lock(&fs->lock);
+		if (i < fs->bad) {
+			fs->bad = i;
+			fs->err = ret;
+		}
+		spin_unlock(&fs->lock);
+		return;
+	}
+}
+
+static void fault_helper(void *job)
+{
+	fault_windows(job);
+}
+
+/*
+ * Fault [start, end) into the table, for reading or writing.  Pages a
+ * helper faults in are allocated by the helper, so a caller with placement
+ * rules of its own (memory policy, cpuset) faults alone.
+ */
+static int mirror_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
+			unsigned long end, bool write)
+{
+	struct fault_share fs = { .m = m, .mm = mm, .start = start, .end = end,
+				  .write = write, .bad = ULONG_MAX };
+	unsigned long blocks = (ALIGN(end, PMD_SIZE) - ALIGN_DOWN(start, PMD_SIZE)) >> PMD_SHIFT;
+	struct devmm_helpers hs;
 	int ret;
 
 	/* The device's own mmap buffer needs no walk (and gets none). */
 	ret = devmm_buffer_mirror(m, mm, start, end, write);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	for (addr = start; !ret && addr < end; addr = range.end) {
-		range.start = addr;
-		range.end = min(end, addr + (DEVMM_FAULT_PAGES << PAGE_SHIFT));
-		range.dev_private_owner = m->dev;
-		ret = mirror_hmm_walk(m, mm, &range, consume_store, NULL);
-		/*
-		 * hmm_range_fault() reports this device's pages as they are,
-		 * even read-only ones (after fork) on a write request.  A
-		 * device write to such a page is a COW break: fault it back
-		 * to system memory, where the kernel does the copy.
-		 */
-		if (!ret && write && has_readonly_own(m, &range)) {
-			range.dev_private_owner = NULL;
-			ret = mirror_hmm_walk(m, mm, &range, consume_store, NULL);
-		}
-	}
-	return ret;
+	atomic_long_set(&fs.next, 0);
+	spin_lock_init(&fs.lock);
+	devmm_helpers_start(&hs, blocks > 1 && devmm_task_placement_default() ?
+			    min(blocks - 1, (unsigned long)DEVMM_MAX_COPY_THREADS) : 0,
+			    fault_helper, &fs);
+	fault_windows(&fs);
+	devmm_helpers_finish(&hs);
+	return fs.err;
 }
 
 /*
@@ -492,17 +569,230 @@ static unsigned long copy_window_direct(struct devmm_mirror *m, unsigned long ad
 }
 
 /*
+ * Map a page for a copy: one of our device's pages through its backend, any
+ * other (system RAM, another driver's coherent memory) through the kernel's
+ * mapping.  *@dev: the device to unmap it with, or NULL.
+ */
+static void *map_any(struct page *page, struct devmm_device **dev)
+{
+	*dev = devmm_page_is_ours(page) ? devmm_page_device(page) : NULL;
+	return *dev ? (*dev)->ops->map_page(*dev, page) : kmap_local_page(page);
+}
+
+static void unmap_any(struct devmm_device *dev, void *p)
+{
+	if (dev)
+		dev->ops->unmap_page(dev, p);
+	else
+		kunmap_local(p);
+}
+
+/* Copy @len bytes between a table page at @off and a pinned user page at @uoff. */
+static void copy_pinned(struct page *page, unsigned int off, struct page *upage,
+			unsigned int uoff, unsigned int len, bool to_page)
+{
+	struct devmm_device *dev, *udev;
+	void *p = map_any(page, &dev);
+	void *u = map_any(upage, &udev);
+
+	if (to_page)
+		memcpy(p + off, u + uoff, len);
+	else
+		memcpy(u + uoff, p + off, len);
+	unmap_any(udev, u);
+	unmap_any(dev, p);
+}
+
+/*
+ * A copy between table pages and user pages pinned beforehand, shared out
+ * in chunks among the caller and helpers on other CPUs while the caller
+ * holds the mirror lock.  The user buffer starts @uoff bytes into its first
+ * page: table page i then spans user pages i and i + 1.
+ */
+struct pinned_copy {
+	struct page **pages;
+	struct page **upages;
+	unsigned long n;
+	unsigned int uoff;
+	bool to_page;
+	atomic_long_t next;
+};
+
+static void pinned_copy_chunks(struct pinned_copy *pc)
+{
+	unsigned int head = PAGE_SIZE - pc->uoff;
+	unsigned long i, end;
+
+	for (;;) {
+		i = atomic_long_fetch_add(SHARE_CHUNK, &pc->next);
+		if (i >= pc->n)
+			return;
+		for (end = min(i + SHARE_CHUNK, pc->n); i < end; i++) {
+			copy_pinned(pc->pages[i], 0, pc->upages[i], pc->uoff, head, pc->to_page);
+			if (pc->uoff)
+				copy_pinned(pc->pages[i], head, pc->upages[i + 1], 0, pc->uoff,
+					    pc->to_page);
+			if (devmm_page_is_ours(pc->pages[i]))
+				devmm_page_touch(pc->pages[i]);
+		}
+	}
+}
+
+static void pinned_copy_helper(void *job)
+{
+	pinned_copy_chunks(job);
+}
+
+/*
+ * Pinning the user pages of a copy, shared out in chunks among the caller
+ * and helpers on other CPUs, which pin in the caller's address space from
+ * their own (no switch of address space): faulting a fresh buffer in
+ * (allocating and zeroing its pages) costs as much as the copy.  No lock is
+ * held.  @first_bad: the lowest page not pinned (npin if none); pages past
+ * it may be pinned too, and are unpinned by the caller.
+ */
+struct pinning {
+	struct mm_struct *mm;
+	unsigned long uaddr;
+	struct page **upages;
+	unsigned long npin;
+	unsigned int gup_flags;
+	atomic_long_t next;
+	atomic_long_t first_bad;
+};
+
+static void pin_chunks(struct pinning *pn, bool remote)
+{
+	unsigned long i, n, old;
+	long got;
+
+	for (;;) {
+		i = atomic_long_fetch_add(SHARE_CHUNK, &pn->next);
+		if (i >= pn->npin || i >= atomic_long_read(&pn->first_bad))
+			return;
+		n = min(SHARE_CHUNK, pn->npin - i);
+		if (remote) {
+			mmap_read_lock(pn->mm);
+			got = devmm_pin_user_pages_remote(pn->mm, pn->uaddr + (i << PAGE_SHIFT),
+							  n, pn->gup_flags, pn->upages + i);
+			mmap_read_unlock(pn->mm);
+		} else {
+			got = pin_user_pages_fast(pn->uaddr + (i << PAGE_SHIFT), n, pn->gup_flags,
+						  pn->upages + i);
+		}
+		if (got == n)
+			continue;
+		i += max(got, 0L);
+		old = atomic_long_read(&pn->first_bad);
+		while (i < old && !atomic_long_try_cmpxchg(&pn->first_bad, &old, i))
+			;
+		return;
+	}
+}
+
+static void pin_helper(void *job)
+{
+	pin_chunks(job, true);
+}
+
+/*
+ * Pin @npin user pages from @uaddr into @upages (for writing into them
+ * unless @write_dev); the caller's own placement rules (memory policy,
+ * cpuset) keep the faulting on its CPU.  Returns how many from the first
+ * are pinned (those are to be unpinned by the caller), or -errno.
+ */
+static long pin_user_window(unsigned long uaddr, unsigned long npin, bool write_dev,
+			    struct page **upages)
+{
+	struct pinning pn = { .mm = current->mm, .uaddr = uaddr, .upages = upages,
+			      .npin = npin, .gup_flags = write_dev ? 0 : FOLL_WRITE };
+	struct devmm_helpers hs;
+	unsigned long i, good;
+
+	if (npin < SHARE_MIN || !devmm_task_placement_default())
+		return pin_user_pages_fast(uaddr, npin, pn.gup_flags, upages);
+	memset(upages, 0, npin * sizeof(*upages));
+	atomic_long_set(&pn.next, 0);
+	atomic_long_set(&pn.first_bad, npin);
+	devmm_helpers_start(&hs, DEVMM_MAX_COPY_THREADS, pin_helper, &pn);
+	pin_chunks(&pn, false);
+	devmm_helpers_finish(&hs);
+	good = atomic_long_read(&pn.first_bad);
+	for (i = good; i < npin; i++)
+		if (upages[i])
+			unpin_user_page(upages[i]);
+	return good;
+}
+
+/*
+ * Copy between [addr, addr + n pages) and user memory at @u through user
+ * pages pinned (and faulted in, as a CPU access would) here, before the
+ * mirror lock is taken: no page of the copy can then be missing, and each
+ * is copied with one memcpy() whatever backs it (a fresh buffer, THPs,
+ * shmem, hugetlb).  Returns the pages copied (fewer at a missing table
+ * page), or -errno if not even the first user page could be pinned (the
+ * caller then copies through the uaccess path, which also reaches
+ * VM_PFNMAP memory and gives the real error).  @upages: room for n + 1
+ * page pointers.
+ */
+static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigned long n,
+			     void __user *u, bool write, struct page **pages,
+			     struct page **upages)
+{
+	struct pinned_copy pc = { .pages = pages, .upages = upages, .to_page = write,
+				  .uoff = offset_in_page(u) };
+	unsigned long npin = n + (pc.uoff ? 1 : 0);
+	struct devmm_helpers hs;
+	long pinned;
+
+	pinned = pin_user_window((unsigned long)u & PAGE_MASK, npin, write, upages);
+	if (pinned <= 0)
+		return pinned ?: -EFAULT;
+	n = pinned - (pc.uoff ? 1 : 0);
+	if (!n) {
+		unpin_user_pages(upages, pinned);
+		return -EFAULT;
+	}
+
+	mutex_lock(&m->lock);
+	for (pc.n = 0; pc.n < n; pc.n++) {
+		pages[pc.n] = table_page(m, addr + (pc.n << PAGE_SHIFT), write);
+		if (!pages[pc.n])
+			break;
+	}
+	atomic_long_set(&pc.next, 0);
+	devmm_helpers_start(&hs, pc.n < SHARE_MIN ? 0 : DEVMM_MAX_COPY_THREADS,
+			    pinned_copy_helper, &pc);
+	pinned_copy_chunks(&pc);
+	devmm_helpers_finish(&hs);
+	mutex_unlock(&m->lock);
+
+	if (write)
+		unpin_user_pages(upages, pinned);
+	else
+		unpin_user_pages_dirty_lock(upages, pinned, pc.n > 0);
+	return pc.n;
+}
+
+/*
  * Copy through the table between user memory at @u and [addr, addr + n
- * pages): straight to or from the user pages, one copy, where they are
- * present; through the bounce buffer *@buf (allocated here on first need)
- * from the first one that is not, which the copy outside the lock faults
- * in.  Returns the pages copied (fewer at a missing table page) or -errno.
+ * pages): through pinned user pages; where they cannot be pinned, straight
+ * to or from the user pages that are present, and through the bounce
+ * buffer *@buf (allocated here on first need) from the first one that is
+ * not, which the copy outside the lock faults in.  Returns the pages copied
+ * (fewer at a missing table page) or -errno.
  */
 static long copy_user_window(struct devmm_mirror *m, unsigned long addr, unsigned long n,
-			     void __user *u, void **buf, bool write, struct page **pages)
+			     void __user *u, void **buf, bool write, struct page **pages,
+			     struct page **upages)
 {
 	bool missing = false;
 	unsigned long done, k, more;
+	long ret;
+
+	ret = copy_user_pinned(m, addr, n, u, write, pages, upages);
+	if (ret >= 0 || fatal_signal_pending(current))
+		return ret;
 
 	done = copy_window_direct(m, addr, n, u, write, &missing, pages);
 	if (!missing)
@@ -530,13 +820,15 @@ static long copy_user_window(struct devmm_mirror *m, unsigned long addr, unsigne
 }
 
 /*
- * Device access to [start, start + npages): copy through the table,
- * faulting the rest of the range in (one round) at the first missing page.
+ * Device access to [start, start + npages) from or into user memory at
+ * @ubuf, or else the kernel buffer @kbuf: copy through the table, faulting
+ * the rest of the range in (one round) at the first missing page.
  */
 static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned long npages,
-			 void __user *ubuf, bool write, bool fault, u64 *cpages, u64 *faults)
+			 void __user *ubuf, void *kbuf, bool write, bool fault, u64 *cpages,
+			 u64 *faults)
 {
-	unsigned long end = start + (npages << PAGE_SHIFT), addr = start;
+	unsigned long end = start + (npages << PAGE_SHIFT), addr = start, win;
 	unsigned int rounds = 0;
 	struct page **pages;
 	struct mm_struct *mm;
@@ -544,7 +836,8 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 	int ret = 0;
 
 	/* Sized to the work: a small access need not have 4 KiB zeroed. */
-	pages = kmalloc_array(min(npages, DEVMM_COPY_PAGES), sizeof(*pages), GFP_KERNEL);
+	win = min(npages, DEVMM_COPY_PAGES);
+	pages = kmalloc_array(2 * win + 1, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return -ENOMEM;
 	mm = devmm_mirror_mm_get(m);
@@ -554,8 +847,9 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 	}
 	while (addr < end) {
 		unsigned long n = min((end - addr) >> PAGE_SHIFT, DEVMM_COPY_PAGES);
-		long done = copy_user_window(m, addr, n, ubuf + (addr - start), &buf, write,
-					     pages);
+		long done = kbuf ? copy_window(m, addr, n, kbuf + (addr - start), write) :
+			    copy_user_window(m, addr, n, ubuf + (addr - start), &buf, write,
+					     pages, pages + win);
 
 		if (done < 0) {
 			ret = done;
@@ -586,6 +880,58 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 	return ret;
 }
 
+/*
+ * A device access whose user buffer overlaps the range it copies (both are
+ * the caller's memory): copied as memmove() would, as if the whole source
+ * were read before anything is written.  Chunk by chunk through a kernel
+ * buffer, walking from the end when data moves to higher addresses, so no
+ * chunk reads what an earlier one wrote.
+ */
+static int mirror_xfer_overlap(struct devmm_mirror *m, unsigned long start,
+			       unsigned long npages, void __user *ubuf, bool write, bool fault,
+			       u64 *cpages, u64 *faults)
+{
+	unsigned long from = write ? (unsigned long)ubuf : start;
+	unsigned long to = write ? start : (unsigned long)ubuf;
+	unsigned long nchunks = DIV_ROUND_UP(npages, DEVMM_COPY_PAGES), c;
+	void *kbuf;
+	int ret = 0;
+
+	kbuf = kvmalloc(min(npages, DEVMM_COPY_PAGES) << PAGE_SHIFT, GFP_KERNEL);
+	if (!kbuf)
+		return -ENOMEM;
+	for (c = 0; c < nchunks && !ret; c++) {
+		unsigned long j = to > from ? nchunks - 1 - c : c;
+		unsigned long off = j * DEVMM_COPY_PAGES;
+		unsigned long n = min(npages - off, DEVMM_COPY_PAGES);
+		void __user *u = ubuf + (off << PAGE_SHIFT);
+		u64 done = 0;
+
+		if (write && copy_from_user(kbuf, u, n << PAGE_SHIFT)) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = mirror_access(m, start + (off << PAGE_SHIFT), n, NULL, kbuf, write, fault,
+				    &done, faults);
+		if (!write && done && copy_to_user(u, kbuf, done << PAGE_SHIFT))
+			ret = -EFAULT;
+		*cpages += done;
+	}
+	kvfree(kbuf);
+	return ret;
+}
+
+static int mirror_xfer(struct devmm_mirror *m, unsigned long start, unsigned long npages,
+		       void __user *ubuf, bool write, bool fault, u64 *cpages, u64 *faults)
+{
+	unsigned long u = (unsigned long)ubuf, len = npages << PAGE_SHIFT;
+
+	if (u < start + len && start < u + len)
+		return mirror_xfer_overlap(m, start, npages, ubuf, write, fault, cpages,
+					   faults);
+	return mirror_access(m, start, npages, ubuf, NULL, write, fault, cpages, faults);
+}
+
 /**
  * devmm_mirror_read - device read of process memory into a user buffer
  * @m: the mirror.
@@ -601,7 +947,7 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 int devmm_mirror_read(struct devmm_mirror *m, unsigned long start, unsigned long npages,
 		      void __user *ubuf, bool fault, u64 *cpages, u64 *faults)
 {
-	return mirror_access(m, start, npages, ubuf, false, fault, cpages, faults);
+	return mirror_xfer(m, start, npages, ubuf, false, fault, cpages, faults);
 }
 
 /**
@@ -618,7 +964,7 @@ int devmm_mirror_read(struct devmm_mirror *m, unsigned long start, unsigned long
 int devmm_mirror_write(struct devmm_mirror *m, unsigned long start, unsigned long npages,
 		       const void __user *ubuf, u64 *cpages, u64 *faults)
 {
-	return mirror_access(m, start, npages, (void __user *)ubuf, true, true, cpages, faults);
+	return mirror_xfer(m, start, npages, (void __user *)ubuf, true, true, cpages, faults);
 }
 
 /**

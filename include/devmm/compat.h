@@ -13,6 +13,9 @@
 #include <linux/memremap.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
+#include <linux/cpuset.h>
+#include <linux/nodemask.h>
+#include <linux/sched.h>
 #include <linux/rmap.h>
 #include <linux/version.h>
 #include <linux/workqueue.h>
@@ -43,6 +46,10 @@
 #endif
 #if !defined(DEVMM_HAVE_PIN_USER_PAGES_VMAS) && !defined(DEVMM_HAVE_PIN_USER_PAGES_PAGES)
 #error "compat: no known form of pin_user_pages() (see generated/probes/build.log)"
+#endif
+#if !defined(DEVMM_HAVE_PIN_USER_PAGES_REMOTE_VMAS) && \
+	!defined(DEVMM_HAVE_PIN_USER_PAGES_REMOTE_LOCKED)
+#error "compat: no known form of pin_user_pages_remote() (see generated/probes/build.log)"
 #endif
 #if !defined(DEVMM_HAVE_GET_USER_PAGES_VMAS) && !defined(DEVMM_HAVE_GET_USER_PAGES_PAGES)
 #error "compat: no known form of get_user_pages() (see generated/probes/build.log)"
@@ -259,6 +266,18 @@ static inline long devmm_pin_user_pages(unsigned long start, unsigned long nr,
 #endif
 }
 
+/* Pin pages of @mm, whose mmap_lock the caller holds for reading. */
+static inline long devmm_pin_user_pages_remote(struct mm_struct *mm, unsigned long start,
+					       unsigned long nr, unsigned int gup_flags,
+					       struct page **pages)
+{
+#ifdef DEVMM_HAVE_PIN_USER_PAGES_REMOTE_VMAS
+	return pin_user_pages_remote(mm, start, nr, gup_flags, pages, NULL, NULL);
+#else
+	return pin_user_pages_remote(mm, start, nr, gup_flags, pages, NULL);
+#endif
+}
+
 static inline long devmm_get_user_pages(unsigned long start, unsigned long nr,
 					unsigned int gup_flags, struct page **pages)
 {
@@ -267,6 +286,21 @@ static inline long devmm_get_user_pages(unsigned long start, unsigned long nr,
 #else
 	return get_user_pages(start, nr, gup_flags, pages);
 #endif
+}
+
+/*
+ * Whether pages allocated for the calling task may be allocated by another
+ * thread (a helper on another CPU) instead: not if the task has a memory
+ * policy or a cpuset that restricts its memory nodes, which a kworker does
+ * not share.  (A VMA's own policy is honoured by anyone.)
+ */
+static inline bool devmm_task_placement_default(void)
+{
+#ifdef CONFIG_NUMA
+	if (current->mempolicy)
+		return false;
+#endif
+	return nodes_equal(cpuset_current_mems_allowed, node_states[N_MEMORY]);
 }
 
 #endif /* DEVMM_COMPAT_H */

@@ -9,6 +9,10 @@ run t_mmap /tests/t_mmap /devmm.ko
 run t_trace /tests/t_trace /devmm.ko
 # Races a review found, each against the fix that closed it.
 run t_race /tests/t_race /devmm.ko
+# Device reads and writes by the kind of user buffer they copy to or from.
+run t_copy /tests/t_copy /devmm.ko
+# Pages follow the caller's memory policy when CPUs share the work (two nodes).
+run t_numa /tests/t_numa /devmm.ko
 # Random ioctls (DEVMM_FUZZ_CALLS of them), then random load with every page
 # checked (DEVMM_STRESS_SECONDS); both print their seed.
 run t_fuzz /tests/t_fuzz /devmm.ko

@@ -63,7 +63,18 @@ check $st "lane $lane: compat probes match tests/golden/$lane.probes"
 
 lab_initramfs "$lane" "$TOP_DIR/tests/guest/suite.sh" "$out/initrd.gz"
 tmo=$(sed -n 's/^LANE_VM_TIMEOUT=//p' "$TOP_DIR/tests/lanes/$lane.env")
-lab_boot "$lane" "$out/initrd.gz" "$out" "${DEVMM_VM_TIMEOUT:-${tmo:-900}}" || true
+# LANE_NUMA=1: the guest's memory and CPUs in two NUMA nodes (t_numa).
+numa=
+if grep -q '^LANE_NUMA=1' "$TOP_DIR/tests/lanes/$lane.env"; then
+	half=$((${QEMU_MEM%G} / 2))G
+	numa="-object memory-backend-ram,id=m0,size=$half -object memory-backend-ram,id=m1,size=$half"
+	numa="$numa -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1"
+	# One socket per node: CPUs of one socket share a cache, and the
+	# scheduler warns about cache siblings on different nodes.
+	numa="$numa -smp 2,sockets=2,cores=1,threads=1"
+fi
+LAB_QEMU_ARGS="${LAB_QEMU_ARGS:-} $numa" \
+	lab_boot "$lane" "$out/initrd.gz" "$out" "${DEVMM_VM_TIMEOUT:-${tmo:-900}}" || true
 # The console (ttyS0) shows panics that happen after the results channel
 # stopped; fold it into the scan.
 {

@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device reads and writes through the mirror, by the kind of user buffer
+ * (ptr) they copy to or from: the copy pins ptr's pages (faulting them in)
+ * and copies page to page, and falls back to the uaccess path where pages
+ * cannot be pinned.  On each kind of device the kernel offers, with the
+ * range in system memory and on the device, ptr is:
+ *
+ *  - fresh (never touched), THP-backed, shmem, hugetlb, 100 bytes into a
+ *    page (each table page then spans two user pages);
+ *  - device memory itself (a range migrated to the same device; on a
+ *    coherent device also its mmap() buffer, which cannot be pinned);
+ *  - read-only: a READ into it is -EFAULT and writes nothing, a WRITE from
+ *    it works; a WRITE into a read-only range is -EPERM and changes nothing;
+ *  - overlapping the range: the result is memmove()'s, as if the whole
+ *    source was read before anything was written (it failed before the fix:
+ *    the copy, page by page, read what it had just written).
+ *
+ * usage: t_copy /path/to/devmm.ko
+ * lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include "devmm_test.h"
+
+#define PG		4096UL
+#define MB		(1024UL * 1024)
+#define PMD		(2 * MB)
+/* More than two copy windows (512 pages each), not a whole number of them. */
+#define NPAGES		1100UL
+#define LEN		(NPAGES * PG)
+#define CAPACITY	(64 * MB)
+/* Tests per device kind and place of the range (system, device). */
+#define PLACE_TESTS	12
+/* Tests per device kind, besides those. */
+#define KIND_TESTS	3
+
+static int ctl;
+
+/* A test that could not run for want of its setup. */
+#define fail(...) ok(0, __VA_ARGS__)
+
+static uint64_t word(uint64_t seed, size_t i)
+{
+	return (seed << 40) ^ (i * 0x9e3779b97f4a7c15ULL);
+}
+
+static void fill(void *p, size_t len, uint64_t seed)
+{
+	uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = word(seed, i);
+}
+
+/* The index of the first word of @p that is not @seed's pattern, or -1. */
+static long bad_word(const void *p, size_t len, uint64_t seed)
+{
+	const uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i] != word(seed, i))
+			return i;
+	return -1;
+}
+
+/* @len bytes of anonymous memory at a 2 MiB boundary; THPs asked for or refused. */
+static char *map_anon(size_t len, int thp)
+{
+	char *p = mmap(NULL, len + PMD, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0), *q;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	q = pmd_align_up(p);
+	if (q > p)
+		munmap(p, q - p);
+	munmap(q + len, p + PMD - q);
+	madvise(q, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	return q;
+}
+
+/* The range: filled with @seed, then on the device if @on_dev. */
+static char *range_make(int fd, uint64_t seed, int on_dev)
+{
+	char *a = map_anon(LEN, 0);
+	unsigned long long moved = 0;
+
+	if (!a)
+		return NULL;
+	fill(a, LEN, seed);
+	if (on_dev) {
+		int ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, NPAGES, NULL, &moved);
+
+		if (ret || moved != NPAGES) {
+			tap_diag("migration of the range to the device: %s, %llu of %lu pages",
+				 errname(ret), moved, NPAGES);
+			munmap(a, LEN);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* READ the range into @ptr, then check @ptr (@off bytes in) against @seed. */
+static void check_read(int fd, const char *a, char *ptr, uint64_t seed, const char *what,
+		       const char *name, const char *place)
+{
+	unsigned long long got = 0;
+	long bad = -2;
+	int ret;
+
+	ret = devmm_range(fd, DEVMM_IOC_READ, a, NPAGES, ptr, &got);
+	if (!ret)
+		bad = bad_word(ptr, LEN, seed);
+	ok(!ret && got == NPAGES && bad == -1,
+	   "%s, range in %s: READ of %lu pages into %s (%s, %llu pages, first bad word %ld)",
+	   name, place, NPAGES, what, errname(ret), got, bad);
+}
+
+/* WRITE @ptr (filled with @seed) into the range, then check the range. */
+static void check_write(int fd, char *a, const char *ptr, uint64_t seed, const char *what,
+			const char *name, const char *place)
+{
+	unsigned long long got = 0;
+	long bad = -2;
+	int ret;
+
+	ret = devmm_range(fd, DEVMM_IOC_WRITE, a, NPAGES, ptr, &got);
+	if (!ret)
+		bad = bad_word(a, LEN, seed);
+	ok(!ret && got == NPAGES && bad == -1,
+	   "%s, range in %s: WRITE of %lu pages from %s (%s, %llu pages, first bad word %ld)",
+	   name, place, NPAGES, what, errname(ret), got, bad);
+}
+
+/* nr_hugepages as it was, or -1 if unreadable. */
+static long hugepages_get(void)
+{
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+static void hugepages_set(long n)
+{
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "w");
+
+	if (f) {
+		fprintf(f, "%ld\n", n);
+		fclose(f);
+	}
+}
+
+/* The ptr kinds that hold data: read into them, write from them. */
+static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int on_dev)
+{
+	const char *place = on_dev ? "device memory" : "system memory";
+	size_t hlen = (LEN + PMD - 1) & ~(PMD - 1);
+	char *a, *p;
+	long huge;
+	int mfd;
+
+	/* Fresh: never touched, 4 KiB pages, then THPs. */
+	a = range_make(fd, 1, on_dev);
+	p = map_anon(LEN, 0);
+	if (a && p)
+		check_read(fd, a, p, 1, "a fresh buffer", name, place);
+	else
+		fail("%s, range in %s: setup", name, place);
+	if (p)
+		munmap(p, LEN);
+	p = map_anon(hlen, 1);
+	if (a && p)
+		check_read(fd, a, p, 1, "a fresh THP buffer", name, place);
+	else
+		fail("%s, range in %s: setup (THP)", name, place);
+	if (p) {
+		/* Faulted in as THPs now: the other way. */
+		fill(p, LEN, 2);
+		check_write(fd, a, p, 2, "a THP buffer", name, place);
+		munmap(p, hlen);
+	} else {
+		fail("%s, range in %s: setup (THP write)", name, place);
+	}
+
+	/* 100 bytes into a page: each table page spans two user pages. */
+	p = map_anon(LEN + PG, 0);
+	if (a && p) {
+		check_read(fd, a, p + 100, 2, "a buffer at page offset 100", name, place);
+		fill(p + 100, LEN, 3);
+		check_write(fd, a, p + 100, 3, "a buffer at page offset 100", name, place);
+	} else {
+		fail("%s, range in %s: setup (offset)", name, place);
+		fail("%s, range in %s: setup (offset write)", name, place);
+	}
+	if (p)
+		munmap(p, LEN + PG);
+
+	/* shmem. */
+	mfd = memfd_create("t_copy", MFD_CLOEXEC);
+	p = mfd >= 0 && !ftruncate(mfd, LEN) ?
+	    mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0) : MAP_FAILED;
+	if (a && p != MAP_FAILED) {
+		check_read(fd, a, p, 3, "shmem (memfd)", name, place);
+		munmap(p, LEN);
+	} else {
+		fail("%s, range in %s: setup (shmem)", name, place);
+	}
+	if (mfd >= 0)
+		close(mfd);
+
+	/* hugetlb: 2 MiB pages reserved for the test, then given back. */
+	huge = hugepages_get();
+	if (huge >= 0)
+		hugepages_set(huge + hlen / PMD);
+	p = mmap(NULL, hlen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+		 -1, 0);
+	if (p == MAP_FAILED) {
+		tap_skip("no 2 MiB hugetlb pages to be had", "%s, range in %s: READ into hugetlb",
+			 name, place);
+	} else {
+		if (a)
+			check_read(fd, a, p, 3, "hugetlb memory", name, place);
+		else
+			fail("%s, range in %s: setup (hugetlb)", name, place);
+		munmap(p, hlen);
+	}
+	if (huge >= 0)
+		hugepages_set(huge);
+
+	/* Device memory: a range migrated to this very device. */
+	p = range_make(fd, 9, 1);
+	if (a && p) {
+		check_read(fd, a, p, 3, "a buffer on the same device", name, place);
+		munmap(p, LEN);
+	} else {
+		fail("%s, range in %s: setup (ptr on the device)", name, place);
+	}
+
+	/* A coherent device's mmap() buffer (VM_PFNMAP: not pinnable). */
+	if (coherent) {
+		int nfd = devmm_node_open(id);
+
+		p = nfd >= 0 ? mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, nfd, 0) :
+			       MAP_FAILED;
+		if (a && p != MAP_FAILED) {
+			check_read(fd, a, p, 3, "the device's mmap() buffer", name, place);
+			munmap(p, LEN);
+		} else {
+			fail("%s, range in %s: setup (mmap buffer)", name, place);
+		}
+		if (nfd >= 0)
+			close(nfd);
+	} else {
+		tap_skip("only coherent devices can be mmap()ed",
+			 "%s, range in %s: READ into the device's mmap() buffer", name, place);
+	}
+
+	/* Read-only ptr: nothing written into it; WRITE from it is fine. */
+	p = map_anon(LEN, 0);
+	if (a && p) {
+		unsigned long long got = 0;
+		int ret;
+
+		fill(p, LEN, 7);
+		mprotect(p, LEN, PROT_READ);
+		ret = devmm_range(fd, DEVMM_IOC_READ, a, NPAGES, p, &got);
+		ok(ret == -EFAULT && bad_word(p, LEN, 7) == -1,
+		   "%s, range in %s: READ into a read-only buffer is EFAULT (%s), writes nothing",
+		   name, place, errname(ret));
+		check_write(fd, a, p, 7, "a read-only buffer", name, place);
+	} else {
+		fail("%s, range in %s: setup (read-only)", name, place);
+		fail("%s, range in %s: setup (read-only write)", name, place);
+	}
+	if (p)
+		munmap(p, LEN);
+
+	/* A read-only range: WRITE is EPERM and changes nothing. */
+	p = map_anon(LEN, 0);
+	if (a && p) {
+		unsigned long long got = 0;
+		int ret;
+
+		fill(p, LEN, 8);
+		mprotect(a, LEN, PROT_READ);
+		ret = devmm_range(fd, DEVMM_IOC_WRITE, a, NPAGES, p, &got);
+		ok(ret == -EPERM && bad_word(a, LEN, 7) == -1,
+		   "%s, range in %s: WRITE into a read-only range is EPERM (%s), changes nothing",
+		   name, place, errname(ret));
+	} else {
+		fail("%s, range in %s: setup (read-only range)", name, place);
+	}
+	if (p)
+		munmap(p, LEN);
+	if (a)
+		munmap(a, LEN);
+}
+
+/*
+ * The range and ptr overlap, ptr @shift pages above (or, negative, below)
+ * the range: READ and WRITE leave what memmove() would.
+ */
+static void test_overlap(int fd, const char *name, long shift)
+{
+	size_t span = LEN + labs(shift) * PG;
+	char *m = map_anon(span, 0), *a, *p;
+	unsigned long long got = 0;
+	long bad = -2;
+	int ret;
+
+	if (!m) {
+		fail("%s: setup (overlap)", name);
+		fail("%s: setup (overlap)", name);
+		return;
+	}
+	a = shift >= 0 ? m : m - shift * PG;
+	p = a + shift * PG;
+
+	/* READ [a, a + LEN) into p: p then holds a's old contents. */
+	fill(a, LEN, 11);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, NPAGES, NULL, NULL);
+	if (!ret)
+		ret = devmm_range(fd, DEVMM_IOC_READ, a, NPAGES, p, &got);
+	if (!ret)
+		bad = bad_word(p, LEN, 11);
+	ok(!ret && got == NPAGES && bad == -1,
+	   "%s: READ of %lu pages on the device into the same memory %+ld pages off: as "
+	   "memmove() (%s, first bad word %ld)", name, NPAGES, shift, errname(ret), bad);
+
+	/* WRITE p into [a, a + LEN): a then holds p's old contents. */
+	fill(p, LEN, 12);
+	got = 0;
+	bad = -2;
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, NPAGES, NULL, NULL);
+	if (!ret)
+		ret = devmm_range(fd, DEVMM_IOC_WRITE, a, NPAGES, p, &got);
+	if (!ret)
+		bad = bad_word(a, LEN, 12);
+	ok(!ret && got == NPAGES && bad == -1,
+	   "%s: WRITE of %lu pages on the device from the same memory %+ld pages off: as "
+	   "memmove() (%s, first bad word %ld)", name, NPAGES, shift, errname(ret), bad);
+	munmap(m, span);
+}
+
+static void test_kind(unsigned int kind, uint64_t base)
+{
+	const char *name = kind == DEVMM_KIND_PRIVATE ? "private" : "coherent";
+	int id, fd = -1, on_dev, i, ret;
+
+	id = devmm_create_dev(ctl, kind, kind == DEVMM_KIND_PRIVATE ? CAPACITY : 0, base,
+			      kind == DEVMM_KIND_PRIVATE ? 0 : 128 * MB, DEVMM_POLICY_LRU);
+	if (id >= 0)
+		fd = devmm_node_open(id);
+	if (!ok(id >= 0 && fd >= 0, "%s: create a device and open it (%s)", name,
+		errname(id < 0 ? id : 0))) {
+		for (i = 0; i < 2 * PLACE_TESTS + KIND_TESTS; i++)
+			fail("%s: no device", name);
+		return;
+	}
+	for (on_dev = 0; on_dev < 2; on_dev++)
+		test_ptr_kinds(fd, id, kind == DEVMM_KIND_COHERENT, name, on_dev);
+	test_overlap(fd, name, 1);
+	close(fd);
+	/* Everything was unmapped: nothing may be left on the device. */
+	ret = devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
+	if (ret) {
+		struct devmm_dev_query q = { .id = id };
+
+		ioctl(ctl, DEVMM_IOC_QUERY, &q);
+		tap_diag("%s: %llu KiB still in use on the device", name, q.info.used >> 10);
+	}
+	ok(ret == 0, "%s: destroy the device (%s)", name, errname(ret));
+}
+
+int main(int argc, char **argv)
+{
+	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
+	uint64_t base, size;
+	int ret, i;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s devmm.ko\n", argv[0]);
+		return 2;
+	}
+	lane_range(lane_env("LANE_COHERENT_A"), &base, &size);
+	tap_plan(2 + 2 * (2 * PLACE_TESTS + KIND_TESTS + 1));
+	ret = devmm_load(argv[1], "private=0");
+	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
+	if (!ok(ret == 0 && ctl >= 0, "load devmm private=0 (%s)", errname(ret)))
+		return tap_done();
+	if (expect_private) {
+		test_kind(DEVMM_KIND_PRIVATE, 0);
+	} else {
+		for (i = 0; i < 2 * PLACE_TESTS + KIND_TESTS + 1; i++)
+			tap_skip("no device-private memory in this kernel", "private: copy");
+	}
+	test_kind(DEVMM_KIND_COHERENT, base);
+	close(ctl);
+	ret = devmm_unload();
+	ok(ret == 0, "unload (%s)", errname(ret));
+	return tap_done();
+}
