@@ -22,33 +22,49 @@ static struct page *backing_page(struct page *dpage)
 	return *devmm_page_storage(dpage);
 }
 
+/* Give a device page's slot @spage unless it has storage already (then free @spage). */
+static void storage_set(struct page **slot, struct page *spage)
+{
+	if (cmpxchg(slot, NULL, spage))
+		__free_page(spage);
+}
+
 /*
- * Storage for the pages of a device folio that have none yet.  A whole
- * large folio's worth comes from one high-order allocation where one is
- * to be had (split at once: each page is freed on its own), else page by
- * page.
+ * Storage for the pages of a device folio that have none yet.  It comes a
+ * whole 2 MiB block of device memory at a time where one high-order
+ * allocation can be had (split at once: each page is freed on its own),
+ * as the pages of a fresh device are handed out in address order; else
+ * page by page.  Slots of free pages are filled too, so each is set with
+ * cmpxchg(): the allocation of a neighbouring page may race with it.
  */
 static int fake_private_alloc(struct devmm_device *dev, struct page *dpage, unsigned int order)
 {
-	unsigned long i, n = 1UL << order;
-	struct page *block = NULL;
+	unsigned long i, n = 1UL << order, nblock = 1UL << DEVMM_PMD_ORDER;
+	struct page *block, *spage;
 
-	if (order && !*devmm_page_storage(dpage)) {
-		block = alloc_pages(GFP_HIGHUSER | __GFP_NOWARN | __GFP_NORETRY, order);
-		if (block)
-			split_page(block, order);
+	if (!READ_ONCE(*devmm_page_storage(dpage))) {
+		block = alloc_pages(GFP_HIGHUSER | __GFP_NOWARN | __GFP_NORETRY, DEVMM_PMD_ORDER);
+		if (block) {
+			split_page(block, DEVMM_PMD_ORDER);
+			for (i = 0; i < nblock; i++) {
+				struct page **slot = devmm_block_storage(dpage, i);
+
+				if (slot)
+					storage_set(slot, block + i);
+				else
+					__free_page(block + i);
+			}
+		}
 	}
 	for (i = 0; i < n; i++) {
 		struct page **slot = devmm_page_storage(dpage + i);
 
-		if (*slot) {
-			if (block)
-				__free_page(block + i);
+		if (READ_ONCE(*slot))
 			continue;
-		}
-		*slot = block ? block + i : alloc_page(GFP_HIGHUSER | __GFP_NOWARN);
-		if (!*slot)
+		spage = alloc_page(GFP_HIGHUSER | __GFP_NOWARN);
+		if (!spage)
 			return -ENOMEM;
+		storage_set(slot, spage);
 	}
 	return 0;
 }

@@ -178,6 +178,7 @@ void devmm_device_info(struct devmm_device *dev, struct devmm_dev_info *info)
 	info->map_read_faults = atomic64_read(&dev->stats.map_read_faults);
 	info->map_write_faults = atomic64_read(&dev->stats.map_write_faults);
 	info->map_mkwrite = atomic64_read(&dev->stats.map_mkwrite);
+	info->chunks_ahead = atomic64_read(&dev->stats.chunks_ahead);
 }
 
 /**

@@ -184,6 +184,7 @@ struct devmm_stats {
 	atomic64_t map_read_faults;
 	atomic64_t map_write_faults;
 	atomic64_t map_mkwrite;
+	atomic64_t chunks_ahead;
 };
 
 /**
@@ -197,6 +198,7 @@ struct devmm_stats {
  * @capacity: bytes of device memory the device may hold.
  * @ops: the backend.
  * @chunks_lock: serialises adding and removing chunks.
+ * @grow_work: maps the next chunk ahead of need (devmm_pagemap_grow()).
  * @chunks: the chunks, @nchunks of at most @max_chunks.
  * @nchunks: number of chunks.
  * @max_chunks: length of @chunks.
@@ -232,6 +234,7 @@ struct devmm_device {
 	const struct devmm_backend_ops *ops;
 
 	struct mutex chunks_lock;
+	struct work_struct grow_work;
 	struct devmm_chunk **chunks;
 	unsigned int nchunks;
 	unsigned int max_chunks;
@@ -355,6 +358,7 @@ bool devmm_device_has_large(struct devmm_device *dev);
 struct devmm_device *devmm_page_device(struct page *page);
 bool devmm_page_is_ours(struct page *page);
 struct page **devmm_page_storage(struct page *dpage);
+struct page **devmm_block_storage(struct page *dpage, unsigned long i);
 int devmm_pagemap_init(struct devmm_device *dev, bool populate);
 void devmm_pagemap_teardown(struct devmm_device *dev);
 void devmm_device_usage(struct devmm_device *dev, unsigned long *used, unsigned long *mapped);

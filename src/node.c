@@ -203,6 +203,7 @@ DEVMM_ATTR(map_bytes, u64);
 DEVMM_ATTR(map_read_faults, u64);
 DEVMM_ATTR(map_write_faults, u64);
 DEVMM_ATTR(map_mkwrite, u64);
+DEVMM_ATTR(chunks_ahead, u64);
 
 static struct attribute *devmm_node_attrs[] = {
 	&devmm_attr_id.attr.attr,
@@ -223,6 +224,7 @@ static struct attribute *devmm_node_attrs[] = {
 	&devmm_attr_map_read_faults.attr.attr,
 	&devmm_attr_map_write_faults.attr.attr,
 	&devmm_attr_map_mkwrite.attr.attr,
+	&devmm_attr_chunks_ahead.attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(devmm_node);

@@ -40,6 +40,22 @@ struct page **devmm_page_storage(struct page *dpage)
 	return &pginfo(pgmap_chunk(devmm_page_pgmap(dpage)), page_to_pfn(dpage))->storage;
 }
 
+/*
+ * The storage slot of page @i of the 2 MiB block of device memory that
+ * holds @dpage, a page in use (so its chunk is known), or NULL if that page
+ * is not in @dpage's chunk: the backend fills a block's slots at once.
+ */
+struct page **devmm_block_storage(struct page *dpage, unsigned long i)
+{
+	struct devmm_chunk *chunk = pgmap_chunk(devmm_page_pgmap(dpage));
+	unsigned long pfn = ALIGN_DOWN(page_to_pfn(dpage), 1UL << DEVMM_PMD_ORDER) + i;
+
+	/* Chunks are section-aligned: the block never leaves its chunk. */
+	if (pfn < chunk->pfn_first || pfn >= chunk->pfn_first + DEVMM_CHUNK_PAGES)
+		return NULL;
+	return &pginfo(chunk, pfn)->storage;
+}
+
 /* The device of a devmm device page that is in use. */
 struct devmm_device *devmm_page_device(struct page *page)
 {
@@ -98,6 +114,9 @@ static struct page *take_free(struct devmm_device *dev, unsigned int order)
 
 /* Eviction rounds an allocation may run to make room before it fails. */
 #define DEVMM_ALLOC_EVICTIONS	8
+
+/* Less free than this (and room for more) maps the next chunk ahead of need. */
+#define DEVMM_GROW_BELOW	(DEVMM_CHUNK_PAGES / 2)
 
 /* Map one more chunk of device memory; called with chunks_lock held. */
 static int devmm_chunk_add(struct devmm_device *dev)
@@ -249,6 +268,8 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 
 			dev->nfree -= n;
 			dev->nused += n;
+			if (dev->nfree < DEVMM_GROW_BELOW && dev->nchunks < dev->max_chunks)
+				queue_work(devmm_copy_wq, &dev->grow_work);
 			dev->used_max = max(dev->used_max, dev->nused);
 			chunk = pfn_chunk(dev, page_to_pfn(page));
 			chunk->used += n;
@@ -492,6 +513,23 @@ void devmm_device_usage(struct devmm_device *dev, unsigned long *used, unsigned 
 	spin_unlock_irq(&dev->free_lock);
 }
 
+/*
+ * Map the next chunk before an allocation needs it: memremap_pages() of a
+ * chunk costs as much as migrating a few MiB, and the first migration
+ * after CREATE would otherwise wait for it.  Queued at creation and when
+ * the free pages run low; a no-op once the device is full or going away.
+ */
+static void devmm_pagemap_grow(struct work_struct *work)
+{
+	struct devmm_device *dev = container_of(work, struct devmm_device, grow_work);
+
+	mutex_lock(&dev->chunks_lock);
+	if (!READ_ONCE(dev->dying) && READ_ONCE(dev->nfree) < DEVMM_GROW_BELOW &&
+	    dev->chunks && dev->nchunks < dev->max_chunks && !devmm_chunk_add(dev))
+		atomic64_inc(&dev->stats.chunks_ahead);
+	mutex_unlock(&dev->chunks_lock);
+}
+
 /**
  * devmm_pagemap_init - prepare a new device with memory
  * @dev: the device.
@@ -504,6 +542,7 @@ int devmm_pagemap_init(struct devmm_device *dev, bool populate)
 	u64 span = dev->kind == DEVMM_PRIVATE ? dev->capacity : dev->size;
 	int ret = 0;
 
+	INIT_WORK(&dev->grow_work, devmm_pagemap_grow);
 	dev->max_chunks = DIV_ROUND_UP(span, DEVMM_CHUNK_SIZE);
 	dev->chunks = kcalloc(dev->max_chunks, sizeof(*dev->chunks), GFP_KERNEL);
 	dev->evict_batch = devmm_window_alloc(DEVMM_WINDOW_PAGES);
@@ -514,6 +553,8 @@ int devmm_pagemap_init(struct devmm_device *dev, bool populate)
 	while (populate && !ret && dev->nchunks < dev->max_chunks)
 		ret = devmm_chunk_add(dev);
 	mutex_unlock(&dev->chunks_lock);
+	if (!ret && !populate)
+		queue_work(devmm_copy_wq, &dev->grow_work);
 	return ret;
 }
 
@@ -528,6 +569,8 @@ void devmm_pagemap_teardown(struct devmm_device *dev)
 {
 	unsigned int i;
 
+	/* Nothing queues it once the device is dying. */
+	cancel_work_sync(&dev->grow_work);
 	mutex_lock(&dev->chunks_lock);
 	for (i = 0; dev->chunks && i < dev->nchunks; i++) {
 		struct devmm_chunk *chunk = dev->chunks[i];

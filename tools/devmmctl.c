@@ -275,7 +275,8 @@ static void json_device(const struct devmm_dev_info *d)
 	       "\"used_max\": %llu, \"mapped\": %llu, \"to_device\": %llu, \"to_system\": %llu, "
 	       "\"cpu_faults\": %llu, \"device_faults\": %llu, \"evicted\": %llu, "
 	       "\"evict_passes\": %llu, \"evict_failures\": %llu, \"map_bytes\": %llu, "
-	       "\"map_read_faults\": %llu, \"map_write_faults\": %llu, \"map_mkwrite\": %llu}",
+	       "\"map_read_faults\": %llu, \"map_write_faults\": %llu, \"map_mkwrite\": %llu, "
+	       "\"chunks_ahead\": %llu}",
 	       d->id, d->id, devmm_kind_name(d->kind), devmm_policy_name(d->policy),
 	       (unsigned long long)d->base, (unsigned long long)d->capacity,
 	       (unsigned long long)d->used, (unsigned long long)d->used_max,
@@ -284,7 +285,8 @@ static void json_device(const struct devmm_dev_info *d)
 	       (unsigned long long)d->device_faults, (unsigned long long)d->evicted,
 	       (unsigned long long)d->evict_passes, (unsigned long long)d->evict_failures,
 	       (unsigned long long)d->map_bytes, (unsigned long long)d->map_read_faults,
-	       (unsigned long long)d->map_write_faults, (unsigned long long)d->map_mkwrite);
+	       (unsigned long long)d->map_write_faults, (unsigned long long)d->map_mkwrite,
+	       (unsigned long long)d->chunks_ahead);
 }
 
 /* load, unload: through libkmod. */
@@ -623,7 +625,8 @@ static void print_stats(const struct devmm_dev_info *d)
 	printf("  capacity          %s\n", human(d->capacity, a, sizeof(a)));
 	printf("  used              %s (most ever %s)\n", human(d->used, a, sizeof(a)),
 	       human(d->used_max, b, sizeof(b)));
-	printf("  mapped            %s\n", human(d->mapped, a, sizeof(a)));
+	printf("  mapped            %s (%llu chunks ahead of need)\n", human(d->mapped, a, sizeof(a)),
+	       (unsigned long long)d->chunks_ahead);
 	printf("  mmap buffers      %s\n", human(d->map_bytes, a, sizeof(a)));
 	printf("  to_device         %llu pages\n", (unsigned long long)d->to_device);
 	printf("  to_system         %llu pages\n", (unsigned long long)d->to_system);

@@ -226,6 +226,9 @@ struct devmm_range_cmd {
  *	page writable at once).
  * @map_mkwrite: (out) writes to buffer pages a read fault had mapped
  *	read-only (one more fault each).
+ * @chunks_ahead: (out) chunks of device memory (pagemaps) mapped ahead of
+ *	need, in the background: at creation, then whenever less than half a
+ *	chunk is left free (never beyond @capacity).
  * @reserved: zero.
  */
 struct devmm_dev_info {
@@ -251,7 +254,8 @@ struct devmm_dev_info {
 	__u64 map_read_faults;
 	__u64 map_write_faults;
 	__u64 map_mkwrite;
-	__u64 reserved[4];
+	__u64 chunks_ahead;
+	__u64 reserved[3];
 };
 
 #define DEVMM_DEV_INFO_SIZE_VER0	184
