@@ -8,7 +8,10 @@
  * pages, or of anybody's), CPU reads and writes, device reads and writes
  * through the node's READ/WRITE ioctls, fork with COW writes on both sides,
  * mprotect, munmap and re-mmap, mremap, MADV_DONTNEED, exclusive access
- * (where the kernel offers it) and snapshots.
+ * (where the kernel offers it: of a thread's own pages, or of anybody's,
+ * against their owner's MADV_DONTNEED and munmap), test_hmm's RELEASE, and
+ * snapshots.  The control process's second thread evicts everything from
+ * the churn device over and over, racing with its DESTROY.
  *
  * Every page's content is tracked: each page of the memory has one owning
  * thread, the only one that writes it, and holds that thread's stamp
@@ -56,7 +59,7 @@
 enum op {
 	OP_CPU_WRITE, OP_CPU_VERIFY, OP_MIGRATE_DEV, OP_MIGRATE_DEV_ANY, OP_MIGRATE_SYS,
 	OP_DEV_READ, OP_DEV_WRITE, OP_FORK, OP_MPROTECT, OP_MUNMAP, OP_MREMAP, OP_DONTNEED,
-	OP_EXCLUSIVE, OP_SNAPSHOT, OP_MREMAP_REFUSED,
+	OP_EXCLUSIVE, OP_EXCLUSIVE_ANY, OP_SNAPSHOT, OP_MREMAP_REFUSED,
 	/* the control process */
 	OP_EVICT, OP_SET_CAPACITY, OP_SET_POLICY, OP_QUERY, OP_DESTROY, OP_CREATE,
 	NOPS
@@ -65,7 +68,7 @@ enum op {
 static const char *const op_name[NOPS] = {
 	"cpu_write", "cpu_verify", "migrate_to_dev", "migrate_to_dev_any_owner",
 	"migrate_to_sys", "dev_read", "dev_write", "fork_cow", "mprotect", "munmap_remap",
-	"mremap", "madv_dontneed", "exclusive", "snapshot", "mremap_of_several_mappings_refused",
+	"mremap", "madv_dontneed", "exclusive", "exclusive_any_owner", "snapshot", "mremap_of_several_mappings_refused",
 	"evict", "set_capacity", "set_policy", "query", "destroy", "create",
 };
 
@@ -74,7 +77,8 @@ static const int op_weight[OP_MREMAP_REFUSED] = {
 	[OP_CPU_WRITE] = 14, [OP_CPU_VERIFY] = 12, [OP_MIGRATE_DEV] = 14,
 	[OP_MIGRATE_DEV_ANY] = 6, [OP_MIGRATE_SYS] = 8, [OP_DEV_READ] = 10,
 	[OP_DEV_WRITE] = 8, [OP_FORK] = 1, [OP_MPROTECT] = 3, [OP_MUNMAP] = 3,
-	[OP_MREMAP] = 3, [OP_DONTNEED] = 3, [OP_EXCLUSIVE] = 4, [OP_SNAPSHOT] = 3,
+	[OP_MREMAP] = 3, [OP_DONTNEED] = 3, [OP_EXCLUSIVE] = 4, [OP_EXCLUSIVE_ANY] = 3,
+	[OP_SNAPSHOT] = 3,
 };
 
 struct device {
@@ -432,6 +436,19 @@ static void op_migrate(struct thr *t, enum op op, int shared)
 		own_range(t, shared, &first, &n);
 		start = block(t, shared) + first * PG;
 	}
+	if (op == OP_MIGRATE_SYS && chance(t, 10)) {
+		/*
+		 * test_hmm's RELEASE: everything of this process on that
+		 * device back to system memory, racing with DESTROY of the
+		 * churn device and the control process's evictions.
+		 */
+		ret = hmm_cmd(fd, HMM_DMIRROR_RELEASE, start, n, NULL, &c);
+		churn_gone(t, fd, ret);
+		if (ret && ret != -EBUSY && ret != -EINTR && ret != -EPERM &&
+		    !(ret == -ENODEV && is_churn(t, fd)))
+			bad_errno(t, op, "release", ret);
+		return;
+	}
 	ret = range_cmd(fd, cmd, start, n, NULL, &c);
 	churn_gone(t, fd, ret);
 	if (!ret && c.cpages > n)
@@ -761,6 +778,58 @@ static void op_exclusive(struct thr *t, int shared)
 		cpu_write(t, shared, first, n);
 }
 
+/*
+ * Exclusive access to anybody's private pages, then test_hmm's device read
+ * of them, while their owners write, MADV_DONTNEED, munmap and mremap them
+ * (the device table once kept a page such a zap had freed: a use-after-free
+ * under KASAN).  The owner writes meanwhile, so each word read must only be
+ * zero or a stamp of that very page by its owner, of any generation.
+ */
+static void op_exclusive_any(struct thr *t)
+{
+	unsigned long total = t->region_pages, first, n, i, w;
+	struct devmm_range_cmd c;
+	int fd = pick_fd(t, 0), ret;
+
+	n = 1 + rn(t, 16);
+	if (n > total)
+		n = total;
+	first = rn(t, total - n + 1);
+	ret = hmm_cmd(fd, HMM_DMIRROR_EXCLUSIVE, t->region + first * PG, n, t->scratch, &c);
+	churn_gone(t, fd, ret);
+	/*
+	 * EBUSY: being migrated; ENOENT: exclusivity lost before the read;
+	 * EFAULT, EINVAL: a hole for a moment (munmap, mremap); EPERM:
+	 * mprotect()ed read-only for a moment.
+	 */
+	if (ret && ret != -EBUSY && ret != -ENOENT && ret != -EFAULT && ret != -EINVAL &&
+	    ret != -EPERM && !(ret == -ENODEV && is_churn(t, fd)))
+		bad_errno(t, OP_EXCLUSIVE_ANY, "exclusive access to anybody's pages", ret);
+	if (ret)
+		return;
+	for (i = 0; i < n; i++) {
+		unsigned long j = first + i;
+		uint64_t want = stamp((t->p << 4) | (j / PRIV_PAGES), 0, j % PRIV_PAGES, 1);
+		const uint64_t *p = (const uint64_t *)(t->scratch + i * PG);
+
+		for (w = 0; w < WORDS; w++) {
+			uint64_t v = p[w] ? p[w] ^ (w * K) : 0;
+
+			if (!v || ((v & 0xffffffffULL) == (want & 0xffffffffULL) && v >> 32))
+				continue;
+			t->fails++;
+			add(&sh->mismatches, 1);
+			if (diag_ok())
+				tap_diag_raw("FAIL: process %d thread %d: %s: page %lu of the region word %lu: found 0x%016llx, not a stamp of owner 0x%llx page %lu (seed %llu)",
+					     t->p, t->t, op_name[OP_EXCLUSIVE_ANY], j, w,
+					     (unsigned long long)p[w],
+					     (unsigned long long)((want >> 20) & 0xfff),
+					     j % PRIV_PAGES, (unsigned long long)seed);
+			break;
+		}
+	}
+}
+
 static void op_snapshot(struct thr *t, int shared)
 {
 	unsigned long first, n, i;
@@ -797,7 +866,7 @@ static void *worker(void *arg)
 			if (w < 0)
 				break;
 		}
-		if (op == OP_EXCLUSIVE && !(caps & DEVMM_CAP_EXCLUSIVE))
+		if ((op == OP_EXCLUSIVE || op == OP_EXCLUSIVE_ANY) && !(caps & DEVMM_CAP_EXCLUSIVE))
 			op = OP_SNAPSHOT;
 		sh->doing[t->p][t->t] = op;
 		switch (op) {
@@ -843,6 +912,9 @@ static void *worker(void *arg)
 			break;
 		case OP_EXCLUSIVE:
 			op_exclusive(t, shared);
+			break;
+		case OP_EXCLUSIVE_ANY:
+			op_exclusive_any(t);
 			break;
 		default:
 			op_snapshot(t, shared);
@@ -939,6 +1011,31 @@ static void ctl_fail(const char *what, int id, int ret)
 		     errname(ret), (unsigned long long)seed);
 }
 
+/*
+ * The control process's second thread: EVICT of everything on the churn
+ * device, again and again, racing with its DESTROY (teardown once freed
+ * the eviction state under such an eviction: KASAN, then an Oops).
+ */
+static void *evictor(void *arg)
+{
+	int ctl = *(int *)arg, id, ret;
+	uint64_t rng = seed ^ 0xe1e1e1e1ULL;
+
+	while (!sh->stop) {
+		id = sh->churn_id;
+		if (id >= 0) {
+			ret = ctl_cmd(ctl, DEVMM_IOC_EVICT, id, 0);
+			/* ENODEV, EINVAL: destroyed meanwhile (a new one may take its id). */
+			if (ret && ret != -EBUSY && ret != -ENODEV && ret != -EINVAL &&
+			    ret != -EINTR)
+				ctl_fail("EVICT of everything", id, ret);
+			add(&sh->ops[OP_EVICT], 1);
+		}
+		usleep(1000 + splitmix(&rng) % 5000);
+	}
+	return NULL;
+}
+
 /* Create the churn device: private or coherent (over B) in turn. */
 static int churn_create(int ctl, int n)
 {
@@ -966,7 +1063,9 @@ static int control_process(void)
 	uint64_t rng = seed ^ 0xc0c0c0c0ULL;
 	double next_churn = now() + 1;
 
-	if (ctl < 0)
+	pthread_t ev;
+
+	if (ctl < 0 || pthread_create(&ev, NULL, evictor, &ctl))
 		return 6;
 	while (!sh->stop) {
 		unsigned int r = splitmix(&rng) % 100;
@@ -1042,6 +1141,7 @@ static int control_process(void)
 		}
 		usleep(2000 + splitmix(&rng) % 20000);
 	}
+	pthread_join(ev, NULL);
 	for (n = 0; n < NOPS; n++)
 		add(&sh->ops[n], ops[n]);
 	close(ctl);
