@@ -20,9 +20,9 @@
 . "$(dirname "$0")/lib.sh"
 
 lane=7
-mib=${BENCH_MIB:-256}
-rounds=${BENCH_ROUNDS:-6}
-reps=${BENCH_REPS:-1}
+mib=${BENCH_MIB:-64}
+rounds=${BENCH_ROUNDS:-4}
+reps=${BENCH_REPS:-3}
 t0=$SECONDS
 stamp=$(date +%Y%m%d-%H%M%S)
 res="$TOP_DIR/out/bench/$stamp"
@@ -87,6 +87,9 @@ lab_build_progs || die "building the test programs failed"
 
 printf 'BENCH_MIB=%s\nBENCH_ROUNDS=%s\nBENCH_REPS=%s\nBENCH_PERF="%s"\n' "$mib" "$rounds" \
 	"$reps" "${BENCH_PERF:-}" >"$bin/bench.env"
+for v in BENCH_SIZES BENCH_PROCS BENCH_FULL; do
+	[ -z "${!v+set}" ] || printf '%s="%s"\n' "$v" "${!v}" >>"$bin/bench.env"
+done
 
 # perf for the guest kernel: the lane's own linux-perf, with the chroot's
 # loader and libraries in /perf (the initramfs's /lib holds the host's).
