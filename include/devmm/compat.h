@@ -47,10 +47,6 @@
 #if !defined(DEVMM_HAVE_PIN_USER_PAGES_VMAS) && !defined(DEVMM_HAVE_PIN_USER_PAGES_PAGES)
 #error "compat: no known form of pin_user_pages() (see generated/probes/build.log)"
 #endif
-#if !defined(DEVMM_HAVE_PIN_USER_PAGES_REMOTE_VMAS) && \
-	!defined(DEVMM_HAVE_PIN_USER_PAGES_REMOTE_LOCKED)
-#error "compat: no known form of pin_user_pages_remote() (see generated/probes/build.log)"
-#endif
 #if !defined(DEVMM_HAVE_GET_USER_PAGES_VMAS) && !defined(DEVMM_HAVE_GET_USER_PAGES_PAGES)
 #error "compat: no known form of get_user_pages() (see generated/probes/build.log)"
 #endif
@@ -263,18 +259,6 @@ static inline long devmm_pin_user_pages(unsigned long start, unsigned long nr,
 	return pin_user_pages(start, nr, gup_flags, pages, NULL);
 #else
 	return pin_user_pages(start, nr, gup_flags, pages);
-#endif
-}
-
-/* Pin pages of @mm, whose mmap_lock the caller holds for reading. */
-static inline long devmm_pin_user_pages_remote(struct mm_struct *mm, unsigned long start,
-					       unsigned long nr, unsigned int gup_flags,
-					       struct page **pages)
-{
-#ifdef DEVMM_HAVE_PIN_USER_PAGES_REMOTE_VMAS
-	return pin_user_pages_remote(mm, start, nr, gup_flags, pages, NULL, NULL);
-#else
-	return pin_user_pages_remote(mm, start, nr, gup_flags, pages, NULL);
 #endif
 }
 

@@ -1564,6 +1564,18 @@ static void gen_ctl_call(struct call *c, int fam, int *target)
 /* ---- DESTROY through a helper process, with a time limit ---- */
 
 /* The kernel log's last lines, for the diagnosis of a hang. */
+/* Ask the kernel for a report (sysrq), into its log. */
+static void sysrq(char c)
+{
+	int fd = open("/proc/sysrq-trigger", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (write(fd, &c, 1) != 1)
+			tap_diag_raw("sysrq %c: %s", c, strerror(errno));
+		close(fd);
+	}
+}
+
 static void dump_kernel_log(int lines)
 {
 	static char log[1 << 18];
@@ -1674,8 +1686,9 @@ static int destroy_via_helper(const struct call *c, int seconds)
 		waitpid(pid, NULL, 0);
 		return ret;
 	}
-	tap_diag_raw("DESTROY did not return within %d s", seconds);
-	dump_kernel_log(20);
+	tap_diag_raw("DESTROY did not return within %d s; the blocked tasks (sysrq w):", seconds);
+	sysrq('w');
+	dump_kernel_log(120);
 	hang_report(((const struct devmm_dev_cmd *)c->arg)->id);
 	tap_diag_raw("closing this process's device files (their pins)");
 	for (i = nnodes - 1; i >= 0; i--)
