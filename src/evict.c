@@ -186,12 +186,13 @@ static void owner_unlock(struct mm_struct *mm, int locked)
 
 /*
  * Migrate @dev's pages in [start, end) of @mm (mmap_lock held) to system
- * memory; the range lies within one PMD, and may span VMAs (an mprotect()
- * or madvise() split a range that went to the device in one piece): each
- * VMA's part migrates on its own.  Returns pages moved.
+ * memory with the scratch arrays @w; the range lies within one PMD, and may
+ * span VMAs (an mprotect() or madvise() split a range that went to the
+ * device in one piece): each VMA's part migrates on its own.  Returns pages
+ * moved.
  */
 static unsigned long evict_range(struct devmm_device *dev, struct mm_struct *mm,
-				 unsigned long start, unsigned long end)
+				 unsigned long start, unsigned long end, struct devmm_window *w)
 {
 	struct vm_area_struct *vma;
 	u64 moved = 0;
@@ -201,33 +202,102 @@ static unsigned long evict_range(struct devmm_device *dev, struct mm_struct *mm,
 	     vma = find_vma(mm, vma->vm_end)) {
 		unsigned long s = max(start, vma->vm_start), e = min(end, vma->vm_end);
 
-		devmm_migrate_window_to_system(dev, vma, s, e, NULL, NULL, dev->evict_batch,
-					       &moved);
+		devmm_migrate_window_to_system(dev, vma, s, e, NULL, NULL, w, &moved);
 	}
 	return moved;
 }
 
 /*
- * Evict the victims v[0..n) of one owner, its mm locked: runs of victims
- * at consecutive addresses within one PMD go in one migration.
+ * The victims of one owner, shared out among the caller and helpers on
+ * other CPUs a run at a time: a run is victims at consecutive addresses
+ * within one PMD, which go in one migration.  Which pages go is decided
+ * before (the victims are the same, whoever evicts them).
+ */
+struct evict_share {
+	struct devmm_device *dev;
+	struct mm_struct *mm;
+	struct devmm_victim *v;
+	unsigned long n;
+	spinlock_t lock;
+	unsigned long next;		/* the first victim no one has taken */
+	atomic_long_t moved;
+};
+
+/* Take the next run [*first, return value) of victims, or none (n). */
+static unsigned long take_run(struct evict_share *es, unsigned long *first)
+{
+	struct devmm_victim *v = es->v;
+	unsigned long i, j, end, pmd_end;
+
+	spin_lock(&es->lock);
+	i = es->next;
+	j = i;
+	if (i < es->n) {
+		pmd_end = ALIGN_DOWN(v[i].addr, PMD_SIZE) + PMD_SIZE;
+		end = v[i].addr + (v[i].nr << PAGE_SHIFT);
+		for (j = i + 1; j < es->n && v[j].addr == end &&
+		     end + (v[j].nr << PAGE_SHIFT) <= pmd_end; j++)
+			end += v[j].nr << PAGE_SHIFT;
+		es->next = j;
+	}
+	spin_unlock(&es->lock);
+	*first = i;
+	return j;
+}
+
+static void evict_runs(struct evict_share *es, struct devmm_window *w)
+{
+	struct devmm_victim *v = es->v;
+	unsigned long i, j, end;
+
+	while ((j = take_run(es, &i)) > i) {
+		end = v[j - 1].addr + (v[j - 1].nr << PAGE_SHIFT);
+		/* A folio recorded across a PMD is stale. */
+		if (end > ALIGN_DOWN(v[i].addr, PMD_SIZE) + PMD_SIZE)
+			continue;
+		atomic_long_add(evict_range(es->dev, es->mm, v[i].addr, end, w), &es->moved);
+	}
+}
+
+/*
+ * A helper never waits for the owner's mmap_lock: the caller holds it for
+ * reading and waits for the helper, so waiting behind a writer queued
+ * meanwhile would deadlock.  What a helper does not take, the caller does.
+ */
+static void evict_helper(void *job)
+{
+	struct evict_share *es = job;
+	struct devmm_window *w;
+
+	if (!mmap_read_trylock(es->mm))
+		return;
+	w = devmm_window_alloc(DEVMM_WINDOW_PAGES);
+	if (w)
+		evict_runs(es, w);
+	devmm_window_free(w);
+	mmap_read_unlock(es->mm);
+}
+
+/*
+ * Evict the victims v[0..n) of one owner, its mm locked, sharing runs of
+ * several PMDs with helpers (but not for a caller with placement rules of
+ * its own: the pages a helper allocates would not follow them).
  */
 static unsigned long evict_owner(struct devmm_device *dev, struct mm_struct *mm,
 				 struct devmm_victim *v, unsigned long n)
 {
-	unsigned long i, j, end, moved = 0;
+	struct evict_share es = { .dev = dev, .mm = mm, .v = v, .n = n };
+	struct devmm_helpers hs;
+	unsigned long pmds = n ? ((v[n - 1].addr - v[0].addr) >> PMD_SHIFT) + 1 : 0;
 
-	for (i = 0; i < n; i = j) {
-		unsigned long pmd_end = ALIGN_DOWN(v[i].addr, PMD_SIZE) + PMD_SIZE;
-
-		end = v[i].addr + (v[i].nr << PAGE_SHIFT);
-		for (j = i + 1; j < n && v[j].addr == end &&
-		     end + (v[j].nr << PAGE_SHIFT) <= pmd_end; j++)
-			end += v[j].nr << PAGE_SHIFT;
-		if (end > pmd_end)	/* a folio recorded across a PMD: stale */
-			continue;
-		moved += evict_range(dev, mm, v[i].addr, end);
-	}
-	return moved;
+	spin_lock_init(&es.lock);
+	atomic_long_set(&es.moved, 0);
+	devmm_helpers_start(&hs, pmds > 1 && devmm_task_placement_default() ?
+			    min(pmds - 1, (unsigned long)DEVMM_MAX_COPY_THREADS) : 0,
+			    evict_helper, &es);
+	evict_runs(&es, dev->evict_batch);
+	devmm_helpers_finish(&hs);
+	return atomic_long_read(&es.moved);
 }
 
 /*
@@ -360,7 +430,7 @@ static unsigned long evict_scan_mm(struct devmm_device *dev, struct mm_struct *m
 		}
 		for (addr = vma->vm_start; addr < vma->vm_end; addr = next) {
 			next = min(ALIGN_DOWN(addr, PMD_SIZE) + PMD_SIZE, vma->vm_end);
-			moved += evict_range(dev, mm, addr, next);
+			moved += evict_range(dev, mm, addr, next, dev->evict_batch);
 			/* A huge sparse VMA must not hold evict_lock unkillably. */
 			if (fatal_signal_pending(current))
 				goto out;

@@ -267,15 +267,24 @@ MODULE_PARM_DESC(gup_test,
  * A run-time writable unsigned parameter (kp->arg) of 0 to @max; @what says
  * what its number means.
  */
+/* Parse @val as a number from 0 to @max into *@n, or say what it must be. */
+static int parse_uint_upto(const char *val, const struct kernel_param *kp, unsigned int max,
+			   const char *what, unsigned int *n)
+{
+	if (kstrtouint(val, 0, n) || *n > max) {
+		pr_err("%s=%s: %s from 0 to %u\n", kp->name, val, what, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int set_uint_upto(const char *val, const struct kernel_param *kp, unsigned int max,
 			 const char *what)
 {
 	unsigned int n;
 
-	if (kstrtouint(val, 0, &n) || n > max) {
-		pr_err("%s=%s: %s from 0 to %u\n", kp->name, val, what, max);
+	if (parse_uint_upto(val, kp, max, what, &n))
 		return -EINVAL;
-	}
 	WRITE_ONCE(*(unsigned int *)kp->arg, n);
 	return 0;
 }
@@ -291,7 +300,7 @@ static const struct kernel_param_ops copy_threads_ops = {
 };
 module_param_cb(copy_threads, &copy_threads_ops, &copy_threads, 0644);
 MODULE_PARM_DESC(copy_threads,
-		 "CPUs sharing a large copy of the fake backend, an explicit migration of several 2 MiB blocks, or a large device read or write: 0 (default) one per online CPU, 1 the caller alone (writable at run time)");
+		 "CPUs sharing a large copy of the fake backend, an explicit migration or eviction batch of several 2 MiB blocks, or a large device read or write: 0 (default) one per online CPU, 1 the caller alone (writable at run time)");
 
 /*
  * Fault injection for tests: the next N system THP allocations of the way
@@ -303,10 +312,8 @@ static int set_fail_thp_alloc(const char *val, const struct kernel_param *kp)
 {
 	unsigned int n;
 
-	if (kstrtouint(val, 0, &n) || n > INT_MAX) {
-		pr_err("%s=%s: a count from 0 to %d\n", kp->name, val, INT_MAX);
+	if (parse_uint_upto(val, kp, INT_MAX, "a count", &n))
 		return -EINVAL;
-	}
 	atomic_set(&fail_thp_alloc, n);
 	return 0;
 }
