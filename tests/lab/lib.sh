@@ -34,27 +34,28 @@ lab_mirror()
 		echo "$MIRROR"
 		return
 	fi
-	local uri
-	uri=$(awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }' \
-		/etc/apt/sources.list.d/*.sources 2>/dev/null || true)
-	if [ -z "$uri" ]; then
-		uri=$(awk '$1 == "deb" && $3 !~ /security/ { print $2; exit }' \
-			/etc/apt/sources.list 2>/dev/null || true)
-	fi
-	echo "${uri:-http://deb.debian.org/debian}"
+	host_mirror '!~' http://deb.debian.org/debian
 }
 
 # The security suites' mirror the host uses.
 lab_security_mirror()
 {
+	host_mirror '~' http://deb.debian.org/debian-security
+}
+
+# host_mirror MATCH DEFAULT: the first mirror of the host's apt sources
+# whose URI matches (MATCH "~") or does not match ("!~") "security", from
+# deb822 .sources files, else sources.list, else DEFAULT.
+host_mirror()
+{
 	local uri
-	uri=$(awk '/^URIs:/ && $2 ~ /security/ { print $2; exit }' \
+	uri=$(awk "/^URIs:/ && \$2 $1 /security/ { print \$2; exit }" \
 		/etc/apt/sources.list.d/*.sources 2>/dev/null || true)
 	if [ -z "$uri" ]; then
-		uri=$(awk '$1 == "deb" && $2 ~ /security/ { print $2; exit }' \
+		uri=$(awk "\$1 == \"deb\" && \$2 $1 /security/ { print \$2; exit }" \
 			/etc/apt/sources.list 2>/dev/null || true)
 	fi
-	echo "${uri:-http://deb.debian.org/debian-security}"
+	echo "${uri:-$2}"
 }
 
 # lane_suite LANE: the Debian suite whose kernel the lane boots.
