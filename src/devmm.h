@@ -363,9 +363,10 @@ int devmm_pagemap_init(struct devmm_device *dev, bool populate);
 void devmm_pagemap_teardown(struct devmm_device *dev);
 void devmm_device_usage(struct devmm_device *dev, unsigned long *used, unsigned long *mapped);
 
-/* migrate.c */
-int devmm_migrate_init(void);
-extern struct workqueue_struct *devmm_copy_wq;
+/* helpers.c */
+int devmm_helpers_init(void);
+void devmm_helpers_exit(void);
+extern struct workqueue_struct *devmm_helper_wq;
 /*
  * Helpers on other CPUs sharing the caller's work (the caller works too):
  * each calls @fn with @job; devmm_helpers_finish() cancels those not started
@@ -405,6 +406,9 @@ void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, bool offlo
 #define devmm_helpers_start(hs, n, fn, job) __devmm_helpers(hs, n, false, fn, job)
 #define devmm_helpers_offload(hs, n, fn, job) __devmm_helpers(hs, n, true, fn, job)
 void devmm_helpers_finish(struct devmm_helpers *hs);
+
+/* migrate.c */
+int devmm_migrate_init(void);
 void devmm_migrate_exit(void);
 struct devmm_window *devmm_window_alloc(unsigned long pages);
 void devmm_window_free(struct devmm_window *w);
@@ -426,7 +430,7 @@ int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_stru
 				   unsigned long start, unsigned long end, struct page *fault_page,
 				   struct devmm_mirror *m, struct devmm_window *w, u64 *cpages);
 
-/* fault.c */
+/* cpu_fault.c */
 vm_fault_t devmm_migrate_to_ram(struct vm_fault *vmf);
 
 /* evict.c */

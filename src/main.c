@@ -71,9 +71,14 @@ static int __init devmm_init(void)
 {
 	int ret;
 
-	ret = devmm_migrate_init();
+	ret = devmm_helpers_init();
 	if (ret)
 		return ret;
+	ret = devmm_migrate_init();
+	if (ret) {
+		devmm_helpers_exit();
+		return ret;
+	}
 	ret = devmm_create_devices();
 	if (ret)
 		goto err_devices;
@@ -89,6 +94,7 @@ static int __init devmm_init(void)
 err_devices:
 	devmm_devices_destroy();
 	devmm_migrate_exit();
+	devmm_helpers_exit();
 	return ret;
 }
 
@@ -98,6 +104,7 @@ static void __exit devmm_exit(void)
 	devmm_control_exit();
 	devmm_devices_destroy();
 	devmm_migrate_exit();
+	devmm_helpers_exit();
 	pr_info("unloaded\n");
 }
 

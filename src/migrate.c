@@ -33,33 +33,17 @@ static struct kmem_cache *window_cache;
 /* Five arrays of one word per page. */
 #define WINDOW_WORDS	5
 
-/*
- * Where the fake backend's large copies run in parallel (backend_fake.c):
- * per CPU, high priority, and with a rescuer so that a copy on the way back
- * to system memory never waits for a new worker under memory pressure.
- */
-struct workqueue_struct *devmm_copy_wq;
-
 int devmm_migrate_init(void)
 {
 	window_cache = kmem_cache_create("devmm_window",
 					 sizeof(struct devmm_window) +
 					 WINDOW_WORDS * DEVMM_WINDOW_PAGES * sizeof(unsigned long),
 					 0, 0, NULL);
-	if (!window_cache)
-		return -ENOMEM;
-	devmm_copy_wq = alloc_workqueue("devmm_copy", DEVMM_WQ_PERCPU | WQ_HIGHPRI | WQ_MEM_RECLAIM,
-					0);
-	if (!devmm_copy_wq) {
-		kmem_cache_destroy(window_cache);
-		return -ENOMEM;
-	}
-	return 0;
+	return window_cache ? 0 : -ENOMEM;
 }
 
 void devmm_migrate_exit(void)
 {
-	destroy_workqueue(devmm_copy_wq);
 	kmem_cache_destroy(window_cache);
 }
 
@@ -372,70 +356,6 @@ static unsigned long covered_end(struct mm_struct *mm, unsigned long start, unsi
 		addr = vma->vm_end;
 	}
 	return min(addr, end);
-}
-
-static void helper_work(struct work_struct *work)
-{
-	struct devmm_helper *h = container_of(work, struct devmm_helper, work);
-
-	h->fn(h->job);
-}
-
-/**
- * __devmm_helpers_start - start helpers on CPUs for work the caller shares or hands off
- * @hs: the helpers, on the caller's stack.
- * @n: how many (at most copy_threads - 1 are kept; with @offload,
- *     copy_threads, and none if that is 1).
- * @offload: the caller will sleep until they are done, not work with them.
- * @fn: what each helper does.
- * @job: its argument.
- * @key: the lockdep class of the call site's helpers (devmm_helpers_start()).
- * @name: its name.
- *
- * One helper per online CPU, round robin from the next one, on
- * devmm_copy_wq: the caller's own CPU comes last.
- */
-void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, bool offload,
-			   void (*fn)(void *job), void *job, struct lock_class_key *key,
-			   const char *name)
-{
-	unsigned int i, cpu = raw_smp_processor_id(), threads = devmm_param_copy_threads();
-
-	hs->offload = offload;
-	hs->n = min_t(unsigned long, n, offload ? (threads > 1 ? threads : 0) : threads - 1);
-	for (i = 0; i < hs->n; i++) {
-		hs->h[i].fn = fn;
-		hs->h[i].job = job;
-		INIT_WORK_ONSTACK(&hs->h[i].work, helper_work);
-		/* A no-op without CONFIG_LOCKDEP (where the member is absent). */
-		lockdep_init_map(&hs->h[i].work.lockdep_map, name, key, 0);
-		cpu = cpumask_next(cpu, cpu_online_mask);
-		if (cpu >= nr_cpu_ids)
-			cpu = cpumask_first(cpu_online_mask);
-		queue_work_on(cpu, devmm_copy_wq, &hs->h[i].work);
-	}
-}
-
-/**
- * devmm_helpers_finish - end the helpers of devmm_helpers_start()
- * @hs: the helpers.
- *
- * A helper not started yet is cancelled (so the caller never waits for a
- * worker to be created, whatever it holds); one running is waited for.
- * Offloaded helpers are all waited for: devmm_copy_wq has a rescuer, so
- * they run even if no worker can be created.
- */
-void devmm_helpers_finish(struct devmm_helpers *hs)
-{
-	unsigned int i;
-
-	for (i = 0; i < hs->n; i++) {
-		if (hs->offload)
-			flush_work(&hs->h[i].work);
-		else
-			cancel_work_sync(&hs->h[i].work);
-		destroy_work_on_stack(&hs->h[i].work);
-	}
 }
 
 /*

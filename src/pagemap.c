@@ -269,7 +269,7 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 			dev->nfree -= n;
 			dev->nused += n;
 			if (dev->nfree < DEVMM_GROW_BELOW && dev->nchunks < dev->max_chunks)
-				queue_work(devmm_copy_wq, &dev->grow_work);
+				queue_work(devmm_helper_wq, &dev->grow_work);
 			dev->used_max = max(dev->used_max, dev->nused);
 			chunk = pfn_chunk(dev, page_to_pfn(page));
 			chunk->used += n;
@@ -554,7 +554,7 @@ int devmm_pagemap_init(struct devmm_device *dev, bool populate)
 		ret = devmm_chunk_add(dev);
 	mutex_unlock(&dev->chunks_lock);
 	if (!ret && !populate)
-		queue_work(devmm_copy_wq, &dev->grow_work);
+		queue_work(devmm_helper_wq, &dev->grow_work);
 	return ret;
 }
 

@@ -5,7 +5,7 @@
 #   bench.txt   the raw records (SAMPLE: one per measurement; BENCH: per
 #               round summaries; BENCHINFO: setup and counters)
 #   table.txt   MB/s per workload and buffer kind over all rounds' samples,
-#               devmm/test_hmm ratios, fractions of memcpy, the issue's
+#               devmm/test_hmm ratios, fractions of memcpy, the benchmark's
 #               targets met or missed
 #   bench.dat, bench.gp, bench.png   the chart (gnuplot)
 # and print table.txt.  Fails if the run is incomplete, reported an error or
@@ -138,7 +138,7 @@ function sorted(set, out,   n, x, i, j, t) {
 function header(what,   hdr) {
 	printf "\n%s\n", what
 	hdr = sprintf("%-34s %8s %8s %6s %6s %8s %8s %8s %8s  %s", "", "test_hmm", "devmm",
-		"ratio", "best", "test_hmm", "devmm", "test_hmm", "devmm", "target (issue 16)")
+		"ratio", "best", "test_hmm", "devmm", "test_hmm", "devmm", "target")
 	print hdr
 	printf "%-34s %8s %8s %6s %6s %8s %8s %8s %8s\n", "", "MB/s", "MB/s", "dv/th", "dv/th",
 		"ns/page", "ns/page", "%memcpy", "%memcpy"
@@ -237,7 +237,7 @@ END {
 				"4k/fresh-4k", "migrate_to_dev", b, p, "4k", 1)
 		}
 
-	printf "\nTargets of issue 16:\n"
+	printf "\nThe benchmark's targets:\n"
 	printf "  every graded cell >= 1.5x test_hmm: %d of %d met%s\n", nmet, nt,
 		nmet == nt ? "" : "; missed:" missed
 	printf "  no cell below 1.0x: %d of %d\n", nabove1, nt
