@@ -792,6 +792,12 @@ static int mirror_xfer(struct devmm_mirror *m, unsigned long start, unsigned lon
 		       void __user *ubuf, bool write, bool fault, u64 *cpages, u64 *faults)
 {
 	unsigned long u = (unsigned long)ubuf, len = npages << PAGE_SHIFT;
+	struct mm_struct *mm = devmm_mirror_mm_get(m);
+
+	/* Another process (a fork child with the file) is refused before any copy. */
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	mmput(mm);
 
 	if (u < start + len && start < u + len)
 		return mirror_xfer_overlap(m, start, npages, ubuf, write, fault, cpages,

@@ -12,6 +12,8 @@
  *    coherent device also its mmap() buffer, which cannot be pinned);
  *  - read-only: a READ into it is -EFAULT and writes nothing, a WRITE from
  *    it works; a WRITE into a read-only range is -EPERM and changes nothing;
+ *  - from a fork child through its parent's file: EPERM, before the buffer
+ *    is touched;
  *  - overlapping the range: the result is memmove()'s, as if the whole
  *    source was read before anything was written (it failed before the fix:
  *    the copy, page by page, read what it had just written).
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include "devmm_test.h"
 
 #define PG		4096UL
@@ -36,7 +39,7 @@
 /* Tests per device kind and place of the range (system, device). */
 #define PLACE_TESTS	12
 /* Tests per device kind, besides those. */
-#define KIND_TESTS	3
+#define KIND_TESTS	4
 
 static int ctl;
 
@@ -355,6 +358,29 @@ static void test_overlap(int fd, const char *name, long shift)
 	munmap(m, span);
 }
 
+/*
+ * A fork child's WRITE through its parent's file is EPERM, whatever its
+ * buffer: here one that overlaps the range and is not mapped (the overlap
+ * path copied it in first, and said EFAULT: t_fuzz's errno check saw it).
+ */
+static void test_child_overlap(int fd, const char *name)
+{
+	char *p = map_anon(LEN + PG, 0);
+	int status = -1;
+	pid_t pid;
+
+	if (p)
+		munmap(p, LEN + PG);
+	pid = p ? fork() : -1;
+	if (pid == 0)
+		_exit(devmm_range(fd, DEVMM_IOC_WRITE, p, NPAGES, p + PG, NULL) == -EPERM ? 0 : 1);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	ok(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "%s: a fork child's WRITE through the parent's file, from an unmapped buffer that "
+	   "overlaps the range, is EPERM (child status 0x%x)", name, status);
+}
+
 static void test_kind(unsigned int kind, uint64_t base)
 {
 	const char *name = kind == DEVMM_KIND_PRIVATE ? "private" : "coherent";
@@ -373,6 +399,7 @@ static void test_kind(unsigned int kind, uint64_t base)
 	for (on_dev = 0; on_dev < 2; on_dev++)
 		test_ptr_kinds(fd, id, kind == DEVMM_KIND_COHERENT, name, on_dev);
 	test_overlap(fd, name, 1);
+	test_child_overlap(fd, name);
 	close(fd);
 	/* Everything was unmapped: nothing may be left on the device. */
 	ret = devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
