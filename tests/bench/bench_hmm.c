@@ -399,11 +399,44 @@ static int migrate_in(int fd, char *p, char *out, size_t len, uint64_t seed,
 	return 0;
 }
 
+/*
+ * A device READ (@op OP_DEV_READ) of a filled buffer of @thp pages into a
+ * fresh 4 KiB buffer, or a WRITE (OP_DEV_WRITE) of a filled 4 KiB buffer
+ * into fresh memory of @thp pages, through a new mirror; timed, checked.
+ */
+static void fresh_access(enum op op, struct samples *sp, int thp, size_t len, uint64_t seed)
+{
+	int write = op == OP_DEV_WRITE;
+	char *p = buf_alloc(len, thp), *u = buf_alloc(len, 0);
+	struct hmm_dmirror_cmd c;
+	int rd, ret;
+	uint64_t t;
+	long bad;
+
+	fill(write ? u : p, len, seed);
+	layout(sp, p, len);
+	rd = open(device, O_RDWR | O_CLOEXEC);
+	t = timer_start(op);
+	ret = rd < 0 ? -errno : dmirror(rd, write ? HMM_DMIRROR_WRITE : HMM_DMIRROR_READ, p, len,
+					u, &c);
+	t = timer_stop(op, t);
+	if (rd >= 0)
+		close(rd);
+	bad = verify(write ? p : u, len, seed);
+	if (ret || c.cpages != len / psz || bad >= 0)
+		bench_err(op, "ret=%d cpages=%llu/%zu mismatch=%ld", ret,
+			  (unsigned long long)c.cpages, len / psz, bad);
+	else
+		add(op, sp, t);
+	munmap(u, len);
+	munmap(p, len);
+}
+
 static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 {
 	struct samples s[NR_OPS] = {};
 	struct devmm_dev_info i0, i1;
-	int fd, have_info, rd;
+	int fd, have_info;
 	struct hmm_dmirror_cmd c;
 	char *p, *out, *src, *dst;
 	unsigned int r, folio_note = 0;
@@ -503,46 +536,11 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 
 		/*
 		 * The device reads system memory through a new mirror into
-		 * a fresh buffer (as a program's new malloc()).
+		 * a fresh buffer (as a program's new malloc()), and writes a
+		 * filled buffer into fresh system memory.
 		 */
-		p = buf_alloc(len, thp);
-		fill(p, len, seed + 2);
-		dst = buf_alloc(len, 0);
-		layout(&s[OP_DEV_READ], p, len);
-		rd = open(device, O_RDWR | O_CLOEXEC);
-		t = timer_start(OP_DEV_READ);
-		ret = rd < 0 ? -errno : dmirror(rd, HMM_DMIRROR_READ, p, len, dst, &c);
-		t = timer_stop(OP_DEV_READ, t);
-		if (rd >= 0)
-			close(rd);
-		bad = verify(dst, len, seed + 2);
-		if (ret || c.cpages != len / psz || bad >= 0)
-			bench_err(OP_DEV_READ, "ret=%d cpages=%llu/%zu mismatch=%ld", ret,
-				  (unsigned long long)c.cpages, len / psz, bad);
-		else
-			add(OP_DEV_READ, &s[OP_DEV_READ], t);
-		munmap(dst, len);
-		munmap(p, len);
-
-		/* The device writes a filled buffer into fresh system memory. */
-		p = buf_alloc(len, thp);
-		src = buf_alloc(len, 0);
-		fill(src, len, seed + 4);
-		layout(&s[OP_DEV_WRITE], p, len);
-		rd = open(device, O_RDWR | O_CLOEXEC);
-		t = timer_start(OP_DEV_WRITE);
-		ret = rd < 0 ? -errno : dmirror(rd, HMM_DMIRROR_WRITE, p, len, src, &c);
-		t = timer_stop(OP_DEV_WRITE, t);
-		if (rd >= 0)
-			close(rd);
-		bad = verify(p, len, seed + 4);
-		if (ret || c.cpages != len / psz || bad >= 0)
-			bench_err(OP_DEV_WRITE, "ret=%d cpages=%llu/%zu mismatch=%ld", ret,
-				  (unsigned long long)c.cpages, len / psz, bad);
-		else
-			add(OP_DEV_WRITE, &s[OP_DEV_WRITE], t);
-		munmap(src, len);
-		munmap(p, len);
+		fresh_access(OP_DEV_READ, &s[OP_DEV_READ], thp, len, seed + 2);
+		fresh_access(OP_DEV_WRITE, &s[OP_DEV_WRITE], thp, len, seed + 4);
 
 		/* devmm: evict everything from the device. */
 		if (ctl >= 0 && have_info) {
@@ -713,7 +711,8 @@ static void procs_cell(size_t len, unsigned int reps, unsigned int nprocs, char 
 			fill(p, len, 300 + r + i);
 			pthread_barrier_wait(&sh->bar);
 			t = now_ns();
-			ret = fd < 0 ? -EBADF : dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, p, len, out, &c);
+			ret = fd < 0 ? -EBADF :
+			      dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, p, len, out, &c);
 			sh->ns[r][i] = now_ns() - t;
 			/*
 			 * test_hmm's read-back fails with ENOENT when a page

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +26,26 @@ static inline char *pmd_align_up(const void *p)
 	const uintptr_t pmd = 2UL << 20;
 
 	return (char *)(((uintptr_t)p + pmd - 1) & ~(pmd - 1));
+}
+
+/*
+ * @len bytes of anonymous memory at a 2 MiB boundary, THPs asked for
+ * (@thp) or refused; NULL if it cannot be mapped.
+ */
+static inline char *devmm_map_aligned(size_t len, int thp)
+{
+	const size_t pmd = 2UL << 20;
+	char *p = mmap(NULL, len + pmd, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0), *q;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	q = pmd_align_up(p);
+	if (q > p)
+		munmap(p, q - p);
+	munmap(q + len, p + pmd - q);
+	madvise(q, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	return q;
 }
 
 /* Base and size of a lane range "SIZE@ADDR" (SIZE may end in K, M or G). */

@@ -72,26 +72,10 @@ static long bad_word(const void *p, size_t len, uint64_t seed)
 	return -1;
 }
 
-/* @len bytes of anonymous memory at a 2 MiB boundary; THPs asked for or refused. */
-static char *map_anon(size_t len, int thp)
-{
-	char *p = mmap(NULL, len + PMD, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0), *q;
-
-	if (p == MAP_FAILED)
-		return NULL;
-	q = pmd_align_up(p);
-	if (q > p)
-		munmap(p, q - p);
-	munmap(q + len, p + PMD - q);
-	madvise(q, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-	return q;
-}
-
 /* The range: filled with @seed, then on the device if @on_dev. */
 static char *range_make(int fd, uint64_t seed, int on_dev)
 {
-	char *a = map_anon(LEN, 0);
+	char *a = devmm_map_aligned(LEN, 0);
 	unsigned long long moved = 0;
 
 	if (!a)
@@ -110,36 +94,24 @@ static char *range_make(int fd, uint64_t seed, int on_dev)
 	return a;
 }
 
-/* READ the range into @ptr, then check @ptr (@off bytes in) against @seed. */
-static void check_read(int fd, const char *a, char *ptr, uint64_t seed, const char *what,
+/*
+ * READ the range into @ptr, or WRITE @ptr (filled with @seed) into it, then
+ * check what the device wrote (@ptr, or the range) against @seed.
+ */
+static void check_xfer(int fd, char *a, char *ptr, uint64_t seed, int write, const char *what,
 		       const char *name, const char *place)
 {
 	unsigned long long got = 0;
 	long bad = -2;
 	int ret;
 
-	ret = devmm_range(fd, DEVMM_IOC_READ, a, NPAGES, ptr, &got);
+	ret = devmm_range(fd, write ? DEVMM_IOC_WRITE : DEVMM_IOC_READ, a, NPAGES, ptr, &got);
 	if (!ret)
-		bad = bad_word(ptr, LEN, seed);
+		bad = bad_word(write ? a : ptr, LEN, seed);
 	ok(!ret && got == NPAGES && bad == -1,
-	   "%s, range in %s: READ of %lu pages into %s (%s, %llu pages, first bad word %ld)",
-	   name, place, NPAGES, what, errname(ret), got, bad);
-}
-
-/* WRITE @ptr (filled with @seed) into the range, then check the range. */
-static void check_write(int fd, char *a, const char *ptr, uint64_t seed, const char *what,
-			const char *name, const char *place)
-{
-	unsigned long long got = 0;
-	long bad = -2;
-	int ret;
-
-	ret = devmm_range(fd, DEVMM_IOC_WRITE, a, NPAGES, ptr, &got);
-	if (!ret)
-		bad = bad_word(a, LEN, seed);
-	ok(!ret && got == NPAGES && bad == -1,
-	   "%s, range in %s: WRITE of %lu pages from %s (%s, %llu pages, first bad word %ld)",
-	   name, place, NPAGES, what, errname(ret), got, bad);
+	   "%s, range in %s: %s of %lu pages %s %s (%s, %llu pages, first bad word %ld)",
+	   name, place, write ? "WRITE" : "READ", NPAGES, write ? "from" : "into", what,
+	   errname(ret), got, bad);
 }
 
 /* nr_hugepages as it was, or -1 if unreadable. */
@@ -177,33 +149,33 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 
 	/* Fresh: never touched, 4 KiB pages, then THPs. */
 	a = range_make(fd, 1, on_dev);
-	p = map_anon(LEN, 0);
+	p = devmm_map_aligned(LEN, 0);
 	if (a && p)
-		check_read(fd, a, p, 1, "a fresh buffer", name, place);
+		check_xfer(fd, a, p, 1, 0, "a fresh buffer", name, place);
 	else
 		fail("%s, range in %s: setup", name, place);
 	if (p)
 		munmap(p, LEN);
-	p = map_anon(hlen, 1);
+	p = devmm_map_aligned(hlen, 1);
 	if (a && p)
-		check_read(fd, a, p, 1, "a fresh THP buffer", name, place);
+		check_xfer(fd, a, p, 1, 0, "a fresh THP buffer", name, place);
 	else
 		fail("%s, range in %s: setup (THP)", name, place);
 	if (p) {
 		/* Faulted in as THPs now: the other way. */
 		fill(p, LEN, 2);
-		check_write(fd, a, p, 2, "a THP buffer", name, place);
+		check_xfer(fd, a, p, 2, 1, "a THP buffer", name, place);
 		munmap(p, hlen);
 	} else {
 		fail("%s, range in %s: setup (THP write)", name, place);
 	}
 
 	/* 100 bytes into a page: each table page spans two user pages. */
-	p = map_anon(LEN + PG, 0);
+	p = devmm_map_aligned(LEN + PG, 0);
 	if (a && p) {
-		check_read(fd, a, p + 100, 2, "a buffer at page offset 100", name, place);
+		check_xfer(fd, a, p + 100, 2, 0, "a buffer at page offset 100", name, place);
 		fill(p + 100, LEN, 3);
-		check_write(fd, a, p + 100, 3, "a buffer at page offset 100", name, place);
+		check_xfer(fd, a, p + 100, 3, 1, "a buffer at page offset 100", name, place);
 	} else {
 		fail("%s, range in %s: setup (offset)", name, place);
 		fail("%s, range in %s: setup (offset write)", name, place);
@@ -216,7 +188,7 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 	p = mfd >= 0 && !ftruncate(mfd, LEN) ?
 	    mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0) : MAP_FAILED;
 	if (a && p != MAP_FAILED) {
-		check_read(fd, a, p, 3, "shmem (memfd)", name, place);
+		check_xfer(fd, a, p, 3, 0, "shmem (memfd)", name, place);
 		munmap(p, LEN);
 	} else {
 		fail("%s, range in %s: setup (shmem)", name, place);
@@ -235,7 +207,7 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 			 name, place);
 	} else {
 		if (a)
-			check_read(fd, a, p, 3, "hugetlb memory", name, place);
+			check_xfer(fd, a, p, 3, 0, "hugetlb memory", name, place);
 		else
 			fail("%s, range in %s: setup (hugetlb)", name, place);
 		munmap(p, hlen);
@@ -246,7 +218,7 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 	/* Device memory: a range migrated to this very device. */
 	p = range_make(fd, 9, 1);
 	if (a && p) {
-		check_read(fd, a, p, 3, "a buffer on the same device", name, place);
+		check_xfer(fd, a, p, 3, 0, "a buffer on the same device", name, place);
 		munmap(p, LEN);
 	} else {
 		fail("%s, range in %s: setup (ptr on the device)", name, place);
@@ -259,7 +231,7 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 		p = nfd >= 0 ? mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, nfd, 0) :
 			       MAP_FAILED;
 		if (a && p != MAP_FAILED) {
-			check_read(fd, a, p, 3, "the device's mmap() buffer", name, place);
+			check_xfer(fd, a, p, 3, 0, "the device's mmap() buffer", name, place);
 			munmap(p, LEN);
 		} else {
 			fail("%s, range in %s: setup (mmap buffer)", name, place);
@@ -272,7 +244,7 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 	}
 
 	/* Read-only ptr: nothing written into it; WRITE from it is fine. */
-	p = map_anon(LEN, 0);
+	p = devmm_map_aligned(LEN, 0);
 	if (a && p) {
 		unsigned long long got = 0;
 		int ret;
@@ -283,7 +255,7 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 		ok(ret == -EFAULT && bad_word(p, LEN, 7) == -1,
 		   "%s, range in %s: READ into a read-only buffer is EFAULT (%s), writes nothing",
 		   name, place, errname(ret));
-		check_write(fd, a, p, 7, "a read-only buffer", name, place);
+		check_xfer(fd, a, p, 7, 1, "a read-only buffer", name, place);
 	} else {
 		fail("%s, range in %s: setup (read-only)", name, place);
 		fail("%s, range in %s: setup (read-only write)", name, place);
@@ -292,7 +264,7 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 		munmap(p, LEN);
 
 	/* A read-only range: WRITE is EPERM and changes nothing. */
-	p = map_anon(LEN, 0);
+	p = devmm_map_aligned(LEN, 0);
 	if (a && p) {
 		unsigned long long got = 0;
 		int ret;
@@ -319,7 +291,7 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 static void test_overlap(int fd, const char *name, long shift)
 {
 	size_t span = LEN + labs(shift) * PG;
-	char *m = map_anon(span, 0), *a, *p;
+	char *m = devmm_map_aligned(span, 0), *a, *p;
 	unsigned long long got = 0;
 	long bad = -2;
 	int ret;
@@ -365,7 +337,7 @@ static void test_overlap(int fd, const char *name, long shift)
  */
 static void test_child_overlap(int fd, const char *name)
 {
-	char *p = map_anon(LEN + PG, 0);
+	char *p = devmm_map_aligned(LEN + PG, 0);
 	int status = -1;
 	pid_t pid;
 

@@ -72,22 +72,6 @@ static unsigned long long used(unsigned int id)
 	return ioctl(ctl, DEVMM_IOC_QUERY, &q) || q.info.id != id ? ~0ULL : q.info.used;
 }
 
-/* @len bytes at a 2 MiB boundary, in small pages (MADV_NOHUGEPAGE). */
-static char *map_small(size_t len)
-{
-	char *p = mmap(NULL, len + PMD, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0), *q;
-
-	if (p == MAP_FAILED)
-		return NULL;
-	q = pmd_align_up(p);
-	if (q > p)
-		munmap(p, q - p);
-	munmap(q + len, p + PMD - q);
-	madvise(q, len, MADV_NOHUGEPAGE);
-	return q;
-}
-
 static void fill(void *p, size_t len, uint64_t seed)
 {
 	uint64_t *w = p;
@@ -112,7 +96,7 @@ static int verify(const void *p, size_t len, uint64_t seed)
 
 static void test_evict_split(unsigned int id, int fd, const char *name)
 {
-	char *p = map_small(PMD);
+	char *p = devmm_map_aligned(PMD, 0);
 	unsigned long long moved = 0, got = 0, result = 0, left;
 	int ret = -ENOMEM, split = -1;
 
@@ -173,7 +157,7 @@ static void test_write_during_migrate(int fd, const char *name)
 	double end;
 	int ret, werr = 0;
 
-	mg.p = map_small(len);
+	mg.p = devmm_map_aligned(len, 0);
 	if (!mg.p || !in || !out || pthread_create(&t, NULL, migrate_loop, &mg)) {
 		ok(0, "%s: device writes while the same file migrates (setup failed)", name);
 		return;
@@ -256,7 +240,7 @@ static void test_exclusive_dontneed(int fd, int has_exclusive, const char *name)
 			 "%s: EXCLUSIVE and READ against MADV_DONTNEED", name);
 		return;
 	}
-	p = map_small(PMD);
+	p = devmm_map_aligned(PMD, 0);
 	z.a = (volatile int *)p;
 	if (!p || !buf || pthread_create(&t, NULL, zap_loop, &z)) {
 		ok(0, "%s: EXCLUSIVE and READ against MADV_DONTNEED (setup failed)", name);
@@ -337,7 +321,7 @@ static void test_destroy_evict(unsigned int kind, unsigned long long base, const
 
 		id = create(kind, base);
 		fd = id < 0 ? -1 : devmm_node_open(id);
-		p = map_small(len);
+		p = devmm_map_aligned(len, 0);
 		if (id < 0 || fd < 0 || !p) {
 			err = id < 0 ? id : -EIO;
 			break;
