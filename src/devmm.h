@@ -14,7 +14,7 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 #include <linux/devmm.h>
-#include <devmm/compat.h>
+#include "compat/compat.h"
 
 /* DEVMM_VERSION comes from the VERSION file, through Kbuild. */
 #define DEVMM_VERSION_STRING	DEVMM_VERSION
@@ -419,13 +419,6 @@ int devmm_migrate_to_system(struct devmm_mirror *m, unsigned long start, unsigne
 int __devmm_migrate_to_system(struct devmm_device *dev, struct mm_struct *mm,
 			      unsigned long start, unsigned long end, struct devmm_mirror *m,
 			      u64 *cpages);
-void devmm_window_reset(struct devmm_window *w, unsigned long n);
-void devmm_window_set(struct devmm_window *w, unsigned long i, struct page *dpage,
-		      unsigned int order, struct page *spage, unsigned long nr,
-		      unsigned long flags);
-void devmm_window_drop(struct devmm_window *w, unsigned long n);
-unsigned long devmm_window_moved(struct devmm_window *w, unsigned long n);
-unsigned long devmm_src_nr(unsigned long src, unsigned long i, unsigned long n);
 int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_struct *vma,
 				   unsigned long start, unsigned long end, struct page *fault_page,
 				   struct devmm_mirror *m, struct devmm_window *w, u64 *cpages);
@@ -441,7 +434,7 @@ struct devmm_owner *devmm_owner_get(struct devmm_device *dev, struct mm_struct *
 void devmm_owner_put(struct devmm_device *dev, struct devmm_owner *owner);
 void devmm_owners_free(struct devmm_device *dev);
 
-/* mirror.c */
+/* mirror.c (the device page table), device_rw.c, snapshot.c, exclusive.c, pin.c */
 struct devmm_mirror *devmm_mirror_create(struct devmm_device *dev, bool dmirror);
 void devmm_mirror_destroy(struct devmm_mirror *m);
 struct mm_struct *devmm_mirror_mm_get(struct devmm_mirror *m);

@@ -7,7 +7,7 @@
  * them on its stack, each takes parts of the job from a shared counter, and
  * what none takes the caller does; devmm_helpers_finish() cancels those not
  * started and waits for the others.  Helpers never fault user memory in
- * (src/mirror.c says why).
+ * (src/device_fault.c says why).
  */
 #include <linux/cpumask.h>
 #include <linux/lockdep.h>

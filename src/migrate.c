@@ -104,7 +104,7 @@ static unsigned long compound_flag(struct devmm_device *dev, struct vm_area_stru
 	return DEVMM_MIGRATE_SELECT_COMPOUND;
 }
 
-void devmm_window_reset(struct devmm_window *w, unsigned long n)
+static void devmm_window_reset(struct devmm_window *w, unsigned long n)
 {
 	memset(w->dst, 0, n * sizeof(w->dst[0]));
 	memset(w->dfolio, 0, n * sizeof(w->dfolio[0]));
@@ -117,9 +117,9 @@ void devmm_window_reset(struct devmm_window *w, unsigned long n)
  * 1 << @order pages) takes the place of @nr source pages starting with
  * @spage (NULL for a hole: the copy zero-fills).
  */
-void devmm_window_set(struct devmm_window *w, unsigned long i, struct page *dpage,
-		       unsigned int order, struct page *spage, unsigned long nr,
-		       unsigned long flags)
+static void devmm_window_set(struct devmm_window *w, unsigned long i, struct page *dpage,
+			     unsigned int order, struct page *spage, unsigned long nr,
+			     unsigned long flags)
 {
 	unsigned long j;
 
@@ -150,13 +150,13 @@ static void window_drop_range(struct devmm_window *w, unsigned long from, unsign
 }
 
 /* Give back the destination folios of a window that will not be used. */
-void devmm_window_drop(struct devmm_window *w, unsigned long n)
+static void devmm_window_drop(struct devmm_window *w, unsigned long n)
 {
 	window_drop_range(w, 0, n);
 }
 
 /* Pages that moved: each migrated entry counts its folio's pages. */
-unsigned long devmm_window_moved(struct devmm_window *w, unsigned long n)
+static unsigned long devmm_window_moved(struct devmm_window *w, unsigned long n)
 {
 	unsigned long i, moved = 0;
 
@@ -169,7 +169,7 @@ unsigned long devmm_window_moved(struct devmm_window *w, unsigned long n)
 }
 
 /* How many source pages entry @i stands for (a compound entry: a folio). */
-unsigned long devmm_src_nr(unsigned long src, unsigned long i, unsigned long n)
+static unsigned long devmm_src_nr(unsigned long src, unsigned long i, unsigned long n)
 {
 	struct page *spage = migrate_pfn_to_page(src);
 	unsigned long nr;

@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device reads and writes (READ/WRITE of a node, and the test_hmm ABI's):
+ * copies between the pages of the device page table and a user (or kernel)
+ * buffer, faulting missing pages in through device_fault.c.
+ *
+ * Nothing under the mirror lock allocates with reclaim or faults on user
+ * memory (reclaim's invalidations take that lock): the caller's user pages
+ * are pinned (faulted in as needed) before the lock is taken and copied
+ * page to page under it; memory that cannot be pinned (VM_PFNMAP) is copied
+ * with page faults disabled where present, else through a bounce buffer
+ * copied to or from user space outside the lock.  A user buffer that
+ * overlaps the range goes through a kernel buffer, as memmove() would.
+ * Helpers that share a large copy hold no lock of their own: the caller
+ * holds the mirror lock for them until they are done (or cancelled before
+ * they start, so the caller never waits for a worker to be created).
+ */
+#include <linux/highmem.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "devmm.h"
+#include "mirror.h"
+#include "devmm_trace.h"
+
+/*
+ * The window of device reads/writes copied straight to or from user pages
+ * (the copy shared among CPUs from SHARE_MIN pages on, SHARE_CHUNK pages at
+ * a time); the bounce buffer for memory that cannot be pinned.
+ */
+#define DEVMM_COPY_PAGES	512UL
+#define DEVMM_BOUNCE_PAGES	64UL
+#define SHARE_MIN		64UL
+#define SHARE_CHUNK		32UL
+/* Fault rounds one read or write may need before giving up (-EBUSY). */
+#define DEVMM_MAX_FAULT_ROUNDS	64
+
+
+/*
+ * Copy one table page to or from @buf, a kernel buffer, or else @ubuf, user
+ * memory; the mirror lock is held.  User memory is copied with page faults
+ * disabled (a fault could need reclaim, whose invalidations take the mirror
+ * lock): false if a user page was not there.
+ */
+static bool copy_pt_page(struct page *page, void *buf, void __user *ubuf, bool to_page)
+{
+	struct devmm_device *dev = devmm_page_is_ours(page) ? devmm_page_device(page) : NULL;
+	void *p = dev ? dev->ops->map_page(dev, page) : kmap_local_page(page);
+	unsigned long left = 0;
+
+	if (buf && to_page) {
+		memcpy(p, buf, PAGE_SIZE);
+	} else if (buf) {
+		memcpy(buf, p, PAGE_SIZE);
+	} else {
+		pagefault_disable();
+		if (to_page)
+			left = copy_from_user(p, ubuf, PAGE_SIZE);
+		else
+			left = copy_to_user(ubuf, p, PAGE_SIZE);
+		pagefault_enable();
+	}
+	if (dev) {
+		dev->ops->unmap_page(dev, p);
+		if (!left)
+			devmm_page_touch(page);
+	} else {
+		kunmap_local(p);
+	}
+	return !left;
+}
+
+/*
+ * The table's page at @addr, or NULL if it is missing (or, for a write, not
+ * writable); the mirror lock is held.
+ */
+static struct page *table_page(struct devmm_mirror *m, unsigned long addr, bool write)
+{
+	void *entry = xa_load(&m->pt, addr >> PAGE_SHIFT);
+
+	if (!entry || (write && !(xa_pointer_tag(entry) & DEVMM_PTE_WRITE)))
+		return NULL;
+	return xa_untag_pointer(entry);
+}
+
+/*
+ * Copy the table's pages of [addr, addr + n pages) from or into @buf, up to
+ * the first page that is missing (or, for writes, not writable).
+ */
+static unsigned long copy_window(struct devmm_mirror *m, unsigned long addr, unsigned long n,
+				 void *buf, bool write)
+{
+	struct page *page;
+	unsigned long i;
+
+	mutex_lock(&m->lock);
+	for (i = 0; i < n; i++) {
+		page = table_page(m, addr + (i << PAGE_SHIFT), write);
+		if (!page)
+			break;
+		copy_pt_page(page, buf + (i << PAGE_SHIFT), NULL, write);
+	}
+	mutex_unlock(&m->lock);
+	return i;
+}
+
+/*
+ * A copy between table pages and the caller's user pages, shared out in
+ * chunks among the caller and helpers on other CPUs, which work in the
+ * caller's address space (kthread_use_mm()) while the caller holds the
+ * mirror lock for them.  @missing: the lowest page whose user page was not
+ * there (n if none); pages past it may have been copied too, harmlessly:
+ * the bounce path copies them again.
+ */
+struct user_copy {
+	struct mm_struct *mm;
+	struct page **pages;
+	void __user *ubuf;
+	unsigned long n;
+	bool to_page;
+	atomic_long_t next;
+	atomic_long_t missing;
+};
+
+static void user_copy_chunks(struct user_copy *uc)
+{
+	unsigned long i, end, old;
+
+	for (;;) {
+		i = atomic_long_fetch_add(SHARE_CHUNK, &uc->next);
+		for (end = min(i + SHARE_CHUNK, uc->n); i < end; i++) {
+			if (i >= atomic_long_read(&uc->missing))
+				return;
+			if (copy_pt_page(uc->pages[i], NULL, uc->ubuf + (i << PAGE_SHIFT),
+					 uc->to_page))
+				continue;
+			old = atomic_long_read(&uc->missing);
+			while (i < old && !atomic_long_try_cmpxchg(&uc->missing, &old, i))
+				;
+			return;
+		}
+		if (i >= uc->n)
+			return;
+	}
+}
+
+static void user_copy_helper(void *job)
+{
+	struct user_copy *uc = job;
+
+	kthread_use_mm(uc->mm);
+	user_copy_chunks(uc);
+	kthread_unuse_mm(uc->mm);
+}
+
+/*
+ * Copy the table's pages of [addr, addr + n pages) straight to or from the
+ * user pages at @ubuf, up to the first table page that is missing (or, for
+ * writes, not writable), or whose user page is not there (*@user_missing).
+ * @pages: room for n page pointers.
+ */
+static unsigned long copy_window_direct(struct devmm_mirror *m, unsigned long addr,
+					unsigned long n, void __user *ubuf, bool write,
+					bool *user_missing, struct page **pages)
+{
+	struct user_copy uc = { .mm = current->mm, .pages = pages, .ubuf = ubuf,
+				.to_page = write };
+	struct devmm_helpers hs;
+	unsigned long done;
+
+	mutex_lock(&m->lock);
+	for (uc.n = 0; uc.n < n; uc.n++) {
+		pages[uc.n] = table_page(m, addr + (uc.n << PAGE_SHIFT), write);
+		if (!pages[uc.n])
+			break;
+	}
+	atomic_long_set(&uc.next, 0);
+	atomic_long_set(&uc.missing, uc.n);
+	devmm_helpers_start(&hs, uc.n < SHARE_MIN || !uc.mm ? 0 : DEVMM_MAX_COPY_THREADS,
+			    user_copy_helper, &uc);
+	user_copy_chunks(&uc);
+	devmm_helpers_finish(&hs);
+	mutex_unlock(&m->lock);
+	done = atomic_long_read(&uc.missing);
+	if (done < uc.n)
+		*user_missing = true;
+	return done;
+}
+
+/*
+ * Map a page for a copy: one of our device's pages through its backend, any
+ * other (system RAM, another driver's coherent memory) through the kernel's
+ * mapping.  *@dev: the device to unmap it with, or NULL.
+ */
+static void *map_any(struct page *page, struct devmm_device **dev)
+{
+	*dev = devmm_page_is_ours(page) ? devmm_page_device(page) : NULL;
+	return *dev ? (*dev)->ops->map_page(*dev, page) : kmap_local_page(page);
+}
+
+static void unmap_any(struct devmm_device *dev, void *p)
+{
+	if (dev)
+		dev->ops->unmap_page(dev, p);
+	else
+		kunmap_local(p);
+}
+
+/* Copy @len bytes between a table page at @off and a pinned user page at @uoff. */
+static void copy_pinned(struct page *page, unsigned int off, struct page *upage,
+			unsigned int uoff, unsigned int len, bool to_page)
+{
+	struct devmm_device *dev, *udev;
+	void *p = map_any(page, &dev);
+	void *u = map_any(upage, &udev);
+
+	if (to_page)
+		memcpy(p + off, u + uoff, len);
+	else
+		memcpy(u + uoff, p + off, len);
+	unmap_any(udev, u);
+	unmap_any(dev, p);
+}
+
+/*
+ * A copy between table pages and user pages pinned beforehand, shared out
+ * in chunks among the caller and helpers on other CPUs while the caller
+ * holds the mirror lock.  The user buffer starts @uoff bytes into its first
+ * page: table page i then spans user pages i and i + 1.
+ */
+struct pinned_copy {
+	struct page **pages;
+	struct page **upages;
+	unsigned long n;
+	unsigned int uoff;
+	bool to_page;
+	atomic_long_t next;
+};
+
+static void pinned_copy_chunks(struct pinned_copy *pc)
+{
+	unsigned int head = PAGE_SIZE - pc->uoff;
+	unsigned long i, end;
+
+	for (;;) {
+		i = atomic_long_fetch_add(SHARE_CHUNK, &pc->next);
+		if (i >= pc->n)
+			return;
+		for (end = min(i + SHARE_CHUNK, pc->n); i < end; i++) {
+			copy_pinned(pc->pages[i], 0, pc->upages[i], pc->uoff, head, pc->to_page);
+			if (pc->uoff)
+				copy_pinned(pc->pages[i], head, pc->upages[i + 1], 0, pc->uoff,
+					    pc->to_page);
+			if (devmm_page_is_ours(pc->pages[i]))
+				devmm_page_touch(pc->pages[i]);
+		}
+	}
+}
+
+static void pinned_copy_helper(void *job)
+{
+	pinned_copy_chunks(job);
+}
+
+/*
+ * Copy between [addr, addr + n pages) and user memory at @u through user
+ * pages pinned (and faulted in, as a CPU access would) here, by the caller,
+ * before the mirror lock is taken: no page of the copy can then be missing, and each
+ * is copied with one memcpy() whatever backs it (a fresh buffer, THPs,
+ * shmem, hugetlb).  Returns the pages copied (fewer at a missing table
+ * page), or -errno if not even the first user page could be pinned (the
+ * caller then copies through the uaccess path, which also reaches
+ * VM_PFNMAP memory and gives the real error).  @upages: room for n + 1
+ * page pointers.
+ */
+static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigned long n,
+			     void __user *u, bool write, struct page **pages,
+			     struct page **upages, bool *user_short)
+{
+	struct pinned_copy pc = { .pages = pages, .upages = upages, .to_page = write,
+				  .uoff = offset_in_page(u) };
+	unsigned long npin = n + (pc.uoff ? 1 : 0), want = n;
+	struct devmm_helpers hs;
+	long pinned;
+
+	*user_short = false;
+	pinned = pin_user_pages_fast((unsigned long)u & PAGE_MASK, npin, write ? 0 : FOLL_WRITE,
+				     upages);
+	if (pinned <= 0)
+		return pinned ?: -EFAULT;
+	n = pinned - (pc.uoff ? 1 : 0);
+	if (!n) {
+		unpin_user_pages(upages, pinned);
+		return -EFAULT;
+	}
+
+	mutex_lock(&m->lock);
+	for (pc.n = 0; pc.n < n; pc.n++) {
+		pages[pc.n] = table_page(m, addr + (pc.n << PAGE_SHIFT), write);
+		if (!pages[pc.n])
+			break;
+	}
+	atomic_long_set(&pc.next, 0);
+	devmm_helpers_start(&hs, pc.n < SHARE_MIN ? 0 : DEVMM_MAX_COPY_THREADS,
+			    pinned_copy_helper, &pc);
+	pinned_copy_chunks(&pc);
+	devmm_helpers_finish(&hs);
+	mutex_unlock(&m->lock);
+
+	if (write)
+		unpin_user_pages(upages, pinned);
+	else
+		unpin_user_pages_dirty_lock(upages, pinned, pc.n > 0);
+	/* Every table page there, but not every user page: the caller goes on. */
+	*user_short = pc.n == n && n < want;
+	return pc.n;
+}
+
+/*
+ * Copy through the table between user memory at @u and [addr, addr + n
+ * pages): through pinned user pages; where they cannot be pinned, straight
+ * to or from the user pages that are present, and through the bounce
+ * buffer *@buf (allocated here on first need) from the first one that is
+ * not, which the copy outside the lock faults in.  Returns the pages copied
+ * (fewer at a missing table page) or -errno.
+ */
+static long copy_user_window(struct devmm_mirror *m, unsigned long addr, unsigned long n,
+			     void __user *u, void **buf, bool write, struct page **pages,
+			     struct page **upages)
+{
+	bool missing = false, user_short;
+	unsigned long done, k, more;
+	long ret;
+
+	ret = copy_user_pinned(m, addr, n, u, write, pages, upages, &user_short);
+	if ((ret >= 0 && !user_short) || (ret < 0 && fatal_signal_pending(current)))
+		return ret;
+	/* From the first user page that could not be pinned, through uaccess. */
+	done = max(ret, 0L);
+	done += copy_window_direct(m, addr + (done << PAGE_SHIFT), n - done,
+				   u + (done << PAGE_SHIFT), write, &missing, pages);
+	if (!missing)
+		return done;
+	if (!*buf) {
+		*buf = kvmalloc(DEVMM_BOUNCE_PAGES << PAGE_SHIFT, GFP_KERNEL);
+		if (!*buf)
+			return -ENOMEM;
+	}
+	while (done < n) {
+		unsigned long a = addr + (done << PAGE_SHIFT);
+		void __user *ua = u + (done << PAGE_SHIFT);
+
+		k = min(n - done, DEVMM_BOUNCE_PAGES);
+		if (write && copy_from_user(*buf, ua, k << PAGE_SHIFT))
+			return -EFAULT;
+		more = copy_window(m, a, k, *buf, write);
+		if (!write && more && copy_to_user(ua, *buf, more << PAGE_SHIFT))
+			return -EFAULT;
+		done += more;
+		if (more < k)
+			break;
+	}
+	return done;
+}
+
+/*
+ * Device access to [start, start + npages) from or into user memory at
+ * @ubuf, or else the kernel buffer @kbuf: copy through the table, faulting
+ * the rest of the range in (one round) at the first missing page.
+ */
+static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned long npages,
+			 void __user *ubuf, void *kbuf, bool write, bool fault, u64 *cpages,
+			 u64 *faults)
+{
+	unsigned long end = start + (npages << PAGE_SHIFT), addr = start, win;
+	unsigned int rounds = 0;
+	struct page **pages;
+	struct mm_struct *mm;
+	void *buf = NULL;
+	int ret = 0;
+
+	/* Sized to the work: a small access need not have 4 KiB zeroed. */
+	win = min(npages, DEVMM_COPY_PAGES);
+	pages = kmalloc_array(2 * win + 1, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	mm = devmm_mirror_mm_get(m);
+	if (IS_ERR(mm)) {
+		kfree(pages);
+		return PTR_ERR(mm);
+	}
+	while (addr < end) {
+		unsigned long n = min((end - addr) >> PAGE_SHIFT, DEVMM_COPY_PAGES);
+		long done = kbuf ? copy_window(m, addr, n, kbuf + (addr - start), write) :
+			    copy_user_window(m, addr, n, ubuf + (addr - start), &buf, write,
+					     pages, pages + win);
+
+		if (done < 0) {
+			ret = done;
+			break;
+		}
+		addr += done << PAGE_SHIFT;
+		*cpages += done;
+		if (done == n)
+			continue;
+		if (!fault) {
+			ret = -ENOENT;
+			break;
+		}
+		if (++rounds > DEVMM_MAX_FAULT_ROUNDS) {
+			ret = -EBUSY;
+			break;
+		}
+		ret = devmm_device_fault(m, mm, addr, end, write);
+		trace_devmm_device_fault(m->dev->id, addr, end, write, ret);
+		if (ret)
+			break;
+		(*faults)++;
+		atomic64_inc(&m->dev->stats.device_faults);
+	}
+	kvfree(buf);
+	kfree(pages);
+	mmput(mm);
+	return ret;
+}
+
+/*
+ * A device access whose user buffer overlaps the range it copies (both are
+ * the caller's memory): copied as memmove() would, as if the whole source
+ * were read before anything is written.  Chunk by chunk through a kernel
+ * buffer, walking from the end when data moves to higher addresses, so no
+ * chunk reads what an earlier one wrote.
+ */
+static int mirror_xfer_overlap(struct devmm_mirror *m, unsigned long start,
+			       unsigned long npages, void __user *ubuf, bool write, bool fault,
+			       u64 *cpages, u64 *faults)
+{
+	unsigned long from = write ? (unsigned long)ubuf : start;
+	unsigned long to = write ? start : (unsigned long)ubuf;
+	unsigned long nchunks = DIV_ROUND_UP(npages, DEVMM_COPY_PAGES), c;
+	void *kbuf;
+	int ret = 0;
+
+	kbuf = kvmalloc(min(npages, DEVMM_COPY_PAGES) << PAGE_SHIFT, GFP_KERNEL);
+	if (!kbuf)
+		return -ENOMEM;
+	for (c = 0; c < nchunks && !ret; c++) {
+		unsigned long j = to > from ? nchunks - 1 - c : c;
+		unsigned long off = j * DEVMM_COPY_PAGES;
+		unsigned long n = min(npages - off, DEVMM_COPY_PAGES);
+		void __user *u = ubuf + (off << PAGE_SHIFT);
+		u64 done = 0;
+
+		if (write && copy_from_user(kbuf, u, n << PAGE_SHIFT)) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = mirror_access(m, start + (off << PAGE_SHIFT), n, NULL, kbuf, write, fault,
+				    &done, faults);
+		if (!write && done && copy_to_user(u, kbuf, done << PAGE_SHIFT))
+			ret = -EFAULT;
+		*cpages += done;
+	}
+	kvfree(kbuf);
+	return ret;
+}
+
+static int mirror_xfer(struct devmm_mirror *m, unsigned long start, unsigned long npages,
+		       void __user *ubuf, bool write, bool fault, u64 *cpages, u64 *faults)
+{
+	unsigned long u = (unsigned long)ubuf, len = npages << PAGE_SHIFT;
+	struct mm_struct *mm = devmm_mirror_mm_get(m);
+
+	/* Another process (a fork child with the file) is refused before any copy. */
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	mmput(mm);
+
+	if (u < start + len && start < u + len)
+		return mirror_xfer_overlap(m, start, npages, ubuf, write, fault, cpages,
+					   faults);
+	return mirror_access(m, start, npages, ubuf, NULL, write, fault, cpages, faults);
+}
+
+/**
+ * devmm_mirror_read - device read of process memory into a user buffer
+ * @m: the mirror.
+ * @start: page-aligned address.
+ * @npages: pages to read.
+ * @ubuf: destination, @npages pages.
+ * @fault: fault missing pages in; otherwise a missing page is -ENOENT.
+ * @cpages: incremented by the pages read.
+ * @faults: incremented by the fault rounds needed.
+ *
+ * Return: 0 or a negative errno (-EFAULT for unmapped or PROT_NONE memory).
+ */
+int devmm_mirror_read(struct devmm_mirror *m, unsigned long start, unsigned long npages,
+		      void __user *ubuf, bool fault, u64 *cpages, u64 *faults)
+{
+	return mirror_xfer(m, start, npages, ubuf, false, fault, cpages, faults);
+}
+
+/**
+ * devmm_mirror_write - device write of a user buffer into process memory
+ * @m: the mirror.
+ * @start: page-aligned address.
+ * @npages: pages to write.
+ * @ubuf: source, @npages pages.
+ * @cpages: incremented by the pages written.
+ * @faults: incremented by the fault rounds needed.
+ *
+ * Return: 0 or a negative errno (-EPERM for read-only memory).
+ */
+int devmm_mirror_write(struct devmm_mirror *m, unsigned long start, unsigned long npages,
+		       const void __user *ubuf, u64 *cpages, u64 *faults)
+{
+	return mirror_xfer(m, start, npages, (void __user *)ubuf, true, true, cpages, faults);
+}
