@@ -148,6 +148,44 @@ int devmm_dev_info(int fd, struct devmm_dev_info *info)
 	return xioctl(fd, DEVMM_IOC_DEV_INFO, info);
 }
 
+int devmm_settings(int ctl, struct devmm_settings *s)
+{
+	return xioctl(ctl, DEVMM_IOC_SETTINGS, s);
+}
+
+int devmm_set_attr(int fd, void *addr, uint64_t npages, uint32_t mask,
+		   const struct devmm_attr *a)
+{
+	struct devmm_attr c = *a;
+
+	c.addr = (uintptr_t)addr;
+	c.npages = npages;
+	c.mask = mask;
+	return xioctl(fd, DEVMM_IOC_SET_ATTR, &c);
+}
+
+int devmm_get_attr(int fd, const void *addr, uint64_t npages, struct devmm_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->addr = (uintptr_t)addr;
+	a->npages = npages;
+	return xioctl(fd, DEVMM_IOC_GET_ATTR, a);
+}
+
+int devmm_access(int fd, const struct devmm_access *acc, uint32_t count, uint32_t *done)
+{
+	struct devmm_access_batch b;
+	int ret;
+
+	memset(&b, 0, sizeof(b));
+	b.ptr = (uintptr_t)acc;
+	b.count = count;
+	ret = xioctl(fd, DEVMM_IOC_ACCESS, &b);
+	if (done)
+		*done = b.done;
+	return ret;
+}
+
 static int range(int fd, unsigned long cmd, const void *addr, uint64_t npages, const void *ptr,
 		 uint32_t flags, uint64_t *cpages, uint64_t *faults)
 {

@@ -138,6 +138,29 @@ int devmm_pin(int fd, void *addr, uint64_t npages, uint32_t flags);
 /* Unpin exactly a range pinned before. */
 int devmm_unpin(int fd, void *addr, uint64_t npages);
 
+/*
+ * DEVMM_IOC_SETTINGS (ABI 1.1): @s->id names the device, @s->mask the
+ * fields to change (0 only reads); @s gets the settings after the change.
+ */
+int devmm_settings(int ctl, struct devmm_settings *s);
+/*
+ * DEVMM_IOC_SET_ATTR (ABI 1.1) on a device node: the DEVMM_ATTR_* fields of
+ * @mask from @a, over @npages pages from @addr.
+ */
+int devmm_set_attr(int fd, void *addr, uint64_t npages, uint32_t mask,
+		   const struct devmm_attr *a);
+/*
+ * DEVMM_IOC_GET_ATTR (ABI 1.1): the attributes at @addr into @a, whose
+ * npages says how many of the @npages pages from @addr share them.
+ */
+int devmm_get_attr(int fd, const void *addr, uint64_t npages, struct devmm_attr *a);
+/*
+ * DEVMM_IOC_ACCESS (ABI 1.1): @count device accesses in order; @done (may
+ * be NULL) gets the entries completed (on an error, the failing one's
+ * index).
+ */
+int devmm_access(int fd, const struct devmm_access *acc, uint32_t count, uint32_t *done);
+
 /* "private", "coherent", "mirror-only", or "unknown". */
 const char *devmm_kind_name(uint32_t kind);
 /* "lru", "fifo", or "unknown". */

@@ -221,7 +221,7 @@ static long devmm_ioc_query(void __user *uarg, size_t usize)
 	struct devmm_device *dev;
 	int ret;
 
-	BUILD_BUG_ON(sizeof(q) != DEVMM_DEV_QUERY_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(q) != DEVMM_DEV_QUERY_SIZE_VER1);
 	ret = devmm_copy_in(&q, sizeof(q), DEVMM_DEV_QUERY_SIZE_VER0, uarg, usize);
 	if (ret)
 		return ret;
@@ -234,6 +234,56 @@ static long devmm_ioc_query(void __user *uarg, size_t usize)
 	devmm_device_info(dev, &q.info);
 	devmm_device_put(dev);
 	return devmm_copy_out(uarg, usize, &q, sizeof(q));
+}
+
+/**
+ * devmm_ioc_settings - DEVMM_IOC_SETTINGS: read and change a device's settings
+ * @uarg: user pointer to struct devmm_settings.
+ * @usize: its size as user space knows it.
+ *
+ * Every field is checked before any changes.
+ * Return: 0, -EINVAL for a bad size, flag, mask, value or reserved field,
+ * -ENODEV for no such device, -EOPNOTSUPP for a mirror-only device.
+ */
+static long devmm_ioc_settings(void __user *uarg, size_t usize)
+{
+	struct devmm_device *dev;
+	struct devmm_settings c;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(c) != DEVMM_SETTINGS_SIZE_VER0);
+	ret = devmm_copy_in(&c, sizeof(c), DEVMM_SETTINGS_SIZE_VER0, uarg, usize);
+	if (ret)
+		return ret;
+	if (c.flags || c.reserved0 || !devmm_all_zero(c.reserved, sizeof(c.reserved)) ||
+	    (c.mask & ~(DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH)))
+		return -EINVAL;
+	if (((c.mask & DEVMM_SET_POLICY) && c.policy > DEVMM_POLICY_FIFO) ||
+	    ((c.mask & DEVMM_SET_EVICT_BATCH) &&
+	     (!c.evict_batch || c.evict_batch > DEVMM_EVICT_BATCH_MAX)))
+		return -EINVAL;
+	dev = devmm_device_find(c.id, false);
+	if (!dev)
+		return -ENODEV;
+	if (READ_ONCE(dev->dying)) {
+		ret = -ENODEV;
+		goto out;
+	}
+	if (dev->kind == DEVMM_MIRROR) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	BUILD_BUG_ON(DEVMM_EVICT_BATCH_MAX > DEVMM_WINDOW_PAGES);
+	if (c.mask & DEVMM_SET_POLICY)
+		WRITE_ONCE(dev->policy, c.policy);
+	if (c.mask & DEVMM_SET_EVICT_BATCH)
+		WRITE_ONCE(dev->evict_pages, c.evict_batch);
+	c.policy = READ_ONCE(dev->policy);
+	c.evict_batch = READ_ONCE(dev->evict_pages);
+	ret = devmm_copy_out(uarg, usize, &c, sizeof(c));
+out:
+	devmm_device_put(dev);
+	return ret;
 }
 
 static long devmm_control_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -256,6 +306,8 @@ static long devmm_control_ioctl(struct file *file, unsigned int cmd, unsigned lo
 		return devmm_ioc_dev_cmd(_IOC_NR(cmd), uarg, usize);
 	case _IOC_NR(DEVMM_IOC_QUERY):
 		return devmm_ioc_query(uarg, usize);
+	case _IOC_NR(DEVMM_IOC_SETTINGS):
+		return devmm_ioc_settings(uarg, usize);
 	default:
 		return -ENOTTY;
 	}

@@ -101,6 +101,7 @@ struct devmm_device *devmm_device_create(enum devmm_kind kind, phys_addr_t base,
 	mutex_init(&dev->chunks_lock);
 	mutex_init(&dev->evict_lock);
 	INIT_LIST_HEAD(&dev->lru);
+	dev->evict_pages = DEVMM_WINDOW_PAGES;
 	INIT_LIST_HEAD(&dev->owners);
 	spin_lock_init(&dev->free_lock);
 	dev->ops = kind == DEVMM_PRIVATE ? &devmm_fake_private_ops : &devmm_fake_coherent_ops;
@@ -179,6 +180,9 @@ void devmm_device_info(struct devmm_device *dev, struct devmm_dev_info *info)
 	info->map_write_faults = atomic64_read(&dev->stats.map_write_faults);
 	info->map_mkwrite = atomic64_read(&dev->stats.map_mkwrite);
 	info->chunks_ahead = atomic64_read(&dev->stats.chunks_ahead);
+	info->fault_pages = atomic64_read(&dev->stats.fault_pages);
+	info->fault_migrated = atomic64_read(&dev->stats.fault_migrated);
+	info->remote_pages = atomic64_read(&dev->stats.remote_pages);
 }
 
 /**

@@ -85,6 +85,25 @@ static struct page *table_page(struct devmm_mirror *m, unsigned long addr, bool 
 }
 
 /*
+ * Count the pages of a copy not on the device (remote accesses): the n
+ * table pages @pages, or else those at @addr; the mirror lock is held.
+ */
+static void count_remote(struct devmm_mirror *m, struct page **pages, unsigned long addr,
+			 unsigned long n)
+{
+	unsigned long i, remote = 0;
+
+	for (i = 0; i < n; i++) {
+		struct page *page = pages ? pages[i] : table_page(m, addr + (i << PAGE_SHIFT),
+								  false);
+
+		remote += !devmm_page_is_own(m, page);
+	}
+	if (remote)
+		atomic64_add(remote, &m->dev->stats.remote_pages);
+}
+
+/*
  * Copy the table's pages of [addr, addr + n pages) from or into @buf, up to
  * the first page that is missing (or, for writes, not writable).
  */
@@ -101,6 +120,7 @@ static unsigned long copy_window(struct devmm_mirror *m, unsigned long addr, uns
 			break;
 		copy_pt_page(page, buf + (i << PAGE_SHIFT), NULL, write);
 	}
+	count_remote(m, NULL, addr, i);
 	mutex_unlock(&m->lock);
 	return i;
 }
@@ -175,6 +195,7 @@ static unsigned long copy_window_direct(struct devmm_mirror *m, unsigned long ad
 		if (!pages[uc.n])
 			break;
 	}
+	count_remote(m, pages, addr, uc.n);
 	atomic_long_set(&uc.next, 0);
 	atomic_long_set(&uc.missing, uc.n);
 	devmm_helpers_start(&hs, uc.n < SHARE_MIN || !uc.mm ? 0 : DEVMM_MAX_COPY_THREADS,
@@ -301,6 +322,7 @@ static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigne
 		if (!pages[pc.n])
 			break;
 	}
+	count_remote(m, pages, addr, pc.n);
 	atomic_long_set(&pc.next, 0);
 	devmm_helpers_start(&hs, pc.n < SHARE_MIN ? 0 : DEVMM_MAX_COPY_THREADS,
 			    pinned_copy_helper, &pc);
@@ -373,7 +395,7 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 			 void __user *ubuf, void *kbuf, bool write, bool fault, u64 *cpages,
 			 u64 *faults)
 {
-	unsigned long end = start + (npages << PAGE_SHIFT), addr = start, win;
+	unsigned long end = start + (npages << PAGE_SHIFT), addr = start, demanded = start, win;
 	unsigned int rounds = 0;
 	struct page **pages;
 	struct mm_struct *mm;
@@ -392,9 +414,25 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 	}
 	while (addr < end) {
 		unsigned long n = min((end - addr) >> PAGE_SHIFT, DEVMM_COPY_PAGES);
-		long done = kbuf ? copy_window(m, addr, n, kbuf + (addr - start), write) :
-			    copy_user_window(m, addr, n, ubuf + (addr - start), &buf, write,
-					     pages, pages + win);
+		long done;
+
+		/*
+		 * Demand paging a window at a time, in fixed windows from
+		 * @start (whatever the fault rounds), each before its copy.
+		 */
+		if (fault && addr >= demanded) {
+			unsigned long dend = min(end, demanded + (DEVMM_COPY_PAGES << PAGE_SHIFT));
+
+			ret = devmm_device_fault_demand(m, mm, demanded, dend);
+			if (ret)
+				break;
+			demanded = dend;
+		}
+		if (fault)
+			n = min(n, (demanded - addr) >> PAGE_SHIFT);
+		done = kbuf ? copy_window(m, addr, n, kbuf + (addr - start), write) :
+		       copy_user_window(m, addr, n, ubuf + (addr - start), &buf, write, pages,
+					pages + win);
 
 		if (done < 0) {
 			ret = done;

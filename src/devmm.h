@@ -86,6 +86,11 @@ struct devmm_backend_ops {
  * @mm: its address space (mmgrab'd: the struct stays, the mappings may go).
  * @pages: device pages recorded as migrated from @mm.
  * @users: mirrors of @mm and eviction passes holding this entry.
+ * @files: mirrors (open files) of @mm, under the device's free_lock.
+ * @attr_lock: protects the range attributes (attr.c).
+ * @attrs: ranges with attributes, sorted, @nattrs of room for @attrs_cap.
+ * @nattrs: their number.
+ * @attrs_cap: room in @attrs.
  *
  * (devmm_owner_get/devmm_owner_put and the pruning live in evict.c.)
  *
@@ -99,6 +104,32 @@ struct devmm_owner {
 	struct mm_struct *mm;
 	unsigned long pages;
 	unsigned int users;
+	unsigned int files;
+	spinlock_t attr_lock;
+	struct devmm_attr_range *attrs;
+	unsigned int nattrs;
+	unsigned int attrs_cap;
+};
+
+/* The attributes of a range (struct devmm_attr), as attr.c keeps them. */
+struct devmm_attrs {
+	u8 preferred;
+	u8 migrate;
+	u8 accessed_by;
+	u8 gran_order;		/* log2 of the granularity in pages */
+};
+
+/* Whether a device fault on such a range migrates to the device. */
+static inline bool devmm_attrs_demand(const struct devmm_attrs *a)
+{
+	return a->migrate && a->preferred == DEVMM_LOC_DEVICE && !a->accessed_by;
+}
+
+/* A range [start, end) with attributes other than the defaults. */
+struct devmm_attr_range {
+	unsigned long start;
+	unsigned long end;
+	struct devmm_attrs a;
 };
 
 /**
@@ -185,6 +216,9 @@ struct devmm_stats {
 	atomic64_t map_write_faults;
 	atomic64_t map_mkwrite;
 	atomic64_t chunks_ahead;
+	atomic64_t fault_pages;
+	atomic64_t fault_migrated;
+	atomic64_t remote_pages;
 };
 
 /**
@@ -213,6 +247,7 @@ struct devmm_stats {
  *	first (FIFO); under @free_lock.
  * @owners: struct devmm_owner entries, under @free_lock.
  * @policy: DEVMM_POLICY_*.
+ * @evict_pages: pages one eviction to make room takes (1 to a window).
  * @nbuffers: live mmap buffers (under @free_lock).
  * @buffer_pages: pages in mmap buffers (under @free_lock).
  * @dying: set once teardown started: nothing is allocated any more.
@@ -248,6 +283,7 @@ struct devmm_device {
 	struct list_head lru;
 	struct list_head owners;
 	unsigned int policy;
+	unsigned int evict_pages;
 	unsigned int nbuffers;
 	unsigned long buffer_pages;
 	bool dying;
@@ -413,7 +449,7 @@ void devmm_migrate_exit(void);
 struct devmm_window *devmm_window_alloc(unsigned long pages);
 void devmm_window_free(struct devmm_window *w);
 int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigned long end,
-			    bool take_foreign);
+			    bool take_foreign, u64 *moved);
 int devmm_migrate_to_system(struct devmm_mirror *m, unsigned long start, unsigned long end,
 			    u64 *cpages);
 int __devmm_migrate_to_system(struct devmm_device *dev, struct mm_struct *mm,
@@ -425,6 +461,17 @@ int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_stru
 
 /* cpu_fault.c */
 vm_fault_t devmm_migrate_to_ram(struct vm_fault *vmf);
+
+/* attr.c */
+int devmm_attr_set(struct devmm_owner *o, unsigned long start, unsigned long end, u32 mask,
+		   const struct devmm_attrs *v);
+unsigned long devmm_attr_get(struct devmm_owner *o, unsigned long addr, unsigned long limit,
+			     struct devmm_attrs *a);
+void devmm_attr_span(struct devmm_owner *o, unsigned long addr, unsigned long *start,
+		     unsigned long *end);
+void devmm_attr_drop(struct devmm_owner *o, unsigned long start, unsigned long end,
+		     bool blockable);
+struct devmm_attr_range *devmm_attr_take(struct devmm_owner *o);
 
 /* evict.c */
 int devmm_evict_all(struct devmm_device *dev, unsigned int tries, struct mm_struct *only_mm);

@@ -86,6 +86,29 @@ TRACE_EVENT(devmm_device_fault,
 		  __entry->end, __entry->write ? "write" : "read", __entry->ret)
 );
 
+/* Demand paging: the device touched @addr, not on it; [start, end) migrated. */
+TRACE_EVENT(devmm_demand_fault,
+	TP_PROTO(unsigned int dev, unsigned long addr, unsigned long start, unsigned long end,
+		 u64 moved),
+	TP_ARGS(dev, addr, start, end, moved),
+	TP_STRUCT__entry(
+		__field(unsigned int, dev)
+		__field(unsigned long, addr)
+		__field(unsigned long, start)
+		__field(unsigned long, end)
+		__field(u64, moved)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->addr = addr;
+		__entry->start = start;
+		__entry->end = end;
+		__entry->moved = moved;
+	),
+	TP_printk("dev=%u addr=0x%lx start=0x%lx end=0x%lx moved=%llu", __entry->dev,
+		  __entry->addr, __entry->start, __entry->end, __entry->moved)
+);
+
 /* One eviction pass: victims chosen (folios, pages) and pages moved. */
 TRACE_EVENT(devmm_evict_pass,
 	TP_PROTO(unsigned int dev, unsigned long victims, unsigned long pages,

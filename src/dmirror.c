@@ -44,7 +44,7 @@ static int dmirror_migrate_to_dev(struct devmm_mirror *m, struct hmm_dmirror_cmd
 	unsigned int tries;
 	int ret;
 
-	ret = devmm_migrate_to_device(m, cmd->addr, end, false);
+	ret = devmm_migrate_to_device(m, cmd->addr, end, false, NULL);
 	for (tries = 0; !ret; tries++) {
 		cmd->cpages = 0;
 		ret = devmm_mirror_read(m, cmd->addr, cmd->npages, ptr, false, &cmd->cpages,
@@ -57,7 +57,7 @@ static int dmirror_migrate_to_dev(struct devmm_mirror *m, struct hmm_dmirror_cmd
 		 * enter what is on the device.  Pages that could not be
 		 * isolated the first time get one more migration.
 		 */
-		ret = tries == 1 ? devmm_migrate_to_device(m, cmd->addr, end, false) : 0;
+		ret = tries == 1 ? devmm_migrate_to_device(m, cmd->addr, end, false, NULL) : 0;
 		if (!ret)
 			ret = devmm_mirror_adopt_own(m, cmd->addr, end, &own);
 	}

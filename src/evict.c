@@ -37,7 +37,8 @@
 /**
  * devmm_owner_get - the device's owner entry for @mm, with a user reference
  * @dev: a device with memory.
- * @mm: an address space that may migrate memory to @dev.
+ * @mm: an address space that may migrate memory to @dev (for an open file
+ *	of the device: devmm_owner_put() it when the file closes).
  *
  * Return: the entry or NULL if out of memory.
  */
@@ -51,6 +52,7 @@ struct devmm_owner *devmm_owner_get(struct devmm_device *dev, struct mm_struct *
 	list_for_each_entry(o, &dev->owners, node) {
 		if (o->mm == mm) {
 			o->users++;
+			o->files++;
 			spin_unlock_irq(&dev->free_lock);
 			kfree(new);
 			return o;
@@ -59,6 +61,8 @@ struct devmm_owner *devmm_owner_get(struct devmm_device *dev, struct mm_struct *
 	mmgrab(mm);
 	new->mm = mm;
 	new->users = 1;
+	new->files = 1;
+	spin_lock_init(&new->attr_lock);
 	list_add(&new->node, &dev->owners);
 	spin_unlock_irq(&dev->free_lock);
 	return new;
@@ -71,6 +75,7 @@ static void owners_drop(struct list_head *dead)
 
 	list_for_each_entry_safe(o, tmp, dead, node) {
 		mmdrop(o->mm);
+		kvfree(o->attrs);
 		kfree(o);
 	}
 }
@@ -101,9 +106,15 @@ static void owners_prune_unlock(struct devmm_device *dev)
  */
 void devmm_owner_put(struct devmm_device *dev, struct devmm_owner *owner)
 {
+	struct devmm_attr_range *attrs = NULL;
+
 	spin_lock_irq(&dev->free_lock);
 	owner->users--;
+	/* Range attributes last while the process has the device open. */
+	if (!--owner->files)
+		attrs = devmm_attr_take(owner);
 	owners_prune_unlock(dev);
+	kvfree(attrs);
 }
 
 /* Drop the owner references devmm_pick_victims() took. */
@@ -359,7 +370,7 @@ unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
 		return 0;
 	v = dev->victims;
 	while (evicted < target && idle < 4) {
-		n = devmm_pick_victims(dev, v, DEVMM_WINDOW_PAGES);
+		n = devmm_pick_victims(dev, v, min(target - evicted, DEVMM_WINDOW_PAGES));
 		if (!n)
 			break;
 		sort(v, n, sizeof(*v), cmp_victim, NULL);

@@ -238,7 +238,7 @@ static void alloc_and_copy_to_device(struct devmm_mirror *m, struct migrate_vma 
 
 static int migrate_window_to_device(struct devmm_mirror *m, struct vm_area_struct *vma,
 				    unsigned long start, unsigned long end,
-				    struct devmm_window *w)
+				    struct devmm_window *w, u64 *cpages)
 {
 	struct devmm_device *dev = m->dev;
 	struct migrate_vma args = {
@@ -265,6 +265,7 @@ static int migrate_window_to_device(struct devmm_mirror *m, struct vm_area_struc
 		devmm_mirror_migrated(m, gen, start, w->dfolio, args.src, args.dst, n);
 		moved = devmm_window_moved(w, n);
 		atomic64_add(moved, &dev->stats.to_device);
+		*cpages += moved;
 		trace_devmm_migrate_to_device(dev->id, start, n, moved);
 	}
 	migrate_vma_finalize(&args);
@@ -435,7 +436,7 @@ static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long
 static int window_to_device(struct vm_area_struct *vma, unsigned long start,
 			    unsigned long end, struct devmm_window *w, u64 *moved, void *arg)
 {
-	return migrate_window_to_device(arg, vma, start, end, w);
+	return migrate_window_to_device(arg, vma, start, end, w, moved);
 }
 
 struct foreign_ctx {
@@ -460,6 +461,7 @@ static int take_from_device(struct devmm_device *other, void *arg)
  * @start: page-aligned start.
  * @end: page-aligned end.
  * @take_foreign: also move pages that other devmm devices hold.
+ * @moved: if not NULL, incremented by the pages that moved to the device.
  *
  * Pages that cannot move are left where they are; the caller finds out
  * which through the mirror.
@@ -467,7 +469,7 @@ static int take_from_device(struct devmm_device *other, void *arg)
  * another negative errno from the kernel.
  */
 int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigned long end,
-			    bool take_foreign)
+			    bool take_foreign, u64 *moved)
 {
 	struct devmm_window *w;
 	struct mm_struct *mm;
@@ -490,7 +492,7 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 		ret = devmm_devices_for_each(take_from_device, &fctx);
 	}
 	if (!ret)
-		ret = walk_windows(mm, start, end, window_to_device, m, w, NULL,
+		ret = walk_windows(mm, start, end, window_to_device, m, w, moved,
 				   WALK_OFFLOAD_IF_SMALL);
 	mmap_read_unlock(mm);
 	mmput(mm);

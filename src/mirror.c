@@ -57,6 +57,10 @@ static bool devmm_mirror_invalidate(struct mmu_interval_notifier *mni,
 	/* This mirror's own exclusive grab: the initiator updates the table. */
 	if (range->event == MMU_NOTIFY_EXCLUSIVE && range->owner == m)
 		return true;
+	/* munmap, and mremap's source: range attributes do not outlive the mapping. */
+	if (range->event == MMU_NOTIFY_UNMAP && m->owner)
+		devmm_attr_drop(m->owner, range->start, range->end,
+				mmu_notifier_range_blockable(range));
 
 	if (mmu_notifier_range_blockable(range))
 		mutex_lock(&m->lock);

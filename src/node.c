@@ -7,7 +7,11 @@
  */
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/uaccess.h>
 #include "devmm.h"
 
@@ -35,12 +39,13 @@ static long devmm_ioc_dev_info(struct devmm_mirror *m, void __user *uarg, size_t
 	struct devmm_dev_info info;
 	int ret;
 
-	BUILD_BUG_ON(sizeof(info) != DEVMM_DEV_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(info) != DEVMM_DEV_INFO_SIZE_VER1);
 	ret = devmm_copy_in(&info, sizeof(info), DEVMM_DEV_INFO_SIZE_VER0, uarg, usize);
 	if (ret)
 		return ret;
 	if (info.flags || info.reserved0 || info.reserved1 ||
-	    memchr_inv(info.reserved, 0, sizeof(info.reserved)))
+	    memchr_inv(info.reserved, 0, sizeof(info.reserved)) ||
+	    memchr_inv(info.reserved2, 0, sizeof(info.reserved2)))
 		return -EINVAL;
 	memset(&info, 0, sizeof(info));
 	devmm_device_info(m->dev, &info);
@@ -90,7 +95,7 @@ static long devmm_ioc_range(struct devmm_mirror *m, unsigned int cmd, void __use
 		ret = devmm_mirror_write(m, c.addr, c.npages, ptr, &c.cpages, &c.faults);
 		break;
 	case _IOC_NR(DEVMM_IOC_MIGRATE_TO_DEV):
-		ret = devmm_migrate_to_device(m, c.addr, end, true);
+		ret = devmm_migrate_to_device(m, c.addr, end, true, NULL);
 		if (!ret)
 			ret = devmm_mirror_adopt_own(m, c.addr, end, &c.cpages);
 		break;
@@ -119,6 +124,164 @@ static long devmm_ioc_range(struct devmm_mirror *m, unsigned int cmd, void __use
 	return devmm_copy_out(uarg, usize, &c, sizeof(c));
 }
 
+/* Granularities a range may have, as a page order. */
+static int granularity_order(u64 bytes)
+{
+	switch (bytes) {
+	case SZ_4K:
+		return 0;
+	case SZ_64K:
+		return 4;
+	case SZ_2M:
+		return 9;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Whether readable VMAs cover [start, end) without a gap; mmap_lock held. */
+static bool range_mapped(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	while (start < end) {
+		struct vm_area_struct *vma = vma_lookup(mm, start);
+
+		if (!vma)
+			return false;
+		start = vma->vm_end;
+	}
+	return true;
+}
+
+/**
+ * devmm_ioc_attr - DEVMM_IOC_{SET,GET}_ATTR: range attributes of the caller
+ * @m: the file's mirror.
+ * @nr: the command's number.
+ * @uarg: user pointer to struct devmm_attr.
+ * @usize: its size as user space knows it.
+ *
+ * Return: 0 or a negative errno: -EINVAL for a bad size, mask, value,
+ * reserved field or range, -EFAULT (SET) for a range not all mapped, -EPERM
+ * from another process than the opener, -EOPNOTSUPP on a device without
+ * memory, -ENOMEM, -ENOSPC for too many ranges.
+ */
+static long devmm_ioc_attr(struct devmm_mirror *m, unsigned int nr, void __user *uarg,
+			   size_t usize)
+{
+	struct devmm_attrs v = {};
+	struct devmm_attr c;
+	struct mm_struct *mm;
+	unsigned long end;
+	int order = 0;
+	long ret;
+
+	BUILD_BUG_ON(sizeof(c) != DEVMM_ATTR_SIZE_VER0);
+	ret = devmm_copy_in(&c, sizeof(c), DEVMM_ATTR_SIZE_VER0, uarg, usize);
+	if (ret)
+		return ret;
+	if (memchr_inv(c.reserved, 0, sizeof(c.reserved)) || devmm_check_range(c.addr, c.npages, &end))
+		return -EINVAL;
+	if (nr == _IOC_NR(DEVMM_IOC_SET_ATTR)) {
+		if (c.mask & DEVMM_ATTR_GRANULARITY)
+			order = granularity_order(c.granularity);
+		if (!c.mask || (c.mask & ~DEVMM_ATTR_ALL) || order < 0 ||
+		    ((c.mask & DEVMM_ATTR_PREFERRED) && c.preferred > DEVMM_LOC_SYSTEM) ||
+		    ((c.mask & DEVMM_ATTR_MIGRATE) && c.migrate_on_fault > 1) ||
+		    ((c.mask & DEVMM_ATTR_ACCESSED_BY) && c.accessed_by > 1))
+			return -EINVAL;
+	} else if (c.mask || c.preferred || c.migrate_on_fault || c.accessed_by || c.granularity) {
+		return -EINVAL;
+	}
+	if (!m->owner)
+		return -EOPNOTSUPP;
+	mm = devmm_mirror_mm_get(m);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	if (nr == _IOC_NR(DEVMM_IOC_SET_ATTR)) {
+		v = (struct devmm_attrs){ .preferred = c.preferred, .migrate = c.migrate_on_fault,
+					  .accessed_by = c.accessed_by, .gran_order = order };
+		/* munmap waits for us: no attribute outlives its mapping. */
+		mmap_read_lock(mm);
+		ret = range_mapped(mm, c.addr, end) ?
+		      devmm_attr_set(m->owner, c.addr, end, c.mask, &v) : -EFAULT;
+		mmap_read_unlock(mm);
+	} else {
+		end = devmm_attr_get(m->owner, c.addr, end, &v);
+		c.npages = (end - c.addr) >> PAGE_SHIFT;
+		c.preferred = v.preferred;
+		c.migrate_on_fault = v.migrate;
+		c.accessed_by = v.accessed_by;
+		c.granularity = PAGE_SIZE << v.gran_order;
+	}
+	mmput(mm);
+	if (ret)
+		return ret;
+	return devmm_copy_out(uarg, usize, &c, sizeof(c));
+}
+
+/* One entry of DEVMM_IOC_ACCESS. */
+static int access_one(struct devmm_mirror *m, const struct devmm_access *a)
+{
+	void __user *ptr = u64_to_user_ptr(a->ptr);
+	u64 cpages = 0, faults = 0;
+	unsigned long end;
+
+	if (a->reserved || a->op > DEVMM_ACCESS_TO_SYS || devmm_check_range(a->addr, a->npages, &end))
+		return -EINVAL;
+	switch (a->op) {
+	case DEVMM_ACCESS_READ:
+		return devmm_mirror_read(m, a->addr, a->npages, ptr, true, &cpages, &faults);
+	case DEVMM_ACCESS_WRITE:
+		return devmm_mirror_write(m, a->addr, a->npages, ptr, &cpages, &faults);
+	case DEVMM_ACCESS_TO_DEV:
+		return devmm_migrate_to_device(m, a->addr, end, true, NULL);
+	default:
+		return devmm_migrate_to_system(m, a->addr, end, &cpages);
+	}
+}
+
+/**
+ * devmm_ioc_access - DEVMM_IOC_ACCESS: a batch of device accesses, in order
+ * @m: the file's mirror.
+ * @uarg: user pointer to struct devmm_access_batch.
+ * @usize: its size as user space knows it.
+ *
+ * Return: 0, or the errno of the first entry that failed (its index is in
+ * @done); -EINVAL for a bad size, count, flag or reserved field, -EINTR on a
+ * fatal signal.
+ */
+static long devmm_ioc_access(struct devmm_mirror *m, void __user *uarg, size_t usize)
+{
+	struct devmm_access __user *ua;
+	struct devmm_access_batch b;
+	struct devmm_access a;
+	long ret;
+
+	BUILD_BUG_ON(sizeof(b) != DEVMM_ACCESS_BATCH_SIZE_VER0);
+	ret = devmm_copy_in(&b, sizeof(b), DEVMM_ACCESS_BATCH_SIZE_VER0, uarg, usize);
+	if (ret)
+		return ret;
+	if (b.flags || b.reserved0 || memchr_inv(b.reserved, 0, sizeof(b.reserved)) ||
+	    b.count > DEVMM_ACCESS_MAX)
+		return -EINVAL;
+	if (!devmm_mirror_is_opener(m))
+		return -EPERM;
+	ua = u64_to_user_ptr(b.ptr);
+	for (b.done = 0; !ret && b.done < b.count; b.done++) {
+		if (copy_from_user(&a, &ua[b.done], sizeof(a)))
+			ret = -EFAULT;
+		else
+			ret = access_one(m, &a);
+		if (!ret && fatal_signal_pending(current))
+			ret = -EINTR;
+		if (ret)
+			break;
+		cond_resched();
+	}
+	if (devmm_copy_out(uarg, usize, &b, sizeof(b)))
+		return -EFAULT;
+	return ret;
+}
+
 static long devmm_node_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct devmm_mirror *m = file->private_data;
@@ -143,6 +306,11 @@ static long devmm_node_ioctl(struct file *file, unsigned int cmd, unsigned long 
 		return devmm_ioc_range(m, cmd, uarg, _IOC_SIZE(cmd));
 	case _IOC_NR(DEVMM_IOC_DEV_INFO):
 		return devmm_ioc_dev_info(m, uarg, _IOC_SIZE(cmd));
+	case _IOC_NR(DEVMM_IOC_SET_ATTR):
+	case _IOC_NR(DEVMM_IOC_GET_ATTR):
+		return devmm_ioc_attr(m, _IOC_NR(cmd), uarg, _IOC_SIZE(cmd));
+	case _IOC_NR(DEVMM_IOC_ACCESS):
+		return devmm_ioc_access(m, uarg, _IOC_SIZE(cmd));
 	default:
 		return -ENOTTY;
 	}
@@ -158,15 +326,15 @@ static int devmm_node_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 /* Statistics under /sys/class/misc/<node>/, one value per file. */
-struct devmm_attr {
+struct devmm_stat_attr {
 	struct device_attribute attr;
 	size_t offset;
 	bool is_u32;
 };
 
-static ssize_t devmm_attr_show(struct device *d, struct device_attribute *attr, char *buf)
+static ssize_t devmm_stat_show(struct device *d, struct device_attribute *attr, char *buf)
 {
-	struct devmm_attr *da = container_of(attr, struct devmm_attr, attr);
+	struct devmm_stat_attr *da = container_of(attr, struct devmm_stat_attr, attr);
 	struct miscdevice *misc = dev_get_drvdata(d);
 	struct devmm_node *node = container_of(misc, struct devmm_node, misc);
 	struct devmm_dev_info info = {};
@@ -178,53 +346,59 @@ static ssize_t devmm_attr_show(struct device *d, struct device_attribute *attr, 
 	return sysfs_emit(buf, "%llu\n", *(u64 *)field);
 }
 
-#define DEVMM_ATTR(name, type)							\
-	static struct devmm_attr devmm_attr_##name = {				\
-		.attr = __ATTR(name, 0444, devmm_attr_show, NULL),		\
+#define DEVMM_STAT(name, type)							\
+	static struct devmm_stat_attr devmm_stat_##name = {			\
+		.attr = __ATTR(name, 0444, devmm_stat_show, NULL),		\
 		.offset = offsetof(struct devmm_dev_info, name),		\
 		.is_u32 = sizeof(type) == sizeof(u32),				\
 	}
 
-DEVMM_ATTR(id, u32);
-DEVMM_ATTR(kind, u32);
-DEVMM_ATTR(policy, u32);
-DEVMM_ATTR(capacity, u64);
-DEVMM_ATTR(used, u64);
-DEVMM_ATTR(used_max, u64);
-DEVMM_ATTR(mapped, u64);
-DEVMM_ATTR(to_device, u64);
-DEVMM_ATTR(to_system, u64);
-DEVMM_ATTR(cpu_faults, u64);
-DEVMM_ATTR(device_faults, u64);
-DEVMM_ATTR(evicted, u64);
-DEVMM_ATTR(evict_passes, u64);
-DEVMM_ATTR(evict_failures, u64);
-DEVMM_ATTR(map_bytes, u64);
-DEVMM_ATTR(map_read_faults, u64);
-DEVMM_ATTR(map_write_faults, u64);
-DEVMM_ATTR(map_mkwrite, u64);
-DEVMM_ATTR(chunks_ahead, u64);
+DEVMM_STAT(id, u32);
+DEVMM_STAT(kind, u32);
+DEVMM_STAT(policy, u32);
+DEVMM_STAT(capacity, u64);
+DEVMM_STAT(used, u64);
+DEVMM_STAT(used_max, u64);
+DEVMM_STAT(mapped, u64);
+DEVMM_STAT(to_device, u64);
+DEVMM_STAT(to_system, u64);
+DEVMM_STAT(cpu_faults, u64);
+DEVMM_STAT(device_faults, u64);
+DEVMM_STAT(evicted, u64);
+DEVMM_STAT(evict_passes, u64);
+DEVMM_STAT(evict_failures, u64);
+DEVMM_STAT(map_bytes, u64);
+DEVMM_STAT(map_read_faults, u64);
+DEVMM_STAT(map_write_faults, u64);
+DEVMM_STAT(map_mkwrite, u64);
+DEVMM_STAT(chunks_ahead, u64);
+DEVMM_STAT(fault_pages, u64);
+DEVMM_STAT(fault_migrated, u64);
+DEVMM_STAT(remote_pages, u64);
 
 static struct attribute *devmm_node_attrs[] = {
-	&devmm_attr_id.attr.attr,
-	&devmm_attr_kind.attr.attr,
-	&devmm_attr_policy.attr.attr,
-	&devmm_attr_capacity.attr.attr,
-	&devmm_attr_used.attr.attr,
-	&devmm_attr_used_max.attr.attr,
-	&devmm_attr_mapped.attr.attr,
-	&devmm_attr_to_device.attr.attr,
-	&devmm_attr_to_system.attr.attr,
-	&devmm_attr_cpu_faults.attr.attr,
-	&devmm_attr_device_faults.attr.attr,
-	&devmm_attr_evicted.attr.attr,
-	&devmm_attr_evict_passes.attr.attr,
-	&devmm_attr_evict_failures.attr.attr,
-	&devmm_attr_map_bytes.attr.attr,
-	&devmm_attr_map_read_faults.attr.attr,
-	&devmm_attr_map_write_faults.attr.attr,
-	&devmm_attr_map_mkwrite.attr.attr,
-	&devmm_attr_chunks_ahead.attr.attr,
+	&devmm_stat_id.attr.attr,
+	&devmm_stat_kind.attr.attr,
+	&devmm_stat_policy.attr.attr,
+	&devmm_stat_capacity.attr.attr,
+	&devmm_stat_used.attr.attr,
+	&devmm_stat_used_max.attr.attr,
+	&devmm_stat_mapped.attr.attr,
+	&devmm_stat_to_device.attr.attr,
+	&devmm_stat_to_system.attr.attr,
+	&devmm_stat_cpu_faults.attr.attr,
+	&devmm_stat_device_faults.attr.attr,
+	&devmm_stat_evicted.attr.attr,
+	&devmm_stat_evict_passes.attr.attr,
+	&devmm_stat_evict_failures.attr.attr,
+	&devmm_stat_map_bytes.attr.attr,
+	&devmm_stat_map_read_faults.attr.attr,
+	&devmm_stat_map_write_faults.attr.attr,
+	&devmm_stat_map_mkwrite.attr.attr,
+	&devmm_stat_chunks_ahead.attr.attr,
+	&devmm_stat_fault_pages.attr.attr,
+	&devmm_stat_fault_migrated.attr.attr,
+	&devmm_stat_remote_pages.attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(devmm_node);

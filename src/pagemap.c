@@ -258,7 +258,8 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 			 * device needs least, then try again.
 			 */
 			if (evictions++ < DEVMM_ALLOC_EVICTIONS &&
-			    devmm_evict(dev, max(n, DEVMM_WINDOW_PAGES), locked_mm))
+			    devmm_evict(dev, max(n, (unsigned long)READ_ONCE(dev->evict_pages)),
+					locked_mm))
 				continue;
 			return ERR_PTR(-ENOSPC);
 		}
@@ -407,7 +408,8 @@ static unsigned long info_pfn(struct devmm_device *dev, struct devmm_pginfo *inf
  * @dev: the device.
  * @v: filled with the chosen folios and where their owners map them; each
  *	has a user reference on its owner entry (devmm_owners_put() them).
- * @max_pages: how many pages the chosen folios may span in all.
+ * @max_pages: how many pages the chosen folios may span in all (the first
+ *	folio is chosen whatever its size).
  *
  * The chosen folios go to the back of the list, so that one that cannot
  * move now (busy) does not block the next pass.
@@ -431,7 +433,8 @@ unsigned long devmm_pick_victims(struct devmm_device *dev, struct devmm_victim *
 		if (WARN_ON_ONCE(!pfn))
 			break;
 		nr = folio_nr_pages(page_folio(pfn_to_page(pfn)));
-		if (pages + nr > max_pages)
+		/* At least one folio, however large. */
+		if (n && pages + nr > max_pages)
 			break;
 		list_move_tail(&info->lru, &dev->lru);
 		if (info->owner) {

@@ -13,6 +13,8 @@ run t_race /tests/t_race /devmm.ko
 run t_copy /tests/t_copy /devmm.ko
 # Pages follow the caller's memory policy when CPUs share the work (two nodes).
 run t_numa /tests/t_numa /devmm.ko
+# Demand paging: range attributes, device faults that migrate, exact eviction.
+run t_demand /tests/t_demand /devmm.ko
 # Random ioctls (DEVMM_FUZZ_CALLS of them), then random load with every page
 # checked (DEVMM_STRESS_SECONDS); both print their seed.
 run t_fuzz /tests/t_fuzz /devmm.ko

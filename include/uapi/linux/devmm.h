@@ -22,7 +22,7 @@
 
 /* Bumped on incompatible changes (major) and on additions (minor). */
 #define DEVMM_ABI_MAJOR		1
-#define DEVMM_ABI_MINOR		0
+#define DEVMM_ABI_MINOR		1
 
 #define DEVMM_CONTROL_NAME	"devmm"
 #define DEVMM_IOC_MAGIC		0xDB
@@ -230,6 +230,17 @@ struct devmm_range_cmd {
  *	need, in the background: at creation, then whenever less than half a
  *	chunk is left free (never beyond @capacity).
  * @reserved: zero.
+ * @fault_pages: (out, ABI 1.1) device faults, per page: pages a device read
+ *	or write touched in a migrate-on-fault range preferring this device
+ *	(DEVMM_IOC_SET_ATTR) while they were not on it.  (@device_faults counts
+ *	fault rounds of any access.)
+ * @fault_migrated: (out, ABI 1.1) pages migrated to the device by device
+ *	faults (at the range's granularity: a fault may bring its neighbours).
+ * @remote_pages: (out, ABI 1.1) pages a device read or write served from
+ *	memory not on this device (system memory, another device): ranges
+ *	without migrate-on-fault, accessed-by ranges, and faults for which no
+ *	room could be made.
+ * @reserved2: zero.
  */
 struct devmm_dev_info {
 	__u32 flags;
@@ -256,9 +267,14 @@ struct devmm_dev_info {
 	__u64 map_mkwrite;
 	__u64 chunks_ahead;
 	__u64 reserved[3];
+	__u64 fault_pages;
+	__u64 fault_migrated;
+	__u64 remote_pages;
+	__u64 reserved2[5];
 };
 
 #define DEVMM_DEV_INFO_SIZE_VER0	184
+#define DEVMM_DEV_INFO_SIZE_VER1	248
 
 /* Which pages a full device evicts first. */
 #define DEVMM_POLICY_LRU	0	/* least recently migrated or accessed */
@@ -281,8 +297,143 @@ struct devmm_dev_query {
 };
 
 #define DEVMM_DEV_QUERY_SIZE_VER0	192
+#define DEVMM_DEV_QUERY_SIZE_VER1	256
 
 #define DEVMM_IOC_QUERY		_IOWR(DEVMM_IOC_MAGIC, 0x06, struct devmm_dev_query)
+
+/**
+ * struct devmm_settings - a device's run-time settings (DEVMM_IOC_SETTINGS
+ *	on /dev/devmm, ABI 1.1)
+ * @flags: (in) must be 0.
+ * @id: (in) the device's number.
+ * @mask: (in) DEVMM_SET_* bits: the fields below to change; 0 only reads.
+ * @policy: (in/out) DEVMM_POLICY_*: which pages eviction takes first.
+ * @evict_batch: (in/out) pages one eviction to make room takes, 1 to 512
+ *	(default 512).  With 1, an eviction takes exactly the one victim the
+ *	policy names; a victim that cannot move then (busy) is counted in
+ *	evict_failures and sent to the back of the order.
+ * @reserved: must be zero.
+ *
+ * The out fields hold the settings after the change.
+ */
+struct devmm_settings {
+	__u32 flags;
+	__u32 id;
+	__u32 mask;
+	__u32 policy;
+	__u32 evict_batch;
+	__u32 reserved0;
+	__u64 reserved[6];
+};
+
+#define DEVMM_SETTINGS_SIZE_VER0	72
+
+#define DEVMM_SET_POLICY		(1U << 0)
+#define DEVMM_SET_EVICT_BATCH		(1U << 1)
+#define DEVMM_EVICT_BATCH_MAX		512
+
+#define DEVMM_IOC_SETTINGS	_IOWR(DEVMM_IOC_MAGIC, 0x07, struct devmm_settings)
+
+/*
+ * Range attributes (ABI 1.1), per (device, process): shared by all of the
+ * process's open files of the device, set and read through any of them.
+ * They last while the process has the device open, are dropped by munmap,
+ * not carried by mremap (the moved range has none) and not inherited on
+ * fork.  A range without attributes behaves as before they existed: the
+ * device accesses its pages where they are.
+ */
+#define DEVMM_LOC_NONE		0	/* no preferred location */
+#define DEVMM_LOC_DEVICE	1	/* this device */
+#define DEVMM_LOC_SYSTEM	2	/* system memory */
+
+/* struct devmm_attr.mask: the attributes DEVMM_IOC_SET_ATTR changes. */
+#define DEVMM_ATTR_PREFERRED	(1U << 0)
+#define DEVMM_ATTR_MIGRATE	(1U << 1)
+#define DEVMM_ATTR_ACCESSED_BY	(1U << 2)
+#define DEVMM_ATTR_GRANULARITY	(1U << 3)
+#define DEVMM_ATTR_ALL		((1U << 4) - 1)
+
+/**
+ * struct devmm_attr - attributes of a range (DEVMM_IOC_SET_ATTR,
+ *	DEVMM_IOC_GET_ATTR on a device node)
+ * @addr: (in) page-aligned start.
+ * @npages: (in) pages; the range must lie in mapped memory (else -EFAULT).
+ *	GET_ATTR: (out) the pages from @addr, at most the asked number, that
+ *	share the attributes returned.
+ * @mask: (in) SET_ATTR: DEVMM_ATTR_* bits, which of the fields below to
+ *	set (the others keep their value); GET_ATTR: must be 0.
+ * @preferred: DEVMM_LOC_*.
+ * @migrate_on_fault: 1: a device read or write of pages not on the device
+ *	migrates them there first (when @preferred is DEVMM_LOC_DEVICE).
+ * @accessed_by: 1: the device accesses the pages where they are and never
+ *	migrates them on its faults, even with @migrate_on_fault.
+ * @granularity: bytes a device fault migrates, aligned: 4096 (the
+ *	default), 65536 or 2097152, within the range of equal attributes.
+ * @reserved: must be zero.
+ */
+struct devmm_attr {
+	__u64 addr;
+	__u64 npages;
+	__u32 mask;
+	__u32 preferred;
+	__u32 migrate_on_fault;
+	__u32 accessed_by;
+	__u64 granularity;
+	__u64 reserved[4];
+};
+
+#define DEVMM_ATTR_SIZE_VER0		72
+
+#define DEVMM_IOC_SET_ATTR	_IOWR(DEVMM_IOC_MAGIC, 0x48, struct devmm_attr)
+#define DEVMM_IOC_GET_ATTR	_IOWR(DEVMM_IOC_MAGIC, 0x49, struct devmm_attr)
+
+/* struct devmm_access.op */
+#define DEVMM_ACCESS_READ	0	/* device read into @ptr */
+#define DEVMM_ACCESS_WRITE	1	/* device write from @ptr */
+#define DEVMM_ACCESS_TO_DEV	2	/* DEVMM_IOC_MIGRATE_TO_DEV */
+#define DEVMM_ACCESS_TO_SYS	3	/* DEVMM_IOC_MIGRATE_TO_SYS */
+
+/**
+ * struct devmm_access - one device access of a batch
+ * @addr: page-aligned start.
+ * @npages: pages.
+ * @ptr: READ: destination, WRITE: source, of @npages pages; else 0.
+ * @op: DEVMM_ACCESS_*.
+ * @reserved: must be zero.
+ */
+struct devmm_access {
+	__u64 addr;
+	__u64 npages;
+	__u64 ptr;
+	__u32 op;
+	__u32 reserved;
+};
+
+/**
+ * struct devmm_access_batch - device accesses in one call, in order
+ *	(DEVMM_IOC_ACCESS on a device node, ABI 1.1): what a trace replay
+ *	issues, at a page's cost rather than a system call's per access
+ * @ptr: (in) array of @count struct devmm_access.
+ * @count: (in) entries, at most DEVMM_ACCESS_MAX.
+ * @flags: (in) must be 0.
+ * @done: (out) entries completed; on an error, the failing entry's index
+ *	(the ioctl fails with that entry's errno, and @done is still written).
+ * @reserved0: must be zero.
+ * @reserved: must be zero.
+ */
+struct devmm_access_batch {
+	__u64 ptr;
+	__u32 count;
+	__u32 flags;
+	__u32 done;
+	__u32 reserved0;
+	__u64 reserved[4];
+};
+
+#define DEVMM_ACCESS_BATCH_SIZE_VER0	56
+#define DEVMM_ACCESS_MAX		65536
+
+#define DEVMM_IOC_ACCESS	_IOWR(DEVMM_IOC_MAGIC, 0x4a, struct devmm_access_batch)
 
 /*
  * The ioctl ABI of the kernel's test_hmm module (lib/test_hmm_uapi.h), which

@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Demand paging: range attributes (DEVMM_IOC_SET_ATTR/GET_ATTR), device
+ * faults that migrate to the device, the device settings (eviction policy
+ * and batch, DEVMM_IOC_SETTINGS), batched accesses (DEVMM_IOC_ACCESS), and
+ * the per-page counters.  For each kind of device the lane has:
+ *
+ *  - attributes split and merge with ranges, are per process (shared by
+ *    its files, gone when the last closes, not inherited by a fork child),
+ *    dropped by munmap, not carried by mremap; bad input is -EINVAL/-EFAULT;
+ *  - a device read of a migrate-on-fault range preferring the device moves
+ *    every page there (one device fault per page), at the granularity; an
+ *    accessed-by range and a range without attributes are read remotely;
+ *  - exactness: one-page device reads and writes at random over a buffer
+ *    larger than the device, with an eviction batch of 1, fault exactly
+ *    where the textbook LRU (recency on every access) and FIFO (insertion
+ *    order) with capacity/4096 frames miss, and every page keeps its data.
+ *
+ * usage: t_demand /path/to/devmm.ko
+ * lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A; DEVMM_DEMAND_SEED.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include "devmm_test.h"
+
+#define PSZ		4096UL
+#define MIB		(1024UL * 1024)
+#define KIND_TESTS	30
+
+static int ctl;
+static uint64_t seed;
+
+static uint64_t rnd(void)
+{
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	return seed;
+}
+
+static int dev_info(int fd, struct devmm_dev_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return ioctl(fd, DEVMM_IOC_DEV_INFO, info) ? -errno : 0;
+}
+
+static int settings(unsigned int id, unsigned int mask, unsigned int policy,
+		    unsigned int batch, struct devmm_settings *out)
+{
+	struct devmm_settings s = { .id = id, .mask = mask, .policy = policy,
+				    .evict_batch = batch };
+	int ret = ioctl(ctl, DEVMM_IOC_SETTINGS, &s) ? -errno : 0;
+
+	if (out)
+		*out = s;
+	return ret;
+}
+
+static int set_attr(int fd, void *addr, unsigned long npages, unsigned int mask,
+		    unsigned int pref, unsigned int mig, unsigned int acc, unsigned long gran)
+{
+	struct devmm_attr a = { .addr = (uintptr_t)addr, .npages = npages, .mask = mask,
+				.preferred = pref, .migrate_on_fault = mig, .accessed_by = acc,
+				.granularity = gran };
+
+	return ioctl(fd, DEVMM_IOC_SET_ATTR, &a) ? -errno : 0;
+}
+
+static int get_attr(int fd, void *addr, unsigned long npages, struct devmm_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->addr = (uintptr_t)addr;
+	a->npages = npages;
+	return ioctl(fd, DEVMM_IOC_GET_ATTR, a) ? -errno : 0;
+}
+
+/* Whether GET_ATTR at @addr says @npages pages of the default attributes. */
+static int is_default(int fd, void *addr, unsigned long npages)
+{
+	struct devmm_attr a;
+
+	return !get_attr(fd, addr, npages, &a) && a.npages == npages && !a.preferred &&
+	       !a.migrate_on_fault && !a.accessed_by && a.granularity == PSZ;
+}
+
+static void *map_pages(unsigned long npages)
+{
+	void *p = devmm_map_aligned(npages * PSZ, 0);
+	unsigned long i;
+
+	if (!p)
+		return NULL;
+	for (i = 0; i < npages; i++)
+		memset((char *)p + i * PSZ, (int)(i & 0xff), PSZ);
+	return p;
+}
+
+static void attr_tests(unsigned int id, const char *kind)
+{
+	unsigned long n = 64;
+	char *p = map_pages(n), *q;
+	int fd = devmm_node_open(id), fd2 = devmm_node_open(id), status = 0;
+	struct devmm_attr a;
+	pid_t pid;
+
+	ok(is_default(fd, p, n), "%s: a range without attributes reads the defaults", kind);
+	ok(!set_attr(fd, p + 16 * PSZ, 32, DEVMM_ATTR_PREFERRED | DEVMM_ATTR_MIGRATE,
+		     DEVMM_LOC_DEVICE, 1, 0, 0) &&
+	   is_default(fd, p, 16) && !get_attr(fd, p + 16 * PSZ, 48, &a) && a.npages == 32 &&
+	   a.preferred == DEVMM_LOC_DEVICE && a.migrate_on_fault == 1 && a.granularity == PSZ &&
+	   is_default(fd, p + 48 * PSZ, 16),
+	   "%s: SET_ATTR on the middle of a buffer: three ranges", kind);
+	ok(!set_attr(fd, p + 32 * PSZ, 32, DEVMM_ATTR_GRANULARITY, 0, 0, 0, 65536) &&
+	   !get_attr(fd, p + 16 * PSZ, 48, &a) && a.npages == 16 &&
+	   !get_attr(fd, p + 32 * PSZ, 32, &a) && a.npages == 16 && a.granularity == 65536 &&
+	   a.migrate_on_fault == 1 && !get_attr(fd, p + 48 * PSZ, 16, &a) &&
+	   a.migrate_on_fault == 0 && a.granularity == 65536,
+	   "%s: a second SET_ATTR splits a range and changes only its mask's fields", kind);
+	ok(!set_attr(fd, p + 32 * PSZ, 32, DEVMM_ATTR_GRANULARITY, 0, 0, 0, PSZ) &&
+	   !get_attr(fd, p + 16 * PSZ, 48, &a) && a.npages == 32 && is_default(fd, p + 48 * PSZ, 16),
+	   "%s: equal neighbours merge; a range back at the defaults has none", kind);
+	ok(!get_attr(fd2, p + 16 * PSZ, 48, &a) && a.npages == 32 && a.migrate_on_fault,
+	   "%s: another file of the same process sees the attributes", kind);
+	ok(set_attr(fd, p, n, 0, 0, 0, 0, 0) == -EINVAL &&
+	   set_attr(fd, p, n, DEVMM_ATTR_GRANULARITY, 0, 0, 0, 8192) == -EINVAL &&
+	   set_attr(fd, p, n, DEVMM_ATTR_PREFERRED, 3, 0, 0, 0) == -EINVAL &&
+	   set_attr(fd, p, n, DEVMM_ATTR_MIGRATE, 0, 2, 0, 0) == -EINVAL &&
+	   set_attr(fd, p, n, 1U << 7, 0, 0, 0, 0) == -EINVAL &&
+	   set_attr(fd, p + 1, n, DEVMM_ATTR_MIGRATE, 0, 1, 0, 0) == -EINVAL &&
+	   set_attr(fd, p, 0, DEVMM_ATTR_MIGRATE, 0, 1, 0, 0) == -EINVAL,
+	   "%s: bad masks, values and ranges are -EINVAL", kind);
+	a = (struct devmm_attr){ .addr = (uintptr_t)p, .npages = 1, .mask = 1 };
+	ok(ioctl(fd, DEVMM_IOC_GET_ATTR, &a) && errno == EINVAL &&
+	   set_attr(fd, p + n * PSZ, 1024, DEVMM_ATTR_MIGRATE, 0, 1, 0, 0) == -EFAULT,
+	   "%s: GET_ATTR with a mask is -EINVAL; SET_ATTR beyond the mapping is -EFAULT", kind);
+
+	/* munmap drops; mremap does not carry. */
+	munmap(p + 20 * PSZ, 8 * PSZ);
+	q = mmap(p + 20 * PSZ, 8 * PSZ, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ok(q == p + 20 * PSZ && is_default(fd, q, 8) &&
+	   !get_attr(fd, p + 16 * PSZ, 16, &a) && a.npages == 4 && a.migrate_on_fault &&
+	   !get_attr(fd, p + 28 * PSZ, 16, &a) && a.npages == 16 && a.migrate_on_fault,
+	   "%s: munmap drops the attributes of what it unmaps, and only those", kind);
+	q = mremap(p + 28 * PSZ, 4 * PSZ, 4 * PSZ, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   p + 56 * PSZ);
+	ok(q == p + 56 * PSZ && is_default(fd, q, 4) && !get_attr(fd, p + 16 * PSZ, 16, &a) &&
+	   a.npages == 4,
+	   "%s: mremap does not carry attributes, and drops the source's", kind);
+
+	/* Per process: a fork child has none, and cannot use its parent's file. */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int cfd = devmm_node_open(id), r = 0;
+
+		if (get_attr(fd, p + 16 * PSZ, 4, &a) != -EPERM)
+			r |= 1;
+		if (cfd < 0 || !is_default(cfd, p + 16 * PSZ, 4))
+			r |= 2;
+		_exit(r);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "%s: a fork child inherits no attributes, and its parent's file is -EPERM (%d)",
+	   kind, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	close(fd);
+	ok(!get_attr(fd2, p + 16 * PSZ, 4, &a) && a.migrate_on_fault, "%s: attributes stay "
+	   "while a file of the process is open", kind);
+	close(fd2);
+	fd = devmm_node_open(id);
+	ok(is_default(fd, p + 16 * PSZ, 4), "%s: ...and go with its last file", kind);
+	close(fd);
+	munmap(p, n * PSZ);
+}
+
+/* Per-page counters of @fd's device, as deltas from *@base (updated). */
+struct counters {
+	unsigned long long faults, migrated, remote, evicted, failures;
+};
+
+static struct counters delta(int fd, struct counters *base)
+{
+	struct devmm_dev_info info;
+	struct counters now = {}, d;
+
+	if (!dev_info(fd, &info))
+		now = (struct counters){ info.fault_pages, info.fault_migrated,
+					 info.remote_pages, info.evicted, info.evict_failures };
+	d = (struct counters){ now.faults - base->faults, now.migrated - base->migrated,
+			       now.remote - base->remote, now.evicted - base->evicted,
+			       now.failures - base->failures };
+	*base = now;
+	return d;
+}
+
+/* Pages of [p, p + n pages) on the device, by SNAPSHOT. */
+static unsigned long on_device(int fd, char *p, unsigned long n)
+{
+	unsigned char *s = calloc(n, 1);
+	unsigned long i, k = 0;
+
+	if (!s || devmm_range(fd, DEVMM_IOC_SNAPSHOT, p, n, s, NULL)) {
+		free(s);
+		return (unsigned long)-1;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char t = s[i] & ~(HMM_DMIRROR_PROT_WRITE | HMM_DMIRROR_PROT_READ |
+					   HMM_DMIRROR_PROT_PMD);
+
+		k += t == HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL ||
+		     t == HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL;
+	}
+	free(s);
+	return k;
+}
+
+static int check_fill(const char *buf, unsigned long first, unsigned long n)
+{
+	unsigned long i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < PSZ; j += 512)
+			if ((unsigned char)buf[i * PSZ + j] != ((first + i) & 0xff))
+				return 0;
+	return 1;
+}
+
+static void fault_tests(unsigned int id, const char *kind)
+{
+	unsigned long n = 64;
+	char *p = map_pages(n), *buf = malloc(n * PSZ);
+	int fd = devmm_node_open(id);
+	struct counters base = {}, d;
+	unsigned long long cp;
+	int ret;
+
+	delta(fd, &base);
+	set_attr(fd, p, n, DEVMM_ATTR_PREFERRED | DEVMM_ATTR_MIGRATE, DEVMM_LOC_DEVICE, 1, 0, 0);
+	ok(!devmm_range(fd, DEVMM_IOC_READ, p, n, buf, &cp) && cp == n && check_fill(buf, 0, n),
+	   "%s: a device read of a migrate-on-fault range reads the right data", kind);
+	d = delta(fd, &base);
+	ok(d.faults == n && d.migrated == n && d.remote == 0 && on_device(fd, p, n) == n,
+	   "%s: ...every page faulted once and moved to the device (faults %llu, migrated %llu, "
+	   "remote %llu, on the device %lu)", kind, d.faults, d.migrated, d.remote,
+	   on_device(fd, p, n));
+	ret = devmm_range(fd, DEVMM_IOC_READ, p, n, buf, &cp);
+	d = delta(fd, &base);
+	ok(!ret && check_fill(buf, 0, n) && d.faults == 0 && d.migrated == 0 && d.remote == 0,
+	   "%s: a second read faults nothing (faults %llu, remote %llu)", kind, d.faults,
+	   d.remote);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, n, NULL, NULL);
+	ok(check_fill(p, 0, n), "%s: the data came back to system memory intact", kind);
+
+	/* 64 KiB granularity: one fault brings its 16 pages. */
+	set_attr(fd, p, n, DEVMM_ATTR_GRANULARITY, 0, 0, 0, 65536);
+	delta(fd, &base);
+	ret = devmm_range(fd, DEVMM_IOC_READ, p + 19 * PSZ, 1, buf, NULL);
+	d = delta(fd, &base);
+	ok(!ret && check_fill(buf, 19, 1) && d.faults == 1 && d.migrated == 16 &&
+	   on_device(fd, p, n) == 16 &&
+	   on_device(fd, p + 16 * PSZ, 16) == 16,
+	   "%s: 64 KiB granularity: one device fault migrates its aligned 16 pages "
+	   "(faults %llu, migrated %llu)", kind, d.faults, d.migrated);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, n, NULL, NULL);
+
+	/* Accessed-by, and no attributes at all: read where the pages are. */
+	set_attr(fd, p, 32, DEVMM_ATTR_ACCESSED_BY, 0, 0, 1, 0);
+	set_attr(fd, p + 32 * PSZ, 32, DEVMM_ATTR_PREFERRED | DEVMM_ATTR_MIGRATE |
+		 DEVMM_ATTR_GRANULARITY, DEVMM_LOC_NONE, 0, 0, PSZ);
+	delta(fd, &base);
+	ret = devmm_range(fd, DEVMM_IOC_READ, p, n, buf, NULL);
+	d = delta(fd, &base);
+	ok(!ret && check_fill(buf, 0, n) && d.faults == 0 && d.migrated == 0 && d.remote == n &&
+	   on_device(fd, p, n) == 0,
+	   "%s: accessed-by and attribute-less ranges are read remotely (faults %llu, "
+	   "remote %llu)", kind, d.faults, d.remote);
+	ok(is_default(fd, p + 32 * PSZ, 32), "%s: (that range has the defaults again)", kind);
+
+	/* A device write to a migrate-on-fault range lands on the device. */
+	set_attr(fd, p, n, DEVMM_ATTR_ALL, DEVMM_LOC_DEVICE, 1, 0, PSZ);
+	memset(buf, 0xa5, n * PSZ);
+	delta(fd, &base);
+	ret = devmm_range(fd, DEVMM_IOC_WRITE, p, n, buf, NULL);
+	d = delta(fd, &base);
+	ok(!ret && d.faults == n && on_device(fd, p, n) == n,
+	   "%s: a device write faults the pages to the device (faults %llu)", kind, d.faults);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, n, NULL, NULL);
+	ok((unsigned char)p[0] == 0xa5 && (unsigned char)p[n * PSZ - 1] == 0xa5,
+	   "%s: ...and its data reads back from the CPU", kind);
+	close(fd);
+	munmap(p, n * PSZ);
+	free(buf);
+}
+
+/* Textbook LRU/FIFO misses of @trace (page numbers) with @frames frames. */
+static unsigned long textbook_misses(const unsigned int *trace, unsigned long len,
+				     unsigned long frames, int lru)
+{
+	unsigned int *f = calloc(frames, sizeof(*f));
+	unsigned long i, j, n = 0, misses = 0;
+
+	for (i = 0; i < len; i++) {
+		for (j = 0; j < n && f[j] != trace[i]; j++)
+			;
+		if (j < n) {
+			if (lru) {	/* to the most recent end */
+				memmove(&f[j], &f[j + 1], (n - j - 1) * sizeof(*f));
+				f[n - 1] = trace[i];
+			}
+			continue;
+		}
+		misses++;
+		if (n == frames) {
+			memmove(&f[0], &f[1], (n - 1) * sizeof(*f));
+			n--;
+		}
+		f[n++] = trace[i];
+	}
+	free(f);
+	return misses;
+}
+
+#define EX_PAGES	96
+#define EX_FRAMES	32
+#define EX_RECORDS	1500
+#define EX_BATCH	250
+
+/*
+ * One-page device reads and writes at random through DEVMM_IOC_ACCESS;
+ * every read must see the last write (or the initial fill).
+ */
+static void exact_test(unsigned int id, const char *kind, int lru)
+{
+	unsigned int *trace = malloc(EX_RECORDS * sizeof(*trace));
+	unsigned char *ops = malloc(EX_RECORDS), stamp[EX_PAGES];
+	struct devmm_access *acc = calloc(EX_BATCH, sizeof(*acc));
+	char *p = map_pages(EX_PAGES), *io = malloc(EX_BATCH * PSZ);
+	int fd = devmm_node_open(id), bad = 0, ret = 0;
+	struct counters base = {}, d;
+	unsigned long i, k, misses;
+
+	settings(id, DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH,
+		 lru ? DEVMM_POLICY_LRU : DEVMM_POLICY_FIFO, 1, NULL);
+	devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, EX_FRAMES * PSZ, NULL);
+	for (i = 0; i < EX_PAGES; i++)
+		stamp[i] = i & 0xff;
+	for (i = 0; i < EX_RECORDS; i++) {
+		/* A hot third and a cold rest, so that both hits and misses abound. */
+		trace[i] = rnd() % 3 ? rnd() % (EX_PAGES / 3) : rnd() % EX_PAGES;
+		ops[i] = rnd() % 4 == 0;
+	}
+	misses = textbook_misses(trace, EX_RECORDS, EX_FRAMES, lru);
+	set_attr(fd, p, EX_PAGES, DEVMM_ATTR_PREFERRED | DEVMM_ATTR_MIGRATE, DEVMM_LOC_DEVICE,
+		 1, 0, 0);
+	delta(fd, &base);
+	for (i = 0; i < EX_RECORDS && !ret; i += EX_BATCH) {
+		struct devmm_access_batch b = { .ptr = (uintptr_t)acc, .count = EX_BATCH };
+
+		for (k = 0; k < EX_BATCH; k++) {
+			unsigned int pg = trace[i + k];
+
+			acc[k] = (struct devmm_access){ .addr = (uintptr_t)(p + pg * PSZ),
+							.npages = 1, .ptr = (uintptr_t)(io + k * PSZ),
+							.op = ops[i + k] ? DEVMM_ACCESS_WRITE :
+									   DEVMM_ACCESS_READ };
+			if (ops[i + k]) {
+				stamp[pg] = (unsigned char)(0x80 | ((i + k) & 0x7f));
+				memset(io + k * PSZ, stamp[pg], PSZ);
+			} else {
+				/* A later write in this batch must not change what this reads. */
+				io[k * PSZ] = (char)stamp[pg];
+			}
+		}
+		ret = ioctl(fd, DEVMM_IOC_ACCESS, &b) ? -errno : 0;
+		for (k = 0; k < EX_BATCH && !ret; k++)
+			if (!ops[i + k] && (unsigned char)io[k * PSZ + PSZ - 1] !=
+					   (unsigned char)io[k * PSZ])
+				bad++;
+	}
+	d = delta(fd, &base);
+	ok(!ret && d.faults == misses && d.migrated == misses && d.remote == 0 &&
+	   d.evicted == misses - EX_FRAMES && d.failures == 0,
+	   "%s: %s, batch 1: %d one-page accesses fault exactly where the textbook misses "
+	   "(%lu; kernel: faults %llu, migrated %llu, evicted %llu, remote %llu, failures %llu)%s",
+	   kind, lru ? "LRU" : "FIFO", EX_RECORDS, misses, d.faults, d.migrated, d.evicted,
+	   d.remote, d.failures, ret ? " ACCESS failed" : "");
+	ok(!bad, "%s: %s: every device read saw the last write (%d did not)", kind,
+	   lru ? "LRU" : "FIFO", bad);
+	close(fd);
+	munmap(p, EX_PAGES * PSZ);
+	free(trace);
+	free(ops);
+	free(acc);
+	free(io);
+}
+
+static void access_tests(unsigned int id, const char *kind)
+{
+	int fd = devmm_node_open(id);
+	char *p = map_pages(4);
+	struct devmm_access acc[3] = {
+		{ .addr = (uintptr_t)p, .npages = 1, .op = DEVMM_ACCESS_TO_DEV },
+		{ .addr = (uintptr_t)p, .npages = 4, .op = DEVMM_ACCESS_TO_SYS },
+		{ .addr = (uintptr_t)p, .npages = 1, .op = 9 },
+	};
+	struct devmm_access_batch b = { .ptr = (uintptr_t)acc, .count = 3 };
+	int ret = ioctl(fd, DEVMM_IOC_ACCESS, &b) ? -errno : 0;
+
+	ok(ret == -EINVAL && b.done == 2, "%s: ACCESS stops at a bad entry with -EINVAL and "
+	   "says which (%s, done %u)", kind, errname(ret), b.done);
+	b = (struct devmm_access_batch){ .ptr = (uintptr_t)acc, .count = DEVMM_ACCESS_MAX + 1 };
+	ok(ioctl(fd, DEVMM_IOC_ACCESS, &b) && errno == EINVAL, "%s: too many entries: -EINVAL",
+	   kind);
+	close(fd);
+	munmap(p, 4 * PSZ);
+}
+
+static void settings_tests(unsigned int id, const char *kind)
+{
+	struct devmm_settings s;
+
+	ok(!settings(id, 0, 0, 0, &s) && s.policy == DEVMM_POLICY_LRU && s.evict_batch == 512,
+	   "%s: SETTINGS reads policy LRU and an eviction batch of 512 by default", kind);
+	ok(!settings(id, DEVMM_SET_EVICT_BATCH, 0, 7, &s) && s.evict_batch == 7 &&
+	   s.policy == DEVMM_POLICY_LRU, "%s: SETTINGS changes only what its mask says", kind);
+	ok(settings(id, DEVMM_SET_EVICT_BATCH, 0, 0, NULL) == -EINVAL &&
+	   settings(id, DEVMM_SET_EVICT_BATCH, 0, 513, NULL) == -EINVAL &&
+	   settings(id, DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH, 9, 1, NULL) == -EINVAL &&
+	   settings(id, 1U << 9, 0, 0, NULL) == -EINVAL &&
+	   !settings(id, 0, 0, 0, &s) && s.evict_batch == 7 &&
+	   settings(4000, 0, 0, 0, NULL) == -ENODEV,
+	   "%s: bad values change nothing (-EINVAL); no such device is -ENODEV", kind);
+}
+
+static void kind_tests(unsigned int id, const char *kind)
+{
+	settings_tests(id, kind);
+	attr_tests(id, kind);
+	fault_tests(id, kind);
+	access_tests(id, kind);
+	exact_test(id, kind, 1);
+	exact_test(id, kind, 0);
+}
+
+int main(int argc, char **argv)
+{
+	int expect_private, ret, id;
+	uint64_t base, size;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s devmm.ko\n", argv[0]);
+		return 2;
+	}
+	expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
+	lane_range(lane_env("LANE_COHERENT_A"), &base, &size);
+	seed = lane_seed("DEVMM_DEMAND_SEED") | 1;
+	tap_plan(2 * KIND_TESTS + 2);
+	tap_diag("seed %llu (DEVMM_DEMAND_SEED replays it)", (unsigned long long)seed);
+	ret = devmm_load(argv[1], "private=0");
+	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
+	if (!ok(ret == 0 && ctl >= 0, "load devmm private=0 (%s)", errname(ret)))
+		return tap_done();
+
+	id = expect_private ? devmm_create_dev(ctl, DEVMM_KIND_PRIVATE, 64 * MIB, 0, 0,
+					       DEVMM_POLICY_LRU) : -EOPNOTSUPP;
+	if (id >= 0)
+		kind_tests(id, "private");
+	else
+		for (ret = 0; ret < KIND_TESTS; ret++)
+			tap_skip("no device-private memory in this kernel (CONFIG_DEVICE_PRIVATE off)",
+				 "private: test %d", ret + 1);
+	id = devmm_create_dev(ctl, DEVMM_KIND_COHERENT, 0, base, size, DEVMM_POLICY_LRU);
+	if (ok(id >= 0, "create a coherent device over the lane's range (%s)",
+	       errname(id < 0 ? id : 0)))
+		kind_tests(id, "coherent");
+	return tap_done();
+}
