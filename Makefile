@@ -83,12 +83,13 @@ lib/libdevmm.so: $(LIBDEVMM_SO)
 	ln -sf $(notdir $(LIBDEVMM_SO)) lib/$(LIBDEVMM_SONAME)
 	ln -sf $(LIBDEVMM_SONAME) $@
 
-tools/devmmctl: tools/devmmctl.c lib/libdevmm.h include/uapi/linux/devmm.h VERSION \
-		$(DEVMMCTL_LIBDEVMM_DEP)
+tools/devmmctl: tools/devmmctl.c tools/replay.c tools/replay.h lib/libdevmm.h \
+		include/uapi/linux/devmm.h VERSION $(DEVMMCTL_LIBDEVMM_DEP)
 	@$(PKG_CONFIG) --exists libkmod || { echo "devmmctl needs libkmod and pkg-config" \
 		"(Debian: apt-get install libkmod-dev pkgconf)" >&2; exit 1; }
 	$(CC) $(CFLAGS) $(USER_CFLAGS) $(KMOD_CFLAGS) -DDEVMM_VERSION='"$(VERSION)"' \
-		-o $@ $< $(LDFLAGS) $(DEVMMCTL_LIBDEVMM_LINK) $(KMOD_LIBS)
+		-o $@ tools/devmmctl.c tools/replay.c $(LDFLAGS) $(DEVMMCTL_LIBDEVMM_LINK) \
+		$(KMOD_LIBS)
 
 install-tools: tools
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \

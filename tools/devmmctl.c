@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <libkmod.h>
 #include "libdevmm.h"
+#include "replay.h"
 
 #ifndef DEVMM_VERSION
 #define DEVMM_VERSION "unknown"
@@ -74,6 +75,8 @@ static void usage_text(FILE *f)
 		"  capacity ID BYTES                change a device's capacity\n"
 		"  policy ID lru|fifo               change a device's eviction policy\n"
 		"  selftest [ID]                    a verified 64 MiB migration round trip\n"
+		"  replay ID TRACE|--pattern P [REPLAY OPTIONS]\n"
+		"                                   replay accesses with demand paging (devmmctl(1))\n"
 		"options:\n"
 		"  --json              print JSON (stats --watch: one object per line)\n"
 		"  --policy lru|fifo   eviction policy of a new device (create)\n"
@@ -1040,6 +1043,216 @@ static int cmd_selftest(long id)
 	return bad ? EXIT_FAILED : EXIT_OK;
 }
 
+/* A counter's change over a replay. */
+#define DELTA(r, f) ((unsigned long long)((r)->after.f - (r)->before.f))
+
+static void print_replay(const struct trace *t, const struct replay_result *r,
+			 const struct devmm_settings *set, uint64_t capacity)
+{
+	double rate = r->seconds > 0 ? t->n / r->seconds : 0;
+
+	if (opt.json) {
+		printf("{\"records\": %zu, \"device_faults\": %llu, \"pages_to_device\": %llu, "
+		       "\"pages_to_system\": %llu, \"evicted\": %llu, \"prefetched\": 0, "
+		       "\"prefetch_hits\": 0, \"thrashing_events\": 0, \"remote_accesses\": %llu, "
+		       "\"cpu_faults\": %llu, \"fault_migrated\": %llu, \"evict_failures\": %llu, "
+		       "\"seconds\": %.6f, \"records_per_second\": %.0f, \"bad_pages\": %llu, "
+		       "\"policy\": \"%s\", \"evict_batch\": %u, \"granularity\": %llu, "
+		       "\"capacity\": %llu, \"prefetch\": \"none\", \"thrashing\": \"off\"}\n",
+		       t->n, DELTA(r, fault_pages), DELTA(r, to_device), DELTA(r, to_system),
+		       DELTA(r, evicted), DELTA(r, remote_pages), DELTA(r, cpu_faults),
+		       DELTA(r, fault_migrated), DELTA(r, evict_failures), r->seconds, rate,
+		       (unsigned long long)r->bad_pages, devmm_policy_name(set->policy),
+		       set->evict_batch, (unsigned long long)r->granularity,
+		       (unsigned long long)capacity);
+		return;
+	}
+	printf("records          %zu (%.0f/s, %.3f s)\n", t->n, rate, r->seconds);
+	printf("device faults    %llu pages (%llu migrated on fault)\n", DELTA(r, fault_pages),
+	       DELTA(r, fault_migrated));
+	printf("to device        %llu pages\n", DELTA(r, to_device));
+	printf("to system        %llu pages\n", DELTA(r, to_system));
+	printf("evicted          %llu pages (%llu could not move then)\n", DELTA(r, evicted),
+	       DELTA(r, evict_failures));
+	printf("remote accesses  %llu pages\n", DELTA(r, remote_pages));
+	printf("CPU faults       %llu\n", DELTA(r, cpu_faults));
+	printf("data             %s\n", r->bad_pages ? "LOST" : "intact");
+}
+
+static const char replay_usage[] =
+	"usage: replay ID TRACE|--pattern P [--size BYTES] [--records N] [--policy lru|fifo] "
+	"[--evict-batch N] [--granularity 4K|64K|2M] [--capacity BYTES] [--prefetch none] "
+	"[--thrashing off] [--json]";
+
+/* One replay option and its value; EXIT_OK or a usage error. */
+static int replay_option(const char *a, const char *val, struct devmm_settings *set,
+			 struct replay_result *res, const char **pattern, uint64_t *size,
+			 uint64_t *records, uint64_t *capacity)
+{
+	uint64_t v;
+
+	if (!val)
+		return usage("replay: %s needs a value", a);
+	if (!strcmp(a, "--pattern")) {
+		*pattern = val;
+	} else if (!strcmp(a, "--size") || !strcmp(a, "--capacity") || !strcmp(a, "--records")) {
+		if (parse_size(val, &v))
+			return EXIT_USAGE;
+		*(!strcmp(a, "--size") ? size : !strcmp(a, "--records") ? records : capacity) = v;
+	} else if (!strcmp(a, "--policy")) {
+		if (devmm_parse_policy(val, &set->policy))
+			return usage("unknown policy '%s' (lru or fifo)", val);
+		set->mask |= DEVMM_SET_POLICY;
+	} else if (!strcmp(a, "--evict-batch")) {
+		if (devmm_parse_size(val, &v) || !v || v > DEVMM_EVICT_BATCH_MAX)
+			return usage("--evict-batch takes 1 to %d pages", DEVMM_EVICT_BATCH_MAX);
+		set->evict_batch = v;
+		set->mask |= DEVMM_SET_EVICT_BATCH;
+	} else if (!strcmp(a, "--granularity")) {
+		if (devmm_parse_size(val, &v) || (v != 4096 && v != 65536 && v != 2097152))
+			return usage("--granularity takes 4K, 64K or 2M");
+		res->granularity = v;
+	} else if (!strcmp(a, "--prefetch")) {
+		if (strcmp(val, "none"))
+			return usage("--prefetch %s: this devmm has no prefetcher yet (none only)",
+				     val);
+	} else if (!strcmp(a, "--thrashing")) {
+		if (strcmp(val, "off"))
+			return usage("--thrashing %s: this devmm has no thrashing control yet "
+				     "(off only)", val);
+	} else {
+		return usage("replay: unknown option '%s'", a);
+	}
+	return EXIT_OK;
+}
+
+/* The trace to replay: from a file ("-": stdin) or a built-in pattern. */
+static int replay_trace(const char *file, const char *pattern, uint64_t size, uint64_t records,
+			struct trace *t)
+{
+	char err[256] = "";
+	FILE *f = NULL;
+	int ret;
+
+	if (pattern) {
+		ret = trace_pattern(pattern, size, records, t, err, sizeof(err));
+	} else {
+		f = strcmp(file, "-") ? fopen(file, "r") : stdin;
+		if (!f) {
+			errno_err(-errno, "replay: cannot open %s: %s", file, strerror(errno));
+			return EXIT_FAILED;
+		}
+		ret = trace_parse(f, t, err, sizeof(err));
+		if (f != stdin)
+			fclose(f);
+	}
+	if (!ret)
+		return EXIT_OK;
+	errno_err(ret, "replay: %s%s%s", file ? file : "", file ? ": " : "", err);
+	return ret == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+}
+
+/*
+ * devmmctl replay: the device must be empty; its settings (and capacity)
+ * are changed for the replay and restored afterwards.
+ */
+static int cmd_replay(int argc, char **argv)
+{
+	const char *trace_file = NULL, *pattern = NULL;
+	struct devmm_settings set = {}, saved = {};
+	struct replay_result res = { .granularity = 4096 };
+	uint64_t size = 0, records = 0, capacity = 0;
+	int ctl, fd, ret, i, have_id = 0;
+	struct devmm_dev_info info;
+	struct trace t = {};
+	char err[256] = "";
+	uint32_t id = 0;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json")) {
+			opt.json = 1;
+		} else if (a[0] == '-' && a[1]) {
+			ret = replay_option(a, i + 1 < argc ? argv[i + 1] : NULL, &set, &res,
+					    &pattern, &size, &records, &capacity);
+			if (ret)
+				return ret;
+			i++;
+		} else if (!have_id) {
+			ret = parse_id(a, &id);
+			if (ret)
+				return ret;
+			have_id = 1;
+		} else if (!trace_file) {
+			trace_file = a;
+		} else {
+			return usage("replay: one trace only");
+		}
+	}
+	if (!have_id || !!trace_file == !!pattern)
+		return usage("%s", replay_usage);
+	ret = open_control(&ctl);
+	if (ret)
+		return ret;
+	ret = devmm_find(ctl, id, &info);
+	if (ret) {
+		close(ctl);
+		return fail(DEVMM_OP_FIND, ret, "replay %u", id);
+	}
+	if (info.kind == DEVMM_KIND_MIRROR) {
+		close(ctl);
+		errno_err(-EOPNOTSUPP, "replay %u: a mirror-only device has no memory", id);
+		return EXIT_FAILED;
+	}
+	if (info.used) {
+		close(ctl);
+		errno_err(-EBUSY, "replay %u: the device is not empty (%llu bytes in use): evict "
+			  "it first (devmmctl evict %u)", id, (unsigned long long)info.used, id);
+		return EXIT_FAILED;
+	}
+	ret = replay_trace(trace_file, pattern, size ? size : 2 * (capacity ?: info.capacity),
+			   records, &t);
+	if (ret) {
+		close(ctl);
+		return ret;
+	}
+	saved.id = id;
+	set.id = id;
+	ret = devmm_settings(ctl, &saved);
+	if (!ret)
+		ret = devmm_settings(ctl, &set);
+	if (!ret && capacity)
+		ret = devmm_set_capacity(ctl, id, capacity);
+	fd = ret ? ret : devmm_open_node(id);
+	if (fd >= 0) {
+		ret = trace_replay(fd, &t, &res, err, sizeof(err));
+		close(fd);
+		if (ret)
+			errno_err(ret, "replay %u: %s", id, err);
+	} else {
+		ret = fd;
+		errno_err(ret, "replay %u: cannot set the device up: %s", id, strerror(-ret));
+	}
+	/* Restore what the replay changed. */
+	saved.mask = DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH;
+	devmm_settings(ctl, &saved);
+	if (capacity)
+		devmm_set_capacity(ctl, id, info.capacity);
+	close(ctl);
+	if (!ret)
+		print_replay(&t, &res, &set, capacity ? capacity : info.capacity);
+	free(t.rec);
+	if (ret)
+		return EXIT_FAILED;
+	if (res.bad_pages) {
+		errmsg("replay %u: %llu pages lost their data", id,
+		       (unsigned long long)res.bad_pages);
+		return EXIT_FAILED;
+	}
+	return EXIT_OK;
+}
+
 static int is_number(const char *s)
 {
 	char *end;
@@ -1063,6 +1276,9 @@ static int run(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
+		/* replay parses its own options (some share names with others'). */
+		if (n == 1 && !strcmp(pos[0], "replay"))
+			return cmd_replay(argc - i, argv + i);
 		if (only_pos || a[0] != '-' || !a[1]) {
 			pos[n++] = argv[i];
 		} else if (!strcmp(a, "--")) {
@@ -1112,6 +1328,8 @@ static int run(int argc, char **argv)
 	if (opt.watch && strcmp(cmd, "stats"))
 		return usage("--watch is an option of stats");
 
+	if (!strcmp(cmd, "replay"))
+		return cmd_replay(n - 1, pos + 1);
 	if (!strcmp(cmd, "help"))  {
 		usage_text(stdout);
 		return EXIT_OK;

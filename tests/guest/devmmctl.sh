@@ -296,6 +296,69 @@ else
 	not_ok "a process maps 16 MiB of device $coh ($(cat /tmp/hold.out))"
 fi
 
+# devmmctl replay: demand paging through traces, exact against the textbook.
+awk 'BEGIN { srand(7); print "# one-page records, a hot third"; print "size 0x60000"
+	for (i = 0; i < 800; i++) {
+		pg = rand() < 0.7 ? int(rand() * 32) : int(rand() * 96)
+		printf "%s %d\n", rand() < 0.25 ? "W" : "R", pg * 4096
+	} }' >/tmp/rand.trace
+# misses POLICY: the textbook's misses of /tmp/rand.trace with 32 frames.
+misses() {
+	awk -v lru="$1" '$1 == "R" || $1 == "W" {
+		pg = $2 / 4096; t++
+		if (pg in at) { if (lru) at[pg] = t; next }
+		m++
+		if (n == 32) { v = -1
+			for (p in at) if (v < 0 || at[p] < at[v]) v = p
+			delete at[v]; n-- }
+		at[pg] = t; n++
+	} END { print m }' /tmp/rand.trace
+}
+dm stats "$coh" --json
+cap0=$(jval .capacity)
+for pol in lru fifo; do
+	want=$(misses $([ $pol = lru ] && echo 1 || echo 0))
+	dm replay "$coh" /tmp/rand.trace --policy $pol --evict-batch 1 --capacity 128K --json
+	jcheck ".records == 800 and .device_faults == $want and .pages_to_device == $want and
+		.remote_accesses == 0 and .bad_pages == 0 and .policy == \"$pol\"" \
+		"replay, $pol, batch 1, 32 frames: device faults = the textbook's misses ($want)"
+done
+dm stats "$coh" --json
+jcheck ".policy == \"fifo\" and .capacity == $cap0" \
+	"replay restores the device's policy and capacity ($cap0)"
+dm replay "$coh" --pattern stream --size 256K --capacity 128K --policy lru --json
+jcheck '.records == 256 and .device_faults == 256 and .evicted == 224 and .bad_pages == 0' \
+	"replay --pattern stream over twice the capacity: LRU misses every record"
+for p in stride:5 random:3 hotcold:80; do
+	dm replay "$coh" --pattern $p --size 512K --capacity 256K --granularity 64K --json
+	jcheck '.bad_pages == 0 and .device_faults > 0 and .device_faults <= .records' \
+		"replay --pattern $p, 64 KiB granularity: data intact"
+done
+printf 'size 8192\nR 0\nX 4096\n' >/tmp/bad.trace
+dm replay "$coh" /tmp/bad.trace
+expect_err 2 'line 3: malformed' "replay: a malformed record names its line"
+printf '# c\nsize 8192\nW 4096 8192\n' >/tmp/bad.trace
+dm replay "$coh" /tmp/bad.trace
+expect_err 2 'line 3: record .* outside' "replay: a record outside the buffer names its line"
+dm replay "$coh" --pattern stream --prefetch seq:64
+expect_err 2 'no prefetcher' "replay --prefetch other than none: not in this version"
+if hold "$coh" 4 mmap; then
+	dm replay "$coh" --pattern stream --size 64K
+	expect_err 1 'not empty.*EBUSY' "replay on a device in use: EBUSY"
+	release "$hold_pid"
+else
+	not_ok "a process maps 4 MiB of device $coh ($(cat /tmp/hold.out))"
+fi
+if [ "$private" = 1 ]; then
+	dm evict "$priv" all
+	dm replay "$priv" --pattern pingpong --size 256K --records 20 --json
+	jcheck '.bad_pages == 0 and .device_faults == 1280 and .pages_to_device == 1280 and
+		.cpu_faults > 0 and .pages_to_system == 1280' \
+		"replay --pattern pingpong on a private device: every round moves 64 pages each way"
+else
+	skip "replay --pattern pingpong on a private device" "no device-private memory"
+fi
+
 # Destroy and unload.
 dm destroy "$coh" --json
 expect 0 "destroy $coh"

@@ -318,7 +318,8 @@ lab_build_progs()
 	# shellcheck disable=SC2046
 	gcc -O2 -g -Wall -Wextra -Werror -I"$TOP_DIR/include/uapi" -I"$TOP_DIR/lib" \
 		$(pkg-config --cflags libkmod) -DDEVMM_VERSION="\"$(cat "$TOP_DIR/VERSION")\"" \
-		-o "$out/devmmctl" "$TOP_DIR/tools/devmmctl.c" "$TOP_DIR/lib/libdevmm.c" \
+		-o "$out/devmmctl" "$TOP_DIR/tools/devmmctl.c" "$TOP_DIR/tools/replay.c" \
+		"$TOP_DIR/lib/libdevmm.c" \
 		$(pkg-config --libs libkmod) || return 1
 }
 
