@@ -11,7 +11,8 @@
 #   make bench                        devmm vs the kernel's test_hmm, in QEMU (7.x lane)
 #   make tools                        libdevmm (static and shared) and devmmctl
 #   make install-tools [DESTDIR= PREFIX=/usr/local LIBDIR=$(PREFIX)/lib ...]
-#                                     install them, the headers, libdevmm.pc, the man page
+#                                     install them, the headers, libdevmm.pc, the man pages
+#                                     (docs/devmmctl.1, docs/libdevmm.3)
 #   make lint                         checkpatch (from Debian's linux-source) over the kernel code
 #   make package-check                build the Debian packages, lintian, dkms install on
 #                                     the host and in the trixie and sid build chroots
@@ -93,7 +94,7 @@ tools/devmmctl: tools/devmmctl.c tools/replay.c tools/replay.h lib/libdevmm.h \
 
 install-tools: tools
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
-		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(MANDIR)/man1
+		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	install -m 0755 tools/devmmctl $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(LIBDEVMM_SO) lib/libdevmm.a $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(LIBDEVMM_SO)) $(DESTDIR)$(LIBDIR)/$(LIBDEVMM_SONAME)
@@ -103,7 +104,8 @@ install-tools: tools
 		>$(DESTDIR)$(LIBDIR)/pkgconfig/libdevmm.pc
 	install -m 0644 lib/libdevmm.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0644 include/uapi/linux/devmm.h $(DESTDIR)$(INCLUDEDIR)/linux/
-	install -m 0644 doc/devmmctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/devmmctl.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/libdevmm.3 $(DESTDIR)$(MANDIR)/man3/
 
 check:
 	bash tests/lab/check.sh $(LANES)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * devmmctl: command-line control of devmm, on libdevmm and libkmod.
- * See doc/devmmctl.1 for the commands, their output and the exit codes.
+ * See docs/devmmctl.1 for the commands, their output and the exit codes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +23,7 @@
 #define DEVMM_VERSION "unknown"
 #endif
 
-/* Exit codes (doc/devmmctl.1). */
+/* Exit codes (docs/devmmctl.1). */
 enum {
 	EXIT_OK = 0,
 	EXIT_FAILED = 1,	/* the operation failed */

@@ -7,13 +7,14 @@
 # fractions of memcpy, and a chart.  Not part of make check.
 #
 # usage: tests/lab/bench.sh
-# environment: BENCH_MIB (buffer size, default 256), BENCH_ROUNDS (rounds
-# of test_hmm and devmm, alternating which goes first, default 6),
-# BENCH_REPS (repetitions of each workload per round, default 1),
-# BENCH_PERF (profiles to take first: "KIND:OP ...", e.g.
-# "4k:cpu_fault thp:migrate_to_dev", with the lane's linux-perf inside the
-# guest; BENCH_ROUNDS=0 then takes only the profiles), DEVMM_VM_TIMEOUT
-# (seconds).
+# environment: BENCH_MIB (buffer size, default 64), BENCH_ROUNDS (rounds
+# of test_hmm and devmm, alternating which goes first, default 4),
+# BENCH_REPS (repetitions of each workload per round, default 3),
+# BENCH_SIZES, BENCH_PROCS and BENCH_FULL (passed to the guest:
+# tests/guest/bench.sh), BENCH_PERF (profiles to take first: "KIND:OP ...",
+# e.g. "4k:cpu_fault thp:migrate_to_dev", with the lane's linux-perf inside
+# the guest; BENCH_ROUNDS=0 then takes only the profiles), DEVMM_VM_TIMEOUT
+# (seconds, default 3600).  docs/benchmarks.md says how to read the report.
 # Results: out/bench/<timestamp>/ (and out/bench/latest): table.txt,
 # bench.png, bench.txt (the raw records), results.log and console.log
 # (the VM's), the programs' build logs; perf/MODULE-KIND-OP.txt per profile.

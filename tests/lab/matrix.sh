@@ -294,7 +294,7 @@ if [ -n "$docs" ]; then
 		echo "devmm built by DKMS with \`-Werror\` against every Debian amd64 kernel headers"
 		echo "package the registry offered that day, each tree unpacked into its suite's"
 		echo "build chroot (bookworm: gcc-12; trixie: gcc-14; sid: its gcc). \`make check\`"
-		echo "builds a subset of them on every run (see \"The test suite\" in the [README](../README.md))."
+		echo "builds a subset of them on every run (see [tests.md](tests.md#what-make-check-runs))."
 		echo
 		echo "$total entries: $built built, $failed failed, $na not applicable."
 		echo "\"main\" marks the ABI that the suite's own \`linux-headers-amd64\` (not the"

@@ -224,12 +224,14 @@ check_dev_contents() {
 	usr/lib/$multiarch/pkgconfig/libdevmm.pc
 	usr/share/doc/devmm-dev/changelog.gz
 	usr/share/doc/devmm-dev/copyright
+	usr/share/man/man3/libdevmm.3.gz
 	EOF
 		dpkg-deb -x "$deb_dev" "$work/x" &&
 		cmp "$work/x/usr/include/linux/devmm.h" "$repo/include/uapi/linux/devmm.h" &&
-		cmp "$work/x/usr/include/libdevmm.h" "$repo/lib/libdevmm.h"
+		cmp "$work/x/usr/include/libdevmm.h" "$repo/lib/libdevmm.h" &&
+		man --warnings -l "$work/x/usr/share/man/man3/libdevmm.3.gz" 2>&1 >/dev/null | (! grep .)
 }
-check "devmm-dev: <linux/devmm.h>, <libdevmm.h>, libdevmm.a, libdevmm.so, libdevmm.pc" check_dev_contents
+check "devmm-dev: <linux/devmm.h>, <libdevmm.h>, libdevmm.a, libdevmm.so, libdevmm.pc, libdevmm(3)" check_dev_contents
 
 # 7. Install.  DKMS's postinst builds for the running kernel and the newest
 # one it finds, if their headers are there; the tests below do the rest.
