@@ -296,31 +296,9 @@ lab_sparse()
 	! grep -E '(src|include)/.*(warning|error):' "$TOP_DIR/out/$lane/sparse.log"
 }
 
-# lab_build_progs: the test programs and tools, built once on the host (the
-# guest kernels all run the same x86-64 binaries).  The test programs are
-# static (hold is a helper of tests/guest/devmmctl.sh, which also runs
-# t_libdevmm); devmmctl cannot be (Debian ships no static libkmod): it links
-# libdevmm statically and libkmod dynamically, and lab_initramfs bundles the
-# host's shared libraries it needs.
-lab_build_progs()
-{
-	local out="$TOP_DIR/out/progs" src name
-	mkdir -p "$out"
-	for src in "$TOP_DIR"/tests/progs/t_*.c "$TOP_DIR"/tests/progs/hold.c; do
-		name=$(basename "$src" .c)
-		# t_libdevmm tests the library: it is linked in.
-		gcc -static -O2 -g -Wall -Wextra -Werror -I"$TOP_DIR/include/uapi" \
-			-I"$TOP_DIR/include" -I"$TOP_DIR/tests/progs" -I"$TOP_DIR/lib" \
-			-o "$out/$name" "$src" \
-			$([ "$name" != t_libdevmm ] || echo "$TOP_DIR/lib/libdevmm.c") -lpthread ||
-			return 1
-	done
-	# shellcheck disable=SC2046
-	gcc -O2 -g -Wall -Wextra -Werror -I"$TOP_DIR/include/uapi" -I"$TOP_DIR/lib" \
-		$(pkg-config --cflags libkmod) -DDEVMM_VERSION="\"$(cat "$TOP_DIR/VERSION")\"" \
-		-o "$out/devmmctl" "$TOP_DIR/tools/devmmctl.c" "$TOP_DIR/lib/libdevmm.c" \
-		$(pkg-config --libs libkmod) || return 1
-}
+# lab_build_progs: the test programs and devmmctl in out/progs, where
+# lab_initramfs takes them from (make progs: the Makefile says how).
+lab_build_progs() { make -s -C "$TOP_DIR" progs; }
 
 # Host programs the guests get with their shared libraries: jq parses the
 # JSON of devmmctl --json in tests/guest/devmmctl.sh.
