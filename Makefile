@@ -13,6 +13,8 @@
 #   make progs                        the guests' test programs and devmmctl, in out/progs
 #   make bench-progs [TEST_HMM_UAPI_DIR=<dir of test_hmm_uapi.h>]
 #                                     make bench's program, in out/bench-progs
+#   make dkms-source DESTDIR=<dir>    the module's sources, as DKMS builds them, into <dir>
+#                                     (the Debian package, the lab)
 #   make install-tools [DESTDIR= PREFIX=/usr/local LIBDIR=$(PREFIX)/lib ...]
 #                                     install them, the headers, libdevmm.pc, the man page
 #   make lint                         checkpatch (from Debian's linux-source) over the kernel code
@@ -56,7 +58,7 @@ KMOD_CFLAGS = $(shell $(PKG_CONFIG) --cflags libkmod 2>/dev/null)
 KMOD_LIBS = $(shell $(PKG_CONFIG) --libs libkmod 2>/dev/null || echo -lkmod)
 
 .PHONY: all modules probes probes-dump clean check demo tools install-tools package-check lint bench \
-	matrix progs bench-progs
+	matrix progs bench-progs dkms-source
 
 all: modules
 
@@ -140,6 +142,20 @@ install-tools: tools
 	install -m 0644 lib/libdevmm.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0644 include/uapi/linux/devmm.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	install -m 0644 doc/devmmctl.1 $(DESTDIR)$(MANDIR)/man1/
+
+# The module's sources, everything 'make modules' (dkms build) needs: the top
+# files and the whole src and include trees, so that files moved or added
+# there need no list changed.  Only sources are taken from the trees, not the
+# objects and .cmd files of an in-tree build.  DESTDIR is the source
+# directory itself (/usr/src/devmm-$(VERSION) for DKMS).
+DKMS_TOP_FILES = Kbuild Makefile VERSION dkms.conf
+DKMS_DIRS = src include
+dkms-source:
+	@[ -n "$(DESTDIR)" ] || { echo "make dkms-source needs DESTDIR=<directory>" >&2; exit 1; }
+	install -d "$(DESTDIR)"
+	install -p -m 0644 $(DKMS_TOP_FILES) "$(DESTDIR)/"
+	find $(DKMS_DIRS) -type f \( -name '*.[ch]' -o -name '*.sh' \) | LC_ALL=C sort | \
+		while read -r f; do install -p -D -m 0644 "$$f" "$(DESTDIR)/$$f" || exit 1; done
 
 check:
 	bash tests/lab/check.sh $(LANES)

@@ -208,8 +208,9 @@ lab_umount()
 	return 0
 }
 
-# What a module build needs: the same list dkms gets.
-MODULE_FILES="Kbuild Makefile VERSION src include"
+# lab_module_source DIR: the module's sources in DIR, as DKMS gets them
+# (make dkms-source: the Debian package's are the same).
+lab_module_source() { make -s -C "$TOP_DIR" dkms-source DESTDIR="$1"; }
 
 # root_path ROOT HOSTPATH: HOSTPATH (inside TOP_DIR) as seen inside the build
 # environment ROOT.
@@ -232,8 +233,8 @@ lab_dkms_build()
 	local root=$1 kver=$2 kdir=$3 out=$4 dk="$4/dkms" ver f st=0 log="$4/build.log"
 	ver=$(cat "$TOP_DIR/VERSION")
 	rm -rf "$dk"
-	mkdir -p "$dk/src/devmm-$ver" "$dk/tree"
-	for f in $MODULE_FILES dkms.conf; do cp -r "$TOP_DIR/$f" "$dk/src/devmm-$ver/"; done
+	mkdir -p "$dk/tree"
+	lab_module_source "$dk/src/devmm-$ver" >"$log" 2>&1 || return 1
 	in_root "$root" env DEVMM_WERROR=1 \
 		mok_signing_key="$(root_path "$root" "$dk/mok.key")" \
 		mok_certificate="$(root_path "$root" "$dk/mok.pub")" \
@@ -277,11 +278,10 @@ lab_build_module()
 # anything.
 lab_sparse()
 {
-	local lane=$1 dst="$TOP_DIR/out/$1/module" kdir f
+	local lane=$1 dst="$TOP_DIR/out/$1/module" kdir
 	kdir=$(cat "$(lane_kdir_file "$lane")")
 	rm -rf "$dst"
-	mkdir -p "$dst"
-	for f in $MODULE_FILES; do cp -r "$TOP_DIR/$f" "$dst/"; done
+	lab_module_source "$dst" || return 1
 	if ! in_lane "$lane" make -C "$(lane_path "$lane" "$dst")" KDIR="$kdir" \
 		DEVMM_WERROR=1 C=2 modules >"$TOP_DIR/out/$lane/sparse.log" 2>&1; then
 		tail -n 30 "$TOP_DIR/out/$lane/sparse.log"

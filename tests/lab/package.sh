@@ -162,11 +162,12 @@ grep -v '^running with root privileges' "$work/lintian.log" | diag || true
 
 # 4-6. What each package holds.
 contents() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { sub(/^\.\//, "", $6); print $6 }' | sort; }
+# The sources: what make dkms-source installs (debian/rules calls it too;
+# this checks that they all reach the package, and nothing else does).
 expected_dkms() {
-	(cd "$work/src" && {
-		printf '%s\n' Kbuild Makefile VERSION dkms.conf
-		find src include -type f \( -name '*.[ch]' -o -name '*.sh' \)
-	} | sed "s|^|usr/src/devmm-$version/|")
+	rm -rf "$work/dkms-source"
+	make -s -C "$work/src" dkms-source DESTDIR="$work/dkms-source" >&2
+	(cd "$work/dkms-source" && find . -type f) | sed "s|^\./|usr/src/devmm-$version/|"
 	echo usr/share/doc/devmm-dkms/{README.Debian.gz,README.md.gz,changelog.gz,copyright}
 }
 check_dkms_contents() {
