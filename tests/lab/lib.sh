@@ -344,7 +344,9 @@ lab_initramfs()
 	touch "$root/lib/modules/$kver/"modules.{builtin,builtin.modinfo,order}
 	depmod -b "$root" "$kver"
 	ln -s "lib/modules/$kver/updates/dkms/devmm.ko" "$root/devmm.ko"
-	cp "$TOP_DIR"/out/progs/* "$TOP_DIR"/tests/guest/*.sh "$root/tests/"
+	# Guest scripts source the shell TAP helper as /tests/tap.sh.
+	cp "$TOP_DIR"/out/progs/* "$TOP_DIR"/tests/guest/*.sh "$TOP_DIR/tests/lib/tap.sh" \
+		"$root/tests/"
 	cp $GUEST_HOST_PROGS "$root/bin/"
 	lab_bundle_libs "$root" "$root"/tests/* $GUEST_HOST_PROGS
 	local up
