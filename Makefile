@@ -10,6 +10,11 @@
 #                                     package of bookworm, trixie and sid; writes docs/kernels.md
 #   make bench                        devmm vs the kernel's test_hmm, in QEMU (7.x lane)
 #   make tools                        libdevmm (static and shared) and devmmctl
+#   make progs                        the guests' test programs and devmmctl, in out/progs
+#   make bench-progs [TEST_HMM_UAPI_DIR=<dir of test_hmm_uapi.h>]
+#                                     make bench's program, in out/bench-progs
+#   make dkms-source DESTDIR=<dir>    the module's sources, as DKMS builds them, into <dir>
+#                                     (the Debian package, the lab)
 #   make install-tools [DESTDIR= PREFIX=/usr/local LIBDIR=$(PREFIX)/lib ...]
 #                                     install them, the headers, libdevmm.pc, the man pages
 #                                     (docs/devmmctl.1, docs/libdevmm.3)
@@ -54,7 +59,7 @@ KMOD_CFLAGS = $(shell $(PKG_CONFIG) --cflags libkmod 2>/dev/null)
 KMOD_LIBS = $(shell $(PKG_CONFIG) --libs libkmod 2>/dev/null || echo -lkmod)
 
 .PHONY: all modules probes probes-dump clean check demo tools install-tools package-check lint bench \
-	matrix
+	matrix progs bench-progs dkms-source
 
 all: modules
 
@@ -84,13 +89,47 @@ lib/libdevmm.so: $(LIBDEVMM_SO)
 	ln -sf $(notdir $(LIBDEVMM_SO)) lib/$(LIBDEVMM_SONAME)
 	ln -sf $(LIBDEVMM_SONAME) $@
 
-tools/devmmctl: tools/devmmctl.c tools/replay.c tools/replay.h lib/libdevmm.h \
-		include/uapi/linux/devmm.h VERSION $(DEVMMCTL_LIBDEVMM_DEP)
+# One recipe for tools/devmmctl and the lab's out/progs/devmmctl; the
+# latter always links libdevmm.a (the guests have no libdevmm.so).
+tools/devmmctl: $(DEVMMCTL_LIBDEVMM_DEP)
+out/progs/devmmctl: DEVMMCTL_LIBDEVMM_LINK = lib/libdevmm.a
+out/progs/devmmctl: lib/libdevmm.a
+tools/devmmctl out/progs/devmmctl: tools/devmmctl.c tools/replay.c tools/replay.h \
+		lib/libdevmm.h include/uapi/linux/devmm.h VERSION
 	@$(PKG_CONFIG) --exists libkmod || { echo "devmmctl needs libkmod and pkg-config" \
 		"(Debian: apt-get install libkmod-dev pkgconf)" >&2; exit 1; }
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) $(KMOD_CFLAGS) -DDEVMM_VERSION='"$(VERSION)"' \
 		-o $@ tools/devmmctl.c tools/replay.c $(LDFLAGS) $(DEVMMCTL_LIBDEVMM_LINK) \
 		$(KMOD_LIBS)
+
+# The lab's guest programs (tests/lab/lib.sh copies out/progs into every
+# initramfs), built once on the host: the guest kernels all run the same
+# x86-64 binaries.  The test programs are static (the initramfs is busybox
+# alone); devmmctl cannot be (Debian ships no static libkmod), and the lab
+# bundles the shared libraries it needs.  hold is a helper of
+# tests/guest/devmmctl.sh; t_libdevmm tests libdevmm, so links it.
+PROGS = $(patsubst tests/progs/%.c,out/progs/%,$(wildcard tests/progs/t_*.c)) out/progs/hold
+PROGS_HEADERS = $(wildcard tests/progs/*.h) include/uapi/linux/devmm.h
+progs: $(PROGS) out/progs/devmmctl
+
+out/progs/t_libdevmm: PROGS_LIBS = lib/libdevmm.a
+out/progs/t_libdevmm: lib/libdevmm.a lib/libdevmm.h
+out/progs/%: tests/progs/%.c $(PROGS_HEADERS)
+	@mkdir -p $(@D)
+	$(CC) -static $(CFLAGS) $(USER_CFLAGS) -o $@ $< $(LDFLAGS) $(PROGS_LIBS) -lpthread
+
+# make bench's program speaks test_hmm's ABI, with test_hmm's own header
+# (lib/test_hmm_uapi.h of a linux-source; tests/lab/bench.sh passes the 7
+# lane's).
+TEST_HMM_UAPI_DIR ?= $(or $(DEVMM_CACHE),$(HOME)/.cache/devmm)/upstream/7/linux/lib
+bench-progs: out/bench-progs/bench_hmm
+
+out/bench-progs/bench_hmm: tests/bench/bench_hmm.c $(wildcard $(TEST_HMM_UAPI_DIR)/test_hmm_uapi.h)
+	@[ -f "$(TEST_HMM_UAPI_DIR)/test_hmm_uapi.h" ] || { echo "no test_hmm_uapi.h in" \
+		"$(TEST_HMM_UAPI_DIR): set TEST_HMM_UAPI_DIR (make bench unpacks it)" >&2; exit 1; }
+	@mkdir -p $(@D)
+	$(CC) -static $(CFLAGS) $(USER_CFLAGS) -I"$(TEST_HMM_UAPI_DIR)" -o $@ $< $(LDFLAGS) -lpthread
 
 install-tools: tools
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
@@ -106,6 +145,20 @@ install-tools: tools
 	install -m 0644 include/uapi/linux/devmm.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	install -m 0644 docs/devmmctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/libdevmm.3 $(DESTDIR)$(MANDIR)/man3/
+
+# The module's sources, everything 'make modules' (dkms build) needs: the top
+# files and the whole src and include trees, so that files moved or added
+# there need no list changed.  Only sources are taken from the trees, not the
+# objects and .cmd files of an in-tree build.  DESTDIR is the source
+# directory itself (/usr/src/devmm-$(VERSION) for DKMS).
+DKMS_TOP_FILES = Kbuild Makefile VERSION dkms.conf
+DKMS_DIRS = src include
+dkms-source:
+	@[ -n "$(DESTDIR)" ] || { echo "make dkms-source needs DESTDIR=<directory>" >&2; exit 1; }
+	install -d "$(DESTDIR)"
+	install -p -m 0644 $(DKMS_TOP_FILES) "$(DESTDIR)/"
+	find $(DKMS_DIRS) -type f \( -name '*.[ch]' -o -name '*.sh' \) | LC_ALL=C sort | \
+		while read -r f; do install -p -D -m 0644 "$$f" "$(DESTDIR)/$$f" || exit 1; done
 
 check:
 	bash tests/lab/check.sh $(LANES)

@@ -12,18 +12,17 @@
 # lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A, LANE_COHERENT_B.
 # Leaves devmm unloaded, whatever happens.
 ko=$1
-t=0 failed=0
 out=/tmp/devmmctl.out err=/tmp/devmmctl.err
 holds=""
 
-ok() { t=$((t + 1)); echo "ok $t - $*"; }
+# ok, not_ok, skip, bail (tests/lib/tap.sh).
+. /tests/tap.sh
+# not_ok: with the last devmmctl's output (dm) as diagnostics.
 not_ok() {
-	t=$((t + 1)) failed=$((failed + 1))
-	echo "not ok $t - $*"
+	tap_not_ok "$@"
 	sed 's/^/# stdout: /' "$out"
 	sed 's/^/# stderr: /' "$err"
 }
-skip() { t=$((t + 1)); echo "ok $t - $1 # SKIP $2"; }
 # dm ARGS...: run devmmctl; its exit code in $rc, output in $out and $err.
 dm() { rc=0; devmmctl "$@" >"$out" 2>"$err" || rc=$?; }
 # expect RC NAME: the last dm exited RC.
@@ -73,10 +72,7 @@ private=$LANE_EXPECT_PRIVATE
 size_b=${LANE_COHERENT_B%@*}
 base_b=${LANE_COHERENT_B#*@}
 
-if [ -d /sys/module/devmm ]; then
-	echo "Bail out! devmm is loaded before the test"
-	exit 1
-fi
+[ ! -d /sys/module/devmm ] || bail "devmm is loaded before the test"
 
 # libdevmm.
 lrc=0
@@ -86,12 +82,12 @@ ran=0
 while IFS= read -r line; do
 	case "$line" in
 	"not ok "*)
-		ran=$((ran + 1)) t=$((t + 1)) failed=$((failed + 1))
-		echo "not ok $t - libdevmm: ${line#not ok * - }"
+		ran=$((ran + 1))
+		tap_not_ok "libdevmm: ${line#not ok * - }"
 		;;
 	"ok "*)	# SKIPs keep their "# SKIP reason"
-		ran=$((ran + 1)) t=$((t + 1))
-		echo "ok $t - libdevmm: ${line#ok * - }"
+		ran=$((ran + 1))
+		tap_ok "libdevmm: ${line#ok * - }"
 		;;
 	"1.."* | "TAP version"*) ;;
 	*) echo "# t_libdevmm: $line" ;;
@@ -100,8 +96,7 @@ done </tmp/t_libdevmm.out
 if [ "$lrc" = 0 ] && [ "$ran" = "${planned:-x}" ]; then
 	ok "libdevmm: t_libdevmm ran its $planned tests and exited 0"
 else
-	t=$((t + 1)) failed=$((failed + 1))
-	echo "not ok $t - libdevmm: t_libdevmm ran $ran of ${planned:-?} tests, exit $lrc"
+	tap_not_ok "libdevmm: t_libdevmm ran $ran of ${planned:-?} tests, exit $lrc"
 fi
 [ -d /sys/module/devmm ] && rmmod devmm
 
@@ -397,5 +392,5 @@ jcheck '.coherent == 1 and .devices == .private + 1' "the module loaded by name 
 dm unload
 expect 0 "unload the module loaded by name"
 
-echo "1..$t"
-[ "$failed" = 0 ]
+tap_plan
+[ "$tap_failed" = 0 ]

@@ -237,7 +237,7 @@ END {
 				"4k/fresh-4k", "migrate_to_dev", b, p, "4k", 1)
 		}
 
-	printf "\nThe benchmark's targets:\n"
+	printf "\nThe benchmark'"'"'s targets:\n"
 	printf "  every graded cell >= 1.5x test_hmm: %d of %d met%s\n", nmet, nt,
 		nmet == nt ? "" : "; missed:" missed
 	printf "  no cell below 1.0x: %d of %d\n", nabove1, nt

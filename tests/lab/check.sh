@@ -21,46 +21,34 @@ tp=0 tf=0 ts=0 summary=""
 # What failed, repeated after the summary: CI keeps only the end of the output.
 failures=""
 fail_line() { failures="$failures$1"$'\n'; }
-# tap_section NAME CMD...: CMD's TAP lines, prefixed with [NAME]; the counts
-# go to sp, sf and ss (a section that says nothing has failed).
+# tap_section NAME [--quiet-ok] CMD...: CMD's output, prefixed with [NAME]
+# (with --quiet-ok, without its passing tests' lines: lint's one per file);
+# the TAP counts go to sp, sf and ss, what failed to fail_line (a section
+# that says nothing has failed).  Every section is counted here.
 tap_section()
 {
-	local name=$1 line
+	local name=$1 quiet=0 line
 	shift
+	[ "$1" != --quiet-ok ] || { quiet=1; shift; }
 	sp=0 sf=0 ss=0
 	while read -r line; do
-		echo "[$name] $line"
 		case "$line" in
 		*"# SKIP"*) ss=$((ss + 1)) ;;
-		ok*) sp=$((sp + 1)) ;;
+		ok*) sp=$((sp + 1)); [ $quiet = 0 ] || continue ;;
 		"not ok"*|"Bail out!"*) sf=$((sf + 1)); fail_line "[$name] $line" ;;
 		esac
+		echo "[$name] $line"
 	done < <("$@" 2>&1 || true)
 	[ $((sp + sf + ss)) -gt 0 ] || sf=1
 }
 # The parser that judges the lanes is itself tested first.
-hp=0 hf=0
-while read -r line; do
-	echo "[harness] $line"
-	case "$line" in
-	ok*) hp=$((hp + 1)) ;;
-	"not ok"*) hf=$((hf + 1)); fail_line "[harness] $line" ;;
-	esac
-done < <(bash "$LAB_DIR/selftest.sh")
-tp=$((tp + hp)) tf=$((tf + hf))
-summary=$(printf 'harness  %3d passed, %d failed' "$hp" "$hf")$'\n'
+tap_section harness bash "$LAB_DIR/selftest.sh"
+tp=$((tp + sp)) tf=$((tf + sf)) ts=$((ts + ss))
+summary=$(printf 'harness  %3d passed, %d failed' "$sp" "$sf")$'\n'
 # Kernel style (checkpatch), on the host.
-lp=0 lf=0
-while read -r line; do
-	case "$line" in
-	ok*) lp=$((lp + 1)) ;;
-	"not ok"*) lf=$((lf + 1)); echo "[lint] $line"; fail_line "[lint] $line" ;;
-	*) echo "[lint] $line" ;;
-	esac
-done < <(bash "$LAB_DIR/lint.sh" || true)
-[ $((lp + lf)) -gt 0 ] || lf=1
-tp=$((tp + lp)) tf=$((tf + lf))
-summary="$summary$(printf 'lint     %3d passed, %d failed' "$lp" "$lf")"$'\n'
+tap_section lint --quiet-ok bash "$LAB_DIR/lint.sh"
+tp=$((tp + sp)) tf=$((tf + sf)) ts=$((ts + ss))
+summary="$summary$(printf 'lint     %3d passed, %d failed' "$sp" "$sf")"$'\n'
 # The Debian packages, built, linted, installed on the host (DKMS builds
 # devmm.ko for its headers) and in the build chroots, and purged again
 # (tests/lab/package.sh).  Skipped where devmm is installed already (a user's

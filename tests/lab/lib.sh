@@ -208,8 +208,9 @@ lab_umount()
 	return 0
 }
 
-# What a module build needs: the same list dkms gets.
-MODULE_FILES="Kbuild Makefile VERSION src include"
+# lab_module_source DIR: the module's sources in DIR, as DKMS gets them
+# (make dkms-source: the Debian package's are the same).
+lab_module_source() { make -s -C "$TOP_DIR" dkms-source DESTDIR="$1"; }
 
 # root_path ROOT HOSTPATH: HOSTPATH (inside TOP_DIR) as seen inside the build
 # environment ROOT.
@@ -232,8 +233,8 @@ lab_dkms_build()
 	local root=$1 kver=$2 kdir=$3 out=$4 dk="$4/dkms" ver f st=0 log="$4/build.log"
 	ver=$(cat "$TOP_DIR/VERSION")
 	rm -rf "$dk"
-	mkdir -p "$dk/src/devmm-$ver" "$dk/tree"
-	for f in $MODULE_FILES dkms.conf; do cp -r "$TOP_DIR/$f" "$dk/src/devmm-$ver/"; done
+	mkdir -p "$dk/tree"
+	lab_module_source "$dk/src/devmm-$ver" >"$log" 2>&1 || return 1
 	in_root "$root" env DEVMM_WERROR=1 \
 		mok_signing_key="$(root_path "$root" "$dk/mok.key")" \
 		mok_certificate="$(root_path "$root" "$dk/mok.pub")" \
@@ -277,11 +278,10 @@ lab_build_module()
 # anything.
 lab_sparse()
 {
-	local lane=$1 dst="$TOP_DIR/out/$1/module" kdir f
+	local lane=$1 dst="$TOP_DIR/out/$1/module" kdir
 	kdir=$(cat "$(lane_kdir_file "$lane")")
 	rm -rf "$dst"
-	mkdir -p "$dst"
-	for f in $MODULE_FILES; do cp -r "$TOP_DIR/$f" "$dst/"; done
+	lab_module_source "$dst" || return 1
 	if ! in_lane "$lane" make -C "$(lane_path "$lane" "$dst")" KDIR="$kdir" \
 		DEVMM_WERROR=1 C=2 modules >"$TOP_DIR/out/$lane/sparse.log" 2>&1; then
 		tail -n 30 "$TOP_DIR/out/$lane/sparse.log"
@@ -296,32 +296,9 @@ lab_sparse()
 	! grep -E '(src|include)/.*(warning|error):' "$TOP_DIR/out/$lane/sparse.log"
 }
 
-# lab_build_progs: the test programs and tools, built once on the host (the
-# guest kernels all run the same x86-64 binaries).  The test programs are
-# static (hold is a helper of tests/guest/devmmctl.sh, which also runs
-# t_libdevmm); devmmctl cannot be (Debian ships no static libkmod): it links
-# libdevmm statically and libkmod dynamically, and lab_initramfs bundles the
-# host's shared libraries it needs.
-lab_build_progs()
-{
-	local out="$TOP_DIR/out/progs" src name
-	mkdir -p "$out"
-	for src in "$TOP_DIR"/tests/progs/t_*.c "$TOP_DIR"/tests/progs/hold.c; do
-		name=$(basename "$src" .c)
-		# t_libdevmm tests the library: it is linked in.
-		gcc -static -O2 -g -Wall -Wextra -Werror -I"$TOP_DIR/include/uapi" \
-			-I"$TOP_DIR/include" -I"$TOP_DIR/tests/progs" -I"$TOP_DIR/lib" \
-			-o "$out/$name" "$src" \
-			$([ "$name" != t_libdevmm ] || echo "$TOP_DIR/lib/libdevmm.c") -lpthread ||
-			return 1
-	done
-	# shellcheck disable=SC2046
-	gcc -O2 -g -Wall -Wextra -Werror -I"$TOP_DIR/include/uapi" -I"$TOP_DIR/lib" \
-		$(pkg-config --cflags libkmod) -DDEVMM_VERSION="\"$(cat "$TOP_DIR/VERSION")\"" \
-		-o "$out/devmmctl" "$TOP_DIR/tools/devmmctl.c" "$TOP_DIR/tools/replay.c" \
-		"$TOP_DIR/lib/libdevmm.c" \
-		$(pkg-config --libs libkmod) || return 1
-}
+# lab_build_progs: the test programs and devmmctl in out/progs, where
+# lab_initramfs takes them from (make progs: the Makefile says how).
+lab_build_progs() { make -s -C "$TOP_DIR" progs; }
 
 # Host programs the guests get with their shared libraries: jq parses the
 # JSON of devmmctl --json in tests/guest/devmmctl.sh.
@@ -367,7 +344,9 @@ lab_initramfs()
 	touch "$root/lib/modules/$kver/"modules.{builtin,builtin.modinfo,order}
 	depmod -b "$root" "$kver"
 	ln -s "lib/modules/$kver/updates/dkms/devmm.ko" "$root/devmm.ko"
-	cp "$TOP_DIR"/out/progs/* "$TOP_DIR"/tests/guest/*.sh "$root/tests/"
+	# Guest scripts source the shell TAP helper as /tests/tap.sh.
+	cp "$TOP_DIR"/out/progs/* "$TOP_DIR"/tests/guest/*.sh "$TOP_DIR/tests/lib/tap.sh" \
+		"$root/tests/"
 	cp $GUEST_HOST_PROGS "$root/bin/"
 	lab_bundle_libs "$root" "$root"/tests/* $GUEST_HOST_PROGS
 	local up

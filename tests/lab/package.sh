@@ -35,11 +35,8 @@ work=$(mktemp -d /tmp/devmm-package.XXXXXX)
 installed=0 key_existed=1 cert_existed=1 broken_added=0
 declare -A depmod_before=() chroot_dirty=() chroot_before=() chroot_newkey=()
 
-n=0 failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)) failed=$((failed + 1)); echo "not ok $n - $*"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-diag() { sed 's/^/# /'; }
+# ok, not_ok, skip, diag, bail.
+. "$TOP_DIR/tests/lib/tap.sh"
 # check DESCRIPTION COMMAND...: one test, the command's output as diagnostics on failure.
 check() {
 	local desc=$1 out
@@ -51,7 +48,6 @@ check() {
 		printf '%s\n' "$out" | tail -n 40 | diag
 	fi
 }
-bail() { echo "Bail out! $*"; exit 1; }
 # dkms_failure_report MAKE.LOG: what a failed DKMS build says about why: the
 # lines that name the failing probe or file, then the end of the log.
 dkms_failure_report() {
@@ -162,11 +158,12 @@ grep -v '^running with root privileges' "$work/lintian.log" | diag || true
 
 # 4-6. What each package holds.
 contents() { dpkg-deb -c "$1" | awk '$1 !~ /^d/ { sub(/^\.\//, "", $6); print $6 }' | sort; }
+# The sources: what make dkms-source installs (debian/rules calls it too;
+# this checks that they all reach the package, and nothing else does).
 expected_dkms() {
-	(cd "$work/src" && {
-		printf '%s\n' Kbuild Makefile VERSION dkms.conf
-		find src include -type f \( -name '*.[ch]' -o -name '*.sh' \)
-	} | sed "s|^|usr/src/devmm-$version/|")
+	rm -rf "$work/dkms-source"
+	make -s -C "$work/src" dkms-source DESTDIR="$work/dkms-source" >&2
+	(cd "$work/dkms-source" && find . -type f) | sed "s|^\./|usr/src/devmm-$version/|"
 	echo usr/share/doc/devmm-dkms/{README.Debian.gz,README.md.gz,changelog.gz,copyright}
 }
 check_dkms_contents() {
@@ -479,6 +476,6 @@ for suite in "${CHROOT_SUITES[@]}"; do
 done
 lab_umount
 
-echo "1..$n"
-echo "# $n tests, $failed failed, $((SECONDS - t0))s"
-[ "$failed" = 0 ]
+tap_plan
+echo "# $tap_n tests, $tap_failed failed, $((SECONDS - t0))s"
+[ "$tap_failed" = 0 ]

@@ -9,19 +9,21 @@
 # exits non-zero if anything failed.
 . "$(dirname "$0")/lib.sh"
 
+# The host's own tests, as [host] lines beside the guest programs' ones.
+TAP_PREFIX="[host] "
+. "$TOP_DIR/tests/lib/tap.sh"
+
 lane=$1
 out="$TOP_DIR/out/$lane"
-passed=0 failed=0 skipped=0
+# The guest's counts (parse-results.awk), added to the host's.
+gp=0 gf=0 gs=0
 check() { # check COND-STATUS NAME
-	if [ "$1" = 0 ]; then
-		passed=$((passed + 1)); echo "[host] ok - $2"
-	else
-		failed=$((failed + 1)); echo "[host] not ok - $2"
-	fi
+	if [ "$1" = 0 ]; then ok "$2"; else not_ok "$2"; fi
 }
 finish() {
-	echo "RESULT $passed $failed $skipped"
-	[ "$failed" = 0 ]
+	echo "RESULT $((tap_n - tap_failed - tap_skipped + gp)) $((tap_failed + gf))" \
+		"$((tap_skipped + gs))"
+	[ $((tap_failed + gf)) = 0 ]
 	exit
 }
 
@@ -49,8 +51,8 @@ if [ $st != 0 ] && [ "$(lane_root "$lane")" = "" ] &&
 	grep -q 'sparse is not available or not up to date' "$out/sparse.log"; then
 	# The host's (bookworm's) sparse is too old for a debug lane's 7.x
 	# tree; the 7 lane runs sid's sparse over the same sources.
-	skipped=$((skipped + 1))
-	echo "[host] ok - lane $lane: sparse (make C=2) # SKIP the host's sparse is too old for this kernel (the 7 lane checks 7.x)"
+	skip "lane $lane: sparse (make C=2)" \
+		"the host's sparse is too old for this kernel (the 7 lane checks 7.x)"
 else
 	check $st "lane $lane: sparse (make C=2) reports nothing in devmm's sources"
 fi
@@ -84,6 +86,5 @@ LAB_QEMU_ARGS="${LAB_QEMU_ARGS:-} $numa" \
 	echo "# dmesg end"
 } | awk -f "$LAB_DIR/parse-results.awk" >"$out/parsed.txt"
 grep -v '^RESULT ' "$out/parsed.txt"
-read -r _ p f s < <(grep '^RESULT ' "$out/parsed.txt")
-passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+read -r _ gp gf gs < <(grep '^RESULT ' "$out/parsed.txt")
 finish
