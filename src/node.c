@@ -6,6 +6,7 @@
  * test_hmm's (HMM_DMIRROR_*, dmirror.c).
  */
 #include <linux/fs.h>
+#include <linux/log2.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -128,18 +129,18 @@ static long devmm_ioc_range(struct devmm_mirror *m, unsigned int cmd, void __use
 static int granularity_order(u64 bytes)
 {
 	switch (bytes) {
-	case SZ_4K:
+	case PAGE_SIZE:
 		return 0;
 	case SZ_64K:
-		return 4;
+		return ilog2(SZ_64K) - PAGE_SHIFT;
 	case SZ_2M:
-		return 9;
+		return ilog2(SZ_2M) - PAGE_SHIFT;
 	default:
 		return -EINVAL;
 	}
 }
 
-/* Whether readable VMAs cover [start, end) without a gap; mmap_lock held. */
+/* Whether VMAs cover [start, end) without a gap; mmap_lock held. */
 static bool range_mapped(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
 	while (start < end) {
@@ -188,7 +189,7 @@ static long devmm_ioc_attr(struct devmm_mirror *m, unsigned int nr, void __user 
 		    ((c.mask & DEVMM_ATTR_MIGRATE) && c.migrate_on_fault > 1) ||
 		    ((c.mask & DEVMM_ATTR_ACCESSED_BY) && c.accessed_by > 1))
 			return -EINVAL;
-	} else if (c.mask || c.preferred || c.migrate_on_fault || c.accessed_by || c.granularity) {
+	} else if (c.mask) {
 		return -EINVAL;
 	}
 	if (!m->owner)
@@ -232,8 +233,12 @@ static int access_one(struct devmm_mirror *m, const struct devmm_access *a)
 		return devmm_mirror_read(m, a->addr, a->npages, ptr, true, &cpages, &faults);
 	case DEVMM_ACCESS_WRITE:
 		return devmm_mirror_write(m, a->addr, a->npages, ptr, &cpages, &faults);
-	case DEVMM_ACCESS_TO_DEV:
-		return devmm_migrate_to_device(m, a->addr, end, true, NULL);
+	case DEVMM_ACCESS_TO_DEV: {
+		/* As DEVMM_IOC_MIGRATE_TO_DEV: pages already there enter the table too. */
+		int ret = devmm_migrate_to_device(m, a->addr, end, true, NULL);
+
+		return ret ?: devmm_mirror_adopt_own(m, a->addr, end, &cpages);
+	}
 	default:
 		return devmm_migrate_to_system(m, a->addr, end, &cpages);
 	}

@@ -1057,12 +1057,14 @@ static void print_replay(const struct trace *t, const struct replay_result *r,
 		       "\"prefetch_hits\": 0, \"thrashing_events\": 0, \"remote_accesses\": %llu, "
 		       "\"cpu_faults\": %llu, \"fault_migrated\": %llu, \"evict_failures\": %llu, "
 		       "\"seconds\": %.6f, \"records_per_second\": %.0f, \"bad_pages\": %llu, "
+		       "\"cpu_read_mismatches\": %llu, "
 		       "\"policy\": \"%s\", \"evict_batch\": %u, \"granularity\": %llu, "
 		       "\"capacity\": %llu, \"prefetch\": \"none\", \"thrashing\": \"off\"}\n",
 		       t->n, DELTA(r, fault_pages), DELTA(r, to_device), DELTA(r, to_system),
 		       DELTA(r, evicted), DELTA(r, remote_pages), DELTA(r, cpu_faults),
 		       DELTA(r, fault_migrated), DELTA(r, evict_failures), r->seconds, rate,
-		       (unsigned long long)r->bad_pages, devmm_policy_name(set->policy),
+		       (unsigned long long)r->bad_pages, (unsigned long long)r->cpu_bad,
+		       devmm_policy_name(set->policy),
 		       set->evict_batch, (unsigned long long)r->granularity,
 		       (unsigned long long)capacity);
 		return;
@@ -1076,7 +1078,7 @@ static void print_replay(const struct trace *t, const struct replay_result *r,
 	       DELTA(r, evict_failures));
 	printf("remote accesses  %llu pages\n", DELTA(r, remote_pages));
 	printf("CPU faults       %llu\n", DELTA(r, cpu_faults));
-	printf("data             %s\n", r->bad_pages ? "LOST" : "intact");
+	printf("data             %s\n", r->bad_pages || r->cpu_bad ? "LOST" : "intact");
 }
 
 static const char replay_usage[] =
@@ -1245,9 +1247,9 @@ static int cmd_replay(int argc, char **argv)
 	free(t.rec);
 	if (ret)
 		return EXIT_FAILED;
-	if (res.bad_pages) {
-		errmsg("replay %u: %llu pages lost their data", id,
-		       (unsigned long long)res.bad_pages);
+	if (res.bad_pages || res.cpu_bad) {
+		errmsg("replay %u: %llu pages lost their data (%llu CPU reads saw other data)", id,
+		       (unsigned long long)res.bad_pages, (unsigned long long)res.cpu_bad);
 		return EXIT_FAILED;
 	}
 	return EXIT_OK;
@@ -1277,8 +1279,11 @@ static int run(int argc, char **argv)
 		const char *a = argv[i];
 
 		/* replay parses its own options (some share names with others'). */
-		if (n == 1 && !strcmp(pos[0], "replay"))
+		if (n == 1 && !strcmp(pos[0], "replay")) {
+			if (opt.have_policy || opt.watch)
+				return usage("replay's options follow the word replay");
 			return cmd_replay(argc - i, argv + i);
+		}
 		if (only_pos || a[0] != '-' || !a[1]) {
 			pos[n++] = argv[i];
 		} else if (!strcmp(a, "--")) {

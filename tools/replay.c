@@ -127,16 +127,28 @@ int trace_pattern(const char *spec, uint64_t size, uint64_t records, struct trac
 		return -EINVAL;
 	}
 	if (!records)
-		records = 4 * pages;
-	seed = arg | 1;
+		records = nlen == 8 && !strncmp(spec, "pingpong", 8) ? 100 : 4 * pages;
+	seed = 2 * arg + 1;
 	if (nlen == 6 && !strncmp(spec, "stream", 6)) {
 		for (i = 0; i < records; i++)
 			add_record(t, 'R', (i % pages) * PSZ, PSZ);
 	} else if (nlen == 6 && !strncmp(spec, "stride", 6)) {
+		/* Every N-th page from 0, then from 1, ...: each page once a pass. */
+		uint64_t per, k;
+
 		if (!arg)
 			arg = 16;
-		for (i = 0; i < records; i++)
-			add_record(t, 'R', ((i * arg + i * arg / pages) % pages) * PSZ, PSZ);
+		if (arg > pages)
+			arg = pages;
+		per = (pages + arg - 1) / arg;
+		for (i = 0, k = 0; i < records; k++) {
+			uint64_t pg = (k % (per * arg)) % per * arg + (k % (per * arg)) / per;
+
+			if (pg < pages) {
+				add_record(t, 'R', pg * PSZ, PSZ);
+				i++;
+			}
+		}
 	} else if (nlen == 6 && !strncmp(spec, "random", 6)) {
 		for (i = 0; i < records; i++)
 			add_record(t, xs(&seed) % 4 ? 'R' : 'W', xs(&seed) % pages * PSZ, PSZ);
@@ -157,9 +169,9 @@ int trace_pattern(const char *spec, uint64_t size, uint64_t records, struct trac
 		}
 	} else if (nlen == 8 && !strncmp(spec, "pingpong", 8)) {
 		/* The device writes, then the CPU reads, the same 64 pages in turn. */
-		uint64_t n = pages < 64 ? pages : 64, rounds = records ? records : 100;
+		uint64_t n = pages < 64 ? pages : 64;
 
-		for (i = 0; i < rounds; i++) {
+		for (i = 0; i < records; i++) {
 			add_record(t, 'W', 0, n * PSZ);
 			add_record(t, 'C', 0, n * PSZ);
 		}
@@ -168,7 +180,7 @@ int trace_pattern(const char *spec, uint64_t size, uint64_t records, struct trac
 			 "hotcold:PCT, pingpong)", spec);
 		return -EINVAL;
 	}
-	if (t->n < records && strncmp(spec, "pingpong", 8)) {
+	if (t->n < (nlen == 8 && !strncmp(spec, "pingpong", 8) ? 2 * records : records)) {
 		snprintf(err, errlen, "out of memory for %" PRIu64 " records", records);
 		return -ENOMEM;
 	}

@@ -357,11 +357,12 @@ struct devmm_settings {
  * struct devmm_attr - attributes of a range (DEVMM_IOC_SET_ATTR,
  *	DEVMM_IOC_GET_ATTR on a device node)
  * @addr: (in) page-aligned start.
- * @npages: (in) pages; the range must lie in mapped memory (else -EFAULT).
- *	GET_ATTR: (out) the pages from @addr, at most the asked number, that
- *	share the attributes returned.
+ * @npages: (in) pages; SET_ATTR: the range must lie in mapped memory (else
+ *	-EFAULT).  GET_ATTR: (out) the pages from @addr, at most the asked
+ *	number, that share the attributes returned.
  * @mask: (in) SET_ATTR: DEVMM_ATTR_* bits, which of the fields below to
- *	set (the others keep their value); GET_ATTR: must be 0.
+ *	set (the others keep their value); GET_ATTR: must be 0 (the fields
+ *	below are then out only, their input ignored).
  * @preferred: DEVMM_LOC_*.
  * @migrate_on_fault: 1: a device read or write of pages not on the device
  *	migrates them there first (when @preferred is DEVMM_LOC_DEVICE).
@@ -397,7 +398,7 @@ struct devmm_attr {
  * struct devmm_access - one device access of a batch
  * @addr: page-aligned start.
  * @npages: pages.
- * @ptr: READ: destination, WRITE: source, of @npages pages; else 0.
+ * @ptr: READ: destination, WRITE: source, of @npages pages; else ignored.
  * @op: DEVMM_ACCESS_*.
  * @reserved: must be zero.
  */
@@ -416,8 +417,10 @@ struct devmm_access {
  * @ptr: (in) array of @count struct devmm_access.
  * @count: (in) entries, at most DEVMM_ACCESS_MAX.
  * @flags: (in) must be 0.
- * @done: (out) entries completed; on an error, the failing entry's index
- *	(the ioctl fails with that entry's errno, and @done is still written).
+ * @done: (out) entries completed; when an entry fails, its index (the
+ *	ioctl fails with that entry's errno, and @done is still written; a
+ *	batch refused as a whole, e.g. -EINVAL for its own fields, writes
+ *	nothing).
  * @reserved0: must be zero.
  * @reserved: must be zero.
  */
