@@ -20,6 +20,14 @@
 
 #define DEVMM_CONTROL_PATH "/dev/" DEVMM_CONTROL_NAME
 
+/* The page size the tests assume (x86-64), a MiB, and a PMD's 2 MiB. */
+#define PG		4096UL
+#define MB		(1024UL * 1024)
+#define PMD		(2 * MB)
+
+/* The number of elements of the array @a. */
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* The first 2 MiB (PMD) boundary at or after @p. */
 static inline char *pmd_align_up(const void *p)
 {

@@ -29,9 +29,6 @@
 #include <sys/wait.h>
 #include "devmm_test.h"
 
-#define PG		4096UL
-#define MB		(1024UL * 1024)
-#define PMD		(2 * MB)
 /* More than two copy windows (512 pages each), not a whole number of them. */
 #define NPAGES		1100UL
 #define LEN		(NPAGES * PG)

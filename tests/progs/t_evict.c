@@ -18,7 +18,6 @@
 #include <time.h>
 #include "devmm_test.h"
 
-#define MB (1024UL * 1024)
 #define CAPACITY (64 * MB)
 
 static size_t psz;

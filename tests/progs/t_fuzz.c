@@ -42,12 +42,8 @@
 #include <time.h>
 #include "devmm_test.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-#define PG		4096UL
 /* x86-64 with 4-level page tables: the end of the user address space. */
 #define USER_END	0x7ffffffff000ULL
-#define MB		(1024UL * 1024)
 #define MAX_PINNED	(1UL << 18)	/* pages per file, mirror.c */
 #define MAX_DEVICES	32		/* devmm.h */
 

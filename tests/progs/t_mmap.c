@@ -18,7 +18,6 @@
 #include <sys/wait.h>
 #include "devmm_test.h"
 
-#define MB (1024UL * 1024)
 #define NPAGES 256UL
 
 static size_t psz;

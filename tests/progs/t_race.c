@@ -39,9 +39,6 @@
 #include <time.h>
 #include "devmm_test.h"
 
-#define PG		4096UL
-#define MB		(1024UL * 1024)
-#define PMD		(2 * MB)
 #define CAPACITY	(64 * MB)
 /* Tests per device kind. */
 #define KIND_TESTS	4

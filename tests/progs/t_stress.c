@@ -42,9 +42,6 @@
 #include <time.h>
 #include "devmm_test.h"
 
-#define PG		4096UL
-#define MB		(1024UL * 1024)
-#define PMD		(2 * MB)
 /* Pages each thread owns: one PMD of private memory, some shared memory. */
 #define PRIV_PAGES	512
 #define SHR_PAGES	32
