@@ -89,8 +89,11 @@ static inline int devmm_loaded(void)
 	return access("/sys/module/devmm", F_OK) == 0;
 }
 
-/* DEVMM_IOC_INFO on a fresh fd of the control device; 0 or -errno. */
-static inline int devmm_info(struct devmm_info *info)
+/*
+ * What the module is and can do: DEVMM_IOC_INFO on a fresh fd of the
+ * control device; 0 or -errno.  (Not devmm_info(): that is libdevmm's.)
+ */
+static inline int test_module_info(struct devmm_info *info)
 {
 	int fd = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC), ret = 0;
 

@@ -664,7 +664,7 @@ int main(int argc, char **argv)
 	{
 		struct devmm_info info;
 
-		devmm_info(&info);
+		test_module_info(&info);
 		caps = info.caps;
 	}
 	if (expect_private) {

@@ -614,7 +614,7 @@ int main(int argc, char **argv)
 	{
 		struct devmm_info mi = {};
 
-		test_fragmented(!devmm_info(&mi) && (mi.caps & DEVMM_CAP_LARGE_FOLIOS));
+		test_fragmented(!test_module_info(&mi) && (mi.caps & DEVMM_CAP_LARGE_FOLIOS));
 	}
 	/* A coherent device over 128 MiB of the reservation, held to 64 MiB. */
 	id = devmm_create_dev(ctl, DEVMM_KIND_COHERENT, 0, a, 128 * MB, DEVMM_POLICY_LRU);

@@ -2186,7 +2186,7 @@ int main(int argc, char **argv)
 		 lane_env("LANE_COHERENT_A"));
 	ret = devmm_load(ko, params);
 	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
-	if (!ok(ret == 0 && ctl >= 0 && !devmm_info(&info), "load devmm %s (%s)", params,
+	if (!ok(ret == 0 && ctl >= 0 && !test_module_info(&info), "load devmm %s (%s)", params,
 		errname(ret)))
 		return tap_done();
 	caps = info.caps;

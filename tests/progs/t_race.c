@@ -598,7 +598,7 @@ int main(int argc, char **argv)
 	kernel_gup = !access("/sys/kernel/debug/gup_test", F_OK);
 	ret = devmm_load(argv[1], "private=0 gup_test=1");
 	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
-	if (!ok(ret == 0 && ctl >= 0 && !devmm_info(&info), "load devmm private=0 gup_test=1 (%s)",
+	if (!ok(ret == 0 && ctl >= 0 && !test_module_info(&info), "load devmm private=0 gup_test=1 (%s)",
 		errname(ret)))
 		return tap_done();
 	test_coherent_ranges();
