@@ -162,17 +162,28 @@ static inline int devmm_node_open(unsigned int id)
 	return open(path, O_RDWR | O_CLOEXEC);
 }
 
-/* A range command on a device file; 0 or -errno, *@cpages if not NULL. */
-static inline int devmm_range(int fd, unsigned long cmd, const void *addr,
-			      unsigned long npages, const void *ptr, unsigned long long *cpages)
+/*
+ * A range command with DEVMM_RANGE_* @flags on a device file; 0 or -errno,
+ * *@cpages (the pages it handled) if not NULL.
+ */
+static inline int devmm_range_flags(int fd, unsigned long cmd, const void *addr,
+				    unsigned long npages, void *ptr, unsigned int flags,
+				    unsigned long long *cpages)
 {
 	struct devmm_range_cmd c = { .addr = (uintptr_t)addr, .npages = npages,
-				     .ptr = (uintptr_t)ptr };
+				     .ptr = (uintptr_t)ptr, .flags = flags };
 	int ret = ioctl(fd, cmd, &c) ? -errno : 0;
 
 	if (cpages)
 		*cpages = c.cpages;
 	return ret;
+}
+
+/* A range command on a device file; 0 or -errno, *@cpages if not NULL. */
+static inline int devmm_range(int fd, unsigned long cmd, const void *addr,
+			      unsigned long npages, void *ptr, unsigned long long *cpages)
+{
+	return devmm_range_flags(fd, cmd, addr, npages, ptr, 0, cpages);
 }
 
 #endif /* DEVMM_TEST_H */

@@ -54,16 +54,6 @@ static unsigned long long used(unsigned int id)
 	return query(id, &info) || info.id != id ? ~0ULL : info.used;
 }
 
-static int range_cmd(int fd, unsigned long cmd, void *addr, unsigned long npages, void *ptr,
-		     struct devmm_range_cmd *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->addr = (uintptr_t)addr;
-	c->npages = npages;
-	c->ptr = (uintptr_t)ptr;
-	return ioctl(fd, cmd, c) ? -errno : 0;
-}
-
 static void *map_anon(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -116,9 +106,8 @@ static unsigned long snapshot_count(int fd, void *p, size_t len, uint8_t mask, u
 {
 	unsigned long n = len / psz, i, count = 0;
 	uint8_t *b = malloc(n);
-	struct devmm_range_cmd c;
 
-	if (!b || range_cmd(fd, DEVMM_IOC_SNAPSHOT, p, n, b, &c)) {
+	if (!b || devmm_range(fd, DEVMM_IOC_SNAPSHOT, p, n, b, NULL)) {
 		free(b);
 		return ~0UL;
 	}
@@ -138,7 +127,6 @@ static unsigned long on_device(int fd, void *p, size_t len, unsigned int kind)
 static void diag_mismatch(int fd, const void *p, const void *buf, size_t len, uint64_t seed)
 {
 	const uint64_t *w = buf;
-	struct devmm_range_cmd c;
 	uint8_t b = 0xee;
 	size_t i;
 
@@ -146,7 +134,7 @@ static void diag_mismatch(int fd, const void *p, const void *buf, size_t len, ui
 		;
 	if (i == len / 8)
 		return;
-	range_cmd(fd, DEVMM_IOC_SNAPSHOT, (char *)p + i * 8 / psz * psz, 1, &b, &c);
+	devmm_range(fd, DEVMM_IOC_SNAPSHOT, (char *)p + i * 8 / psz * psz, 1, &b, NULL);
 	tap_diag("first difference at page %zu word %zu: 0x%llx, expected 0x%llx; snapshot 0x%02x",
 		 i * 8 / psz, i % (psz / 8), (unsigned long long)w[i],
 		 (unsigned long long)pattern(seed, i), b);
@@ -156,16 +144,16 @@ static void diag_mismatch(int fd, const void *p, const void *buf, size_t len, ui
 static int device_verify(int fd, void *p, size_t len, uint64_t seed)
 {
 	void *buf = map_anon(len);
-	struct devmm_range_cmd c;
+	unsigned long long cpages = 0;
 	int good, ret;
 
-	ret = buf ? range_cmd(fd, DEVMM_IOC_READ, p, len / psz, buf, &c) : -ENOMEM;
-	good = !ret && c.cpages == len / psz && verify(buf, len, seed);
+	ret = buf ? devmm_range(fd, DEVMM_IOC_READ, p, len / psz, buf, &cpages) : -ENOMEM;
+	good = !ret && cpages == len / psz && verify(buf, len, seed);
 	if (!good && !ret)
 		diag_mismatch(fd, p, buf, len, seed);
 	else if (ret)
 		tap_diag("device read: %s after %llu pages", errname(ret),
-			 (unsigned long long)c.cpages);
+			 (unsigned long long)cpages);
 	if (buf)
 		munmap(buf, len);
 	return good;
@@ -176,14 +164,14 @@ static void test_oversubscribe(int id, int fd, const char *name)
 	size_t len = 4 * CAPACITY, slice = CAPACITY / 4, off;
 	char *p = map_anon(len);
 	struct devmm_dev_info info = {};
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	int full = 1, within = 1;
 
 	fill(p, len, 11);
 	for (off = 0; off < len; off += slice) {
-		int ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p + off, slice / psz, NULL, &c);
+		int ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p + off, slice / psz, NULL, &cpages);
 
-		full &= !ret && c.cpages == slice / psz;
+		full &= !ret && cpages == slice / psz;
 		within &= used(id) <= CAPACITY;
 	}
 	ok(full, "%s: 16 slices of capacity/4 each migrate in full into a full device", name);
@@ -206,21 +194,21 @@ static void test_policy(int id, int fd, unsigned int kind, unsigned int policy, 
 	const char *pol = policy == DEVMM_POLICY_LRU ? "LRU" : "FIFO";
 	size_t half = CAPACITY / 2, quarter = CAPACITY / 4;
 	char *a = map_anon(half), *b = map_anon(half), *c3 = map_anon(quarter);
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	unsigned long ona, onb;
 
 	devmm_dev_cmd(ctl, DEVMM_IOC_SET_POLICY, id, policy, NULL);
 	fill(a, half, 21);
 	fill(b, half, 22);
 	fill(c3, quarter, 23);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, half / psz, NULL, &c);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, b, half / psz, NULL, &c);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, half / psz, NULL, &cpages);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, b, half / psz, NULL, &cpages);
 	/* The device uses A again: under LRU that makes B the oldest. */
 	device_verify(fd, a, half, 21);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, c3, quarter / psz, NULL, &c);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, c3, quarter / psz, NULL, &cpages);
 	ona = on_device(fd, a, half, kind);
 	onb = on_device(fd, b, half, kind);
-	ok(c.cpages == quarter / psz && on_device(fd, c3, quarter, kind) == quarter / psz,
+	ok(cpages == quarter / psz && on_device(fd, c3, quarter, kind) == quarter / psz,
 	   "%s %s: a new buffer migrates in full into the full device", name, pol);
 	if (policy == DEVMM_POLICY_LRU)
 		ok(ona == half / psz && onb < half / psz,
@@ -241,11 +229,10 @@ static void test_on_demand(int id, int fd, const char *name)
 	size_t len = 8 * MB;
 	char *p = map_anon(len);
 	unsigned long long before, result;
-	struct devmm_range_cmd c;
 	int ret;
 
 	fill(p, len, 31);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL);
 	before = used(id);
 	ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 4 * MB, &result);
 	ok(ret == 0 && result >= 4 * MB && used(id) <= before - 4 * MB,
@@ -255,7 +242,7 @@ static void test_on_demand(int id, int fd, const char *name)
 	ok(verify(p, len, 31), "%s: the data survives eviction", name);
 
 	/* Shrinking the capacity evicts down to it. */
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL);
 	ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, 2 * MB, NULL);
 	ok(ret == 0 && used(id) <= 2 * MB && verify(p, len, 31),
 	   "%s: shrinking the capacity to 2 MiB evicts down to it (%s)", name, errname(ret));
@@ -274,12 +261,11 @@ static void bench_evict(int id, int fd, const char *name)
 	size_t len = 48 * MB;
 	char *p = map_anon(len);
 	unsigned long long result;
-	struct devmm_range_cmd c;
 	double t;
 	int ret;
 
 	fill(p, len, 41);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL);
 	t = now();
 	ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, &result);
 	t = now() - t;
@@ -301,16 +287,16 @@ static void test_stale(int id, int fd, const char *name)
 	char *p = map_anon(len), *q = mmap(NULL, len, PROT_NONE,
 					     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	unsigned long long result = 0;
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	int ret, status, pipefd[2];
 	char x = 0;
 	pid_t pid;
 
 	fill(p, len, 71);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &cpages);
 	q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, q);
 	ret = q == MAP_FAILED ? -errno : devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, &result);
-	ok(ret == 0 && c.cpages == len / psz && result == len && used(id) == 0 &&
+	ok(ret == 0 && cpages == len / psz && result == len && used(id) == 0 &&
 	   verify(q, len, 71),
 	   "%s: pages moved by mremap come home on evict-all, intact (%s, %llu MiB)", name,
 	   errname(ret), result / MB);
@@ -318,7 +304,7 @@ static void test_stale(int id, int fd, const char *name)
 
 	p = map_anon(len);
 	fill(p, len, 72);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &cpages);
 	ret = pipe(pipefd);
 	pid = fork();
 	if (pid == 0) {
@@ -334,7 +320,7 @@ static void test_stale(int id, int fd, const char *name)
 		tap_diag("could not wake the child");
 	close(pipefd[1]);
 	waitpid(pid, &pid, 0);
-	ok(ret == 0 && c.cpages == len / psz && status && WIFEXITED(pid) &&
+	ok(ret == 0 && cpages == len / psz && status && WIFEXITED(pid) &&
 	   WEXITSTATUS(pid) == 0,
 	   "%s: pages only a fork child maps come home on evict-all, intact (%s)", name,
 	   errname(ret));
@@ -348,7 +334,7 @@ static void test_destroy_pinned(int id, int fd, unsigned int kind, const char *n
 {
 	size_t len = 4 * MB;
 	char *p;
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	int ret;
 
 	if (kind != DEVMM_KIND_COHERENT) {
@@ -358,15 +344,15 @@ static void test_destroy_pinned(int id, int fd, unsigned int kind, const char *n
 	}
 	p = map_anon(len);
 	fill(p, len, 81);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
-	ret = ret ? ret : range_cmd(fd, DEVMM_IOC_PIN, p, 1, NULL, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &cpages);
+	ret = ret ? ret : devmm_range(fd, DEVMM_IOC_PIN, p, 1, NULL, &cpages);
 	ret = ret ? ret : devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
 	ok(ret == -EBUSY && used(id) >= psz && verify(p, len, 81),
 	   "%s: DESTROY with a pinned page gives EBUSY and keeps the device (%s)", name,
 	   errname(ret));
-	ret = range_cmd(fd, DEVMM_IOC_UNPIN, p, 1, NULL, &c);
-	ret = ret ? ret : range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
-	ok(ret == 0 && c.cpages == len / psz && device_verify(fd, p, len, 81),
+	ret = devmm_range(fd, DEVMM_IOC_UNPIN, p, 1, NULL, &cpages);
+	ret = ret ? ret : devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &cpages);
+	ok(ret == 0 && cpages == len / psz && device_verify(fd, p, len, 81),
 	   "%s: after the unpin the device works as before (%s)", name, errname(ret));
 	munmap(p, len);
 }
@@ -375,7 +361,6 @@ static void test_destroy_pinned(int id, int fd, unsigned int kind, const char *n
 static void test_destroy_under_load(int id, int fd, const char *name)
 {
 	int status, pipefd[2], ret;
-	struct devmm_range_cmd c;
 	char line[512];
 	pid_t pid;
 
@@ -389,10 +374,10 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 		fill(p, len, 51);
 		close(pipefd[0]);
 		for (;;) {
-			r = range_cmd(cfd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+			r = devmm_range(cfd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL);
 			if (r)
 				break;
-			r = range_cmd(cfd, DEVMM_IOC_READ, p, len / psz, buf, &c);
+			r = devmm_range(cfd, DEVMM_IOC_READ, p, len / psz, buf, NULL);
 			if (r)
 				break;
 			if (!verify(buf, len, 51)) {
@@ -414,7 +399,7 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 	ok(ret == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	   "%s: destroyed under load: the user gets ENODEV and keeps its data (%s, status %d)",
 	   name, errname(ret), WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, &line, 1, NULL, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, &line, 1, NULL, NULL);
 	ok(ret == -ENODEV && used(id) == ~0ULL, "%s: a stale file gets ENODEV (%s)", name,
 	   errname(ret));
 	ret = iomem_devmm_ranges();
@@ -449,7 +434,7 @@ static void test_fragmented(int has_large)
 	const size_t cap = 128 * MB, pmd = 2 * MB, holes = 8 * MB;
 	const uint8_t small = HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL | HMM_DMIRROR_PROT_WRITE;
 	struct devmm_dev_info before = {}, after = {};
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	char *p, *raw, *t;
 	int id, fd, ret, i;
 	size_t off;
@@ -471,10 +456,10 @@ static void test_fragmented(int has_large)
 	}
 	madvise(p, cap, MADV_NOHUGEPAGE);
 	fill(p, cap, 71);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, cap / psz, NULL, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, cap / psz, NULL, &cpages);
 	/* Every other page of the first 8 MiB home: 1024 free pages, no free block. */
 	for (off = 0; !ret && off < holes; off += 2 * psz)
-		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, p + off, 1, NULL, &c);
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, p + off, 1, NULL, &cpages);
 	ok(ret == 0 && used(id) == cap - holes / 2,
 	   "fragmentation: 128 MiB of small pages, then every other page of 8 MiB freed (%s, "
 	   "%llu MiB used)", errname(ret), used(id) / MB);
@@ -486,12 +471,12 @@ static void test_fragmented(int has_large)
 	   pmd / psz,
 	   "fragmentation: the source is a THP");
 	query(id, &before);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, t, pmd / psz, NULL, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, t, pmd / psz, NULL, &cpages);
 	query(id, &after);
-	ok(ret == 0 && c.cpages == pmd / psz && snapshot_count(fd, t, pmd, 0xff, small) == pmd / psz &&
+	ok(ret == 0 && cpages == pmd / psz && snapshot_count(fd, t, pmd, 0xff, small) == pmd / psz &&
 	   after.evicted == before.evicted && after.used == cap - holes / 2 + pmd,
 	   "fragmentation: the THP moves as 512 small device pages, nothing evicted (%s, %llu "
-	   "pages, %llu evicted)", errname(ret), (unsigned long long)c.cpages,
+	   "pages, %llu evicted)", errname(ret), (unsigned long long)cpages,
 	   (unsigned long long)(after.evicted - before.evicted));
 	ok(device_verify(fd, t, pmd, 72) && verify(t, pmd, 72),
 	   "fragmentation: its data intact through the device and the CPU");
@@ -527,7 +512,6 @@ static void test_concurrency(int id)
 		{
 			int fd = devmm_node_open(id);
 			double end = now() + seconds;
-			struct devmm_range_cmd c;
 			uint64_t seed = i * 1000;
 			size_t len = 2 * MB;
 
@@ -536,7 +520,7 @@ static void test_concurrency(int id)
 				pid_t child;
 
 				fill(p, len, ++seed);
-				if (range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c) ||
+				if (devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL) ||
 				    !device_verify(fd, p, len, seed))
 					_exit(2);
 				if (rand() % 4 == 0) {
@@ -654,10 +638,10 @@ int main(int argc, char **argv)
 	p = map_anon(16 * MB);
 	fill(p, 16 * MB, 61);
 	{
-		struct devmm_range_cmd c;
+		unsigned long long cpages;
 
-		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 16 * MB / psz, NULL, &c);
-		ok(ret == 0 && c.cpages == 16 * MB / psz, "16 MiB on the device before unload");
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 16 * MB / psz, NULL, &cpages);
+		ok(ret == 0 && cpages == 16 * MB / psz, "16 MiB on the device before unload");
 	}
 	close(fd);
 	close(ctl);

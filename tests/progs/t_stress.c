@@ -133,34 +133,19 @@ static uint64_t splitmix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static int node_open(int id)
-{
-	char path[32];
-
-	snprintf(path, sizeof(path), "/dev/" DEVMM_NODE_PREFIX "%d", id);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
-static int range_cmd(int fd, unsigned long cmd, const void *addr, unsigned long npages,
-		     void *ptr, struct devmm_range_cmd *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->addr = (uintptr_t)addr;
-	c->npages = npages;
-	c->ptr = (uintptr_t)ptr;
-	return ioctl(fd, cmd, c) ? -errno : 0;
-}
-
-/* A test_hmm command (its struct orders addr, ptr, npages); cpages out. */
+/*
+ * A test_hmm command (its struct orders addr, ptr, npages), as devmm_range()
+ * does devmm's own: 0 or -errno, *@cpages if not NULL.
+ */
 static int hmm_cmd(int fd, unsigned long cmd, const void *addr, unsigned long npages, void *ptr,
-		   struct devmm_range_cmd *c)
+		   unsigned long long *cpages)
 {
 	struct hmm_dmirror_cmd h = { .addr = (uintptr_t)addr, .ptr = (uintptr_t)ptr,
 				     .npages = npages };
 	int ret = ioctl(fd, cmd, &h) ? -errno : 0;
 
-	memset(c, 0, sizeof(*c));
-	c->cpages = h.cpages;
+	if (cpages)
+		*cpages = h.cpages;
 	return ret;
 }
 
@@ -297,7 +282,7 @@ static int churn_fd(struct thr *t)
 		t->churn_dead = 0;
 	}
 	if (t->churn_fd < 0 && id >= 0) {
-		t->churn_fd = node_open(id);
+		t->churn_fd = devmm_node_open(id);
 		t->churn_id = id;
 		t->churn_gen = g;
 	}
@@ -341,10 +326,9 @@ static void churn_gone(struct thr *t, int fd, int ret)
 /* The snapshot byte of one page through @fd, for diagnostics. */
 static unsigned int snap_byte(struct thr *t, const void *addr)
 {
-	struct devmm_range_cmd c;
 	uint8_t b = 0xee;
 
-	if (range_cmd(t->fds[0], DEVMM_IOC_SNAPSHOT, addr, 1, &b, &c))
+	if (devmm_range(t->fds[0], DEVMM_IOC_SNAPSHOT, addr, 1, &b, NULL))
 		return 0xee;
 	return b;
 }
@@ -414,7 +398,7 @@ static void op_migrate(struct thr *t, enum op op, int shared)
 	unsigned long cmd = op == OP_MIGRATE_SYS ? DEVMM_IOC_MIGRATE_TO_SYS :
 			    DEVMM_IOC_MIGRATE_TO_DEV;
 	unsigned int allowed = 0;
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	unsigned long first, n;
 	char *start;
 	int fd = pick_fd(t, 1), ret;
@@ -439,16 +423,16 @@ static void op_migrate(struct thr *t, enum op op, int shared)
 		 * device back to system memory, racing with DESTROY of the
 		 * churn device and the control process's evictions.
 		 */
-		ret = hmm_cmd(fd, HMM_DMIRROR_RELEASE, start, n, NULL, &c);
+		ret = hmm_cmd(fd, HMM_DMIRROR_RELEASE, start, n, NULL, &cpages);
 		churn_gone(t, fd, ret);
 		if (ret && ret != -EBUSY && ret != -EINTR && ret != -EPERM &&
 		    !(ret == -ENODEV && is_churn(t, fd)))
 			bad_errno(t, op, "release", ret);
 		return;
 	}
-	ret = range_cmd(fd, cmd, start, n, NULL, &c);
+	ret = devmm_range(fd, cmd, start, n, NULL, &cpages);
 	churn_gone(t, fd, ret);
-	if (!ret && c.cpages > n)
+	if (!ret && cpages > n)
 		bad_errno(t, op, "more pages moved than asked for", -EIO);
 	/* Holes: another thread's munmap or mremap in its own block, for a moment. */
 	if (op == OP_MIGRATE_DEV_ANY)
@@ -463,7 +447,7 @@ static void op_migrate(struct thr *t, enum op op, int shared)
 
 static void op_dev_read(struct thr *t, int shared)
 {
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	unsigned long first, n;
 	int fd = pick_fd(t, 0), ret;
 	char *start;
@@ -471,11 +455,11 @@ static void op_dev_read(struct thr *t, int shared)
 	own_range(t, shared, &first, &n);
 	start = block(t, shared) + first * PG;
 	if (chance(t, 80))
-		ret = range_cmd(fd, DEVMM_IOC_READ, start, n, t->scratch, &c);
+		ret = devmm_range(fd, DEVMM_IOC_READ, start, n, t->scratch, &cpages);
 	else
-		ret = hmm_cmd(fd, HMM_DMIRROR_READ, start, n, t->scratch, &c);
+		ret = hmm_cmd(fd, HMM_DMIRROR_READ, start, n, t->scratch, &cpages);
 	churn_gone(t, fd, ret);
-	if (!ret && c.cpages != n)
+	if (!ret && cpages != n)
 		bad_errno(t, OP_DEV_READ, "a device read short of the range", -EIO);
 	else if (!ret)
 		verify(t, OP_DEV_READ, shared, first, n, t->scratch, "device read");
@@ -486,7 +470,7 @@ static void op_dev_read(struct thr *t, int shared)
 static void op_dev_write(struct thr *t, int shared)
 {
 	uint32_t *g = gens(t, shared), *a = alts(t, shared);
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	unsigned long first, n, i;
 	int fd = pick_fd(t, 0), ret;
 	char *start;
@@ -498,11 +482,11 @@ static void op_dev_write(struct thr *t, int shared)
 		fill_page(t->scratch + i * PG, stamp(t->owner, shared, first + i, a[first + i]));
 	}
 	if (chance(t, 80))
-		ret = range_cmd(fd, DEVMM_IOC_WRITE, start, n, t->scratch, &c);
+		ret = devmm_range(fd, DEVMM_IOC_WRITE, start, n, t->scratch, &cpages);
 	else
-		ret = hmm_cmd(fd, HMM_DMIRROR_WRITE, start, n, t->scratch, &c);
+		ret = hmm_cmd(fd, HMM_DMIRROR_WRITE, start, n, t->scratch, &cpages);
 	churn_gone(t, fd, ret);
-	if (!ret && c.cpages != n)
+	if (!ret && cpages != n)
 		bad_errno(t, OP_DEV_WRITE, "a device write short of the range", -EIO);
 	if (!ret) {
 		for (i = first; i < first + n; i++) {
@@ -537,8 +521,7 @@ static void op_fork(struct thr *t)
 	t->next_gen += PRIV_PAGES + SHR_PAGES;
 	pid = fork();
 	if (pid == 0) {
-		struct devmm_range_cmd c;
-		int fd = node_open(sh->devs[di].id), ret;
+		int fd = devmm_node_open(sh->devs[di].id), ret;
 		unsigned long f0 = t->fails;
 
 		if (fd < 0) {
@@ -547,17 +530,17 @@ static void op_fork(struct thr *t)
 			_exit(2);
 		}
 		/* The parent's files are the parent's. */
-		ret = range_cmd(t->fds[di], DEVMM_IOC_READ, t->priv, 1, t->scratch, &c);
+		ret = devmm_range(t->fds[di], DEVMM_IOC_READ, t->priv, 1, t->scratch, NULL);
 		if (ret != -EPERM)
 			bad_errno(t, OP_FORK, "child: device read through the parent's file", ret);
 		/* Diagnostics (snapshots) through the child's own file. */
 		t->fds[0] = fd;
 		verify(t, OP_FORK, 0, 0, PRIV_PAGES, t->priv, "child: CPU read");
 		verify(t, OP_FORK, 1, 0, SHR_PAGES, t->shr, "child: CPU read");
-		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, t->priv + pf * PG, pn, NULL, &c);
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, t->priv + pf * PG, pn, NULL, NULL);
 		if (ret && ret != -EBUSY && ret != -ENOMEM && ret != -EOPNOTSUPP)
 			bad_errno(t, OP_FORK, "child: migration", ret);
-		ret = range_cmd(fd, DEVMM_IOC_READ, t->priv + pf * PG, pn, t->scratch, &c);
+		ret = devmm_range(fd, DEVMM_IOC_READ, t->priv + pf * PG, pn, t->scratch, NULL);
 		if (!ret)
 			verify(t, OP_FORK, 0, pf, pn, t->scratch, "child: device read");
 		else if (ret != -EBUSY)
@@ -600,7 +583,6 @@ static void op_fork(struct thr *t)
 static void op_mprotect(struct thr *t, int shared)
 {
 	unsigned long first, n;
-	struct devmm_range_cmd c;
 	char *start;
 	int fd, ret;
 
@@ -613,20 +595,20 @@ static void op_mprotect(struct thr *t, int shared)
 	verify(t, OP_MPROTECT, shared, first, n, start, "CPU read of read-only memory");
 	fd = pick_fd(t, 1);
 	if (chance(t, 50)) {
-		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, start, n, NULL, &c);
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, start, n, NULL, NULL);
 		churn_gone(t, fd, ret);
 		if (ret && ret != -EBUSY && ret != -ENOMEM && !(ret == -ENODEV && is_churn(t, fd)))
 			bad_errno(t, OP_MPROTECT, "migration of read-only memory", ret);
 		fd = pick_fd(t, 1);
 	}
-	ret = range_cmd(fd, DEVMM_IOC_READ, start, n, t->scratch, &c);
+	ret = devmm_range(fd, DEVMM_IOC_READ, start, n, t->scratch, NULL);
 	churn_gone(t, fd, ret);
 	if (!ret)
 		verify(t, OP_MPROTECT, shared, first, n, t->scratch, "device read of read-only memory");
 	else if (ret != -EBUSY && !(ret == -ENODEV && is_churn(t, fd)))
 		bad_errno(t, OP_MPROTECT, "device read of read-only memory", ret);
 	fd = pick_fd(t, 0);
-	ret = range_cmd(fd, DEVMM_IOC_WRITE, start, n, t->scratch, &c);
+	ret = devmm_range(fd, DEVMM_IOC_WRITE, start, n, t->scratch, NULL);
 	churn_gone(t, fd, ret);
 	/* EBUSY: the fault round gave up as other threads kept invalidating. */
 	if (ret != -EPERM && ret != -EBUSY && !(ret == -ENODEV && is_churn(t, fd)))
@@ -674,7 +656,6 @@ static void op_munmap(struct thr *t, int shared)
 static void op_mremap(struct thr *t, int shared)
 {
 	unsigned long first, n;
-	struct devmm_range_cmd c;
 	char *start, *to;
 	void *p;
 	int fd, ret;
@@ -701,7 +682,7 @@ static void op_mremap(struct thr *t, int shared)
 		verify(t, OP_MREMAP, shared, first, n, to, "CPU read of moved memory");
 	} else {
 		fd = pick_fd(t, 0);
-		ret = range_cmd(fd, DEVMM_IOC_READ, to, n, t->scratch, &c);
+		ret = devmm_range(fd, DEVMM_IOC_READ, to, n, t->scratch, NULL);
 		churn_gone(t, fd, ret);
 		if (!ret)
 			verify(t, OP_MREMAP, shared, first, n, t->scratch,
@@ -743,7 +724,6 @@ static void op_dontneed(struct thr *t, int shared)
 
 static void op_exclusive(struct thr *t, int shared)
 {
-	struct devmm_range_cmd c;
 	unsigned long first, n;
 	char *start;
 	int fd = pick_fd(t, 0), ret;
@@ -753,10 +733,10 @@ static void op_exclusive(struct thr *t, int shared)
 		n = 16;
 	start = block(t, shared) + first * PG;
 	if (chance(t, 50)) {
-		ret = range_cmd(fd, DEVMM_IOC_EXCLUSIVE, start, n, NULL, &c);
+		ret = devmm_range(fd, DEVMM_IOC_EXCLUSIVE, start, n, NULL, NULL);
 	} else {
 		/* test_hmm's: exclusive, then a device read without faulting. */
-		ret = hmm_cmd(fd, HMM_DMIRROR_EXCLUSIVE, start, n, t->scratch, &c);
+		ret = hmm_cmd(fd, HMM_DMIRROR_EXCLUSIVE, start, n, t->scratch, NULL);
 		if (!ret)
 			verify(t, OP_EXCLUSIVE, shared, first, n, t->scratch,
 			       "device read of exclusive pages");
@@ -785,14 +765,13 @@ static void op_exclusive(struct thr *t, int shared)
 static void op_exclusive_any(struct thr *t)
 {
 	unsigned long total = t->region_pages, first, n, i, w;
-	struct devmm_range_cmd c;
 	int fd = pick_fd(t, 0), ret;
 
 	n = 1 + rn(t, 16);
 	if (n > total)
 		n = total;
 	first = rn(t, total - n + 1);
-	ret = hmm_cmd(fd, HMM_DMIRROR_EXCLUSIVE, t->region + first * PG, n, t->scratch, &c);
+	ret = hmm_cmd(fd, HMM_DMIRROR_EXCLUSIVE, t->region + first * PG, n, t->scratch, NULL);
 	churn_gone(t, fd, ret);
 	/*
 	 * EBUSY: being migrated; ENOENT: exclusivity lost before the read;
@@ -830,12 +809,11 @@ static void op_exclusive_any(struct thr *t)
 static void op_snapshot(struct thr *t, int shared)
 {
 	unsigned long first, n, i;
-	struct devmm_range_cmd c;
 	uint8_t *b = (uint8_t *)t->scratch;
 	int fd = pick_fd(t, 0), ret;
 
 	own_range(t, shared, &first, &n);
-	ret = range_cmd(fd, DEVMM_IOC_SNAPSHOT, block(t, shared) + first * PG, n, b, &c);
+	ret = devmm_range(fd, DEVMM_IOC_SNAPSHOT, block(t, shared) + first * PG, n, b, NULL);
 	churn_gone(t, fd, ret);
 	if (ret && ret != -EBUSY && !(ret == -ENODEV && is_churn(t, fd)))
 		bad_errno(t, OP_SNAPSHOT, "snapshot", ret);
@@ -972,7 +950,7 @@ static int worker_process(int p)
 		if (th->scratch == MAP_FAILED)
 			return 4;
 		for (i = 0; i < sh->ndevs; i++) {
-			th->fds[i] = node_open(sh->devs[i].id);
+			th->fds[i] = devmm_node_open(sh->devs[i].id);
 			if (th->fds[i] < 0) {
 				tap_diag_raw("FAIL: process %d: open /dev/devmm%d: %s", p, sh->devs[i].id,
 				     strerror(errno));
