@@ -23,20 +23,6 @@
 static size_t psz;
 static int ctl;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* The address part of a SIZE@ADDR lane range. */
-static unsigned long long range_addr(const char *r)
-{
-	return strtoull(strchr(r, '@') + 1, NULL, 0);
-}
-
 static int query(unsigned int id, struct devmm_dev_info *info)
 {
 	struct devmm_dev_query q = { .id = id };
@@ -47,44 +33,11 @@ static int query(unsigned int id, struct devmm_dev_info *info)
 	return ret;
 }
 
-static unsigned long long used(unsigned int id)
-{
-	struct devmm_dev_info info = {};
-
-	return query(id, &info) || info.id != id ? ~0ULL : info.used;
-}
-
 static void *map_anon(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
-}
-
-/* Word i of the buffer at offset @off: unique per word and @seed. */
-static uint64_t pattern(uint64_t seed, size_t word)
-{
-	return (seed << 40) ^ (word * 0x9e3779b97f4a7c15ULL);
-}
-
-static void fill(void *p, size_t len, uint64_t seed)
-{
-	uint64_t *w = p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		w[i] = pattern(seed, i);
-}
-
-static int verify(const void *p, size_t len, uint64_t seed)
-{
-	const uint64_t *w = p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		if (w[i] != pattern(seed, i))
-			return 0;
-	return 1;
 }
 
 /* Lines of /proc/iomem that name devmm. */
@@ -130,14 +83,14 @@ static void diag_mismatch(int fd, const void *p, const void *buf, size_t len, ui
 	uint8_t b = 0xee;
 	size_t i;
 
-	for (i = 0; i < len / 8 && w[i] == pattern(seed, i); i++)
+	for (i = 0; i < len / 8 && w[i] == pattern_word(seed, i); i++)
 		;
 	if (i == len / 8)
 		return;
 	devmm_range(fd, DEVMM_IOC_SNAPSHOT, (char *)p + i * 8 / psz * psz, 1, &b, NULL);
 	tap_diag("first difference at page %zu word %zu: 0x%llx, expected 0x%llx; snapshot 0x%02x",
 		 i * 8 / psz, i % (psz / 8), (unsigned long long)w[i],
-		 (unsigned long long)pattern(seed, i), b);
+		 (unsigned long long)pattern_word(seed, i), b);
 }
 
 /* Device read of the whole range, checked against the pattern. */
@@ -148,7 +101,7 @@ static int device_verify(int fd, void *p, size_t len, uint64_t seed)
 	int good, ret;
 
 	ret = buf ? devmm_range(fd, DEVMM_IOC_READ, p, len / psz, buf, &cpages) : -ENOMEM;
-	good = !ret && cpages == len / psz && verify(buf, len, seed);
+	good = !ret && cpages == len / psz && pattern_ok(buf, len, seed);
 	if (!good && !ret)
 		diag_mismatch(fd, p, buf, len, seed);
 	else if (ret)
@@ -167,12 +120,12 @@ static void test_oversubscribe(int id, int fd, const char *name)
 	unsigned long long cpages;
 	int full = 1, within = 1;
 
-	fill(p, len, 11);
+	pattern_fill(p, len, 11);
 	for (off = 0; off < len; off += slice) {
 		int ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p + off, slice / psz, NULL, &cpages);
 
 		full &= !ret && cpages == slice / psz;
-		within &= used(id) <= CAPACITY;
+		within &= devmm_used(ctl, id) <= CAPACITY;
 	}
 	ok(full, "%s: 16 slices of capacity/4 each migrate in full into a full device", name);
 	ok(within, "%s: resident device memory stays within capacity after every slice", name);
@@ -184,9 +137,9 @@ static void test_oversubscribe(int id, int fd, const char *name)
 	   (unsigned long long)info.evict_passes, (unsigned long long)info.evict_failures);
 	ok(device_verify(fd, p, len, 11), "%s: every word reads back intact through the device",
 	   name);
-	ok(verify(p, len, 11), "%s: every word reads back intact through the CPU", name);
+	ok(pattern_ok(p, len, 11), "%s: every word reads back intact through the CPU", name);
 	munmap(p, len);
-	ok(used(id) == 0, "%s: nothing left on the device after munmap", name);
+	ok(devmm_used(ctl, id) == 0, "%s: nothing left on the device after munmap", name);
 }
 
 static void test_policy(int id, int fd, unsigned int kind, unsigned int policy, const char *name)
@@ -198,9 +151,9 @@ static void test_policy(int id, int fd, unsigned int kind, unsigned int policy, 
 	unsigned long ona, onb;
 
 	devmm_dev_cmd(ctl, DEVMM_IOC_SET_POLICY, id, policy, NULL);
-	fill(a, half, 21);
-	fill(b, half, 22);
-	fill(c3, quarter, 23);
+	pattern_fill(a, half, 21);
+	pattern_fill(b, half, 22);
+	pattern_fill(c3, quarter, 23);
 	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, half / psz, NULL, &cpages);
 	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, b, half / psz, NULL, &cpages);
 	/* The device uses A again: under LRU that makes B the oldest. */
@@ -231,20 +184,20 @@ static void test_on_demand(int id, int fd, const char *name)
 	unsigned long long before, result;
 	int ret;
 
-	fill(p, len, 31);
+	pattern_fill(p, len, 31);
 	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL);
-	before = used(id);
+	before = devmm_used(ctl, id);
 	ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 4 * MB, &result);
-	ok(ret == 0 && result >= 4 * MB && used(id) <= before - 4 * MB,
+	ok(ret == 0 && result >= 4 * MB && devmm_used(ctl, id) <= before - 4 * MB,
 	   "%s: evict 4 MiB on demand (%s, %llu MiB evicted)", name, errname(ret), result / MB);
 	ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, &result);
-	ok(ret == 0 && used(id) == 0, "%s: evict everything (%s)", name, errname(ret));
-	ok(verify(p, len, 31), "%s: the data survives eviction", name);
+	ok(ret == 0 && devmm_used(ctl, id) == 0, "%s: evict everything (%s)", name, errname(ret));
+	ok(pattern_ok(p, len, 31), "%s: the data survives eviction", name);
 
 	/* Shrinking the capacity evicts down to it. */
 	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL);
 	ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, 2 * MB, NULL);
-	ok(ret == 0 && used(id) <= 2 * MB && verify(p, len, 31),
+	ok(ret == 0 && devmm_used(ctl, id) <= 2 * MB && pattern_ok(p, len, 31),
 	   "%s: shrinking the capacity to 2 MiB evicts down to it (%s)", name, errname(ret));
 	ok(devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, 0, NULL) == -EINVAL &&
 	   devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, 4097, NULL) == -EINVAL &&
@@ -264,12 +217,12 @@ static void bench_evict(int id, int fd, const char *name)
 	double t;
 	int ret;
 
-	fill(p, len, 41);
+	pattern_fill(p, len, 41);
 	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL);
 	t = now();
 	ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, &result);
 	t = now() - t;
-	ok(ret == 0 && result == len && verify(p, len, 41),
+	ok(ret == 0 && result == len && pattern_ok(p, len, 41),
 	   "%s: evict 48 MiB (%s, %llu MiB)", name, errname(ret), result / MB);
 	printf("# bench: eviction %s: %.0f MB/s (%llu MiB in %.3f s)\n", name,
 	       result / 1e6 / t, result / MB, t);
@@ -292,30 +245,30 @@ static void test_stale(int id, int fd, const char *name)
 	char x = 0;
 	pid_t pid;
 
-	fill(p, len, 71);
+	pattern_fill(p, len, 71);
 	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &cpages);
 	q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, q);
 	ret = q == MAP_FAILED ? -errno : devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, &result);
-	ok(ret == 0 && cpages == len / psz && result == len && used(id) == 0 &&
-	   verify(q, len, 71),
+	ok(ret == 0 && cpages == len / psz && result == len && devmm_used(ctl, id) == 0 &&
+	   pattern_ok(q, len, 71),
 	   "%s: pages moved by mremap come home on evict-all, intact (%s, %llu MiB)", name,
 	   errname(ret), result / MB);
 	munmap(q, len);
 
 	p = map_anon(len);
-	fill(p, len, 72);
+	pattern_fill(p, len, 72);
 	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &cpages);
 	ret = pipe(pipefd);
 	pid = fork();
 	if (pid == 0) {
 		close(pipefd[1]);
-		_exit(read(pipefd[0], &x, 1) == 1 && verify(p, len, 72) ? 0 : 1);
+		_exit(read(pipefd[0], &x, 1) == 1 && pattern_ok(p, len, 72) ? 0 : 1);
 	}
 	close(pipefd[0]);
 	/* Now only the child maps the pages. */
 	munmap(p, len);
 	ret = ret ? -errno : devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, &result);
-	status = used(id) == 0;
+	status = devmm_used(ctl, id) == 0;
 	if (write(pipefd[1], &x, 1) != 1)
 		tap_diag("could not wake the child");
 	close(pipefd[1]);
@@ -343,11 +296,11 @@ static void test_destroy_pinned(int id, int fd, unsigned int kind, const char *n
 		return;
 	}
 	p = map_anon(len);
-	fill(p, len, 81);
+	pattern_fill(p, len, 81);
 	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &cpages);
 	ret = ret ? ret : devmm_range(fd, DEVMM_IOC_PIN, p, 1, NULL, &cpages);
 	ret = ret ? ret : devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
-	ok(ret == -EBUSY && used(id) >= psz && verify(p, len, 81),
+	ok(ret == -EBUSY && devmm_used(ctl, id) >= psz && pattern_ok(p, len, 81),
 	   "%s: DESTROY with a pinned page gives EBUSY and keeps the device (%s)", name,
 	   errname(ret));
 	ret = devmm_range(fd, DEVMM_IOC_UNPIN, p, 1, NULL, &cpages);
@@ -371,7 +324,7 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 		char *p = map_anon(len), *buf = map_anon(len);
 		int cfd = devmm_node_open(id), n = 0, r = 0;
 
-		fill(p, len, 51);
+		pattern_fill(p, len, 51);
 		close(pipefd[0]);
 		for (;;) {
 			r = devmm_range(cfd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL);
@@ -380,7 +333,7 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 			r = devmm_range(cfd, DEVMM_IOC_READ, p, len / psz, buf, NULL);
 			if (r)
 				break;
-			if (!verify(buf, len, 51)) {
+			if (!pattern_ok(buf, len, 51)) {
 				diag_mismatch(cfd, p, buf, len, 51);
 				_exit(2);
 			}
@@ -388,7 +341,7 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 				_exit(3);
 		}
 		/* The device is gone: the file says so, the data came home. */
-		_exit(r == -ENODEV && verify(p, len, 51) ? 0 : 1);
+		_exit(r == -ENODEV && pattern_ok(p, len, 51) ? 0 : 1);
 	}
 	close(pipefd[1]);
 	if (ret || read(pipefd[0], line, 1) != 1)
@@ -400,7 +353,7 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 	   "%s: destroyed under load: the user gets ENODEV and keeps its data (%s, status %d)",
 	   name, errname(ret), WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, &line, 1, NULL, NULL);
-	ok(ret == -ENODEV && used(id) == ~0ULL, "%s: a stale file gets ENODEV (%s)", name,
+	ok(ret == -ENODEV && devmm_used(ctl, id) == ~0ULL, "%s: a stale file gets ENODEV (%s)", name,
 	   errname(ret));
 	ret = iomem_devmm_ranges();
 	ok(ret == 0, "%s: no devmm range left in /proc/iomem (%d)", name, ret);
@@ -455,18 +408,18 @@ static void test_fragmented(int has_large)
 		return;
 	}
 	madvise(p, cap, MADV_NOHUGEPAGE);
-	fill(p, cap, 71);
+	pattern_fill(p, cap, 71);
 	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, cap / psz, NULL, &cpages);
 	/* Every other page of the first 8 MiB home: 1024 free pages, no free block. */
 	for (off = 0; !ret && off < holes; off += 2 * psz)
 		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, p + off, 1, NULL, &cpages);
-	ok(ret == 0 && used(id) == cap - holes / 2,
+	ok(ret == 0 && devmm_used(ctl, id) == cap - holes / 2,
 	   "fragmentation: 128 MiB of small pages, then every other page of 8 MiB freed (%s, "
-	   "%llu MiB used)", errname(ret), used(id) / MB);
+	   "%llu MiB used)", errname(ret), devmm_used(ctl, id) / MB);
 
 	t = pmd_align_up(raw);
 	madvise(t, pmd, MADV_HUGEPAGE);
-	fill(t, pmd, 72);
+	pattern_fill(t, pmd, 72);
 	ok(snapshot_count(fd, t, pmd, 0xff, HMM_DMIRROR_PROT_PMD | HMM_DMIRROR_PROT_WRITE) ==
 	   pmd / psz,
 	   "fragmentation: the source is a THP");
@@ -478,9 +431,9 @@ static void test_fragmented(int has_large)
 	   "fragmentation: the THP moves as 512 small device pages, nothing evicted (%s, %llu "
 	   "pages, %llu evicted)", errname(ret), (unsigned long long)cpages,
 	   (unsigned long long)(after.evicted - before.evicted));
-	ok(device_verify(fd, t, pmd, 72) && verify(t, pmd, 72),
+	ok(device_verify(fd, t, pmd, 72) && pattern_ok(t, pmd, 72),
 	   "fragmentation: its data intact through the device and the CPU");
-	ok(verify(p, cap, 71), "fragmentation: the small pages' data intact");
+	ok(pattern_ok(p, cap, 71), "fragmentation: the small pages' data intact");
 	close(fd);
 	munmap(raw, 2 * pmd);
 	munmap(p, cap);
@@ -519,23 +472,23 @@ static void test_concurrency(int id)
 				char *p = map_anon(len);
 				pid_t child;
 
-				fill(p, len, ++seed);
+				pattern_fill(p, len, ++seed);
 				if (devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL) ||
 				    !device_verify(fd, p, len, seed))
 					_exit(2);
 				if (rand() % 4 == 0) {
 					child = fork();
 					if (child == 0) {
-						int ok1 = verify(p, len, seed);
+						int ok1 = pattern_ok(p, len, seed);
 
-						fill(p, len / 2, seed + 7);
+						pattern_fill(p, len / 2, seed + 7);
 						_exit(ok1 ? 0 : 1);
 					}
 					waitpid(child, &status, 0);
 					if (!WIFEXITED(status) || WEXITSTATUS(status))
 						_exit(3);
 				}
-				if (!verify(p, len, seed))
+				if (!pattern_ok(p, len, seed))
 					_exit(4);
 				if (rand() % 2)
 					munmap(p + len / 2, len / 2);
@@ -556,14 +509,14 @@ static void test_concurrency(int id)
 	ok(good == workers + 1,
 	   "concurrency: %d processes migrating, reading, forking and unmapping on a 16 MiB device while another evicts, %d s, data intact (%d/%d)",
 	   workers, seconds, good, workers + 1);
-	ok(used(id) == 0, "concurrency: nothing left on the device once they exit");
+	ok(devmm_used(ctl, id) == 0, "concurrency: nothing left on the device once they exit");
 }
 
 int main(int argc, char **argv)
 {
 	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
-	unsigned long long a = range_addr(lane_env("LANE_COHERENT_A"));
-	unsigned long long b = range_addr(lane_env("LANE_COHERENT_B"));
+	unsigned long long a = lane_range_base(lane_env("LANE_COHERENT_A"));
+	unsigned long long b = lane_range_base(lane_env("LANE_COHERENT_B"));
 	struct devmm_dev_info info = {};
 	int ret, id, fd, i;
 	char *p;
@@ -636,7 +589,7 @@ int main(int argc, char **argv)
 	/* Unload with pages on the device: they come home first. */
 	fd = devmm_node_open(id);
 	p = map_anon(16 * MB);
-	fill(p, 16 * MB, 61);
+	pattern_fill(p, 16 * MB, 61);
 	{
 		unsigned long long cpages;
 
@@ -647,9 +600,9 @@ int main(int argc, char **argv)
 	close(ctl);
 	ret = devmm_unload();
 	ok(ret == 0, "unload with pages on the device (%s)", errname(ret));
-	ok(verify(p, 16 * MB, 61), "the data came home before the device went away");
-	fill(p, 16 * MB, 62);
-	ok(verify(p, 16 * MB, 62), "and the memory is ordinary memory again");
+	ok(pattern_ok(p, 16 * MB, 61), "the data came home before the device went away");
+	pattern_fill(p, 16 * MB, 62);
+	ok(pattern_ok(p, 16 * MB, 62), "and the memory is ordinary memory again");
 	munmap(p, 16 * MB);
 	ret = iomem_devmm_ranges();
 	ok(ret == 0, "no devmm range left in /proc/iomem after unload (%d)", ret);

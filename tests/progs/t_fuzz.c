@@ -53,11 +53,7 @@ static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(&rng_state);
 }
 
 static uint64_t rn(uint64_t n)
@@ -1982,15 +1978,6 @@ static int simple_destroy(int di, int seconds)
 	return ret;
 }
 
-static uint64_t used_of(int id)
-{
-	struct devmm_dev_query q = { .id = id };
-
-	if (ioctl(ctl, DEVMM_IOC_QUERY, &q) || (int)q.info.id != id)
-		return ~0ULL;
-	return q.info.used;
-}
-
 static void fill_pattern(char *p, unsigned long pages, uint64_t seed)
 {
 	uint64_t *w = (uint64_t *)p;
@@ -2034,9 +2021,9 @@ static void dead_phase(int ncalls, int *data_home, int *dead_ok)
 	id = devs[di].id;
 	fill_pattern(arena, 16, 0xdead);
 	ret = ioctl(nodes[node].fd, DEVMM_IOC_MIGRATE_TO_DEV, &r) ? -errno : 0;
-	if (ret || r.cpages != 16 || used_of(id) != 16 * PG)
+	if (ret || r.cpages != 16 || devmm_used(ctl, id) != 16 * PG)
 		tap_diag_raw("dead: migration before DESTROY: %s, %llu pages, %llu bytes used",
-		     errname(ret), (unsigned long long)r.cpages, (unsigned long long)used_of(id));
+		     errname(ret), (unsigned long long)r.cpages, (unsigned long long)devmm_used(ctl, id));
 	ret = simple_destroy(di, 30);
 	if (ret) {
 		tap_diag_raw("dead: DESTROY of device %d: %s", id, ret == 1 ? "hung" : errname(ret));
@@ -2220,13 +2207,7 @@ int main(int argc, char **argv)
 		ok(expect_private, "device-private devices in the mix");
 	else
 		tap_skip("no device-private memory in this kernel", "device-private devices in the mix");
-	/* The lane says whether its kernel has it: a module without it there fails. */
-	if (lane_env_num("LANE_EXPECT_CAPS") & DEVMM_CAP_EXCLUSIVE)
-		ok(caps & DEVMM_CAP_EXCLUSIVE, "exclusive access in the mix (caps 0x%llx)",
-		   (unsigned long long)caps);
-	else
-		tap_skip("no exclusive device access in this kernel (DEVMM_CAP_EXCLUSIVE)",
-			 "exclusive access in the mix");
+	ok_exclusive_in_mix(caps);
 
 	for (k = 0; k < 3; k++)
 		forks_at[k] = ncalls / 4 * (k + 1);
@@ -2330,7 +2311,7 @@ int main(int argc, char **argv)
 
 			if (!devs[k].alive)
 				continue;
-			u = used_of(devs[k].id);
+			u = devmm_used(ctl, devs[k].id);
 			if (u) {
 				tap_diag_raw("device %d: %llu bytes still in use", devs[k].id,
 				     (unsigned long long)u);

@@ -23,11 +23,6 @@
 static size_t psz;
 static int ctl;
 
-static unsigned long long range_addr(const char *r)
-{
-	return strtoull(strchr(r, '@') + 1, NULL, 0);
-}
-
 static struct devmm_dev_info info(int fd)
 {
 	struct devmm_dev_info i = {};
@@ -227,7 +222,7 @@ static void test_eviction(int id, int fd)
 
 int main(int argc, char **argv)
 {
-	unsigned long long a = range_addr(lane_env("LANE_COHERENT_A"));
+	unsigned long long a = lane_range_base(lane_env("LANE_COHERENT_A"));
 	int ret, id, mid, fd, mfd, err;
 	char *p;
 

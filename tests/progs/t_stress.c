@@ -116,23 +116,6 @@ static int diag_ok(void)
 	return __atomic_fetch_add(&sh->diags, 1, __ATOMIC_RELAXED) < 30;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += K);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /*
  * A test_hmm command (its struct orders addr, ptr, npages), as devmm_range()
  * does devmm's own: 0 or -errno, *@cpages if not NULL.
@@ -215,7 +198,7 @@ struct thr {
 
 static uint64_t rn(struct thr *t, uint64_t n)
 {
-	return n ? splitmix(&t->rng) % n : 0;
+	return n ? splitmix64(&t->rng) % n : 0;
 }
 
 static int chance(struct thr *t, unsigned int pct)
@@ -971,13 +954,6 @@ static int worker_process(int p)
 
 /* ---- the control process ---- */
 
-static int ctl_cmd(int ctl, unsigned long cmd, int id, uint64_t value)
-{
-	struct devmm_dev_cmd d = { .id = id, .value = value };
-
-	return ioctl(ctl, cmd, &d) ? -errno : 0;
-}
-
 static void ctl_fail(const char *what, int id, int ret)
 {
 	add(&sh->bad_errnos, 1);
@@ -999,14 +975,14 @@ static void *evictor(void *arg)
 	while (!sh->stop) {
 		id = sh->churn_id;
 		if (id >= 0) {
-			ret = ctl_cmd(ctl, DEVMM_IOC_EVICT, id, 0);
+			ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
 			/* ENODEV, EINVAL: destroyed meanwhile (a new one may take its id). */
 			if (ret && ret != -EBUSY && ret != -ENODEV && ret != -EINVAL &&
 			    ret != -EINTR)
 				ctl_fail("EVICT of everything", id, ret);
 			add(&sh->ops[OP_EVICT], 1);
 		}
-		usleep(1000 + splitmix(&rng) % 5000);
+		usleep(1000 + splitmix64(&rng) % 5000);
 	}
 	return NULL;
 }
@@ -1027,7 +1003,7 @@ static int churn_create(int ctl, int n)
 	}
 	ret = ioctl(ctl, DEVMM_IOC_CREATE, &c) ? -errno : 0;
 	if (!ret && c.kind == DEVMM_KIND_COHERENT)
-		ret = ctl_cmd(ctl, DEVMM_IOC_SET_CAPACITY, c.id, 4 * MB);
+		ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, c.id, 4 * MB, NULL);
 	return ret ? ret : (int)c.id;
 }
 
@@ -1043,18 +1019,18 @@ static int control_process(void)
 	if (ctl < 0 || pthread_create(&ev, NULL, evictor, &ctl))
 		return 6;
 	while (!sh->stop) {
-		unsigned int r = splitmix(&rng) % 100;
-		int di = splitmix(&rng) % sh->ndevs, churn = sh->churn_id;
+		unsigned int r = splitmix64(&rng) % 100;
+		int di = splitmix64(&rng) % sh->ndevs, churn = sh->churn_id;
 		struct device *d = &sh->devs[di];
 
 		sh->beat[MAX_PROCS][0]++;
 		if (now() > next_churn) {
 			/* Destroy the churn device under its users, make a new one. */
-			next_churn = now() + 0.5 + (splitmix(&rng) % 1500) / 1000.0;
+			next_churn = now() + 0.5 + (splitmix64(&rng) % 1500) / 1000.0;
 			sh->doing[MAX_PROCS][0] = OP_DESTROY;
 			if (churn >= 0) {
 				sh->churn_id = -1;
-				ret = ctl_cmd(ctl, DEVMM_IOC_DESTROY, churn, 0);
+				ret = devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, churn, 0, NULL);
 				if (ret)
 					ctl_fail("DESTROY", churn, ret);
 				ops[OP_DESTROY]++;
@@ -1073,30 +1049,30 @@ static int control_process(void)
 		if (d->kind == DEVMM_KIND_MIRROR)
 			continue;
 		if (r < 40) {
-			uint64_t v = splitmix(&rng) % 3 ? (splitmix(&rng) % 4096) * PG : 0;
+			uint64_t v = splitmix64(&rng) % 3 ? (splitmix64(&rng) % 4096) * PG : 0;
 
 			sh->doing[MAX_PROCS][0] = OP_EVICT;
-			ret = ctl_cmd(ctl, DEVMM_IOC_EVICT, d->id, v);
+			ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, d->id, v, NULL);
 			if (ret && ret != -EBUSY)
 				ctl_fail("EVICT", d->id, ret);
 			ops[OP_EVICT]++;
-			if (churn >= 0 && splitmix(&rng) % 2) {
-				ret = ctl_cmd(ctl, DEVMM_IOC_EVICT, churn, v);
+			if (churn >= 0 && splitmix64(&rng) % 2) {
+				ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, churn, v, NULL);
 				if (ret && ret != -EBUSY && ret != -ENODEV)
 					ctl_fail("EVICT", churn, ret);
 				ops[OP_EVICT]++;
 			}
 		} else if (r < 70) {
-			uint64_t v = (256 + splitmix(&rng) % 3840) * PG;
+			uint64_t v = (256 + splitmix64(&rng) % 3840) * PG;
 
 			sh->doing[MAX_PROCS][0] = OP_SET_CAPACITY;
-			ret = ctl_cmd(ctl, DEVMM_IOC_SET_CAPACITY, d->id, v);
+			ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, d->id, v, NULL);
 			if (ret && ret != -EBUSY)
 				ctl_fail("SET_CAPACITY", d->id, ret);
 			ops[OP_SET_CAPACITY]++;
 		} else if (r < 85) {
 			sh->doing[MAX_PROCS][0] = OP_SET_POLICY;
-			ret = ctl_cmd(ctl, DEVMM_IOC_SET_POLICY, d->id, splitmix(&rng) % 2);
+			ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_POLICY, d->id, splitmix64(&rng) % 2, NULL);
 			if (ret)
 				ctl_fail("SET_POLICY", d->id, ret);
 			ops[OP_SET_POLICY]++;
@@ -1114,7 +1090,7 @@ static int control_process(void)
 				ctl_fail("QUERY", q.id, -errno);
 			ops[OP_QUERY]++;
 		}
-		usleep(2000 + splitmix(&rng) % 20000);
+		usleep(2000 + splitmix64(&rng) % 20000);
 	}
 	pthread_join(ev, NULL);
 	for (n = 0; n < NOPS; n++)
@@ -1136,7 +1112,7 @@ static int create(int ctl, unsigned int kind, uint64_t capacity, uint64_t base, 
 	if (ret || sh->ndevs == MAX_DEVS)
 		return ret ? ret : -ENOSPC;
 	if (kind == DEVMM_KIND_COHERENT) {
-		ret = ctl_cmd(ctl, DEVMM_IOC_SET_CAPACITY, c.id, 8 * MB);
+		ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, c.id, 8 * MB, NULL);
 		if (ret)
 			return ret;
 	}
@@ -1145,15 +1121,6 @@ static int create(int ctl, unsigned int kind, uint64_t capacity, uint64_t base, 
 	sh->devs[sh->ndevs].size = size;
 	sh->ndevs++;
 	return 0;
-}
-
-static uint64_t used_of(int ctl, int id)
-{
-	struct devmm_dev_query q = { .id = id };
-
-	if (ioctl(ctl, DEVMM_IOC_QUERY, &q) || (int)q.info.id != id)
-		return ~0ULL;
-	return q.info.used;
 }
 
 static void usage(const char *argv0)
@@ -1246,13 +1213,7 @@ int main(int argc, char **argv)
 		ok(nprivate == 2, "device-private memory in the mix");
 	else
 		tap_skip("no device-private memory in this kernel", "device-private memory in the mix");
-	/* The lane says whether its kernel has it: a module without it there fails. */
-	if (lane_env_num("LANE_EXPECT_CAPS") & DEVMM_CAP_EXCLUSIVE)
-		ok(caps & DEVMM_CAP_EXCLUSIVE, "exclusive access in the mix (caps 0x%llx)",
-		   (unsigned long long)caps);
-	else
-		tap_skip("no exclusive device access in this kernel (DEVMM_CAP_EXCLUSIVE)",
-			 "exclusive access in the mix");
+	ok_exclusive_in_mix(caps);
 
 	fflush(stdout);
 	start = now();
@@ -1345,7 +1306,7 @@ int main(int argc, char **argv)
 		int left = 0, id;
 
 		for (i = 0; i < sh->ndevs; i++) {
-			uint64_t u = used_of(ctl, sh->devs[i].id);
+			uint64_t u = devmm_used(ctl, sh->devs[i].id);
 
 			if (u) {
 				tap_diag_raw("device %d: %llu bytes still in use", sh->devs[i].id,
@@ -1354,17 +1315,17 @@ int main(int argc, char **argv)
 			}
 		}
 		id = sh->churn_id;
-		if (id >= 0 && used_of(ctl, id)) {
+		if (id >= 0 && devmm_used(ctl, id)) {
 			tap_diag_raw("device %d: %llu bytes still in use", id,
-			     (unsigned long long)used_of(ctl, id));
+			     (unsigned long long)devmm_used(ctl, id));
 			left++;
 		}
 		ok(!left && children_ok && control_ok,
 		   "every device back to 0 bytes in use once the processes are gone");
 		for (i = 0; i < sh->ndevs; i++)
-			ctl_cmd(ctl, DEVMM_IOC_DESTROY, sh->devs[i].id, 0);
+			devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, sh->devs[i].id, 0, NULL);
 		if (id >= 0)
-			ctl_cmd(ctl, DEVMM_IOC_DESTROY, id, 0);
+			devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
 	}
 	close(ctl);
 	ret = devmm_unload();
