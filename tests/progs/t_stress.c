@@ -1130,17 +1130,10 @@ static void usage(const char *argv0)
 	exit(2);
 }
 
-int main(int argc, char **argv)
+/* The options, and for what they leave unset the lane's environment. */
+static void parse_args(int argc, char **argv)
 {
-	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
-	int opt, ret, ctl, i, have_seed = 0, nprivate = 0, ncoherent = 0;
-	pid_t pids[MAX_PROCS + 1];
-	int status[MAX_PROCS + 1], done[MAX_PROCS + 1] = { 0 };
-	unsigned long last[MAX_PROCS + 1][MAX_THREADS] = { { 0 } };
-	double changed[MAX_PROCS + 1][MAX_THREADS];
-	int told[MAX_PROCS + 1][MAX_THREADS] = { { 0 } };
-	double start, deadline;
-	int children_ok = 1, control_ok;
+	int opt, have_seed = 0;
 
 	while ((opt = getopt(argc, argv, "s:t:p:j:")) != -1) {
 		switch (opt) {
@@ -1160,78 +1153,62 @@ int main(int argc, char **argv)
 		seed = lane_seed("DEVMM_STRESS_SEED");
 	lane_range(lane_env("LANE_COHERENT_A"), &coh_a, &coh_a_size);
 	lane_range(lane_env("LANE_COHERENT_B"), &coh_b, &coh_b_size);
+}
 
-	tap_plan(10);
-	printf("# seed: %llu (reproduce: t_stress -s %llu -t %d -p %d -j %d devmm.ko)\n",
-	       (unsigned long long)seed, (unsigned long long)seed, seconds, nprocs, nthreads);
+/* The memory all the processes share, mapped before they fork; -1 if none. */
+static int map_shared(void)
+{
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	shr_region = mmap(NULL, (size_t)nprocs * nthreads * SHR_PAGES * PG,
 			  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED || shr_region == MAP_FAILED) {
-		printf("Bail out! no memory\n");
-		return 1;
-	}
+	if (sh == MAP_FAILED || shr_region == MAP_FAILED)
+		return -1;
 	memset(sh, 0, sizeof(*sh));
 	sh->churn_id = -1;
+	return 0;
+}
 
-	ret = devmm_load(argv[optind], "private=0");
-	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
-	if (!ok(ret == 0 && ctl >= 0, "load devmm private=0 (%s)", errname(ret)))
-		return tap_done();
-	{
-		struct devmm_info info;
+/*
+ * Small devices, so that the load oversubscribes them: private ones where
+ * the kernel has device-private memory, coherent ones over the two halves
+ * of range A, a memory-less one; the control process destroys and
+ * re-creates one more over range B (or a private one).  0 or -errno;
+ * *nprivate and *ncoherent: how many of each.
+ */
+static int create_devices(int ctl, int *nprivate, int *ncoherent)
+{
+	int ret = 0;
 
-		test_module_info(&info);
-		caps = info.caps;
-	}
-	/*
-	 * Small devices, so that the load oversubscribes them: private ones
-	 * where the kernel has device-private memory, coherent ones over the
-	 * two halves of range A, a memory-less one; the control process
-	 * destroys and re-creates one more over range B (or a private one).
-	 */
-	ret = 0;
 	if (caps & DEVMM_CAP_PRIVATE) {
 		ret = create(ctl, DEVMM_KIND_PRIVATE, 8 * MB, 0, 0, DEVMM_POLICY_LRU);
 		ret = ret ? ret : create(ctl, DEVMM_KIND_PRIVATE, 8 * MB, 0, 0, DEVMM_POLICY_FIFO);
-		nprivate = 2;
+		*nprivate = 2;
 	}
 	ret = ret ? ret : create(ctl, DEVMM_KIND_COHERENT, 0, coh_a, 128 * MB, DEVMM_POLICY_LRU);
 	ret = ret ? ret : create(ctl, DEVMM_KIND_COHERENT, 0, coh_a + 128 * MB, 128 * MB,
 				 DEVMM_POLICY_FIFO);
-	ncoherent = 2;
+	*ncoherent = 2;
 	ret = ret ? ret : create(ctl, DEVMM_KIND_MIRROR, 0, 0, 0, 0);
 	ret = ret ? ret : churn_create(ctl, 0);
 	if (ret >= 0) {
 		sh->churn_id = ret;
 		ret = 0;
 	}
-	if (!ok(ret == 0, "devices: %d private, %d coherent, 1 mirror-only, 1 destroyed and re-created (%s)",
-		nprivate, ncoherent, errname(ret)))
-		return tap_done();
-	if (expect_private)
-		ok(nprivate == 2, "device-private memory in the mix");
-	else
-		tap_skip("no device-private memory in this kernel", "device-private memory in the mix");
-	ok_exclusive_in_mix(caps);
+	return ret;
+}
 
-	fflush(stdout);
-	start = now();
-	for (i = 0; i <= nprocs; i++) {
-		pids[i] = fork();
-		if (pids[i] == 0)
-			_exit(i == nprocs ? control_process() : worker_process(i));
-	}
-	/* Let them run; say which thread sits in one operation for a minute. */
-	for (i = 0; i <= MAX_PROCS; i++) {
-		int t;
+/* Let the processes run; say which thread sits in one operation for a minute. */
+static void watch(double start)
+{
+	unsigned long last[MAX_PROCS + 1][MAX_THREADS] = { { 0 } };
+	double changed[MAX_PROCS + 1][MAX_THREADS];
+	int told[MAX_PROCS + 1][MAX_THREADS] = { { 0 } };
+	int p, t;
 
+	for (p = 0; p <= MAX_PROCS; p++)
 		for (t = 0; t < MAX_THREADS; t++)
-			changed[i][t] = start;
-	}
+			changed[p][t] = start;
 	while (now() < start + seconds) {
-		int p, t;
-
 		sleep(1);
 		for (p = 0; p <= nprocs; p++) {
 			int pp = p == nprocs ? MAX_PROCS : p;
@@ -1249,8 +1226,19 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+}
+
+/*
+ * Tell the processes to stop and wait for them: done[i] once process i
+ * exited, with status[i].  Under KASAN a last operation can take long; a
+ * minute more at most.
+ */
+static void stop_and_wait(const pid_t *pids, int *status, int *done)
+{
+	double deadline;
+	int i;
+
 	sh->stop = 1;
-	/* Under KASAN a last operation can take long; a minute more at most. */
 	deadline = now() + 60 + seconds;
 	for (;;) {
 		int left = 0;
@@ -1267,16 +1255,30 @@ int main(int argc, char **argv)
 			break;
 		usleep(100000);
 	}
+}
+
+/* Whether every worker process exited, with status 0; says which did not. */
+static int workers_ok(const int *status, const int *done)
+{
+	int i, good = 1;
+
 	for (i = 0; i < nprocs; i++) {
 		if (!done[i]) {
 			tap_diag_raw("process %d did not stop (in %s)", i, op_name[sh->doing[i][0]]);
-			children_ok = 0;
+			good = 0;
 		} else if (!WIFEXITED(status[i]) || WEXITSTATUS(status[i])) {
 			tap_diag_raw("process %d: status 0x%x", i, status[i]);
-			children_ok = 0;
+			good = 0;
 		}
 	}
-	control_ok = done[nprocs] && WIFEXITED(status[nprocs]) && !WEXITSTATUS(status[nprocs]);
+	return good;
+}
+
+/* How often each operation ran, and what each stable device did. */
+static void print_stats(int ctl)
+{
+	int i;
+
 	for (i = 0; i < NOPS; i++)
 		printf("# stress: %s %lu\n", op_name[i], sh->ops[i]);
 	for (i = 0; i < sh->ndevs; i++) {
@@ -1294,6 +1296,84 @@ int main(int argc, char **argv)
 		       (unsigned long long)q.info.device_faults,
 		       (unsigned long long)q.info.used_max >> 10);
 	}
+}
+
+/*
+ * Once the processes are gone nothing may stay on any device (if they all
+ * ended well); then the devices go.
+ */
+static void check_empty_and_destroy(int ctl, int processes_ok)
+{
+	int left = 0, id, i;
+
+	for (i = 0; i < sh->ndevs; i++) {
+		uint64_t u = devmm_used(ctl, sh->devs[i].id);
+
+		if (u) {
+			tap_diag_raw("device %d: %llu bytes still in use", sh->devs[i].id,
+			     (unsigned long long)u);
+			left++;
+		}
+	}
+	id = sh->churn_id;
+	if (id >= 0 && devmm_used(ctl, id)) {
+		tap_diag_raw("device %d: %llu bytes still in use", id,
+		     (unsigned long long)devmm_used(ctl, id));
+		left++;
+	}
+	ok(!left && processes_ok, "every device back to 0 bytes in use once the processes are gone");
+	for (i = 0; i < sh->ndevs; i++)
+		devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, sh->devs[i].id, 0, NULL);
+	if (id >= 0)
+		devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
+	int ret, ctl, i, nprivate = 0, ncoherent = 0, children_ok, control_ok;
+	int status[MAX_PROCS + 1], done[MAX_PROCS + 1] = { 0 };
+	pid_t pids[MAX_PROCS + 1];
+	struct devmm_info info;
+	double start;
+
+	parse_args(argc, argv);
+	tap_plan(10);
+	printf("# seed: %llu (reproduce: t_stress -s %llu -t %d -p %d -j %d devmm.ko)\n",
+	       (unsigned long long)seed, (unsigned long long)seed, seconds, nprocs, nthreads);
+	if (map_shared()) {
+		printf("Bail out! no memory\n");
+		return 1;
+	}
+
+	ret = devmm_load(argv[optind], "private=0");
+	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
+	if (!ok(ret == 0 && ctl >= 0, "load devmm private=0 (%s)", errname(ret)))
+		return tap_done();
+	test_module_info(&info);
+	caps = info.caps;
+	ret = create_devices(ctl, &nprivate, &ncoherent);
+	if (!ok(ret == 0, "devices: %d private, %d coherent, 1 mirror-only, 1 destroyed and re-created (%s)",
+		nprivate, ncoherent, errname(ret)))
+		return tap_done();
+	if (expect_private)
+		ok(nprivate == 2, "device-private memory in the mix");
+	else
+		tap_skip("no device-private memory in this kernel", "device-private memory in the mix");
+	ok_exclusive_in_mix(caps);
+
+	fflush(stdout);
+	start = now();
+	for (i = 0; i <= nprocs; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			_exit(i == nprocs ? control_process() : worker_process(i));
+	}
+	watch(start);
+	stop_and_wait(pids, status, done);
+	children_ok = workers_ok(status, done);
+	control_ok = done[nprocs] && WIFEXITED(status[nprocs]) && !WEXITSTATUS(status[nprocs]);
+	print_stats(ctl);
 	ok(!sh->mismatches, "every page read (CPU and device) held its last stamp (%lu mismatches)",
 	   sh->mismatches);
 	ok(!sh->bad_errnos, "no unexpected errno (%lu)", sh->bad_errnos);
@@ -1302,31 +1382,7 @@ int main(int argc, char **argv)
 	   nprocs, nthreads, sh->unclean_children);
 	ok(control_ok, "the control process (evict, capacity, policy, destroy and create) exited cleanly (status 0x%x)",
 	   done[nprocs] ? status[nprocs] : -1);
-	{
-		int left = 0, id;
-
-		for (i = 0; i < sh->ndevs; i++) {
-			uint64_t u = devmm_used(ctl, sh->devs[i].id);
-
-			if (u) {
-				tap_diag_raw("device %d: %llu bytes still in use", sh->devs[i].id,
-				     (unsigned long long)u);
-				left++;
-			}
-		}
-		id = sh->churn_id;
-		if (id >= 0 && devmm_used(ctl, id)) {
-			tap_diag_raw("device %d: %llu bytes still in use", id,
-			     (unsigned long long)devmm_used(ctl, id));
-			left++;
-		}
-		ok(!left && children_ok && control_ok,
-		   "every device back to 0 bytes in use once the processes are gone");
-		for (i = 0; i < sh->ndevs; i++)
-			devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, sh->devs[i].id, 0, NULL);
-		if (id >= 0)
-			devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
-	}
+	check_empty_and_destroy(ctl, children_ok && control_ok);
 	close(ctl);
 	ret = devmm_unload();
 	ok(ret == 0, "unload (%s)", errname(ret));
