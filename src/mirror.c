@@ -20,6 +20,7 @@
  * holds the mirror lock for them until they are done (or cancelled before
  * they start, so the caller never waits for a worker to be created).
  */
+#include <linux/devmm_hmm.h>
 #include <linux/highmem.h>
 #include <linux/hmm.h>
 #include <linux/kthread.h>

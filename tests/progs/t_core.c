@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <linux/devmm_hmm.h>
 #include "devmm_test.h"
 
 #define NPAGES 256UL

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/devmm_hmm.h>
 #include "devmm_test.h"
 
 #define CAPACITY (64 * MB)

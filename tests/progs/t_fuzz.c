@@ -40,6 +40,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/devmm_hmm.h>
 #include "devmm_test.h"
 
 /* x86-64 with 4-level page tables: the end of the user address space. */

@@ -40,6 +40,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/devmm_hmm.h>
 #include "devmm_test.h"
 
 /* Pages each thread owns: one PMD of private memory, some shared memory. */
