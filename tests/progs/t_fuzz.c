@@ -48,6 +48,31 @@
 #define MAX_PINNED	(1UL << 18)	/* pages per file, mirror.c */
 #define MAX_DEVICES	32		/* devmm.h */
 
+/*
+ * test_hmm's ABI as the kernel's lib/test_hmm_uapi.h has it (6.1 to 7.x):
+ * the tools written for test_hmm count on <linux/devmm_hmm.h> keeping it.
+ */
+_Static_assert(sizeof(struct hmm_dmirror_cmd) == 40 &&
+	       offsetof(struct hmm_dmirror_cmd, addr) == 0 &&
+	       offsetof(struct hmm_dmirror_cmd, ptr) == 8 &&
+	       offsetof(struct hmm_dmirror_cmd, npages) == 16 &&
+	       offsetof(struct hmm_dmirror_cmd, cpages) == 24 &&
+	       offsetof(struct hmm_dmirror_cmd, faults) == 32, "struct hmm_dmirror_cmd");
+_Static_assert(HMM_DMIRROR_READ == 0xc0284800 && HMM_DMIRROR_WRITE == 0xc0284801 &&
+	       HMM_DMIRROR_MIGRATE_TO_DEV == 0xc0284802 &&
+	       HMM_DMIRROR_MIGRATE_TO_SYS == 0xc0284803 && HMM_DMIRROR_SNAPSHOT == 0xc0284804 &&
+	       HMM_DMIRROR_EXCLUSIVE == 0xc0284805 &&
+	       HMM_DMIRROR_CHECK_EXCLUSIVE == 0xc0284806 && HMM_DMIRROR_RELEASE == 0xc0284807 &&
+	       HMM_DMIRROR_FLAGS == 0xc0284808 && HMM_DMIRROR_FLAG_FAIL_ALLOC == 1,
+	       "HMM_DMIRROR_* numbers");
+_Static_assert(HMM_DMIRROR_PROT_ERROR == 0xff && HMM_DMIRROR_PROT_NONE == 0 &&
+	       HMM_DMIRROR_PROT_READ == 1 && HMM_DMIRROR_PROT_WRITE == 2 &&
+	       HMM_DMIRROR_PROT_PMD == 4 && HMM_DMIRROR_PROT_PUD == 8 &&
+	       HMM_DMIRROR_PROT_ZERO == 0x10 && HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL == 0x20 &&
+	       HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE == 0x30 &&
+	       HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL == 0x40 &&
+	       HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE == 0x50, "HMM_DMIRROR_PROT_* bytes");
+
 /* ---- randomness: splitmix64, one stream from the seed ---- */
 
 static uint64_t rng_state;
