@@ -76,12 +76,13 @@ upstream_build_test_hmm "$lane" "$TOP_DIR/out/$lane/test_hmm" ||
 	{ tail -n 30 "$TOP_DIR/out/$lane/test_hmm/build.log"; die "test_hmm does not build"; }
 cp "$TOP_DIR/out/$lane/test_hmm/build.log" "$res/test_hmm-build.log"
 
-# Built like the test programs (lab_build_progs), with test_hmm's own
-# header for the HMM_DMIRROR_* ABI.
+# Built like the test programs (lab_build_progs), with devmm's copy of
+# test_hmm's HMM_DMIRROR_* ABI (<linux/devmm_hmm.h>; t_fuzz checks that it
+# keeps test_hmm's numbers and layout).
 bin="$TOP_DIR/out/bench-progs"
 mkdir -p "$bin"
 gcc -static -O2 -g -Wall -Wextra -Werror -I"$TOP_DIR/include/uapi" -I"$TOP_DIR/include" \
-	-I"$(upstream_source "$lane")/lib" -o "$bin/bench_hmm" \
+	-I"$TOP_DIR/tests/progs" -o "$bin/bench_hmm" \
 	"$TOP_DIR/tests/bench/bench_hmm.c" -lpthread || die "bench_hmm does not build"
 lab_build_progs || die "building the test programs failed"
 

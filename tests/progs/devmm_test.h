@@ -215,6 +215,13 @@ static inline int devmm_dev_cmd(int ctl, unsigned long cmd, unsigned int id, uin
 	return ret;
 }
 
+/* A device's statistics: DEVMM_IOC_DEV_INFO on a file of its node; 0 or -errno. */
+static inline int test_dev_info(int fd, struct devmm_dev_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return ioctl(fd, DEVMM_IOC_DEV_INFO, info) ? -errno : 0;
+}
+
 /*
  * Bytes of device memory in use on device @id (DEVMM_IOC_QUERY on the
  * control node @ctl); ~0 if there is no such device.

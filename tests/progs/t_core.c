@@ -24,12 +24,6 @@
 static size_t psz;
 static unsigned long long caps;
 
-static int dev_info(int fd, struct devmm_dev_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	return ioctl(fd, DEVMM_IOC_DEV_INFO, info) ? -errno : 0;
-}
-
 /* The id of the first device of @kind, or -1. */
 static int find_kind(unsigned int kind)
 {
@@ -41,7 +35,7 @@ static int find_kind(unsigned int kind)
 
 		if (fd < 0)
 			continue;
-		ret = dev_info(fd, &info);
+		ret = test_dev_info(fd, &info);
 		close(fd);
 		if (!ret && info.kind == kind)
 			return id;
@@ -53,7 +47,7 @@ static unsigned long used_pages(int fd)
 {
 	struct devmm_dev_info info;
 
-	return dev_info(fd, &info) ? ~0UL : info.used / psz;
+	return test_dev_info(fd, &info) ? ~0UL : info.used / psz;
 }
 
 static void *map_anon(unsigned long npages, int prot, int flags)
@@ -452,9 +446,9 @@ static void test_fault_around(int fd, unsigned int kind, const char *name)
 	madvise(p, 40 * psz, MADV_NOHUGEPAGE);
 	fill(p, 40, 21);
 	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 40, NULL, &cpages);
-	ret = ret ?: dev_info(fd, &i0);
+	ret = ret ?: test_dev_info(fd, &i0);
 	(void)*(volatile char *)(p + 4 * psz);
-	ret = ret ?: dev_info(fd, &i1);
+	ret = ret ?: test_dev_info(fd, &i1);
 	before = count_snapshot(fd, p, 4, local);
 	window = count_snapshot(fd, p + 4 * psz, 16, 0x02);
 	after = count_snapshot(fd, p + 20 * psz, 20, local);
