@@ -34,7 +34,11 @@
 #define DEVMM_CAP_COHERENT		(1ULL << 1)
 /* Device folios larger than a page (THP migration to device memory). */
 #define DEVMM_CAP_LARGE_FOLIOS		(1ULL << 2)
-/* The kernel exports migrate_device_pfns() (for information: eviction uses migrate_vma_*). */
+/*
+ * The kernel exports migrate_device_pfns().  For information only: devmm
+ * works the same with or without it (it evicts with migrate_vma_*() under a
+ * process's mmap_lock; README.md, "Eviction and the mmap_lock").
+ */
 #define DEVMM_CAP_MIGRATE_DEVICE_PFNS	(1ULL << 3)
 /* Exclusive (atomic) device access to process pages. */
 #define DEVMM_CAP_EXCLUSIVE		(1ULL << 4)
