@@ -2314,96 +2314,75 @@ static void usage(const char *argv0)
 	exit(2);
 }
 
-int main(int argc, char **argv)
+/* The options, and for what they leave unset the lane's environment; the module's path. */
+static const char *parse_args(int argc, char **argv, unsigned long *ncalls, uint64_t *seed)
 {
-	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
-	unsigned long ncalls = 0, i, forks_at[3];
-	uint64_t seed = 0;
-	int have_seed = 0, opt, ret, k, forks_ok = 1, data_home, dead_ok, fork_fails;
-	char params[256], why[160];
-	struct devmm_info info;
-	pthread_t wd;
-	const char *ko;
+	int opt, have_seed = 0;
 
 	while ((opt = getopt(argc, argv, "s:n:v")) != -1) {
 		if (opt == 'v') {
 			verbose = 1;
 		} else if (opt == 's') {
-			seed = strtoull(optarg, NULL, 0);
+			*seed = strtoull(optarg, NULL, 0);
 			have_seed = 1;
 		} else if (opt == 'n') {
-			ncalls = strtoul(optarg, NULL, 0);
+			*ncalls = strtoul(optarg, NULL, 0);
 		} else {
 			usage(argv[0]);
 		}
 	}
 	if (optind != argc - 1)
 		usage(argv[0]);
-	ko = argv[optind];
-	if (!ncalls)
-		ncalls = lane_env_num("DEVMM_FUZZ_CALLS");
+	if (!*ncalls)
+		*ncalls = lane_env_num("DEVMM_FUZZ_CALLS");
 	if (!have_seed)
-		seed = lane_seed("DEVMM_FUZZ_SEED");
-	rng_state = seed;
+		*seed = lane_seed("DEVMM_FUZZ_SEED");
 	if (getenv("DEVMM_FUZZ_SKIP"))
 		parse_skip(getenv("DEVMM_FUZZ_SKIP"));
 	lane_range(lane_env("LANE_COHERENT_A"), &coh_a, &coh_a_size);
 	lane_range(lane_env("LANE_COHERENT_B"), &coh_b, &coh_b_size);
 	lane_range(lane_env("LANE_RAM_RANGE"), &ram_base, &ram_size);
+	return argv[optind];
+}
 
-	tap_plan(4 + F_FORK + 6);
-	printf("# seed: %llu (reproduce: t_fuzz -s %llu -n %lu devmm.ko)\n",
-	       (unsigned long long)seed, (unsigned long long)seed, ncalls);
-	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (st == MAP_FAILED || pthread_create(&wd, NULL, watchdog, NULL)) {
-		printf("Bail out! no memory for the statistics or the watchdog\n");
-		return 1;
+/*
+ * The devices made at load (the hmm_dmirror nodes stand for them), then the
+ * fuzzer's own: private where possible, coherent in B, mirror-only; and the
+ * memory it offers the kernel.  0, or non-zero if something failed.
+ */
+static int setup_devices(int expect_private)
+{
+	struct devmm_dev_query q = { 0 };
+	int ret = 0;
+
+	while (!ioctl(ctl, DEVMM_IOC_QUERY, &q)) {
+		int di = add_dev(q.info.id, q.info.kind, q.info.base,
+				 q.info.kind == DEVMM_KIND_COHERENT ? coh_a_size : 0);
+
+		memset(&q, 0, sizeof(q));
+		q.id = devs[di].id + 1;
 	}
-	memset(st, 0, sizeof(*st));
-
-	snprintf(params, sizeof(params), "dmirror_compat=1 capacity=64M coherent=%s",
-		 lane_env("LANE_COHERENT_A"));
-	ret = devmm_load(ko, params);
-	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
-	if (!ok(ret == 0 && ctl >= 0 && !test_module_info(&info), "load devmm %s (%s)", params,
-		errname(ret)))
-		return tap_done();
-	caps = info.caps;
-
-	/* The devices made at load: the hmm_dmirror nodes stand for them. */
-	{
-		struct devmm_dev_query q = { 0 };
-
-		while (!ioctl(ctl, DEVMM_IOC_QUERY, &q)) {
-			int di = add_dev(q.info.id, q.info.kind, q.info.base,
-					 q.info.kind == DEVMM_KIND_COHERENT ? coh_a_size : 0);
-
-			memset(&q, 0, sizeof(q));
-			q.id = devs[di].id + 1;
-		}
-		open_all_nodes();
-	}
-	/* The fuzzer's own: private where possible, coherent in B, mirror-only. */
-	ret = 0;
+	open_all_nodes();
 	if (expect_private)
 		ret |= create_dev(DEVMM_KIND_PRIVATE, 16 * MB, 0, 0) < 0;
 	ret |= create_dev(DEVMM_KIND_COHERENT, 0, coh_b, 128 * MB) < 0;
 	ret |= create_dev(DEVMM_KIND_MIRROR, 0, 0, 0) < 0;
 	ret |= map_regions();
 	read_maps();
-	if (!ok(!ret && nnodes >= 5, "%d devices (caps 0x%llx), %d files open, memory mapped", ndevs,
-		caps, nnodes))
-		return tap_done();
-	/* What this kernel cannot do is fuzzed for its EOPNOTSUPP only. */
-	if (caps & DEVMM_CAP_PRIVATE)
-		ok(expect_private, "device-private devices in the mix");
-	else
-		tap_skip("no device-private memory in this kernel", "device-private devices in the mix");
-	ok_exclusive_in_mix(caps);
+	return ret;
+}
+
+/*
+ * @ncalls random calls, with three fork phases among them; whether every
+ * fork child exited cleanly.
+ */
+static int random_phase(unsigned long ncalls)
+{
+	unsigned long i, forks_at[3];
+	int k, forks_ok = 1;
 
 	for (k = 0; k < 3; k++)
 		forks_at[k] = ncalls / 4 * (k + 1);
-	fork_unpin_check();
 	for (i = 0; i < ncalls; i++) {
 		if (chance(22))
 			one_ctl_call();
@@ -2428,9 +2407,14 @@ int main(int argc, char **argv)
 		if (i % 10000 == 9999)
 			tap_diag_raw("%lu calls", i + 1);
 	}
-	printf("# fuzz: %lu calls\n", st->calls);
+	return forks_ok;
+}
 
-	/* The devices of random CREATEs go, then the deterministic cases. */
+/* The devices of random CREATEs go; a DESTROY that fails counts against DESTROY. */
+static void destroy_dynamic(void)
+{
+	int k, ret;
+
 	drop_pins();
 	for (k = 0; k < ndevs; k++) {
 		if (!devs[k].alive || !devs[k].dynamic)
@@ -2445,16 +2429,16 @@ int main(int argc, char **argv)
 	if (!nnodes)
 		open_all_nodes();
 	trim_dead_nodes();
-	dead_phase(ncalls / 50 + 200, &data_home, &dead_ok);
-	drop_pins();
-	ret = destroy_pinned(why, sizeof(why));
-	if (!nnodes)
-		open_all_nodes();
+}
+
+/* One TAP line per command family, with its errnos counted below it. */
+static void report_families(void)
+{
+	int k, b;
 
 	for (k = 0; k < F_FORK; k++) {
 		char counts[256];
 		size_t n = 0;
-		int b;
 
 		counts[0] = 0;
 		for (b = 0; b < NBITS; b++)
@@ -2467,8 +2451,102 @@ int main(int argc, char **argv)
 		   fams[k].name, st->ncalls[k], st->mismatches[k] ? " (mismatches below)" : "");
 		printf("#   %s\n", counts[0] ? counts : "no calls");
 	}
-	fork_fails = st->fails[F_FORK];
-	ok(forks_ok && fork_fails == 0,
+}
+
+/* Each kind of mismatch between code and documentation, once, with an example. */
+static void report_mismatches(void)
+{
+	int k;
+
+	for (k = 0; k < st->nkinds; k++) {
+		struct kind *kd = &st->kinds[k];
+		char s1[80];
+
+		printf("# mismatch: %s [%s]: %s, the ABI says %s (%lu calls; e.g. %s)\n",
+		       fams[kd->fam].name, kd->tag, errname(kd->got),
+		       set_name(kd->expect, s1, sizeof(s1)), kd->n, kd->example);
+	}
+}
+
+/* Nothing may stay on any device once the files and memory are gone. */
+static void check_nothing_left(void)
+{
+	int left = 0, k;
+
+	while (nnodes)
+		close_node(nnodes - 1);
+	munmap(resv, resv_end - resv);
+	for (k = 0; k < ndevs; k++) {
+		uint64_t u;
+
+		if (!devs[k].alive)
+			continue;
+		u = devmm_used(ctl, devs[k].id);
+		if (u) {
+			tap_diag_raw("device %d: %llu bytes still in use", devs[k].id,
+			     (unsigned long long)u);
+			left++;
+		}
+	}
+	ok(!left, "no device memory left in use (%d devices)", ndevs_alive());
+}
+
+int main(int argc, char **argv)
+{
+	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
+	int ret, forks_ok, data_home, dead_ok;
+	unsigned long ncalls = 0;
+	char params[256], why[160];
+	struct devmm_info info;
+	uint64_t seed = 0;
+	const char *ko;
+	pthread_t wd;
+
+	ko = parse_args(argc, argv, &ncalls, &seed);
+	rng_state = seed;
+	tap_plan(4 + F_FORK + 6);
+	printf("# seed: %llu (reproduce: t_fuzz -s %llu -n %lu devmm.ko)\n",
+	       (unsigned long long)seed, (unsigned long long)seed, ncalls);
+	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (st == MAP_FAILED || pthread_create(&wd, NULL, watchdog, NULL)) {
+		printf("Bail out! no memory for the statistics or the watchdog\n");
+		return 1;
+	}
+	memset(st, 0, sizeof(*st));
+
+	snprintf(params, sizeof(params), "dmirror_compat=1 capacity=64M coherent=%s",
+		 lane_env("LANE_COHERENT_A"));
+	ret = devmm_load(ko, params);
+	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
+	if (!ok(ret == 0 && ctl >= 0 && !test_module_info(&info), "load devmm %s (%s)", params,
+		errname(ret)))
+		return tap_done();
+	caps = info.caps;
+	ret = setup_devices(expect_private);
+	if (!ok(!ret && nnodes >= 5, "%d devices (caps 0x%llx), %d files open, memory mapped", ndevs,
+		caps, nnodes))
+		return tap_done();
+	/* What this kernel cannot do is fuzzed for its EOPNOTSUPP only. */
+	if (caps & DEVMM_CAP_PRIVATE)
+		ok(expect_private, "device-private devices in the mix");
+	else
+		tap_skip("no device-private memory in this kernel", "device-private devices in the mix");
+	ok_exclusive_in_mix(caps);
+
+	fork_unpin_check();
+	forks_ok = random_phase(ncalls);
+	printf("# fuzz: %lu calls\n", st->calls);
+
+	/* The devices of random CREATEs go, then the deterministic cases. */
+	destroy_dynamic();
+	dead_phase(ncalls / 50 + 200, &data_home, &dead_ok);
+	drop_pins();
+	ret = destroy_pinned(why, sizeof(why));
+	if (!nnodes)
+		open_all_nodes();
+
+	report_families();
+	ok(forks_ok && st->fails[F_FORK] == 0,
 	   "fork: a child using its parent's files gets EPERM for what reaches the parent's memory (%lu calls, %lu of them answered otherwise than the ABI says)",
 	   st->ncalls[F_FORK], st->mismatches[F_FORK]);
 	ok(dead_ok, "destroyed device: %lu calls on its file and number, every one ENODEV",
@@ -2481,37 +2559,9 @@ int main(int argc, char **argv)
 		ok_xfail(ret, "t_fuzz.destroy_pinned",
 			 "DESTROY of a coherent device with a pinned page returns within 10 s (%s)",
 			 why);
+	report_mismatches();
 
-	for (k = 0; k < st->nkinds; k++) {
-		struct kind *kd = &st->kinds[k];
-		char s1[80];
-
-		printf("# mismatch: %s [%s]: %s, the ABI says %s (%lu calls; e.g. %s)\n",
-		       fams[kd->fam].name, kd->tag, errname(kd->got),
-		       set_name(kd->expect, s1, sizeof(s1)), kd->n, kd->example);
-	}
-
-	/* Nothing may stay on any device once the files and memory are gone. */
-	while (nnodes)
-		close_node(nnodes - 1);
-	munmap(resv, resv_end - resv);
-	{
-		int left = 0;
-
-		for (k = 0; k < ndevs; k++) {
-			uint64_t u;
-
-			if (!devs[k].alive)
-				continue;
-			u = devmm_used(ctl, devs[k].id);
-			if (u) {
-				tap_diag_raw("device %d: %llu bytes still in use", devs[k].id,
-				     (unsigned long long)u);
-				left++;
-			}
-		}
-		ok(!left, "no device memory left in use (%d devices)", ndevs_alive());
-	}
+	check_nothing_left();
 	close(ctl);
 	if (wedged) {
 		ok(0, "unload: not tried, a DESTROY is stuck in the kernel");
