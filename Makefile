@@ -143,6 +143,7 @@ install-tools: tools
 		>$(DESTDIR)$(LIBDIR)/pkgconfig/libdevmm.pc
 	install -m 0644 lib/libdevmm.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0644 include/uapi/linux/devmm.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 0644 include/uapi/linux/devmm_hmm.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	install -m 0644 docs/devmmctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/libdevmm.3 $(DESTDIR)$(MANDIR)/man3/
 

@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/devmm.h>
+/* The HMM_DMIRROR_PROT_* bytes of devmm_snapshot(). */
+#include <linux/devmm_hmm.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -4,6 +4,7 @@
  * test_hmm's semantics, on every devmm device node, so that tools written
  * for test_hmm (the mm selftest hmm-tests) run unmodified against devmm.
  */
+#include <linux/devmm_hmm.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/uaccess.h>

@@ -3,6 +3,7 @@
  * Snapshots (the test_hmm ABI's HMM_DMIRROR_SNAPSHOT): the state of each
  * page of a range as the device's page table walk sees it, without faulting.
  */
+#include <linux/devmm_hmm.h>
 #include <linux/hmm.h>
 #include <linux/mm.h>
 #include <linux/string.h>

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Throughput of HMM migrations and device access through the ioctl ABI of
- * the kernel's test_hmm module (HMM_DMIRROR_*, lib/test_hmm_uapi.h), so that
+ * the kernel's test_hmm module (HMM_DMIRROR_*, <linux/devmm_hmm.h>, the same
+ * numbers and layout as the kernel's lib/test_hmm_uapi.h), so that
  * the same program measures the kernel's test_hmm and devmm (loaded with
  * dmirror_compat=1), one at a time; plus devmm's own eviction
  * (DEVMM_IOC_EVICT on /dev/devmm) and a user-space memcpy of the same size
@@ -65,12 +66,10 @@
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
-/* test_hmm's own header first: devmm.h then skips its copy of that ABI. */
-#include "test_hmm_uapi.h"
 #include <linux/devmm.h>
+#include <linux/devmm_hmm.h>
+#include "devmm_test.h"
 
-#define MB		(1024UL * 1024)
-#define PMD_SZ		(2 * MB)
 #define MAX_SAMPLES	64
 #define KPF_THP		22
 
@@ -171,47 +170,21 @@ static char *buf_alloc(size_t len, int thp)
 {
 	char *raw, *p;
 
-	raw = mmap(NULL, len + PMD_SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	raw = mmap(NULL, len + PMD, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		   -1, 0);
 	if (raw == MAP_FAILED) {
 		perror("mmap");
 		exit(2);
 	}
-	p = (char *)(((uintptr_t)raw + PMD_SZ - 1) & ~(PMD_SZ - 1));
+	p = (char *)(((uintptr_t)raw + PMD - 1) & ~(PMD - 1));
 	if (p > raw)
 		munmap(raw, p - raw);
-	munmap(p + len, raw + len + PMD_SZ - (p + len));
+	munmap(p + len, raw + len + PMD - (p + len));
 	if (madvise(p, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
 		perror("madvise");
 		exit(2);
 	}
 	return p;
-}
-
-static uint64_t pattern(uint64_t seed, size_t word)
-{
-	return (seed << 40) ^ (word * 0x9e3779b97f4a7c15ULL);
-}
-
-static void fill(char *p, size_t len, uint64_t seed)
-{
-	uint64_t *w = (uint64_t *)p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		w[i] = pattern(seed, i);
-}
-
-/* The index of the first wrong word, or -1. */
-static long verify(const char *p, size_t len, uint64_t seed)
-{
-	const uint64_t *w = (const uint64_t *)p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		if (w[i] != pattern(seed, i))
-			return i;
-	return -1;
 }
 
 /* Read one word of every page: a CPU fault on each device page. */
@@ -239,7 +212,7 @@ static int thp_percent(const char *p, size_t len)
 
 	if (pm < 0 || kf < 0)
 		goto out;
-	for (off = 0; off < len; off += PMD_SZ) {
+	for (off = 0; off < len; off += PMD) {
 		uint64_t ent, flags, vpn = ((uintptr_t)p + off) / psz;
 
 		if (pread(pm, &ent, 8, vpn * 8) != 8)
@@ -346,13 +319,6 @@ static void report(enum op op, struct samples *s, size_t len)
 	fflush(stdout);
 }
 
-/* devmm's counters of the device behind @fd (DEVMM_IOC_DEV_INFO). */
-static int dev_info(int fd, struct devmm_dev_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	return ioctl(fd, DEVMM_IOC_DEV_INFO, info) ? -errno : 0;
-}
-
 static void print_counters(const char *when, const struct devmm_dev_info *a,
 			   const struct devmm_dev_info *b)
 {
@@ -389,7 +355,7 @@ static int migrate_in(int fd, char *p, char *out, size_t len, uint64_t seed,
 			  (unsigned long long)c.cpages, len / psz);
 		return -1;
 	}
-	bad = verify(out, len, seed);
+	bad = pattern_bad_word(out, len, seed);
 	if (bad >= 0) {
 		bench_err(OP_MIGRATE_TO_DEV, "read-back-mismatch-at-word-%ld", bad);
 		return -1;
@@ -413,7 +379,7 @@ static void fresh_access(enum op op, struct samples *sp, int thp, size_t len, ui
 	uint64_t t;
 	long bad;
 
-	fill(write ? u : p, len, seed);
+	pattern_fill(write ? u : p, len, seed);
 	layout(sp, p, len);
 	rd = open(device, O_RDWR | O_CLOEXEC);
 	t = timer_start(op);
@@ -422,7 +388,7 @@ static void fresh_access(enum op op, struct samples *sp, int thp, size_t len, ui
 	t = timer_stop(op, t);
 	if (rd >= 0)
 		close(rd);
-	bad = verify(write ? p : u, len, seed);
+	bad = pattern_bad_word(write ? p : u, len, seed);
 	if (ret || c.cpages != len / psz || bad >= 0)
 		bench_err(op, "ret=%d cpages=%llu/%zu mismatch=%ld", ret,
 			  (unsigned long long)c.cpages, len / psz, bad);
@@ -452,14 +418,14 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 		bench_err(OP_MIGRATE_TO_DEV, "open-%s-%s", device, strerror(errno));
 		return;
 	}
-	have_info = dev_info(fd, &i0) == 0;
+	have_info = test_dev_info(fd, &i0) == 0;
 	/* The device's ptr buffer: system memory, faulted in once. */
 	out = buf_alloc(len, 0);
 	memset(out, 0, len);
 
 	/* Warm-up, untimed: device memory is allocated on first use. */
 	p = buf_alloc(len, thp);
-	fill(p, len, 1);
+	pattern_fill(p, len, 1);
 	if (!dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, p, len, out, &c))
 		dmirror(fd, HMM_DMIRROR_MIGRATE_TO_SYS, p, len, NULL, &c);
 	munmap(p, len);
@@ -469,7 +435,7 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 
 		/* Migrate to the device, then fault every page back. */
 		p = buf_alloc(len, thp);
-		fill(p, len, seed);
+		pattern_fill(p, len, seed);
 		if (!migrate_in(fd, p, out, len, seed, &s[OP_MIGRATE_TO_DEV],
 				OP_MIGRATE_TO_DEV)) {
 			s[OP_CPU_FAULT].thp_pct = s[OP_MIGRATE_TO_DEV].thp_pct;
@@ -480,7 +446,7 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 			t = timer_stop(OP_CPU_FAULT, t);
 			if (thp)
 				s[OP_CPU_FAULT].thp_after = thp_percent(p, len);
-			bad = verify(p, len, seed);
+			bad = pattern_bad_word(p, len, seed);
 			if (bad >= 0)
 				bench_err(OP_CPU_FAULT, "mismatch-at-word-%ld", bad);
 			else
@@ -493,7 +459,7 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 		 * of a migration), then migrate it explicitly back.
 		 */
 		p = buf_alloc(len, thp);
-		fill(p, len, seed + 1);
+		pattern_fill(p, len, seed + 1);
 		if (!migrate_in(fd, p, out, len, seed + 1, &s[OP_MIGRATE_TO_DEV],
 				OP_MIGRATE_TO_DEV)) {
 			s[OP_DEV_READ_LOCAL].thp_pct = s[OP_MIGRATE_TO_DEV].thp_pct;
@@ -503,7 +469,7 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 			t = timer_start(OP_DEV_READ_LOCAL);
 			ret = dmirror(fd, HMM_DMIRROR_READ, p, len, out, &c);
 			t = timer_stop(OP_DEV_READ_LOCAL, t);
-			bad = verify(out, len, seed + 1);
+			bad = pattern_bad_word(out, len, seed + 1);
 			if (ret || c.cpages != len / psz || bad >= 0)
 				bench_err(OP_DEV_READ_LOCAL, "ret=%d cpages=%llu/%zu mismatch=%ld",
 					  ret, (unsigned long long)c.cpages, len / psz, bad);
@@ -520,12 +486,12 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 			t = timer_stop(OP_MIGRATE_TO_SYS, t);
 			if (thp)
 				s[OP_MIGRATE_TO_SYS].thp_after = thp_percent(p, len);
-			bad = verify(p, len, seed + 1);
+			bad = pattern_bad_word(p, len, seed + 1);
 			/* test_hmm counts a THP that moved as one page. */
-			if (thp && !ret && c.cpages == len / PMD_SZ && !folio_note++)
+			if (thp && !ret && c.cpages == len / PMD && !folio_note++)
 				printf("BENCHINFO module=%s round=%s kind=%s note=migrate_to_sys-cpages-counts-each-thp-once cpages=%llu npages=%zu\n",
 				       label, round_id, kind, (unsigned long long)c.cpages, len / psz);
-			if (ret || (c.cpages != len / psz && !(thp && c.cpages == len / PMD_SZ)) ||
+			if (ret || (c.cpages != len / psz && !(thp && c.cpages == len / PMD)) ||
 			    bad >= 0)
 				bench_err(OP_MIGRATE_TO_SYS, "ret=%d cpages=%llu/%zu mismatch=%ld",
 					  ret, (unsigned long long)c.cpages, len / psz, bad);
@@ -548,7 +514,7 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 			struct samples scratch = {};
 
 			p = buf_alloc(len, thp);
-			fill(p, len, seed + 3);
+			pattern_fill(p, len, seed + 3);
 			if (!migrate_in(fd, p, out, len, seed + 3, &scratch, NR_OPS)) {
 				s[OP_EVICT].thp_pct = scratch.thp_pct;
 				s[OP_EVICT].contig_pct = scratch.contig_pct;
@@ -558,7 +524,7 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 				t = timer_stop(OP_EVICT, t);
 				if (thp)
 					s[OP_EVICT].thp_after = thp_percent(p, len);
-				bad = verify(p, len, seed + 3);
+				bad = pattern_bad_word(p, len, seed + 3);
 				if (ret || e.result < len || bad >= 0)
 					bench_err(OP_EVICT, "ret=%d evicted=%llu/%zu mismatch=%ld",
 						  ret, (unsigned long long)e.result, len, bad);
@@ -568,7 +534,7 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 			munmap(p, len);
 		}
 	}
-	if (have_info && !dev_info(fd, &i1))
+	if (have_info && !test_dev_info(fd, &i1))
 		print_counters("bench", &i0, &i1);
 	close(fd);
 	munmap(out, len);
@@ -576,7 +542,7 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 	/* The ceiling: a user-space copy between two buffers of this kind. */
 	src = buf_alloc(len, thp);
 	dst = buf_alloc(len, thp);
-	fill(src, len, 7);
+	pattern_fill(src, len, 7);
 	memset(dst, 0, len);
 	layout(&s[OP_MEMCPY], src, len);
 	/* The less contiguous of the two buffers. */
@@ -589,7 +555,7 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 		t = timer_stop(OP_MEMCPY, t);
 		add(OP_MEMCPY, &s[OP_MEMCPY], t);
 	}
-	if (verify(dst, len, 7) >= 0)
+	if (pattern_bad_word(dst, len, 7) >= 0)
 		bench_err(OP_MEMCPY, "mismatch");
 	munmap(src, len);
 	munmap(dst, len);
@@ -637,7 +603,7 @@ static void ptr_cell(int thp, enum ptr_kind pk, size_t len, unsigned int reps, i
 	if (!cold) {
 		p = buf_alloc(len, thp);
 		out = kept ? kept : buf_alloc(len, pthp);
-		fill(p, len, 1);
+		pattern_fill(p, len, 1);
 		if (!dmirror(fd, HMM_DMIRROR_MIGRATE_TO_DEV, p, len, out, &c))
 			dmirror(fd, HMM_DMIRROR_MIGRATE_TO_SYS, p, len, NULL, &c);
 		munmap(p, len);
@@ -649,7 +615,7 @@ static void ptr_cell(int thp, enum ptr_kind pk, size_t len, unsigned int reps, i
 
 		p = buf_alloc(len, thp);
 		out = kept ? kept : buf_alloc(len, pthp);
-		fill(p, len, 200 + r);
+		pattern_fill(p, len, 200 + r);
 		migrate_in(fd, p, out, len, 200 + r, &s[op], op);
 		munmap(p, len);
 		if (!kept)
@@ -708,7 +674,7 @@ static void procs_cell(size_t len, unsigned int reps, unsigned int nprocs, char 
 			uint64_t t;
 			int ret;
 
-			fill(p, len, 300 + r + i);
+			pattern_fill(p, len, 300 + r + i);
 			pthread_barrier_wait(&sh->bar);
 			t = now_ns();
 			ret = fd < 0 ? -EBADF :
@@ -725,7 +691,7 @@ static void procs_cell(size_t len, unsigned int reps, unsigned int nprocs, char 
 				fflush(stdout);
 				sh->ns[r][i] = UINT64_MAX;
 			} else if (ret || c.cpages != len / psz ||
-				   verify(out, len, 300 + r + i) >= 0) {
+				   pattern_bad_word(out, len, 300 + r + i) >= 0) {
 				bench_err(OP_MIGRATE_TO_DEV, "proc=%u ret=%d cpages=%llu", i, ret,
 					  (unsigned long long)c.cpages);
 				__atomic_store_n(&sh->failed, 1, __ATOMIC_SEQ_CST);

@@ -48,7 +48,7 @@ checkpatch_dir()
 cp_dir=$(checkpatch_dir)
 cd "$TOP_DIR"
 n=0 bad=0 warnings=0 errors=0
-for f in src/*.c src/*.h src/compat/*.[ch] include/uapi/linux/devmm.h src/compat/probes/*.c; do
+for f in src/*.c src/*.h src/compat/*.[ch] include/uapi/linux/devmm.h include/uapi/linux/devmm_hmm.h src/compat/probes/*.c; do
 	n=$((n + 1))
 	st=0
 	out=$(perl "$cp_dir/checkpatch.pl" --no-tree --file --terse --show-types \

@@ -216,6 +216,7 @@ check_dev_contents() {
 	diff <(contents "$deb_dev") - <<-EOF &&
 	usr/include/libdevmm.h
 	usr/include/linux/devmm.h
+	usr/include/linux/devmm_hmm.h
 	usr/lib/$multiarch/libdevmm.a
 	usr/lib/$multiarch/libdevmm.so
 	usr/lib/$multiarch/pkgconfig/libdevmm.pc
@@ -225,10 +226,11 @@ check_dev_contents() {
 	EOF
 		dpkg-deb -x "$deb_dev" "$work/x" &&
 		cmp "$work/x/usr/include/linux/devmm.h" "$repo/include/uapi/linux/devmm.h" &&
+		cmp "$work/x/usr/include/linux/devmm_hmm.h" "$repo/include/uapi/linux/devmm_hmm.h" &&
 		cmp "$work/x/usr/include/libdevmm.h" "$repo/lib/libdevmm.h" &&
 		man --warnings -l "$work/x/usr/share/man/man3/libdevmm.3.gz" 2>&1 >/dev/null | (! grep .)
 }
-check "devmm-dev: <linux/devmm.h>, <libdevmm.h>, libdevmm.a, libdevmm.so, libdevmm.pc, libdevmm(3)" check_dev_contents
+check "devmm-dev: <linux/devmm.h>, <linux/devmm_hmm.h>, <libdevmm.h>, libdevmm.a, libdevmm.so, libdevmm.pc, libdevmm(3)" check_dev_contents
 
 # 7. Install.  DKMS's postinst builds for the running kernel and the newest
 # one it finds, if their headers are there; the tests below do the rest.

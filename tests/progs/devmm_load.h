@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Loading and unloading devmm with the raw system calls: shared by the
- * test programs (through devmm_test.h) and t_libdevmm, which links
- * libdevmm and so cannot include devmm_test.h (both define devmm_info()).
+ * test programs (through devmm_test.h) and t_libdevmm, which tests libdevmm
+ * and so names errnos the library's way rather than devmm_test.h's.
  */
 #ifndef DEVMM_LOAD_H
 #define DEVMM_LOAD_H

@@ -29,9 +29,6 @@
 #include <sys/wait.h>
 #include "devmm_test.h"
 
-#define PG		4096UL
-#define MB		(1024UL * 1024)
-#define PMD		(2 * MB)
 /* More than two copy windows (512 pages each), not a whole number of them. */
 #define NPAGES		1100UL
 #define LEN		(NPAGES * PG)
@@ -46,32 +43,6 @@ static int ctl;
 /* A test that could not run for want of its setup. */
 #define fail(...) ok(0, __VA_ARGS__)
 
-static uint64_t word(uint64_t seed, size_t i)
-{
-	return (seed << 40) ^ (i * 0x9e3779b97f4a7c15ULL);
-}
-
-static void fill(void *p, size_t len, uint64_t seed)
-{
-	uint64_t *w = p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		w[i] = word(seed, i);
-}
-
-/* The index of the first word of @p that is not @seed's pattern, or -1. */
-static long bad_word(const void *p, size_t len, uint64_t seed)
-{
-	const uint64_t *w = p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		if (w[i] != word(seed, i))
-			return i;
-	return -1;
-}
-
 /* The range: filled with @seed, then on the device if @on_dev. */
 static char *range_make(int fd, uint64_t seed, int on_dev)
 {
@@ -80,7 +51,7 @@ static char *range_make(int fd, uint64_t seed, int on_dev)
 
 	if (!a)
 		return NULL;
-	fill(a, LEN, seed);
+	pattern_fill(a, LEN, seed);
 	if (on_dev) {
 		int ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, NPAGES, NULL, &moved);
 
@@ -107,7 +78,7 @@ static void check_xfer(int fd, char *a, char *ptr, uint64_t seed, int write, con
 
 	ret = devmm_range(fd, write ? DEVMM_IOC_WRITE : DEVMM_IOC_READ, a, NPAGES, ptr, &got);
 	if (!ret)
-		bad = bad_word(write ? a : ptr, LEN, seed);
+		bad = pattern_bad_word(write ? a : ptr, LEN, seed);
 	ok(!ret && got == NPAGES && bad == -1,
 	   "%s, range in %s: %s of %lu pages %s %s (%s, %llu pages, first bad word %ld)",
 	   name, place, write ? "WRITE" : "READ", NPAGES, write ? "from" : "into", what,
@@ -163,7 +134,7 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 		fail("%s, range in %s: setup (THP)", name, place);
 	if (p) {
 		/* Faulted in as THPs now: the other way. */
-		fill(p, LEN, 2);
+		pattern_fill(p, LEN, 2);
 		check_xfer(fd, a, p, 2, 1, "a THP buffer", name, place);
 		munmap(p, hlen);
 	} else {
@@ -174,7 +145,7 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 	p = devmm_map_aligned(LEN + PG, 0);
 	if (a && p) {
 		check_xfer(fd, a, p + 100, 2, 0, "a buffer at page offset 100", name, place);
-		fill(p + 100, LEN, 3);
+		pattern_fill(p + 100, LEN, 3);
 		check_xfer(fd, a, p + 100, 3, 1, "a buffer at page offset 100", name, place);
 	} else {
 		fail("%s, range in %s: setup (offset)", name, place);
@@ -249,10 +220,10 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 		unsigned long long got = 0;
 		int ret;
 
-		fill(p, LEN, 7);
+		pattern_fill(p, LEN, 7);
 		mprotect(p, LEN, PROT_READ);
 		ret = devmm_range(fd, DEVMM_IOC_READ, a, NPAGES, p, &got);
-		ok(ret == -EFAULT && bad_word(p, LEN, 7) == -1,
+		ok(ret == -EFAULT && pattern_bad_word(p, LEN, 7) == -1,
 		   "%s, range in %s: READ into a read-only buffer is EFAULT (%s), writes nothing",
 		   name, place, errname(ret));
 		check_xfer(fd, a, p, 7, 1, "a read-only buffer", name, place);
@@ -269,10 +240,10 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 		unsigned long long got = 0;
 		int ret;
 
-		fill(p, LEN, 8);
+		pattern_fill(p, LEN, 8);
 		mprotect(a, LEN, PROT_READ);
 		ret = devmm_range(fd, DEVMM_IOC_WRITE, a, NPAGES, p, &got);
-		ok(ret == -EPERM && bad_word(a, LEN, 7) == -1,
+		ok(ret == -EPERM && pattern_bad_word(a, LEN, 7) == -1,
 		   "%s, range in %s: WRITE into a read-only range is EPERM (%s), changes nothing",
 		   name, place, errname(ret));
 	} else {
@@ -305,25 +276,25 @@ static void test_overlap(int fd, const char *name, long shift)
 	p = a + shift * PG;
 
 	/* READ [a, a + LEN) into p: p then holds a's old contents. */
-	fill(a, LEN, 11);
+	pattern_fill(a, LEN, 11);
 	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, NPAGES, NULL, NULL);
 	if (!ret)
 		ret = devmm_range(fd, DEVMM_IOC_READ, a, NPAGES, p, &got);
 	if (!ret)
-		bad = bad_word(p, LEN, 11);
+		bad = pattern_bad_word(p, LEN, 11);
 	ok(!ret && got == NPAGES && bad == -1,
 	   "%s: READ of %lu pages on the device into the same memory %+ld pages off: as "
 	   "memmove() (%s, first bad word %ld)", name, NPAGES, shift, errname(ret), bad);
 
 	/* WRITE p into [a, a + LEN): a then holds p's old contents. */
-	fill(p, LEN, 12);
+	pattern_fill(p, LEN, 12);
 	got = 0;
 	bad = -2;
 	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, NPAGES, NULL, NULL);
 	if (!ret)
 		ret = devmm_range(fd, DEVMM_IOC_WRITE, a, NPAGES, p, &got);
 	if (!ret)
-		bad = bad_word(a, LEN, 12);
+		bad = pattern_bad_word(a, LEN, 12);
 	ok(!ret && got == NPAGES && bad == -1,
 	   "%s: WRITE of %lu pages on the device from the same memory %+ld pages off: as "
 	   "memmove() (%s, first bad word %ld)", name, NPAGES, shift, errname(ret), bad);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <linux/devmm_hmm.h>
 #include "devmm_test.h"
 
 #define NPAGES 256UL
@@ -23,20 +24,6 @@
 static size_t psz;
 static unsigned long long caps;
 
-static int dev_open(unsigned int id)
-{
-	char path[32];
-
-	snprintf(path, sizeof(path), "/dev/" DEVMM_NODE_PREFIX "%u", id);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
-static int dev_info(int fd, struct devmm_dev_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	return ioctl(fd, DEVMM_IOC_DEV_INFO, info) ? -errno : 0;
-}
-
 /* The id of the first device of @kind, or -1. */
 static int find_kind(unsigned int kind)
 {
@@ -44,11 +31,11 @@ static int find_kind(unsigned int kind)
 	unsigned int id;
 
 	for (id = 0; id < 32; id++) {
-		int fd = dev_open(id), ret;
+		int fd = devmm_node_open(id), ret;
 
 		if (fd < 0)
 			continue;
-		ret = dev_info(fd, &info);
+		ret = test_dev_info(fd, &info);
 		close(fd);
 		if (!ret && info.kind == kind)
 			return id;
@@ -56,22 +43,11 @@ static int find_kind(unsigned int kind)
 	return -1;
 }
 
-static int range_cmd(int fd, unsigned long cmd, void *addr, unsigned long npages, void *ptr,
-		     unsigned int flags, struct devmm_range_cmd *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->addr = (uintptr_t)addr;
-	c->npages = npages;
-	c->ptr = (uintptr_t)ptr;
-	c->flags = flags;
-	return ioctl(fd, cmd, c) ? -errno : 0;
-}
-
 static unsigned long used_pages(int fd)
 {
 	struct devmm_dev_info info;
 
-	return dev_info(fd, &info) ? ~0UL : info.used / psz;
+	return test_dev_info(fd, &info) ? ~0UL : info.used / psz;
 }
 
 static void *map_anon(unsigned long npages, int prot, int flags)
@@ -104,11 +80,10 @@ static int check(const void *buf, unsigned long npages, uint64_t seed)
 /* Count the pages whose snapshot byte is @code. */
 static unsigned long count_snapshot(int fd, void *addr, unsigned long npages, uint8_t code)
 {
-	struct devmm_range_cmd c;
 	uint8_t bytes[NPAGES * 4];
 	unsigned long i, n = 0;
 
-	if (npages > sizeof(bytes) || range_cmd(fd, DEVMM_IOC_SNAPSHOT, addr, npages, bytes, 0, &c))
+	if (npages > sizeof(bytes) || devmm_range(fd, DEVMM_IOC_SNAPSHOT, addr, npages, bytes, NULL))
 		return ~0UL;
 	for (i = 0; i < npages; i++)
 		n += bytes[i] == code;
@@ -124,17 +99,17 @@ static void test_bad_input(int fd, void *buf)
 	} big;
 	int ret;
 
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, (char *)buf + 1, 1, NULL, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, (char *)buf + 1, 1, NULL, NULL);
 	ok(ret == -EINVAL, "unaligned address gives EINVAL (%s)", errname(ret));
-	ret = range_cmd(fd, DEVMM_IOC_READ, buf, 0, buf, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_READ, buf, 0, buf, NULL);
 	ok(ret == -EINVAL, "npages 0 gives EINVAL (%s)", errname(ret));
-	ret = range_cmd(fd, DEVMM_IOC_READ, buf, ~0UL, buf, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_READ, buf, ~0UL, buf, NULL);
 	ok(ret == -EINVAL, "npages 2^64-1 gives EINVAL (%s)", errname(ret));
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, (void *)(~0UL & ~(psz - 1)), 2, NULL, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, (void *)(~0UL & ~(psz - 1)), 2, NULL, NULL);
 	ok(ret == -EINVAL, "a range that wraps gives EINVAL (%s)", errname(ret));
-	ret = range_cmd(fd, DEVMM_IOC_SNAPSHOT, (void *)0x7ffffffff000UL, 16, buf, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_SNAPSHOT, (void *)0x7ffffffff000UL, 16, buf, NULL);
 	ok(ret == -EINVAL, "a range past the user address space gives EINVAL (%s)", errname(ret));
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, buf, 1, NULL, 1, &c);
+	ret = devmm_range_flags(fd, DEVMM_IOC_MIGRATE_TO_DEV, buf, 1, NULL, 1, NULL);
 	ok(ret == -EINVAL, "unknown flags give EINVAL (%s)", errname(ret));
 	memset(&c, 0, sizeof(c));
 	c.addr = (uintptr_t)buf;
@@ -154,27 +129,27 @@ static void test_bad_input(int fd, void *buf)
 	   errname(ret));
 	ret = ioctl(fd, _IOWR(DEVMM_IOC_MAGIC, 0x4f, struct devmm_range_cmd), &c) ? -errno : 0;
 	ok(ret == -ENOTTY, "unknown command gives ENOTTY (%s)", errname(ret));
-	ret = range_cmd(fd, DEVMM_IOC_READ, buf, 1, (void *)8, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_READ, buf, 1, (void *)8, NULL);
 	ok(ret == -EFAULT, "reading into a bad user pointer gives EFAULT (%s)", errname(ret));
 }
 
 static void test_mappings(int fd)
 {
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	char *p, path[] = "/tmp/t_core.XXXXXX";
 	int ret, tfd;
 
 	/* Nothing mapped: the range is invalid for migration, unreadable. */
 	p = map_anon(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	munmap(p, 4 * psz);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 4, NULL, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 4, NULL, &cpages);
 	ok(ret == -EINVAL, "migrating an unmapped range gives EINVAL (%s)", errname(ret));
-	ret = range_cmd(fd, DEVMM_IOC_READ, p, 4, path, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_READ, p, 4, path, &cpages);
 	ok(ret == -EFAULT, "a device read of an unmapped range gives EFAULT (%s)", errname(ret));
 
 	/* PROT_NONE. */
 	p = map_anon(4, PROT_NONE, MAP_PRIVATE);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 4, NULL, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 4, NULL, &cpages);
 	ok(ret == -EINVAL, "migrating PROT_NONE memory gives EINVAL (%s)", errname(ret));
 	munmap(p, 4 * psz);
 
@@ -183,10 +158,10 @@ static void test_mappings(int fd)
 	{
 		char *buf = map_anon(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 
-		ret = range_cmd(fd, DEVMM_IOC_READ, p, 4, buf, 0, &c);
-		ok(ret == 0 && c.cpages == 4 && buf[0] == 0,
+		ret = devmm_range(fd, DEVMM_IOC_READ, p, 4, buf, &cpages);
+		ok(ret == 0 && cpages == 4 && buf[0] == 0,
 		   "a device read of read-only memory works (%s)", errname(ret));
-		ret = range_cmd(fd, DEVMM_IOC_WRITE, p, 4, buf, 0, &c);
+		ret = devmm_range(fd, DEVMM_IOC_WRITE, p, 4, buf, &cpages);
 		ok(ret == -EPERM, "a device write to read-only memory gives EPERM (%s)",
 		   errname(ret));
 		munmap(buf, 4 * psz);
@@ -195,16 +170,16 @@ static void test_mappings(int fd)
 
 	/* A range running far past the end of its VMA. */
 	p = map_anon(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 1UL << 20, NULL, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 1UL << 20, NULL, &cpages);
 	ok(ret == -EINVAL, "npages far beyond the VMA gives EINVAL (%s)", errname(ret));
 	munmap(p, 4 * psz);
 
 	/* Shared anonymous memory (shmem) does not move; it is not an error. */
 	p = map_anon(8, PROT_READ | PROT_WRITE, MAP_SHARED);
 	memset(p, 0x5a, 8 * psz);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 8, NULL, 0, &c);
-	ok(ret == 0 && c.cpages == 0, "shared anonymous memory stays put (%s, %llu on device)",
-	   errname(ret), (unsigned long long)c.cpages);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 8, NULL, &cpages);
+	ok(ret == 0 && cpages == 0, "shared anonymous memory stays put (%s, %llu on device)",
+	   errname(ret), (unsigned long long)cpages);
 	munmap(p, 8 * psz);
 
 	/* A shared file mapping: stays put, but the device reads and writes it. */
@@ -216,12 +191,12 @@ static void test_mappings(int fd)
 		char *buf = map_anon(8, PROT_READ | PROT_WRITE, MAP_PRIVATE), back[16];
 
 		memset(p, 0x11, 8 * psz);
-		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 8, NULL, 0, &c);
-		ok(ret == 0 && c.cpages == 0, "a shared file mapping stays put (%s)",
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 8, NULL, &cpages);
+		ok(ret == 0 && cpages == 0, "a shared file mapping stays put (%s)",
 		   errname(ret));
 		memset(buf, 0x77, 8 * psz);
-		ret = range_cmd(fd, DEVMM_IOC_WRITE, p, 8, buf, 0, &c);
-		ok(ret == 0 && c.cpages == 8 && pread(tfd, back, 16, 3 * psz) == 16 &&
+		ret = devmm_range(fd, DEVMM_IOC_WRITE, p, 8, buf, &cpages);
+		ok(ret == 0 && cpages == 8 && pread(tfd, back, 16, 3 * psz) == 16 &&
 		   back[0] == 0x77 && back[15] == 0x77,
 		   "a device write to a shared file is in the file (%s)", errname(ret));
 		munmap(buf, 8 * psz);
@@ -239,26 +214,26 @@ static void test_roundtrip(int fd, unsigned int kind, const char *name)
 	uint8_t local = kind == DEVMM_KIND_PRIVATE ? 0x22 : 0x42;
 	char *p = map_anon(NPAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	char *buf = map_anon(NPAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	unsigned long used0 = used_pages(fd);
 	int ret;
 
 	fill(p, NPAGES, 1);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, NPAGES, NULL, 0, &c);
-	ok(ret == 0 && c.cpages == NPAGES, "%s: migrate %lu pages to the device (%s, %llu)", name,
-	   NPAGES, errname(ret), (unsigned long long)c.cpages);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, NPAGES, NULL, &cpages);
+	ok(ret == 0 && cpages == NPAGES, "%s: migrate %lu pages to the device (%s, %llu)", name,
+	   NPAGES, errname(ret), (unsigned long long)cpages);
 	ok(used_pages(fd) == used0 + NPAGES, "%s: the device holds them (%lu pages used)", name,
 	   used_pages(fd));
 	ok(count_snapshot(fd, p, NPAGES, local) == NPAGES,
 	   "%s: the snapshot shows them on this device (0x%02x)", name, local);
 
 	/* Again: pages already here stay, and count. */
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, NPAGES, NULL, 0, &c);
-	ok(ret == 0 && c.cpages == NPAGES && used_pages(fd) == used0 + NPAGES,
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, NPAGES, NULL, &cpages);
+	ok(ret == 0 && cpages == NPAGES && used_pages(fd) == used0 + NPAGES,
 	   "%s: migrating again moves nothing and reports all present", name);
 
-	ret = range_cmd(fd, DEVMM_IOC_READ, p, NPAGES, buf, 0, &c);
-	ok(ret == 0 && c.cpages == NPAGES && check(buf, NPAGES, 1),
+	ret = devmm_range(fd, DEVMM_IOC_READ, p, NPAGES, buf, &cpages);
+	ok(ret == 0 && cpages == NPAGES && check(buf, NPAGES, 1),
 	   "%s: the device reads the data from device memory (%s)", name, errname(ret));
 	ok(count_snapshot(fd, p, NPAGES, local) == NPAGES,
 	   "%s: a device read does not move pages", name);
@@ -271,8 +246,8 @@ static void test_roundtrip(int fd, unsigned int kind, const char *name)
 		for (i = 0; i < NPAGES; i++)
 			if (i % 37 != 5 && i / 64 != 2)
 				holes[i * psz] = 1;
-		ret = range_cmd(fd, DEVMM_IOC_READ, p, NPAGES, holes, 0, &c);
-		ok(ret == 0 && c.cpages == NPAGES && check(holes, NPAGES, 1),
+		ret = devmm_range(fd, DEVMM_IOC_READ, p, NPAGES, holes, &cpages);
+		ok(ret == 0 && cpages == NPAGES && check(holes, NPAGES, 1),
 		   "%s: a device read into a buffer with holes gets every page (%s)", name,
 		   errname(ret));
 		munmap(holes, NPAGES * psz);
@@ -282,27 +257,27 @@ static void test_roundtrip(int fd, unsigned int kind, const char *name)
 		for (i = 0; i < NPAGES; i++)
 			if (i % 37 != 5 && i / 64 != 2)
 				memset(holes + i * psz, 0x3c, psz);
-		ret = range_cmd(fd, DEVMM_IOC_WRITE, p, NPAGES, holes, 0, &c);
-		ok(ret == 0 && c.cpages == NPAGES && !memcmp(p, holes, NPAGES * psz),
+		ret = devmm_range(fd, DEVMM_IOC_WRITE, p, NPAGES, holes, &cpages);
+		ok(ret == 0 && cpages == NPAGES && !memcmp(p, holes, NPAGES * psz),
 		   "%s: a device write from a buffer with holes writes every page (%s)", name,
 		   errname(ret));
 		munmap(holes, NPAGES * psz);
 		fill(p, NPAGES, 1);
-		range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, NPAGES, NULL, 0, &c);
+		devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, NPAGES, NULL, &cpages);
 	}
 
 	fill(buf, NPAGES, 1);
 	fill(buf, NPAGES / 2, 2);
-	ret = range_cmd(fd, DEVMM_IOC_WRITE, p, NPAGES / 2, buf, 0, &c);
-	ok(ret == 0 && c.cpages == NPAGES / 2, "%s: the device writes half of it (%s)", name,
+	ret = devmm_range(fd, DEVMM_IOC_WRITE, p, NPAGES / 2, buf, &cpages);
+	ok(ret == 0 && cpages == NPAGES / 2, "%s: the device writes half of it (%s)", name,
 	   errname(ret));
 	ok(!memcmp(p, buf, NPAGES * psz), "%s: the CPU sees the device's writes, and the rest",
 	   name);
 
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, NPAGES, NULL, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, NPAGES, NULL, &cpages);
 	ok(ret == 0 && used_pages(fd) == used0,
 	   "%s: migrate back to system memory (%s, %llu moved, %lu used)", name, errname(ret),
-	   (unsigned long long)c.cpages, used_pages(fd));
+	   (unsigned long long)cpages, used_pages(fd));
 	ok(count_snapshot(fd, p, NPAGES, 0x02) == NPAGES, "%s: all pages are system pages again",
 	   name);
 	munmap(p, NPAGES * psz);
@@ -313,7 +288,7 @@ static void test_lifetimes(int fd, unsigned int id, unsigned int kind, const cha
 {
 	uint8_t local = kind == DEVMM_KIND_PRIVATE ? 0x22 : 0x42;
 	unsigned long used0 = used_pages(fd);
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	char *p;
 	int fd2, status, ret;
 	pid_t pid;
@@ -321,10 +296,10 @@ static void test_lifetimes(int fd, unsigned int id, unsigned int kind, const cha
 	/* Closing a file does not evict the device's pages. */
 	p = map_anon(64, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	fill(p, 64, 3);
-	fd2 = dev_open(id);
-	ret = range_cmd(fd2, DEVMM_IOC_MIGRATE_TO_DEV, p, 64, NULL, 0, &c);
+	fd2 = devmm_node_open(id);
+	ret = devmm_range(fd2, DEVMM_IOC_MIGRATE_TO_DEV, p, 64, NULL, &cpages);
 	close(fd2);
-	ok(ret == 0 && c.cpages == 64 && used_pages(fd) == used0 + 64 &&
+	ok(ret == 0 && cpages == 64 && used_pages(fd) == used0 + 64 &&
 	   count_snapshot(fd, p, 64, local) == 64,
 	   "%s: pages stay on the device after the file that moved them is closed", name);
 
@@ -348,14 +323,14 @@ static void test_lifetimes(int fd, unsigned int id, unsigned int kind, const cha
 	if (pid == 0) {
 		char b[64];
 
-		_exit(range_cmd(fd, DEVMM_IOC_READ, p, 1, b, 0, &c) == -EPERM ? 0 : 1);
+		_exit(devmm_range(fd, DEVMM_IOC_READ, p, 1, b, &cpages) == -EPERM ? 0 : 1);
 	}
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	   "%s: a child using the parent's file gets EPERM", name);
 
 	/* munmap with pages on the device frees them. */
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 64, NULL, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 64, NULL, &cpages);
 	munmap(p, 64 * psz);
 	ok(ret == 0 && used_pages(fd) == used0, "%s: munmap frees the device pages (%lu used)",
 	   name, used_pages(fd));
@@ -364,11 +339,11 @@ static void test_lifetimes(int fd, unsigned int id, unsigned int kind, const cha
 	pid = fork();
 	if (pid == 0) {
 		char *q = map_anon(128, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-		int cfd = dev_open(id);
+		int cfd = devmm_node_open(id);
 
 		fill(q, 128, 6);
-		_exit(range_cmd(cfd, DEVMM_IOC_MIGRATE_TO_DEV, q, 128, NULL, 0, &c) == 0 &&
-		      c.cpages == 128 ? 0 : 1);
+		_exit(devmm_range(cfd, DEVMM_IOC_MIGRATE_TO_DEV, q, 128, NULL, &cpages) == 0 &&
+		      cpages == 128 ? 0 : 1);
 	}
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && used_pages(fd) == used0,
@@ -380,23 +355,22 @@ static void test_pins(int fd, unsigned int kind, const char *name)
 {
 	uint8_t local = kind == DEVMM_KIND_PRIVATE ? 0x22 : 0x42;
 	char *p = map_anon(16, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	struct devmm_range_cmd c;
 	int ret;
 
 	fill(p, 16, 7);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 16, NULL, 0, &c);
-	ret = range_cmd(fd, DEVMM_IOC_PIN, p, 8, NULL, 0, &c);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 16, NULL, NULL);
+	ret = devmm_range(fd, DEVMM_IOC_PIN, p, 8, NULL, NULL);
 	/* A private page cannot be pinned where it is: GUP faults it back. */
 	ok(ret == 0 && count_snapshot(fd, p, 8, kind == DEVMM_KIND_PRIVATE ? 0x02 : local) == 8,
 	   "%s: a short-term pin %s (%s)", name,
 	   kind == DEVMM_KIND_PRIVATE ? "brings private pages back to RAM" :
 					"leaves coherent pages in place", errname(ret));
-	ret = range_cmd(fd, DEVMM_IOC_UNPIN, p, 8, NULL, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_UNPIN, p, 8, NULL, NULL);
 	ok(ret == 0, "%s: unpin (%s)", name, errname(ret));
-	ret = range_cmd(fd, DEVMM_IOC_UNPIN, p, 8, NULL, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_UNPIN, p, 8, NULL, NULL);
 	ok(ret == -ENOENT, "%s: unpin of a range not pinned gives ENOENT (%s)", name,
 	   errname(ret));
-	ret = range_cmd(fd, DEVMM_IOC_PIN, p + 8 * psz, 8, NULL, DEVMM_RANGE_LONGTERM, &c);
+	ret = devmm_range_flags(fd, DEVMM_IOC_PIN, p + 8 * psz, 8, NULL, DEVMM_RANGE_LONGTERM, NULL);
 	ok(ret == 0 && count_snapshot(fd, p + 8 * psz, 8, 0x02) == 8 && check(p, 16, 7),
 	   "%s: a long-term pin moves device pages out first, data intact (%s)", name,
 	   errname(ret));
@@ -434,7 +408,7 @@ static void test_fault_around(int fd, unsigned int kind, const char *name)
 	const size_t pmd = 2UL << 20;
 	uint8_t local = kind == DEVMM_KIND_PRIVATE ? 0x22 : 0x42;
 	struct devmm_dev_info i0, i1;
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	long before, window, after;
 	int ret, kb;
 	char *p, *raw, *q;
@@ -471,17 +445,17 @@ static void test_fault_around(int fd, unsigned int kind, const char *name)
 	}
 	madvise(p, 40 * psz, MADV_NOHUGEPAGE);
 	fill(p, 40, 21);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 40, NULL, 0, &c);
-	ret = ret ?: dev_info(fd, &i0);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 40, NULL, &cpages);
+	ret = ret ?: test_dev_info(fd, &i0);
 	(void)*(volatile char *)(p + 4 * psz);
-	ret = ret ?: dev_info(fd, &i1);
+	ret = ret ?: test_dev_info(fd, &i1);
 	before = count_snapshot(fd, p, 4, local);
 	window = count_snapshot(fd, p + 4 * psz, 16, 0x02);
 	after = count_snapshot(fd, p + 20 * psz, 20, local);
-	ok(ret == 0 && c.cpages == 40 && i1.cpu_faults - i0.cpu_faults == 1 &&
+	ok(ret == 0 && cpages == 40 && i1.cpu_faults - i0.cpu_faults == 1 &&
 	   i1.to_system - i0.to_system == 16 && before == 4 && window == 16 && after == 20,
 	   "%s: one CPU fault brings back its page and the 15 after it, not those before (%s, %llu of 40 to the device, %llu faults, %llu pages back; %ld/4 before, %ld/16 in, %ld/20 after on the device or back as they should)",
-	   name, errname(ret), (unsigned long long)c.cpages,
+	   name, errname(ret), (unsigned long long)cpages,
 	   (unsigned long long)(i1.cpu_faults - i0.cpu_faults),
 	   (unsigned long long)(i1.to_system - i0.to_system), before, window, after);
 	/* Near the end of the VMA: only up to its end. */
@@ -496,7 +470,7 @@ static void test_fault_around(int fd, unsigned int kind, const char *name)
 	   count_snapshot(fd, p + 21 * psz, 15, local) == 15,
 	   "%s: with fault_around_kb=0 a fault brings back its page alone", name);
 	fault_around_kb(64);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, 40, NULL, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, 40, NULL, &cpages);
 	ok(ret == 0 && check(p, 40, 21), "%s: the data survives, fault by fault (%s)", name,
 	   errname(ret));
 	munmap(raw, 2 * pmd);
@@ -509,11 +483,11 @@ static void test_fault_around(int fd, unsigned int kind, const char *name)
 	if (q) {
 		madvise(q, 32 * psz, MADV_NOHUGEPAGE);
 		fill(q, 32, 22);
-		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, q, 32, NULL, 0, &c);
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, q, 32, NULL, &cpages);
 	}
-	ok(q && ret == 0 && c.cpages == 32 && *(volatile char *)q == *q &&
+	ok(q && ret == 0 && cpages == 32 && *(volatile char *)q == *q &&
 	   count_snapshot(fd, q, 4, 0x02) == 4 && count_snapshot(fd, q + 4 * psz, 28, local) == 28 &&
-	   range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, q, 32, NULL, 0, &c) == 0 && check(q, 32, 22),
+	   devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, q, 32, NULL, &cpages) == 0 && check(q, 32, 22),
 	   "%s: a fault-around window ends at the 2 MiB boundary", name);
 	if (raw)
 		munmap(raw, (pmd / psz + 32) * psz);
@@ -528,7 +502,7 @@ static void test_large(int fd, unsigned int kind, const char *name)
 {
 	const size_t pmd = 2UL << 20, len = 2 * pmd;
 	unsigned long np = len / psz, half = pmd / psz;
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	char *raw, *p, *buf;
 	unsigned long long cp;
 	int ret;
@@ -544,8 +518,8 @@ static void test_large(int fd, unsigned int kind, const char *name)
 	p = pmd_align_up(raw);
 	madvise(p, len, MADV_HUGEPAGE);
 	fill(p, np, 8);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, np, NULL, 0, &c);
-	ok(ret == 0 && c.cpages == np && count_snapshot(fd, p, np, 0x26) == np,
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, np, NULL, &cpages);
+	ok(ret == 0 && cpages == np && count_snapshot(fd, p, np, 0x26) == np,
 	   "%s: 4 MiB of THPs migrate as PMD-sized device folios (%s)", name, errname(ret));
 	{
 		/*
@@ -553,7 +527,7 @@ static void test_large(int fd, unsigned int kind, const char *name)
 		 * "none" as its small pages are, not an error (the kernel's
 		 * walk reports it as one).
 		 */
-		int oid = find_kind(DEVMM_KIND_COHERENT), ofd = oid >= 0 ? dev_open(oid) : -1;
+		int oid = find_kind(DEVMM_KIND_COHERENT), ofd = oid >= 0 ? devmm_node_open(oid) : -1;
 
 		ok(ofd >= 0 && count_snapshot(ofd, p, np, HMM_DMIRROR_PROT_NONE) == np,
 		   "%s: a snapshot through another device shows its folios as not mapped there, "
@@ -568,17 +542,17 @@ static void test_large(int fd, unsigned int kind, const char *name)
 	ok(check(p, half, 8) && count_snapshot(fd, p + pmd, half / 4, 0x22) == half / 4,
 	   "%s: a partial munmap splits the other device folio; the rest stays on the device",
 	   name);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, half, NULL, 0, &c);
-	ret = ret ? ret : range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, half, NULL, 0, &c);
-	ok(ret == 0 && c.cpages == half && check(p, half, 8),
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, half, NULL, &cpages);
+	ret = ret ? ret : devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, half, NULL, &cpages);
+	ok(ret == 0 && cpages == half && check(p, half, 8),
 	   "%s: migrating a device folio back counts all its pages (%s, %llu)", name,
-	   errname(ret), (unsigned long long)c.cpages);
+	   errname(ret), (unsigned long long)cpages);
 	/*
 	 * MADV_NOHUGEPAGE on the way back: a CPU fault still brings the
 	 * folio home whole (the kernel cannot split a device folio a fault
 	 * holds), an explicit migration splits it into small pages.
 	 */
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, half, NULL, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, half, NULL, &cpages);
 	cp = ret ? 0 : count_snapshot(fd, p, half, 0x26);
 	madvise(p, pmd, MADV_NOHUGEPAGE);
 	ok(ret == 0 && cp == half && *(volatile char *)(p + 5 * psz) == *(char *)(p + 5 * psz) &&
@@ -586,14 +560,14 @@ static void test_large(int fd, unsigned int kind, const char *name)
 	   "%s: under MADV_NOHUGEPAGE a CPU fault still brings the whole device folio back, "
 	   "intact (%s)", name, errname(ret));
 	madvise(p, pmd, MADV_HUGEPAGE);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, half, NULL, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, half, NULL, &cpages);
 	cp = ret ? 0 : count_snapshot(fd, p, half, 0x26);
 	madvise(p, pmd, MADV_NOHUGEPAGE);
-	ret = ret ? ret : range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, half, NULL, 0, &c);
-	ok(ret == 0 && cp == half && c.cpages == half && count_snapshot(fd, p, half, 0x02) == half &&
+	ret = ret ? ret : devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, half, NULL, &cpages);
+	ok(ret == 0 && cp == half && cpages == half && count_snapshot(fd, p, half, 0x02) == half &&
 	   check(p, half, 8),
 	   "%s: under MADV_NOHUGEPAGE migrating a device folio back splits it: %llu small pages, "
-	   "intact (%s)", name, (unsigned long long)c.cpages, errname(ret));
+	   "intact (%s)", name, (unsigned long long)cpages, errname(ret));
 	munmap(raw, len + pmd);
 
 	/* A THP and 512 small pages in one range: one large folio, 512 small. */
@@ -603,9 +577,9 @@ static void test_large(int fd, unsigned int kind, const char *name)
 	madvise(p + pmd, pmd, MADV_NOHUGEPAGE);
 	fill(p, np, 9);
 	buf = malloc(len);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, np, NULL, 0, &c);
-	cp = c.cpages;
-	ret = ret || !buf ? ret : range_cmd(fd, DEVMM_IOC_READ, p, np, buf, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, np, NULL, &cpages);
+	cp = cpages;
+	ret = ret || !buf ? ret : devmm_range(fd, DEVMM_IOC_READ, p, np, buf, &cpages);
 	ok(ret == 0 && cp == np && count_snapshot(fd, p, 1, 0x26) == 1 &&
 	   count_snapshot(fd, p + pmd, 1, 0x22) == 1 && check(buf, np, 9) && check(p, np, 9),
 	   "%s: a range of a THP and small pages migrates as one folio and 512 pages, intact "
@@ -623,7 +597,7 @@ static void test_device(unsigned int kind, const char *name)
 		ok(0, "%s: find the device", name);
 		return;
 	}
-	fd = dev_open(id);
+	fd = devmm_node_open(id);
 	ok(fd >= 0, "%s: open /dev/devmm%d", name, id);
 	buf = map_anon(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	test_bad_input(fd, buf);
@@ -635,7 +609,7 @@ static void test_device(unsigned int kind, const char *name)
 	test_large(fd, kind, name);
 	munmap(buf, 4 * psz);
 	close(fd);
-	ok(used_pages(fd = dev_open(id)) == 0, "%s: nothing left on the device", name);
+	ok(used_pages(fd = devmm_node_open(id)) == 0, "%s: nothing left on the device", name);
 	close(fd);
 }
 
@@ -645,7 +619,6 @@ static void test_device(unsigned int kind, const char *name)
 int main(int argc, char **argv)
 {
 	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
-	struct devmm_range_cmd c;
 	char params[128], *p;
 	int ret, fd, id;
 
@@ -664,7 +637,7 @@ int main(int argc, char **argv)
 	{
 		struct devmm_info info;
 
-		devmm_info(&info);
+		test_module_info(&info);
 		caps = info.caps;
 	}
 	if (expect_private) {
@@ -682,20 +655,20 @@ int main(int argc, char **argv)
 	/* A device without memory reaches process memory, and cannot migrate. */
 	ret = devmm_load(argv[1], "private=0 dmirror_compat=1");
 	id = find_kind(DEVMM_KIND_MIRROR);
-	fd = id >= 0 ? dev_open(id) : -1;
+	fd = id >= 0 ? devmm_node_open(id) : -1;
 	ok(ret == 0 && fd >= 0, "mirror-only device %d for hmm_dmirror0 (%s)", id, errname(ret));
 	p = map_anon(8, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	fill(p, 8, 9);
 	{
 		char *buf = map_anon(8, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 
-		ret = range_cmd(fd, DEVMM_IOC_READ, p, 8, buf, 0, &c);
+		ret = devmm_range(fd, DEVMM_IOC_READ, p, 8, buf, NULL);
 		ok(ret == 0 && check(buf, 8, 9), "mirror-only: device read (%s)", errname(ret));
 		munmap(buf, 8 * psz);
 	}
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 8, NULL, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 8, NULL, NULL);
 	ok(ret == -EOPNOTSUPP, "mirror-only: migration gives EOPNOTSUPP (%s)", errname(ret));
-	ret = range_cmd(fd, DEVMM_IOC_EXCLUSIVE, p, 8, NULL, 0, &c);
+	ret = devmm_range(fd, DEVMM_IOC_EXCLUSIVE, p, 8, NULL, NULL);
 	ok(expect_private ? ret == 0 : ret == -EOPNOTSUPP,
 	   "mirror-only: exclusive access %s (%s)", expect_private ? "works" : "is unsupported",
 	   errname(ret));

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <linux/devmm_hmm.h>
 #include "devmm_test.h"
 
 #define PSZ		4096UL
@@ -459,7 +460,7 @@ int main(int argc, char **argv)
 	expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
 	lane_range(lane_env("LANE_COHERENT_A"), &base, &size);
 	seed = lane_seed("DEVMM_DEMAND_SEED") | 1;
-	tap_plan(2 * KIND_TESTS + 2);
+	tap_plan(2 * KIND_TESTS + 3);
 	tap_diag("seed %llu (DEVMM_DEMAND_SEED replays it)", (unsigned long long)seed);
 	ret = devmm_load(argv[1], "private=0");
 	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
@@ -478,5 +479,8 @@ int main(int argc, char **argv)
 	if (ok(id >= 0, "create a coherent device over the lane's range (%s)",
 	       errname(id < 0 ? id : 0)))
 		kind_tests(id, "coherent");
+	close(ctl);
+	ret = devmm_unload();
+	ok(ret == 0, "unload (%s)", errname(ret));
 	return tap_done();
 }

@@ -16,27 +16,13 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/devmm_hmm.h>
 #include "devmm_test.h"
 
-#define MB (1024UL * 1024)
 #define CAPACITY (64 * MB)
 
 static size_t psz;
 static int ctl;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* The address part of a SIZE@ADDR lane range. */
-static unsigned long long range_addr(const char *r)
-{
-	return strtoull(strchr(r, '@') + 1, NULL, 0);
-}
 
 static int query(unsigned int id, struct devmm_dev_info *info)
 {
@@ -48,54 +34,11 @@ static int query(unsigned int id, struct devmm_dev_info *info)
 	return ret;
 }
 
-static unsigned long long used(unsigned int id)
-{
-	struct devmm_dev_info info = {};
-
-	return query(id, &info) || info.id != id ? ~0ULL : info.used;
-}
-
-static int range_cmd(int fd, unsigned long cmd, void *addr, unsigned long npages, void *ptr,
-		     struct devmm_range_cmd *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->addr = (uintptr_t)addr;
-	c->npages = npages;
-	c->ptr = (uintptr_t)ptr;
-	return ioctl(fd, cmd, c) ? -errno : 0;
-}
-
 static void *map_anon(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
-}
-
-/* Word i of the buffer at offset @off: unique per word and @seed. */
-static uint64_t pattern(uint64_t seed, size_t word)
-{
-	return (seed << 40) ^ (word * 0x9e3779b97f4a7c15ULL);
-}
-
-static void fill(void *p, size_t len, uint64_t seed)
-{
-	uint64_t *w = p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		w[i] = pattern(seed, i);
-}
-
-static int verify(const void *p, size_t len, uint64_t seed)
-{
-	const uint64_t *w = p;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++)
-		if (w[i] != pattern(seed, i))
-			return 0;
-	return 1;
 }
 
 /* Lines of /proc/iomem that name devmm. */
@@ -117,9 +60,8 @@ static unsigned long snapshot_count(int fd, void *p, size_t len, uint8_t mask, u
 {
 	unsigned long n = len / psz, i, count = 0;
 	uint8_t *b = malloc(n);
-	struct devmm_range_cmd c;
 
-	if (!b || range_cmd(fd, DEVMM_IOC_SNAPSHOT, p, n, b, &c)) {
+	if (!b || devmm_range(fd, DEVMM_IOC_SNAPSHOT, p, n, b, NULL)) {
 		free(b);
 		return ~0UL;
 	}
@@ -139,34 +81,33 @@ static unsigned long on_device(int fd, void *p, size_t len, unsigned int kind)
 static void diag_mismatch(int fd, const void *p, const void *buf, size_t len, uint64_t seed)
 {
 	const uint64_t *w = buf;
-	struct devmm_range_cmd c;
 	uint8_t b = 0xee;
 	size_t i;
 
-	for (i = 0; i < len / 8 && w[i] == pattern(seed, i); i++)
+	for (i = 0; i < len / 8 && w[i] == pattern_word(seed, i); i++)
 		;
 	if (i == len / 8)
 		return;
-	range_cmd(fd, DEVMM_IOC_SNAPSHOT, (char *)p + i * 8 / psz * psz, 1, &b, &c);
+	devmm_range(fd, DEVMM_IOC_SNAPSHOT, (char *)p + i * 8 / psz * psz, 1, &b, NULL);
 	tap_diag("first difference at page %zu word %zu: 0x%llx, expected 0x%llx; snapshot 0x%02x",
 		 i * 8 / psz, i % (psz / 8), (unsigned long long)w[i],
-		 (unsigned long long)pattern(seed, i), b);
+		 (unsigned long long)pattern_word(seed, i), b);
 }
 
 /* Device read of the whole range, checked against the pattern. */
 static int device_verify(int fd, void *p, size_t len, uint64_t seed)
 {
 	void *buf = map_anon(len);
-	struct devmm_range_cmd c;
+	unsigned long long cpages = 0;
 	int good, ret;
 
-	ret = buf ? range_cmd(fd, DEVMM_IOC_READ, p, len / psz, buf, &c) : -ENOMEM;
-	good = !ret && c.cpages == len / psz && verify(buf, len, seed);
+	ret = buf ? devmm_range(fd, DEVMM_IOC_READ, p, len / psz, buf, &cpages) : -ENOMEM;
+	good = !ret && cpages == len / psz && pattern_ok(buf, len, seed);
 	if (!good && !ret)
 		diag_mismatch(fd, p, buf, len, seed);
 	else if (ret)
 		tap_diag("device read: %s after %llu pages", errname(ret),
-			 (unsigned long long)c.cpages);
+			 (unsigned long long)cpages);
 	if (buf)
 		munmap(buf, len);
 	return good;
@@ -177,15 +118,15 @@ static void test_oversubscribe(int id, int fd, const char *name)
 	size_t len = 4 * CAPACITY, slice = CAPACITY / 4, off;
 	char *p = map_anon(len);
 	struct devmm_dev_info info = {};
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	int full = 1, within = 1;
 
-	fill(p, len, 11);
+	pattern_fill(p, len, 11);
 	for (off = 0; off < len; off += slice) {
-		int ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p + off, slice / psz, NULL, &c);
+		int ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p + off, slice / psz, NULL, &cpages);
 
-		full &= !ret && c.cpages == slice / psz;
-		within &= used(id) <= CAPACITY;
+		full &= !ret && cpages == slice / psz;
+		within &= devmm_used(ctl, id) <= CAPACITY;
 	}
 	ok(full, "%s: 16 slices of capacity/4 each migrate in full into a full device", name);
 	ok(within, "%s: resident device memory stays within capacity after every slice", name);
@@ -197,9 +138,9 @@ static void test_oversubscribe(int id, int fd, const char *name)
 	   (unsigned long long)info.evict_passes, (unsigned long long)info.evict_failures);
 	ok(device_verify(fd, p, len, 11), "%s: every word reads back intact through the device",
 	   name);
-	ok(verify(p, len, 11), "%s: every word reads back intact through the CPU", name);
+	ok(pattern_ok(p, len, 11), "%s: every word reads back intact through the CPU", name);
 	munmap(p, len);
-	ok(used(id) == 0, "%s: nothing left on the device after munmap", name);
+	ok(devmm_used(ctl, id) == 0, "%s: nothing left on the device after munmap", name);
 }
 
 static void test_policy(int id, int fd, unsigned int kind, unsigned int policy, const char *name)
@@ -207,21 +148,21 @@ static void test_policy(int id, int fd, unsigned int kind, unsigned int policy, 
 	const char *pol = policy == DEVMM_POLICY_LRU ? "LRU" : "FIFO";
 	size_t half = CAPACITY / 2, quarter = CAPACITY / 4;
 	char *a = map_anon(half), *b = map_anon(half), *c3 = map_anon(quarter);
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	unsigned long ona, onb;
 
 	devmm_dev_cmd(ctl, DEVMM_IOC_SET_POLICY, id, policy, NULL);
-	fill(a, half, 21);
-	fill(b, half, 22);
-	fill(c3, quarter, 23);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, half / psz, NULL, &c);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, b, half / psz, NULL, &c);
+	pattern_fill(a, half, 21);
+	pattern_fill(b, half, 22);
+	pattern_fill(c3, quarter, 23);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, half / psz, NULL, &cpages);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, b, half / psz, NULL, &cpages);
 	/* The device uses A again: under LRU that makes B the oldest. */
 	device_verify(fd, a, half, 21);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, c3, quarter / psz, NULL, &c);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, c3, quarter / psz, NULL, &cpages);
 	ona = on_device(fd, a, half, kind);
 	onb = on_device(fd, b, half, kind);
-	ok(c.cpages == quarter / psz && on_device(fd, c3, quarter, kind) == quarter / psz,
+	ok(cpages == quarter / psz && on_device(fd, c3, quarter, kind) == quarter / psz,
 	   "%s %s: a new buffer migrates in full into the full device", name, pol);
 	if (policy == DEVMM_POLICY_LRU)
 		ok(ona == half / psz && onb < half / psz,
@@ -242,23 +183,22 @@ static void test_on_demand(int id, int fd, const char *name)
 	size_t len = 8 * MB;
 	char *p = map_anon(len);
 	unsigned long long before, result;
-	struct devmm_range_cmd c;
 	int ret;
 
-	fill(p, len, 31);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
-	before = used(id);
+	pattern_fill(p, len, 31);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL);
+	before = devmm_used(ctl, id);
 	ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 4 * MB, &result);
-	ok(ret == 0 && result >= 4 * MB && used(id) <= before - 4 * MB,
+	ok(ret == 0 && result >= 4 * MB && devmm_used(ctl, id) <= before - 4 * MB,
 	   "%s: evict 4 MiB on demand (%s, %llu MiB evicted)", name, errname(ret), result / MB);
 	ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, &result);
-	ok(ret == 0 && used(id) == 0, "%s: evict everything (%s)", name, errname(ret));
-	ok(verify(p, len, 31), "%s: the data survives eviction", name);
+	ok(ret == 0 && devmm_used(ctl, id) == 0, "%s: evict everything (%s)", name, errname(ret));
+	ok(pattern_ok(p, len, 31), "%s: the data survives eviction", name);
 
 	/* Shrinking the capacity evicts down to it. */
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL);
 	ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, 2 * MB, NULL);
-	ok(ret == 0 && used(id) <= 2 * MB && verify(p, len, 31),
+	ok(ret == 0 && devmm_used(ctl, id) <= 2 * MB && pattern_ok(p, len, 31),
 	   "%s: shrinking the capacity to 2 MiB evicts down to it (%s)", name, errname(ret));
 	ok(devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, 0, NULL) == -EINVAL &&
 	   devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, 4097, NULL) == -EINVAL &&
@@ -275,16 +215,15 @@ static void bench_evict(int id, int fd, const char *name)
 	size_t len = 48 * MB;
 	char *p = map_anon(len);
 	unsigned long long result;
-	struct devmm_range_cmd c;
 	double t;
 	int ret;
 
-	fill(p, len, 41);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	pattern_fill(p, len, 41);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL);
 	t = now();
 	ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, &result);
 	t = now() - t;
-	ok(ret == 0 && result == len && verify(p, len, 41),
+	ok(ret == 0 && result == len && pattern_ok(p, len, 41),
 	   "%s: evict 48 MiB (%s, %llu MiB)", name, errname(ret), result / MB);
 	printf("# bench: eviction %s: %.0f MB/s (%llu MiB in %.3f s)\n", name,
 	       result / 1e6 / t, result / MB, t);
@@ -302,40 +241,40 @@ static void test_stale(int id, int fd, const char *name)
 	char *p = map_anon(len), *q = mmap(NULL, len, PROT_NONE,
 					     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	unsigned long long result = 0;
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	int ret, status, pipefd[2];
 	char x = 0;
 	pid_t pid;
 
-	fill(p, len, 71);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	pattern_fill(p, len, 71);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &cpages);
 	q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, q);
 	ret = q == MAP_FAILED ? -errno : devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, &result);
-	ok(ret == 0 && c.cpages == len / psz && result == len && used(id) == 0 &&
-	   verify(q, len, 71),
+	ok(ret == 0 && cpages == len / psz && result == len && devmm_used(ctl, id) == 0 &&
+	   pattern_ok(q, len, 71),
 	   "%s: pages moved by mremap come home on evict-all, intact (%s, %llu MiB)", name,
 	   errname(ret), result / MB);
 	munmap(q, len);
 
 	p = map_anon(len);
-	fill(p, len, 72);
-	range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+	pattern_fill(p, len, 72);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &cpages);
 	ret = pipe(pipefd);
 	pid = fork();
 	if (pid == 0) {
 		close(pipefd[1]);
-		_exit(read(pipefd[0], &x, 1) == 1 && verify(p, len, 72) ? 0 : 1);
+		_exit(read(pipefd[0], &x, 1) == 1 && pattern_ok(p, len, 72) ? 0 : 1);
 	}
 	close(pipefd[0]);
 	/* Now only the child maps the pages. */
 	munmap(p, len);
 	ret = ret ? -errno : devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, &result);
-	status = used(id) == 0;
+	status = devmm_used(ctl, id) == 0;
 	if (write(pipefd[1], &x, 1) != 1)
 		tap_diag("could not wake the child");
 	close(pipefd[1]);
 	waitpid(pid, &pid, 0);
-	ok(ret == 0 && c.cpages == len / psz && status && WIFEXITED(pid) &&
+	ok(ret == 0 && cpages == len / psz && status && WIFEXITED(pid) &&
 	   WEXITSTATUS(pid) == 0,
 	   "%s: pages only a fork child maps come home on evict-all, intact (%s)", name,
 	   errname(ret));
@@ -349,7 +288,7 @@ static void test_destroy_pinned(int id, int fd, unsigned int kind, const char *n
 {
 	size_t len = 4 * MB;
 	char *p;
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	int ret;
 
 	if (kind != DEVMM_KIND_COHERENT) {
@@ -358,16 +297,16 @@ static void test_destroy_pinned(int id, int fd, unsigned int kind, const char *n
 		return;
 	}
 	p = map_anon(len);
-	fill(p, len, 81);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
-	ret = ret ? ret : range_cmd(fd, DEVMM_IOC_PIN, p, 1, NULL, &c);
+	pattern_fill(p, len, 81);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &cpages);
+	ret = ret ? ret : devmm_range(fd, DEVMM_IOC_PIN, p, 1, NULL, &cpages);
 	ret = ret ? ret : devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
-	ok(ret == -EBUSY && used(id) >= psz && verify(p, len, 81),
+	ok(ret == -EBUSY && devmm_used(ctl, id) >= psz && pattern_ok(p, len, 81),
 	   "%s: DESTROY with a pinned page gives EBUSY and keeps the device (%s)", name,
 	   errname(ret));
-	ret = range_cmd(fd, DEVMM_IOC_UNPIN, p, 1, NULL, &c);
-	ret = ret ? ret : range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
-	ok(ret == 0 && c.cpages == len / psz && device_verify(fd, p, len, 81),
+	ret = devmm_range(fd, DEVMM_IOC_UNPIN, p, 1, NULL, &cpages);
+	ret = ret ? ret : devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &cpages);
+	ok(ret == 0 && cpages == len / psz && device_verify(fd, p, len, 81),
 	   "%s: after the unpin the device works as before (%s)", name, errname(ret));
 	munmap(p, len);
 }
@@ -376,7 +315,6 @@ static void test_destroy_pinned(int id, int fd, unsigned int kind, const char *n
 static void test_destroy_under_load(int id, int fd, const char *name)
 {
 	int status, pipefd[2], ret;
-	struct devmm_range_cmd c;
 	char line[512];
 	pid_t pid;
 
@@ -387,16 +325,16 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 		char *p = map_anon(len), *buf = map_anon(len);
 		int cfd = devmm_node_open(id), n = 0, r = 0;
 
-		fill(p, len, 51);
+		pattern_fill(p, len, 51);
 		close(pipefd[0]);
 		for (;;) {
-			r = range_cmd(cfd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c);
+			r = devmm_range(cfd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL);
 			if (r)
 				break;
-			r = range_cmd(cfd, DEVMM_IOC_READ, p, len / psz, buf, &c);
+			r = devmm_range(cfd, DEVMM_IOC_READ, p, len / psz, buf, NULL);
 			if (r)
 				break;
-			if (!verify(buf, len, 51)) {
+			if (!pattern_ok(buf, len, 51)) {
 				diag_mismatch(cfd, p, buf, len, 51);
 				_exit(2);
 			}
@@ -404,7 +342,7 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 				_exit(3);
 		}
 		/* The device is gone: the file says so, the data came home. */
-		_exit(r == -ENODEV && verify(p, len, 51) ? 0 : 1);
+		_exit(r == -ENODEV && pattern_ok(p, len, 51) ? 0 : 1);
 	}
 	close(pipefd[1]);
 	if (ret || read(pipefd[0], line, 1) != 1)
@@ -415,8 +353,8 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 	ok(ret == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	   "%s: destroyed under load: the user gets ENODEV and keeps its data (%s, status %d)",
 	   name, errname(ret), WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, &line, 1, NULL, &c);
-	ok(ret == -ENODEV && used(id) == ~0ULL, "%s: a stale file gets ENODEV (%s)", name,
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, &line, 1, NULL, NULL);
+	ok(ret == -ENODEV && devmm_used(ctl, id) == ~0ULL, "%s: a stale file gets ENODEV (%s)", name,
 	   errname(ret));
 	ret = iomem_devmm_ranges();
 	ok(ret == 0, "%s: no devmm range left in /proc/iomem (%d)", name, ret);
@@ -450,7 +388,7 @@ static void test_fragmented(int has_large)
 	const size_t cap = 128 * MB, pmd = 2 * MB, holes = 8 * MB;
 	const uint8_t small = HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL | HMM_DMIRROR_PROT_WRITE;
 	struct devmm_dev_info before = {}, after = {};
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	char *p, *raw, *t;
 	int id, fd, ret, i;
 	size_t off;
@@ -471,32 +409,32 @@ static void test_fragmented(int has_large)
 		return;
 	}
 	madvise(p, cap, MADV_NOHUGEPAGE);
-	fill(p, cap, 71);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, cap / psz, NULL, &c);
+	pattern_fill(p, cap, 71);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, cap / psz, NULL, &cpages);
 	/* Every other page of the first 8 MiB home: 1024 free pages, no free block. */
 	for (off = 0; !ret && off < holes; off += 2 * psz)
-		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_SYS, p + off, 1, NULL, &c);
-	ok(ret == 0 && used(id) == cap - holes / 2,
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, p + off, 1, NULL, &cpages);
+	ok(ret == 0 && devmm_used(ctl, id) == cap - holes / 2,
 	   "fragmentation: 128 MiB of small pages, then every other page of 8 MiB freed (%s, "
-	   "%llu MiB used)", errname(ret), used(id) / MB);
+	   "%llu MiB used)", errname(ret), devmm_used(ctl, id) / MB);
 
 	t = pmd_align_up(raw);
 	madvise(t, pmd, MADV_HUGEPAGE);
-	fill(t, pmd, 72);
+	pattern_fill(t, pmd, 72);
 	ok(snapshot_count(fd, t, pmd, 0xff, HMM_DMIRROR_PROT_PMD | HMM_DMIRROR_PROT_WRITE) ==
 	   pmd / psz,
 	   "fragmentation: the source is a THP");
 	query(id, &before);
-	ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, t, pmd / psz, NULL, &c);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, t, pmd / psz, NULL, &cpages);
 	query(id, &after);
-	ok(ret == 0 && c.cpages == pmd / psz && snapshot_count(fd, t, pmd, 0xff, small) == pmd / psz &&
+	ok(ret == 0 && cpages == pmd / psz && snapshot_count(fd, t, pmd, 0xff, small) == pmd / psz &&
 	   after.evicted == before.evicted && after.used == cap - holes / 2 + pmd,
 	   "fragmentation: the THP moves as 512 small device pages, nothing evicted (%s, %llu "
-	   "pages, %llu evicted)", errname(ret), (unsigned long long)c.cpages,
+	   "pages, %llu evicted)", errname(ret), (unsigned long long)cpages,
 	   (unsigned long long)(after.evicted - before.evicted));
-	ok(device_verify(fd, t, pmd, 72) && verify(t, pmd, 72),
+	ok(device_verify(fd, t, pmd, 72) && pattern_ok(t, pmd, 72),
 	   "fragmentation: its data intact through the device and the CPU");
-	ok(verify(p, cap, 71), "fragmentation: the small pages' data intact");
+	ok(pattern_ok(p, cap, 71), "fragmentation: the small pages' data intact");
 	close(fd);
 	munmap(raw, 2 * pmd);
 	munmap(p, cap);
@@ -528,7 +466,6 @@ static void test_concurrency(int id)
 		{
 			int fd = devmm_node_open(id);
 			double end = now() + seconds;
-			struct devmm_range_cmd c;
 			uint64_t seed = i * 1000;
 			size_t len = 2 * MB;
 
@@ -536,23 +473,23 @@ static void test_concurrency(int id)
 				char *p = map_anon(len);
 				pid_t child;
 
-				fill(p, len, ++seed);
-				if (range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, &c) ||
+				pattern_fill(p, len, ++seed);
+				if (devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL) ||
 				    !device_verify(fd, p, len, seed))
 					_exit(2);
 				if (rand() % 4 == 0) {
 					child = fork();
 					if (child == 0) {
-						int ok1 = verify(p, len, seed);
+						int ok1 = pattern_ok(p, len, seed);
 
-						fill(p, len / 2, seed + 7);
+						pattern_fill(p, len / 2, seed + 7);
 						_exit(ok1 ? 0 : 1);
 					}
 					waitpid(child, &status, 0);
 					if (!WIFEXITED(status) || WEXITSTATUS(status))
 						_exit(3);
 				}
-				if (!verify(p, len, seed))
+				if (!pattern_ok(p, len, seed))
 					_exit(4);
 				if (rand() % 2)
 					munmap(p + len / 2, len / 2);
@@ -573,14 +510,14 @@ static void test_concurrency(int id)
 	ok(good == workers + 1,
 	   "concurrency: %d processes migrating, reading, forking and unmapping on a 16 MiB device while another evicts, %d s, data intact (%d/%d)",
 	   workers, seconds, good, workers + 1);
-	ok(used(id) == 0, "concurrency: nothing left on the device once they exit");
+	ok(devmm_used(ctl, id) == 0, "concurrency: nothing left on the device once they exit");
 }
 
 int main(int argc, char **argv)
 {
 	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
-	unsigned long long a = range_addr(lane_env("LANE_COHERENT_A"));
-	unsigned long long b = range_addr(lane_env("LANE_COHERENT_B"));
+	unsigned long long a = lane_range_base(lane_env("LANE_COHERENT_A"));
+	unsigned long long b = lane_range_base(lane_env("LANE_COHERENT_B"));
 	struct devmm_dev_info info = {};
 	int ret, id, fd, i;
 	char *p;
@@ -615,7 +552,7 @@ int main(int argc, char **argv)
 	{
 		struct devmm_info mi = {};
 
-		test_fragmented(!devmm_info(&mi) && (mi.caps & DEVMM_CAP_LARGE_FOLIOS));
+		test_fragmented(!test_module_info(&mi) && (mi.caps & DEVMM_CAP_LARGE_FOLIOS));
 	}
 	/* A coherent device over 128 MiB of the reservation, held to 64 MiB. */
 	id = devmm_create_dev(ctl, DEVMM_KIND_COHERENT, 0, a, 128 * MB, DEVMM_POLICY_LRU);
@@ -653,20 +590,20 @@ int main(int argc, char **argv)
 	/* Unload with pages on the device: they come home first. */
 	fd = devmm_node_open(id);
 	p = map_anon(16 * MB);
-	fill(p, 16 * MB, 61);
+	pattern_fill(p, 16 * MB, 61);
 	{
-		struct devmm_range_cmd c;
+		unsigned long long cpages;
 
-		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 16 * MB / psz, NULL, &c);
-		ok(ret == 0 && c.cpages == 16 * MB / psz, "16 MiB on the device before unload");
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 16 * MB / psz, NULL, &cpages);
+		ok(ret == 0 && cpages == 16 * MB / psz, "16 MiB on the device before unload");
 	}
 	close(fd);
 	close(ctl);
 	ret = devmm_unload();
 	ok(ret == 0, "unload with pages on the device (%s)", errname(ret));
-	ok(verify(p, 16 * MB, 61), "the data came home before the device went away");
-	fill(p, 16 * MB, 62);
-	ok(verify(p, 16 * MB, 62), "and the memory is ordinary memory again");
+	ok(pattern_ok(p, 16 * MB, 61), "the data came home before the device went away");
+	pattern_fill(p, 16 * MB, 62);
+	ok(pattern_ok(p, 16 * MB, 62), "and the memory is ordinary memory again");
 	munmap(p, 16 * MB);
 	ret = iomem_devmm_ranges();
 	ok(ret == 0, "no devmm range left in /proc/iomem after unload (%d)", ret);

@@ -40,16 +40,38 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/devmm_hmm.h>
 #include "devmm_test.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-#define PG		4096UL
 /* x86-64 with 4-level page tables: the end of the user address space. */
 #define USER_END	0x7ffffffff000ULL
-#define MB		(1024UL * 1024)
 #define MAX_PINNED	(1UL << 18)	/* pages per file, mirror.c */
 #define MAX_DEVICES	32		/* devmm.h */
+
+/*
+ * test_hmm's ABI as the kernel's lib/test_hmm_uapi.h has it (6.1 to 7.x):
+ * the tools written for test_hmm count on <linux/devmm_hmm.h> keeping it.
+ */
+_Static_assert(sizeof(struct hmm_dmirror_cmd) == 40 &&
+	       offsetof(struct hmm_dmirror_cmd, addr) == 0 &&
+	       offsetof(struct hmm_dmirror_cmd, ptr) == 8 &&
+	       offsetof(struct hmm_dmirror_cmd, npages) == 16 &&
+	       offsetof(struct hmm_dmirror_cmd, cpages) == 24 &&
+	       offsetof(struct hmm_dmirror_cmd, faults) == 32, "struct hmm_dmirror_cmd");
+_Static_assert(HMM_DMIRROR_READ == 0xc0284800 && HMM_DMIRROR_WRITE == 0xc0284801 &&
+	       HMM_DMIRROR_MIGRATE_TO_DEV == 0xc0284802 &&
+	       HMM_DMIRROR_MIGRATE_TO_SYS == 0xc0284803 && HMM_DMIRROR_SNAPSHOT == 0xc0284804 &&
+	       HMM_DMIRROR_EXCLUSIVE == 0xc0284805 &&
+	       HMM_DMIRROR_CHECK_EXCLUSIVE == 0xc0284806 && HMM_DMIRROR_RELEASE == 0xc0284807 &&
+	       HMM_DMIRROR_FLAGS == 0xc0284808 && HMM_DMIRROR_FLAG_FAIL_ALLOC == 1,
+	       "HMM_DMIRROR_* numbers");
+_Static_assert(HMM_DMIRROR_PROT_ERROR == 0xff && HMM_DMIRROR_PROT_NONE == 0 &&
+	       HMM_DMIRROR_PROT_READ == 1 && HMM_DMIRROR_PROT_WRITE == 2 &&
+	       HMM_DMIRROR_PROT_PMD == 4 && HMM_DMIRROR_PROT_PUD == 8 &&
+	       HMM_DMIRROR_PROT_ZERO == 0x10 && HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL == 0x20 &&
+	       HMM_DMIRROR_PROT_DEV_PRIVATE_REMOTE == 0x30 &&
+	       HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL == 0x40 &&
+	       HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE == 0x50, "HMM_DMIRROR_PROT_* bytes");
 
 /* ---- randomness: splitmix64, one stream from the seed ---- */
 
@@ -57,11 +79,7 @@ static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(&rng_state);
 }
 
 static uint64_t rn(uint64_t n)
@@ -974,209 +992,276 @@ static void place_struct(struct call *c, const void *u, size_t exact, size_t siz
 }
 
 /*
- * Fill *c for a random call of family @fam on node @node (node families)
- * and build its struct in sbuf.  Returns the file to call on.
+ * One call in the making: its struct (@u, @exact bytes; the call says
+ * @size), what is wrong with it, and what the ABI then says (@pred).  The
+ * generator of the call's family (generators[] below) fills it; the steps
+ * they share are the functions just below.  A given seed must replay the
+ * same calls, so every generator draws its random numbers in the order it
+ * always has: rearranging draws changes every seed's calls.
  */
-static int gen_node_call(struct call *c, int fam, int node)
-{
-	const struct fam *f = &fams[fam];
-	unsigned int size = 0, pred = f->allowed | M(OK);
-	int size_bad = 0, tail = 0, arg_bad = 0, arg_ro = 0, defect = 0;
-	const char *tag = NULL, *stag = NULL, *atag = NULL;
+struct gen {
+	struct call *c;
+	int fam;
+	int node;		/* node commands: nodes[] index */
+	int r;			/* control commands: the draw that may spoil a field */
+	int target;		/* DESTROY: the devs[] index it may remove, or -1 */
+	unsigned int exact, size, pred;
+	int size_bad, tail, arg_bad, arg_ro, defect;
+	/* What is special about the fields, the size and the pointer. */
+	const char *tag, *stag, *atag;
 	union {
+		struct devmm_info info;
+		struct devmm_create cr;
+		struct devmm_dev_cmd d;
+		struct devmm_dev_query q;
 		struct devmm_range_cmd r;
-		struct devmm_dev_info i;
+		struct devmm_dev_info dev;
 		struct hmm_dmirror_cmd h;
 		unsigned char raw[PG];
 	} u;
-	unsigned int exact;
+};
 
-	memset(c, 0, sizeof(*c));
-	memset(&u, 0, sizeof(u));
-	c->fam = fam;
-	c->node = node;
-	if (fam == F_NODE_BAD || fam == F_H_BAD) {
-		c->cmd = bad_cmd(fam == F_H_BAD ? HMM : NODE, &size);
-		c->arg = sbuf;
-		memset(sbuf, 0, SBUF_PAGES * PG);
-		c->pred = M(ENOTTY);
-		c->tag = "unknown command";
-		goto out;
+/* The call's expected errnos and tag, and its struct where it goes. */
+static void finish_call(struct gen *g)
+{
+	g->c->pred = g->pred;
+	compose_tag(g->c, g->tag, g->stag, g->atag, g->size_bad, g->arg_bad || g->arg_ro, g->tail);
+	place_struct(g->c, &g->u, g->exact, g->size, g->tail, g->arg_bad, g->arg_ro);
+}
+
+/* F_CTL_BAD, F_NODE_BAD, F_H_BAD: a mangled command number, a struct of zeros. */
+static void gen_unknown(struct gen *g)
+{
+	unsigned int size;
+
+	g->c->cmd = bad_cmd(fams[g->fam].where, &size);
+	g->c->arg = sbuf;
+	memset(sbuf, 0, SBUF_PAGES * PG);
+	g->c->pred = M(ENOTTY);
+	g->c->tag = "unknown command";
+}
+
+/* ---- generators of device-node commands ---- */
+
+/* What the ABI says of a test_hmm command on a range, its struct readable. */
+static void hmm_pred(struct gen *g, uint64_t addr, uint64_t np)
+{
+	int fam = g->fam;
+
+	if (!range_ok(addr, np)) {
+		g->pred = M(EINVAL);
+		g->tag = "bad range";
+		return;
 	}
-	if (f->where == HMM) {
-		uint64_t addr, np, ptr;
-		unsigned long room;
-
-		exact = sizeof(struct hmm_dmirror_cmd);
-		size = exact;
-		c->cmd = _IOWR('H', f->nr, struct hmm_dmirror_cmd);
-		addr = pick_addr(&room);
-		np = fam == F_H_FLAGS ? (chance(70) ? HMM_DMIRROR_FLAG_FAIL_ALLOC : rn(4)) :
-					pick_npages(room);
-		ptr = pick_ptr();
-		make_safe(&addr, &ptr);
-		u.h.addr = addr;
-		u.h.npages = np;
-		u.h.ptr = ptr;
-		if (chance(10)) {
-			junk(&u.h, offsetof(struct hmm_dmirror_cmd, cpages), 8);
-			junk(&u.h, offsetof(struct hmm_dmirror_cmd, faults), 8);
-		}
-		c->arg = pick_arg(size, &arg_bad, &arg_ro, &atag);
-		if (arg_bad) {
-			pred = M(EFAULT);
-		} else if (arg_ro) {
-			/* The kernel reads zeros: an empty range. */
-			pred = M(EINVAL);
-		} else if (!range_ok(addr, np)) {
-			pred = M(EINVAL);
-			tag = "bad range";
-		} else if (!arg_ro && fam == F_H_FLAGS) {
-			pred = np & ~HMM_DMIRROR_FLAG_FAIL_ALLOC ? M(EINVAL) : M(OK);
-			tag = "flags";
-		} else if (!arg_ro) {
-			pred = f->allowed | M(OK);
-			if ((fam == F_H_MTODEV || fam == F_H_MTOSYS) &&
-			    node_kind(node) == DEVMM_KIND_MIRROR) {
-				pred = M(EOPNOTSUPP);
-				tag = "migration on a mirror-only device";
-			}
-			if (fam == F_H_EXCL && !(caps & DEVMM_CAP_EXCLUSIVE)) {
-				pred = M(EOPNOTSUPP);
-				tag = "no exclusive access here";
-			}
-			if (fam == F_H_RELEASE)
-				pred = M(OK) | M(EBUSY);
-			if (fam == F_H_CHECK)
-				pred = M(OK) | M(EPERM);
-		}
-		goto place;
+	if (fam == F_H_FLAGS) {
+		g->pred = np & ~HMM_DMIRROR_FLAG_FAIL_ALLOC ? M(EINVAL) : M(OK);
+		g->tag = "flags";
+		return;
 	}
-
-	/* devmm's own node commands. */
-	exact = fam == F_DEVINFO ? sizeof(struct devmm_dev_info) : sizeof(struct devmm_range_cmd);
-	size = pick_size(exact, &size_bad, &tail, &stag);
-	c->cmd = _IOC(_IOC_READ | _IOC_WRITE, DEVMM_IOC_MAGIC, f->nr, size);
-	if (fam == F_DEVINFO) {
-		int r = clean ? 20 + rn(80) : rn(100);
-
-		if (r < 5) {
-			u.i.flags = 1u << rn(32);
-			defect = 1;
-			tag = "flags";
-		} else if (r < 10) {
-			u.i.reserved0 = rnd() | 1;
-			defect = 1;
-			tag = "reserved0";
-		} else if (r < 15) {
-			u.i.reserved1 = rnd() | 1;
-			defect = 1;
-			tag = "reserved1";
-		} else if (r < 20) {
-			u.i.reserved[rn(NELEM(u.i.reserved))] = rnd() | 1;
-			defect = 1;
-			tag = "reserved[]";
-		} else if (r < 35) {
-			/* Every (out) field: ignored on input. */
-			u.i.id = rnd();
-			u.i.used = rnd();
-			u.i.policy = rnd();
-			tag = "out fields set on input";
-		}
-		pred = M(OK);
-	} else {
-		uint64_t addr, np, ptr;
-		unsigned long room;
-		unsigned int valid = fam == F_PIN ? DEVMM_RANGE_LONGTERM : 0;
-		int r = clean ? 13 + rn(87) : rn(100);
-
-		addr = pick_addr(&room);
-		np = pick_npages(room);
-		ptr = pick_ptr();
-		make_safe(&addr, &ptr);
-		u.r.addr = addr;
-		u.r.npages = np;
-		u.r.ptr = ptr;
-		if (fam == F_PIN && chance(30))
-			u.r.flags = DEVMM_RANGE_LONGTERM;
-		if (fam == F_UNPIN && nodes[node].npins && chance(50)) {
-			/* Exactly a range pinned before. */
-			int k = rn(nodes[node].npins);
-
-			u.r.addr = nodes[node].pins[k].addr;
-			u.r.npages = nodes[node].pins[k].npages;
-		}
-		if (r < 5) {
-			u.r.flags = (1u << rn(32)) & ~valid;
-			if (!u.r.flags)
-				u.r.flags = 2;
-			defect = 1;
-			tag = "unknown flags";
-		} else if (r < 9) {
-			u.r.reserved0 = rnd() | 1;
-			defect = 1;
-			tag = "reserved0";
-		} else if (r < 13) {
-			u.r.reserved[rn(NELEM(u.r.reserved))] = rnd() | 1;
-			defect = 1;
-			tag = "reserved[]";
-		} else if (r < 23) {
-			u.r.cpages = rnd();
-			u.r.faults = rnd();
-			tag = "out fields set on input";
-		}
-		if (!defect && !range_ok(u.r.addr, u.r.npages)) {
-			defect = 1;
-			tag = "bad range";
-		}
-		if (!defect) {
-			pred = f->allowed | M(OK);
-			if ((fam == F_MTODEV || fam == F_MTOSYS) &&
-			    node_kind(node) == DEVMM_KIND_MIRROR) {
-				pred = M(EOPNOTSUPP);
-				tag = "migration on a mirror-only device";
-			} else if (fam == F_EXCL && !(caps & DEVMM_CAP_EXCLUSIVE)) {
-				pred = M(EOPNOTSUPP);
-				tag = "no exclusive access here";
-			} else if (fam == F_PIN &&
-				   nodes[node].pinned + u.r.npages > MAX_PINNED) {
-				pred = M(ENOSPC);
-				tag = "over the pin limit";
-			} else if (fam == F_UNPIN) {
-				int k, found = 0;
-
-				for (k = 0; k < nodes[node].npins; k++)
-					found |= nodes[node].pins[k].addr == u.r.addr &&
-						 nodes[node].pins[k].npages == u.r.npages;
-				if (nodes[node].npins < MAX_PINS || found) {
-					pred = found ? M(OK) : M(ENOENT);
-					tag = found ? "a pinned range" : "a range not pinned";
-				}
-			}
-		} else {
-			pred = M(EINVAL);
-		}
+	g->pred = fams[fam].allowed | M(OK);
+	if ((fam == F_H_MTODEV || fam == F_H_MTOSYS) && node_kind(g->node) == DEVMM_KIND_MIRROR) {
+		g->pred = M(EOPNOTSUPP);
+		g->tag = "migration on a mirror-only device";
 	}
-	c->arg = pick_arg(size, &arg_bad, &arg_ro, &atag);
-	if (size_bad) {
-		pred = M(EINVAL);
-	} else if (arg_bad) {
-		pred = M(EFAULT);
-	} else if (arg_ro) {
+	if (fam == F_H_EXCL && !(caps & DEVMM_CAP_EXCLUSIVE)) {
+		g->pred = M(EOPNOTSUPP);
+		g->tag = "no exclusive access here";
+	}
+	if (fam == F_H_RELEASE)
+		g->pred = M(OK) | M(EBUSY);
+	if (fam == F_H_CHECK)
+		g->pred = M(OK) | M(EPERM);
+}
+
+/* test_hmm's commands (F_H_READ..F_H_FLAGS): its struct, of its one size. */
+static void gen_hmm(struct gen *g)
+{
+	uint64_t addr, np, ptr;
+	unsigned long room;
+
+	g->exact = sizeof(struct hmm_dmirror_cmd);
+	g->size = g->exact;
+	g->c->cmd = _IOWR('H', fams[g->fam].nr, struct hmm_dmirror_cmd);
+	addr = pick_addr(&room);
+	np = g->fam == F_H_FLAGS ? (chance(70) ? HMM_DMIRROR_FLAG_FAIL_ALLOC : rn(4)) :
+				   pick_npages(room);
+	ptr = pick_ptr();
+	make_safe(&addr, &ptr);
+	g->u.h.addr = addr;
+	g->u.h.npages = np;
+	g->u.h.ptr = ptr;
+	if (chance(10)) {
+		junk(&g->u.h, offsetof(struct hmm_dmirror_cmd, cpages), 8);
+		junk(&g->u.h, offsetof(struct hmm_dmirror_cmd, faults), 8);
+	}
+	g->c->arg = pick_arg(g->size, &g->arg_bad, &g->arg_ro, &g->atag);
+	if (g->arg_bad)
+		g->pred = M(EFAULT);
+	else if (g->arg_ro)
+		/* The kernel reads zeros: an empty range. */
+		g->pred = M(EINVAL);
+	else
+		hmm_pred(g, addr, np);
+	finish_call(g);
+}
+
+/* devmm's own node commands start with their struct's size... */
+static void own_start(struct gen *g, unsigned int exact)
+{
+	g->exact = exact;
+	g->size = pick_size(exact, &g->size_bad, &g->tail, &g->stag);
+	g->c->cmd = _IOC(_IOC_READ | _IOC_WRITE, DEVMM_IOC_MAGIC, fams[g->fam].nr, g->size);
+}
+
+/* ... and end with where it goes: a bad size or pointer decides first. */
+static void own_finish(struct gen *g)
+{
+	g->c->arg = pick_arg(g->size, &g->arg_bad, &g->arg_ro, &g->atag);
+	if (g->size_bad)
+		g->pred = M(EINVAL);
+	else if (g->arg_bad)
+		g->pred = M(EFAULT);
+	else if (g->arg_ro)
 		/* The kernel reads zeros: an empty range, or DEV_INFO that cannot copy out. */
-		pred = fam == F_DEVINFO ? M(EFAULT) : M(EINVAL);
-	} else if (tail) {
-		pred = M(EINVAL);
-	} else if (defect) {
-		pred = M(EINVAL);
-	}
+		g->pred = g->fam == F_DEVINFO ? M(EFAULT) : M(EINVAL);
+	else if (g->tail || g->defect)
+		g->pred = M(EINVAL);
+	finish_call(g);
+}
 
-place:
-	c->pred = pred;
-	compose_tag(c, tag, stag, atag, size_bad, arg_bad || arg_ro, tail);
-	place_struct(c, &u, exact, size, tail, arg_bad, arg_ro);
-out:
-	return nodes[node].fd;
+/* DEVMM_IOC_DEV_INFO: flags and reserved fields, (out) fields set on input. */
+static void gen_dev_info(struct gen *g)
+{
+	struct devmm_dev_info *i = &g->u.dev;
+	int r;
+
+	own_start(g, sizeof(struct devmm_dev_info));
+	r = clean ? 20 + rn(80) : rn(100);
+	if (r < 5) {
+		i->flags = 1u << rn(32);
+		g->defect = 1;
+		g->tag = "flags";
+	} else if (r < 10) {
+		i->reserved0 = rnd() | 1;
+		g->defect = 1;
+		g->tag = "reserved0";
+	} else if (r < 15) {
+		i->reserved1 = rnd() | 1;
+		g->defect = 1;
+		g->tag = "reserved1";
+	} else if (r < 20) {
+		i->reserved[rn(NELEM(i->reserved))] = rnd() | 1;
+		g->defect = 1;
+		g->tag = "reserved[]";
+	} else if (r < 35) {
+		/* Every (out) field: ignored on input. */
+		i->id = rnd();
+		i->used = rnd();
+		i->policy = rnd();
+		g->tag = "out fields set on input";
+	}
+	g->pred = M(OK);
+	own_finish(g);
+}
+
+/* A range command's range and pointer, its flags, for UNPIN maybe a pinned range. */
+static void range_fields(struct gen *g)
+{
+	struct devmm_range_cmd *rc = &g->u.r;
+	struct node *n = &nodes[g->node];
+	uint64_t addr, np, ptr;
+	unsigned long room;
+
+	addr = pick_addr(&room);
+	np = pick_npages(room);
+	ptr = pick_ptr();
+	make_safe(&addr, &ptr);
+	rc->addr = addr;
+	rc->npages = np;
+	rc->ptr = ptr;
+	if (g->fam == F_PIN && chance(30))
+		rc->flags = DEVMM_RANGE_LONGTERM;
+	if (g->fam == F_UNPIN && n->npins && chance(50)) {
+		/* Exactly a range pinned before. */
+		int k = rn(n->npins);
+
+		rc->addr = n->pins[k].addr;
+		rc->npages = n->pins[k].npages;
+	}
+}
+
+/* By the draw @r: an unknown flag, a reserved field, or (out) fields set. */
+static void range_spoil(struct gen *g, int r)
+{
+	struct devmm_range_cmd *rc = &g->u.r;
+	unsigned int valid = g->fam == F_PIN ? DEVMM_RANGE_LONGTERM : 0;
+
+	if (r < 5) {
+		rc->flags = (1u << rn(32)) & ~valid;
+		if (!rc->flags)
+			rc->flags = 2;
+		g->defect = 1;
+		g->tag = "unknown flags";
+	} else if (r < 9) {
+		rc->reserved0 = rnd() | 1;
+		g->defect = 1;
+		g->tag = "reserved0";
+	} else if (r < 13) {
+		rc->reserved[rn(NELEM(rc->reserved))] = rnd() | 1;
+		g->defect = 1;
+		g->tag = "reserved[]";
+	} else if (r < 23) {
+		rc->cpages = rnd();
+		rc->faults = rnd();
+		g->tag = "out fields set on input";
+	}
+}
+
+/* What the ABI says of a well-formed range command on this node. */
+static void range_pred(struct gen *g)
+{
+	const struct devmm_range_cmd *rc = &g->u.r;
+	const struct node *n = &nodes[g->node];
+	int fam = g->fam, k, found = 0;
+
+	g->pred = fams[fam].allowed | M(OK);
+	if ((fam == F_MTODEV || fam == F_MTOSYS) && node_kind(g->node) == DEVMM_KIND_MIRROR) {
+		g->pred = M(EOPNOTSUPP);
+		g->tag = "migration on a mirror-only device";
+	} else if (fam == F_EXCL && !(caps & DEVMM_CAP_EXCLUSIVE)) {
+		g->pred = M(EOPNOTSUPP);
+		g->tag = "no exclusive access here";
+	} else if (fam == F_PIN && n->pinned + rc->npages > MAX_PINNED) {
+		g->pred = M(ENOSPC);
+		g->tag = "over the pin limit";
+	} else if (fam == F_UNPIN) {
+		for (k = 0; k < n->npins; k++)
+			found |= n->pins[k].addr == rc->addr && n->pins[k].npages == rc->npages;
+		if (n->npins < MAX_PINS || found) {
+			g->pred = found ? M(OK) : M(ENOENT);
+			g->tag = found ? "a pinned range" : "a range not pinned";
+		}
+	}
+}
+
+/* devmm's range commands (F_READ..F_UNPIN). */
+static void gen_range(struct gen *g)
+{
+	int r;
+
+	own_start(g, sizeof(struct devmm_range_cmd));
+	r = clean ? 13 + rn(87) : rn(100);
+	range_fields(g);
+	range_spoil(g, r);
+	if (!g->defect && !range_ok(g->u.r.addr, g->u.r.npages)) {
+		g->defect = 1;
+		g->tag = "bad range";
+	}
+	if (!g->defect)
+		range_pred(g);
+	else
+		g->pred = M(EINVAL);
+	own_finish(g);
 }
 
 /* After a node call: track pins and data the kernel may have moved. */
@@ -1211,6 +1296,8 @@ static void after_node_call(const struct call *c, int ret)
 		}
 	}
 }
+
+/* ---- generators of control-device commands ---- */
 
 /* A device number nothing answers to. */
 static unsigned int free_id(void)
@@ -1256,309 +1343,406 @@ static int ndynamic(void)
 }
 
 /*
+ * The rest of a control-device call, once its generator has set its fields:
+ * its size and where its struct goes, which decide before the fields do.
+ */
+static void ctl_finish(struct gen *g)
+{
+	struct call *c = g->c;
+
+	if (g->defect)
+		g->pred = M(EINVAL);
+	g->size = pick_size(g->exact, &g->size_bad, &g->tail, &g->stag);
+	c->cmd = _IOC(_IOC_READ | _IOC_WRITE, DEVMM_IOC_MAGIC, fams[g->fam].nr, g->size);
+	/* A DESTROY of a device in use must not come from a page of zeros. */
+	do {
+		c->arg = pick_arg(g->size, &g->arg_bad, &g->arg_ro, &g->atag);
+	} while (g->arg_ro && g->fam != F_INFO && g->fam != F_QUERY);
+	if (g->size_bad)
+		g->pred = M(EINVAL);
+	else if (g->arg_bad)
+		g->pred = M(EFAULT);
+	else if (g->arg_ro)
+		/* INFO and QUERY of zeros succeed and cannot copy out. */
+		g->pred = M(EFAULT);
+	else if (g->tail)
+		g->pred = M(EINVAL);
+	finish_call(g);
+}
+
+/* DEVMM_IOC_INFO: flags, reserved fields, one (out) field set on input. */
+static void gen_info(struct gen *g)
+{
+	struct devmm_info *i = &g->u.info;
+
+	g->exact = sizeof(*i);
+	if (g->r < 5) {
+		i->flags = 1u << rn(32);
+		g->defect = 1;
+		g->tag = "flags";
+	} else if (g->r < 10) {
+		i->reserved[rn(NELEM(i->reserved))] = rnd() | 1;
+		g->defect = 1;
+		g->tag = "reserved[]";
+	} else if (g->r < 40) {
+		/* One (out) field: the ABI reads only (in) fields. */
+		static const struct { size_t off, size; const char *name; } out[] = {
+			{ offsetof(struct devmm_info, abi_major), 4, "out field abi_major" },
+			{ offsetof(struct devmm_info, ndevices), 4, "out field ndevices" },
+			{ offsetof(struct devmm_info, caps), 8, "out field caps" },
+			{ offsetof(struct devmm_info, page_size), 4, "out field page_size" },
+			{ offsetof(struct devmm_info, nmirror), 4, "out field nmirror" },
+			{ offsetof(struct devmm_info, private_capacity), 8,
+			  "out field private_capacity" },
+			{ offsetof(struct devmm_info, version), 8, "out field version" },
+		};
+		int k = rn(sizeof(out) / sizeof(out[0]));
+
+		junk(i, out[k].off, out[k].size);
+		g->tag = out[k].name;
+	}
+	ctl_finish(g);
+}
+
+/*
+ * A coherent device's range: only ranges the ABI refuses, or ranges inside
+ * the reservation; never physical memory of anything else.
+ */
+static void create_coherent_range(struct devmm_create *cr)
+{
+	uint64_t sec = 128 * MB;
+
+	switch (rn(10)) {
+	case 0: cr->base = coh_b + sec; cr->size = sec; break;
+	case 1: cr->base = coh_b; cr->size = coh_b_size; break;
+	case 2: cr->base = coh_a; cr->size = sec; break;
+	case 3: cr->base = ram_base; cr->size = ram_size; break;
+	case 4: cr->base = coh_b + PG; cr->size = sec; break;
+	case 5: cr->base = coh_b + sec; cr->size = sec + PG; break;
+	case 6: cr->base = coh_b + sec; cr->size = 0; break;
+	case 7: cr->base = ~0ULL & ~(sec - 1); cr->size = 2 * sec; break;
+	case 8: cr->base = 1ULL << 46; cr->size = sec; break;
+	default: cr->base = coh_b + sec; cr->size = sec; cr->capacity = PG;
+		break;
+	}
+}
+
+/* A new device's kind, policy, and capacity or range. */
+static void create_fields(struct devmm_create *cr)
+{
+	static const unsigned int bad_kinds[] = { 0, 4, 99, 0xffffffff };
+	unsigned int kinds[] = { DEVMM_KIND_PRIVATE, DEVMM_KIND_COHERENT, DEVMM_KIND_MIRROR };
+
+	cr->kind = !clean && chance(8) ? bad_kinds[rn(4)] : kinds[rn(3)];
+	cr->policy = !clean && chance(8) ? 2 + rn(100) : rn(2);
+	if (cr->kind == DEVMM_KIND_PRIVATE) {
+		static const uint64_t caps_[] = { 0, PG, 16 * MB, 1ULL << 40, (1ULL << 40) + PG,
+						  4097, 100, ~0ULL & ~(PG - 1) };
+
+		cr->capacity = chance(50) ? caps_[rn(8)] : (1 + rn(16384)) * PG;
+		if (chance(5))
+			cr->base = PG;
+		if (chance(5))
+			cr->size = PG;
+	} else if (cr->kind == DEVMM_KIND_COHERENT) {
+		create_coherent_range(cr);
+	} else if (cr->kind == DEVMM_KIND_MIRROR && chance(15)) {
+		cr->capacity = PG;
+	}
+}
+
+/*
+ * By the draw r: flags, a reserved field, the (out) field id set; an
+ * unknown policy; and past a few devices of its own, the fuzzer only makes
+ * bad requests (@full).
+ */
+static void create_spoil(struct gen *g, int full)
+{
+	struct devmm_create *cr = &g->u.cr;
+
+	if (g->r < 4) {
+		cr->flags = 1u << rn(32);
+		g->defect = 1;
+		g->tag = "flags";
+	} else if (g->r < 8) {
+		cr->reserved[rn(NELEM(cr->reserved))] = rnd() | 1;
+		g->defect = 1;
+		g->tag = "reserved[]";
+	} else if (g->r < 16) {
+		cr->id = rnd() | 1;
+		g->tag = "out field id";
+	}
+	if (cr->policy > DEVMM_POLICY_FIFO && !g->defect) {
+		g->defect = 1;
+		g->tag = "unknown policy";
+	}
+	if (full && !g->defect) {
+		cr->policy = 7;
+		g->defect = 1;
+		g->tag = "unknown policy";
+	}
+}
+
+/* What the ABI says of a well-formed CREATE, by the kind of device. */
+static void create_pred(struct gen *g)
+{
+	const struct devmm_create *cr = &g->u.cr;
+	uint64_t sec = 128 * MB, b = cr->base, s = cr->size, cap = cr->capacity;
+
+	switch (cr->kind) {
+	case DEVMM_KIND_PRIVATE:
+		if (!(caps & DEVMM_CAP_PRIVATE)) {
+			g->pred = M(EOPNOTSUPP);
+			g->tag = g->tag ? g->tag : "private memory unsupported";
+		} else if (b || s || (cap & (PG - 1)) || cap > (1ULL << 40)) {
+			g->defect = 1;
+			g->tag = g->tag ? g->tag : "bad private capacity, base or size";
+		} else {
+			g->pred = M(OK) | M(ENOMEM);
+		}
+		break;
+	case DEVMM_KIND_COHERENT:
+		if (cap || !s || b + s < b || b + s > (1ULL << 46) || (b % sec) || (s % sec) ||
+		    (b < ram_base + ram_size && ram_base < b + s)) {
+			g->defect = 1;
+			g->tag = g->tag ? g->tag : "bad coherent range";
+		} else if (coherent_busy(b, s)) {
+			g->pred = M(EBUSY);
+			g->tag = g->tag ? g->tag : "coherent range in use";
+		} else {
+			g->pred = M(OK) | M(ENOMEM);
+		}
+		break;
+	case DEVMM_KIND_MIRROR:
+		if (cap || b || s) {
+			g->defect = 1;
+			g->tag = g->tag ? g->tag : "mirror with memory";
+		} else {
+			g->pred = M(OK) | M(ENOMEM);
+		}
+		break;
+	default:
+		g->defect = 1;
+		g->tag = g->tag ? g->tag : "unknown kind";
+	}
+}
+
+/* DEVMM_IOC_CREATE. */
+static void gen_create(struct gen *g)
+{
+	int full = ndynamic() >= 6 || ndevs_alive() >= MAX_DEVS - 2;
+
+	g->exact = sizeof(g->u.cr);
+	create_fields(&g->u.cr);
+	create_spoil(g, full);
+	if (!g->defect) {
+		if (ndevs_alive() >= MAX_DEVICES)
+			g->pred = M(ENOSPC);
+		else
+			create_pred(g);
+	}
+	ctl_finish(g);
+}
+
+/*
+ * The device a DESTROY, EVICT, SET_CAPACITY or SET_POLICY names: devs[]
+ * index, or -1 for a number nothing answers to.  DESTROY: only devices of
+ * the fuzzer's own making, never those in use.
+ */
+static int dev_cmd_target(int fam)
+{
+	int k, cand[MAX_DEVS], nc = 0;
+
+	if (fam != F_DESTROY)
+		return chance(85) ? pick_dev() : -1;
+	for (k = 0; k < ndevs; k++)
+		if (devs[k].alive && devs[k].dynamic)
+			cand[nc++] = k;
+	return nc && chance(50) ? cand[rn(nc)] : -1;
+}
+
+/* Its value: bytes to evict, a capacity, a policy; DESTROY's must be 0. */
+static uint64_t dev_cmd_value(int fam)
+{
+	if (fam == F_EVICT)
+		return chance(30) ? 0 : (chance(50) ? rn(64 * MB) : rnd());
+	if (fam == F_SETCAP)
+		return chance(70) ? (1 + rn(16384)) * PG :
+		       (chance(50) ? rnd() : (uint64_t[]){ 0, 4097, 1ULL << 40,
+			(1ULL << 40) + PG, 256 * MB, 512 * MB }[rn(6)]);
+	if (fam == F_SETPOL)
+		return chance(85) ? rn(2) : 2 + rn(1000);
+	return chance(10) ? 1 + rn(100) : 0;
+}
+
+/* What the ABI says of a well-formed command on device @di (-1: none). */
+static void dev_cmd_pred(struct gen *g, int di)
+{
+	const struct devmm_dev_cmd *d = &g->u.d;
+	uint64_t v = d->value;
+
+	if (g->fam == F_DESTROY) {
+		if (v) {
+			g->defect = 1;
+			g->tag = g->tag ? g->tag : "value";
+		} else if (di < 0) {
+			g->pred = M(ENODEV);
+			g->tag = g->tag ? g->tag : "unknown device";
+		}
+	} else if (di < 0) {
+		g->pred = M(ENODEV);
+		g->tag = g->tag ? g->tag : "unknown device";
+	} else if (devs[di].kind == DEVMM_KIND_MIRROR) {
+		g->pred = M(EOPNOTSUPP);
+		g->tag = g->tag ? g->tag : "mirror-only device";
+	} else if (g->fam == F_EVICT) {
+		g->pred = M(OK) | M(EBUSY);
+	} else if (g->fam == F_SETCAP) {
+		if (!v || (v & (PG - 1)) || v > (1ULL << 40) ||
+		    (devs[di].kind == DEVMM_KIND_COHERENT && v > devs[di].size)) {
+			g->defect = 1;
+			g->tag = g->tag ? g->tag : "bad capacity";
+		} else {
+			g->pred = M(OK) | M(EBUSY) | M(ENOMEM);
+		}
+	} else if (v > DEVMM_POLICY_FIFO) {
+		g->defect = 1;
+		g->tag = g->tag ? g->tag : "unknown policy";
+	}
+}
+
+/* DEVMM_IOC_DESTROY, _EVICT, _SET_CAPACITY, _SET_POLICY: one device, by number. */
+static void gen_dev_cmd(struct gen *g)
+{
+	struct devmm_dev_cmd *d = &g->u.d;
+	int di;
+
+	g->exact = sizeof(*d);
+	di = dev_cmd_target(g->fam);
+	d->id = di >= 0 ? (unsigned int)devs[di].id : free_id();
+	d->value = dev_cmd_value(g->fam);
+	if (g->r < 4) {
+		d->flags = 1u << rn(32);
+		g->defect = 1;
+		g->tag = "flags";
+	} else if (g->r < 8) {
+		d->reserved[rn(NELEM(d->reserved))] = rnd() | 1;
+		g->defect = 1;
+		g->tag = "reserved[]";
+	} else if (g->r < 14) {
+		d->result = rnd() | 1;
+		g->tag = "out field result";
+	}
+	/* Whatever the ABI says, a DESTROY of a live device may hang: a helper runs it. */
+	if (g->fam == F_DESTROY)
+		g->target = di;
+	if (!g->defect)
+		dev_cmd_pred(g, di);
+	ctl_finish(g);
+}
+
+/* DEVMM_IOC_QUERY: from a device number, maybe past every device. */
+static void gen_query(struct gen *g)
+{
+	struct devmm_dev_query *q = &g->u.q;
+	unsigned int id = chance(70) ? rn(40) : (unsigned int)rnd();
+	int k, any = 0;
+
+	g->exact = sizeof(*q);
+	q->id = id;
+	for (k = 0; k < ndevs; k++)
+		any |= devs[k].alive && (unsigned int)devs[k].id >= id;
+	if (g->r < 5) {
+		q->flags = 1u << rn(32);
+		g->defect = 1;
+		g->tag = "flags";
+	} else if (g->r < 20) {
+		q->info.id = rnd();
+		q->info.reserved[rn(NELEM(q->info.reserved))] = rnd() | 1;
+		g->tag = "out struct set on input";
+	}
+	if (!g->defect) {
+		g->pred = any ? M(OK) : M(ENOENT);
+		if (!any)
+			g->tag = g->tag ? g->tag : "no device at or above id";
+	}
+	ctl_finish(g);
+}
+
+/* ---- the generator of each family ---- */
+
+static void (*const generators[NFAM])(struct gen *g) = {
+	[F_INFO] = gen_info,
+	[F_CREATE] = gen_create,
+	[F_DESTROY] = gen_dev_cmd,
+	[F_EVICT] = gen_dev_cmd,
+	[F_SETCAP] = gen_dev_cmd,
+	[F_SETPOL] = gen_dev_cmd,
+	[F_QUERY] = gen_query,
+	[F_CTL_BAD] = gen_unknown,
+	[F_READ] = gen_range,
+	[F_WRITE] = gen_range,
+	[F_MTODEV] = gen_range,
+	[F_MTOSYS] = gen_range,
+	[F_SNAP] = gen_range,
+	[F_EXCL] = gen_range,
+	[F_PIN] = gen_range,
+	[F_UNPIN] = gen_range,
+	[F_DEVINFO] = gen_dev_info,
+	[F_NODE_BAD] = gen_unknown,
+	[F_H_READ] = gen_hmm,
+	[F_H_WRITE] = gen_hmm,
+	[F_H_MTODEV] = gen_hmm,
+	[F_H_MTOSYS] = gen_hmm,
+	[F_H_SNAP] = gen_hmm,
+	[F_H_EXCL] = gen_hmm,
+	[F_H_CHECK] = gen_hmm,
+	[F_H_RELEASE] = gen_hmm,
+	[F_H_FLAGS] = gen_hmm,
+	[F_H_BAD] = gen_unknown,
+};
+
+static void gen_start(struct gen *g, struct call *c, int fam, int node)
+{
+	memset(c, 0, sizeof(*c));
+	memset(g, 0, sizeof(*g));
+	g->c = c;
+	g->fam = fam;
+	g->node = node;
+	g->target = -1;
+	c->fam = fam;
+	c->node = node;
+}
+
+/*
+ * Fill *c for a random call of family @fam on node @node (node families)
+ * and build its struct in sbuf.  Returns the file to call on.
+ */
+static int gen_node_call(struct call *c, int fam, int node)
+{
+	struct gen g;
+
+	gen_start(&g, c, fam, node);
+	g.pred = fams[fam].allowed | M(OK);
+	generators[fam](&g);
+	return nodes[node].fd;
+}
+
+/*
  * Fill *c for a control-device call of family @fam.  *target is set to the
  * devs[] index a DESTROY may remove (-1 if none).
  */
 static void gen_ctl_call(struct call *c, int fam, int *target)
 {
-	const struct fam *f = &fams[fam];
-	unsigned int size = 0, exact = 0, pred = M(OK);
-	int size_bad = 0, tail = 0, arg_bad = 0, arg_ro = 0, defect = 0;
-	const char *tag = NULL, *stag = NULL, *atag = NULL;
-	union {
-		struct devmm_info i;
-		struct devmm_create cr;
-		struct devmm_dev_cmd d;
-		struct devmm_dev_query q;
-		unsigned char raw[PG];
-	} u;
+	struct gen g;
+	/* Drawn first, for every family (the unknown commands too). */
 	int r = clean ? 20 + rn(80) : rn(100);
 
-	memset(c, 0, sizeof(*c));
-	memset(&u, 0, sizeof(u));
-	c->fam = fam;
-	c->node = -1;
-	*target = -1;
-	if (fam == F_CTL_BAD) {
-		c->cmd = bad_cmd(CTL, &size);
-		c->arg = sbuf;
-		memset(sbuf, 0, SBUF_PAGES * PG);
-		c->pred = M(ENOTTY);
-		c->tag = "unknown command";
-		return;
-	}
-	switch (fam) {
-	case F_INFO:
-		exact = sizeof(u.i);
-		if (r < 5) {
-			u.i.flags = 1u << rn(32);
-			defect = 1;
-			tag = "flags";
-		} else if (r < 10) {
-			u.i.reserved[rn(NELEM(u.i.reserved))] = rnd() | 1;
-			defect = 1;
-			tag = "reserved[]";
-		} else if (r < 40) {
-			/* One (out) field: the ABI reads only (in) fields. */
-			static const struct { size_t off, size; const char *name; } out[] = {
-				{ offsetof(struct devmm_info, abi_major), 4, "out field abi_major" },
-				{ offsetof(struct devmm_info, ndevices), 4, "out field ndevices" },
-				{ offsetof(struct devmm_info, caps), 8, "out field caps" },
-				{ offsetof(struct devmm_info, page_size), 4, "out field page_size" },
-				{ offsetof(struct devmm_info, nmirror), 4, "out field nmirror" },
-				{ offsetof(struct devmm_info, private_capacity), 8,
-				  "out field private_capacity" },
-				{ offsetof(struct devmm_info, version), 8, "out field version" },
-			};
-			int k = rn(sizeof(out) / sizeof(out[0]));
-
-			junk(&u.i, out[k].off, out[k].size);
-			tag = out[k].name;
-		}
-		break;
-	case F_CREATE: {
-		static const unsigned int bad_kinds[] = { 0, 4, 99, 0xffffffff };
-		unsigned int kinds[] = { DEVMM_KIND_PRIVATE, DEVMM_KIND_COHERENT,
-					 DEVMM_KIND_MIRROR };
-		int full = ndynamic() >= 6 || ndevs_alive() >= MAX_DEVS - 2;
-
-		exact = sizeof(u.cr);
-		u.cr.kind = !clean && chance(8) ? bad_kinds[rn(4)] : kinds[rn(3)];
-		u.cr.policy = !clean && chance(8) ? 2 + rn(100) : rn(2);
-		if (u.cr.kind == DEVMM_KIND_PRIVATE) {
-			static const uint64_t caps_[] = { 0, PG, 16 * MB, 1ULL << 40,
-							  (1ULL << 40) + PG, 4097, 100,
-							  ~0ULL & ~(PG - 1) };
-
-			u.cr.capacity = chance(50) ? caps_[rn(8)] : (1 + rn(16384)) * PG;
-			if (chance(5))
-				u.cr.base = PG;
-			if (chance(5))
-				u.cr.size = PG;
-		} else if (u.cr.kind == DEVMM_KIND_COHERENT) {
-			/*
-			 * Only ranges the ABI refuses, or ranges inside the
-			 * reservation: never physical memory of anything else.
-			 */
-			uint64_t sec = 128 * MB;
-
-			switch (rn(10)) {
-			case 0: u.cr.base = coh_b + sec; u.cr.size = sec; break;
-			case 1: u.cr.base = coh_b; u.cr.size = coh_b_size; break;
-			case 2: u.cr.base = coh_a; u.cr.size = sec; break;
-			case 3: u.cr.base = ram_base; u.cr.size = ram_size; break;
-			case 4: u.cr.base = coh_b + PG; u.cr.size = sec; break;
-			case 5: u.cr.base = coh_b + sec; u.cr.size = sec + PG; break;
-			case 6: u.cr.base = coh_b + sec; u.cr.size = 0; break;
-			case 7: u.cr.base = ~0ULL & ~(sec - 1); u.cr.size = 2 * sec; break;
-			case 8: u.cr.base = 1ULL << 46; u.cr.size = sec; break;
-			default: u.cr.base = coh_b + sec; u.cr.size = sec; u.cr.capacity = PG;
-				break;
-			}
-		} else if (u.cr.kind == DEVMM_KIND_MIRROR && chance(15)) {
-			u.cr.capacity = PG;
-		}
-		if (r < 4) {
-			u.cr.flags = 1u << rn(32);
-			defect = 1;
-			tag = "flags";
-		} else if (r < 8) {
-			u.cr.reserved[rn(NELEM(u.cr.reserved))] = rnd() | 1;
-			defect = 1;
-			tag = "reserved[]";
-		} else if (r < 16) {
-			u.cr.id = rnd() | 1;
-			tag = "out field id";
-		}
-		if (u.cr.policy > DEVMM_POLICY_FIFO && !defect) {
-			defect = 1;
-			tag = "unknown policy";
-		}
-		/* Past a few devices of its own, the fuzzer only makes bad requests. */
-		if (full && !defect) {
-			u.cr.policy = 7;
-			defect = 1;
-			tag = "unknown policy";
-		}
-		if (defect)
-			break;
-		if (ndevs_alive() >= MAX_DEVICES) {
-			pred = M(ENOSPC);
-			break;
-		}
-		switch (u.cr.kind) {
-		case DEVMM_KIND_PRIVATE: {
-			uint64_t cap = u.cr.capacity;
-
-			if (!(caps & DEVMM_CAP_PRIVATE)) {
-				pred = M(EOPNOTSUPP);
-				tag = tag ? tag : "private memory unsupported";
-			} else if (u.cr.base || u.cr.size || (cap & (PG - 1)) ||
-				   cap > (1ULL << 40)) {
-				defect = 1;
-				tag = tag ? tag : "bad private capacity, base or size";
-			} else {
-				pred = M(OK) | M(ENOMEM);
-			}
-			break;
-		}
-		case DEVMM_KIND_COHERENT: {
-			uint64_t sec = 128 * MB, b = u.cr.base, s = u.cr.size;
-
-			if (u.cr.capacity || !s || b + s < b || b + s > (1ULL << 46) ||
-			    (b % sec) || (s % sec) ||
-			    (b < ram_base + ram_size && ram_base < b + s)) {
-				defect = 1;
-				tag = tag ? tag : "bad coherent range";
-			} else if (coherent_busy(b, s)) {
-				pred = M(EBUSY);
-				tag = tag ? tag : "coherent range in use";
-			} else {
-				pred = M(OK) | M(ENOMEM);
-			}
-			break;
-		}
-		case DEVMM_KIND_MIRROR:
-			if (u.cr.capacity || u.cr.base || u.cr.size) {
-				defect = 1;
-				tag = tag ? tag : "mirror with memory";
-			} else {
-				pred = M(OK) | M(ENOMEM);
-			}
-			break;
-		default:
-			defect = 1;
-			tag = tag ? tag : "unknown kind";
-		}
-		break;
-	}
-	case F_DESTROY:
-	case F_EVICT:
-	case F_SETCAP:
-	case F_SETPOL: {
-		int di = -1;
-
-		exact = sizeof(u.d);
-		if (fam == F_DESTROY) {
-			/* Only devices of the fuzzer's own making, never those in use. */
-			int k, cand[MAX_DEVS], nc = 0;
-
-			for (k = 0; k < ndevs; k++)
-				if (devs[k].alive && devs[k].dynamic)
-					cand[nc++] = k;
-			if (nc && chance(50))
-				di = cand[rn(nc)];
-		} else if (chance(85)) {
-			di = pick_dev();
-		}
-		u.d.id = di >= 0 ? (unsigned int)devs[di].id : free_id();
-		if (fam == F_EVICT)
-			u.d.value = chance(30) ? 0 : (chance(50) ? rn(64 * MB) : rnd());
-		else if (fam == F_SETCAP)
-			u.d.value = chance(70) ? (1 + rn(16384)) * PG :
-				    (chance(50) ? rnd() : (uint64_t[]){ 0, 4097, 1ULL << 40,
-					(1ULL << 40) + PG, 256 * MB, 512 * MB }[rn(6)]);
-		else if (fam == F_SETPOL)
-			u.d.value = chance(85) ? rn(2) : 2 + rn(1000);
-		else if (chance(10))
-			u.d.value = 1 + rn(100);
-		if (r < 4) {
-			u.d.flags = 1u << rn(32);
-			defect = 1;
-			tag = "flags";
-		} else if (r < 8) {
-			u.d.reserved[rn(NELEM(u.d.reserved))] = rnd() | 1;
-			defect = 1;
-			tag = "reserved[]";
-		} else if (r < 14) {
-			u.d.result = rnd() | 1;
-			tag = "out field result";
-		}
-		/* Whatever the ABI says, a DESTROY of a live device may hang: a helper runs it. */
-		if (fam == F_DESTROY)
-			*target = di;
-		if (defect)
-			break;
-		if (fam == F_DESTROY) {
-			if (u.d.value) {
-				defect = 1;
-				tag = tag ? tag : "value";
-			} else if (di < 0) {
-				pred = M(ENODEV);
-				tag = tag ? tag : "unknown device";
-			}
-			break;
-		}
-		if (di < 0) {
-			pred = M(ENODEV);
-			tag = tag ? tag : "unknown device";
-		} else if (devs[di].kind == DEVMM_KIND_MIRROR) {
-			pred = M(EOPNOTSUPP);
-			tag = tag ? tag : "mirror-only device";
-		} else if (fam == F_EVICT) {
-			pred = M(OK) | M(EBUSY);
-		} else if (fam == F_SETCAP) {
-			uint64_t v = u.d.value;
-
-			if (!v || (v & (PG - 1)) || v > (1ULL << 40) ||
-			    (devs[di].kind == DEVMM_KIND_COHERENT && v > devs[di].size)) {
-				defect = 1;
-				tag = tag ? tag : "bad capacity";
-			} else {
-				pred = M(OK) | M(EBUSY) | M(ENOMEM);
-			}
-		} else if (u.d.value > DEVMM_POLICY_FIFO) {
-			defect = 1;
-			tag = tag ? tag : "unknown policy";
-		}
-		break;
-	}
-	case F_QUERY: {
-		unsigned int id = chance(70) ? rn(40) : (unsigned int)rnd();
-		int k, any = 0;
-
-		exact = sizeof(u.q);
-		u.q.id = id;
-		for (k = 0; k < ndevs; k++)
-			any |= devs[k].alive && (unsigned int)devs[k].id >= id;
-		if (r < 5) {
-			u.q.flags = 1u << rn(32);
-			defect = 1;
-			tag = "flags";
-		} else if (r < 20) {
-			u.q.info.id = rnd();
-			u.q.info.reserved[rn(NELEM(u.q.info.reserved))] = rnd() | 1;
-			tag = "out struct set on input";
-		}
-		if (!defect) {
-			pred = any ? M(OK) : M(ENOENT);
-			if (!any)
-				tag = tag ? tag : "no device at or above id";
-		}
-		break;
-	}
-	}
-	if (defect)
-		pred = M(EINVAL);
-	size = pick_size(exact, &size_bad, &tail, &stag);
-	c->cmd = _IOC(_IOC_READ | _IOC_WRITE, DEVMM_IOC_MAGIC, f->nr, size);
-	/* A DESTROY of a device in use must not come from a page of zeros. */
-	do {
-		c->arg = pick_arg(size, &arg_bad, &arg_ro, &atag);
-	} while (arg_ro && fam != F_INFO && fam != F_QUERY);
-	if (size_bad) {
-		pred = M(EINVAL);
-	} else if (arg_bad) {
-		pred = M(EFAULT);
-	} else if (arg_ro) {
-		/* INFO and QUERY of zeros succeed and cannot copy out. */
-		pred = M(EFAULT);
-	} else if (tail) {
-		pred = M(EINVAL);
-	}
-	c->pred = pred;
-	compose_tag(c, tag, stag, atag, size_bad, arg_bad || arg_ro, tail);
-	place_struct(c, &u, exact, size, tail, arg_bad, arg_ro);
+	gen_start(&g, c, fam, -1);
+	g.r = r;
+	g.pred = M(OK);
+	generators[fam](&g);
+	*target = g.target;
 }
 
 /* ---- DESTROY through a helper process, with a time limit ---- */
@@ -1986,15 +2170,6 @@ static int simple_destroy(int di, int seconds)
 	return ret;
 }
 
-static uint64_t used_of(int id)
-{
-	struct devmm_dev_query q = { .id = id };
-
-	if (ioctl(ctl, DEVMM_IOC_QUERY, &q) || (int)q.info.id != id)
-		return ~0ULL;
-	return q.info.used;
-}
-
 static void fill_pattern(char *p, unsigned long pages, uint64_t seed)
 {
 	uint64_t *w = (uint64_t *)p;
@@ -2038,9 +2213,9 @@ static void dead_phase(int ncalls, int *data_home, int *dead_ok)
 	id = devs[di].id;
 	fill_pattern(arena, 16, 0xdead);
 	ret = ioctl(nodes[node].fd, DEVMM_IOC_MIGRATE_TO_DEV, &r) ? -errno : 0;
-	if (ret || r.cpages != 16 || used_of(id) != 16 * PG)
+	if (ret || r.cpages != 16 || devmm_used(ctl, id) != 16 * PG)
 		tap_diag_raw("dead: migration before DESTROY: %s, %llu pages, %llu bytes used",
-		     errname(ret), (unsigned long long)r.cpages, (unsigned long long)used_of(id));
+		     errname(ret), (unsigned long long)r.cpages, (unsigned long long)devmm_used(ctl, id));
 	ret = simple_destroy(di, 30);
 	if (ret) {
 		tap_diag_raw("dead: DESTROY of device %d: %s", id, ret == 1 ? "hung" : errname(ret));
@@ -2139,102 +2314,75 @@ static void usage(const char *argv0)
 	exit(2);
 }
 
-int main(int argc, char **argv)
+/* The options, and for what they leave unset the lane's environment; the module's path. */
+static const char *parse_args(int argc, char **argv, unsigned long *ncalls, uint64_t *seed)
 {
-	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
-	unsigned long ncalls = 0, i, forks_at[3];
-	uint64_t seed = 0;
-	int have_seed = 0, opt, ret, k, forks_ok = 1, data_home, dead_ok, fork_fails;
-	char params[256], why[160];
-	struct devmm_info info;
-	pthread_t wd;
-	const char *ko;
+	int opt, have_seed = 0;
 
 	while ((opt = getopt(argc, argv, "s:n:v")) != -1) {
 		if (opt == 'v') {
 			verbose = 1;
 		} else if (opt == 's') {
-			seed = strtoull(optarg, NULL, 0);
+			*seed = strtoull(optarg, NULL, 0);
 			have_seed = 1;
 		} else if (opt == 'n') {
-			ncalls = strtoul(optarg, NULL, 0);
+			*ncalls = strtoul(optarg, NULL, 0);
 		} else {
 			usage(argv[0]);
 		}
 	}
 	if (optind != argc - 1)
 		usage(argv[0]);
-	ko = argv[optind];
-	if (!ncalls)
-		ncalls = lane_env_num("DEVMM_FUZZ_CALLS");
+	if (!*ncalls)
+		*ncalls = lane_env_num("DEVMM_FUZZ_CALLS");
 	if (!have_seed)
-		seed = lane_seed("DEVMM_FUZZ_SEED");
-	rng_state = seed;
+		*seed = lane_seed("DEVMM_FUZZ_SEED");
 	if (getenv("DEVMM_FUZZ_SKIP"))
 		parse_skip(getenv("DEVMM_FUZZ_SKIP"));
 	lane_range(lane_env("LANE_COHERENT_A"), &coh_a, &coh_a_size);
 	lane_range(lane_env("LANE_COHERENT_B"), &coh_b, &coh_b_size);
 	lane_range(lane_env("LANE_RAM_RANGE"), &ram_base, &ram_size);
+	return argv[optind];
+}
 
-	tap_plan(4 + F_FORK + 6);
-	printf("# seed: %llu (reproduce: t_fuzz -s %llu -n %lu devmm.ko)\n",
-	       (unsigned long long)seed, (unsigned long long)seed, ncalls);
-	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (st == MAP_FAILED || pthread_create(&wd, NULL, watchdog, NULL)) {
-		printf("Bail out! no memory for the statistics or the watchdog\n");
-		return 1;
+/*
+ * The devices made at load (the hmm_dmirror nodes stand for them), then the
+ * fuzzer's own: private where possible, coherent in B, mirror-only; and the
+ * memory it offers the kernel.  0, or non-zero if something failed.
+ */
+static int setup_devices(int expect_private)
+{
+	struct devmm_dev_query q = { 0 };
+	int ret = 0;
+
+	while (!ioctl(ctl, DEVMM_IOC_QUERY, &q)) {
+		int di = add_dev(q.info.id, q.info.kind, q.info.base,
+				 q.info.kind == DEVMM_KIND_COHERENT ? coh_a_size : 0);
+
+		memset(&q, 0, sizeof(q));
+		q.id = devs[di].id + 1;
 	}
-	memset(st, 0, sizeof(*st));
-
-	snprintf(params, sizeof(params), "dmirror_compat=1 capacity=64M coherent=%s",
-		 lane_env("LANE_COHERENT_A"));
-	ret = devmm_load(ko, params);
-	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
-	if (!ok(ret == 0 && ctl >= 0 && !devmm_info(&info), "load devmm %s (%s)", params,
-		errname(ret)))
-		return tap_done();
-	caps = info.caps;
-
-	/* The devices made at load: the hmm_dmirror nodes stand for them. */
-	{
-		struct devmm_dev_query q = { 0 };
-
-		while (!ioctl(ctl, DEVMM_IOC_QUERY, &q)) {
-			int di = add_dev(q.info.id, q.info.kind, q.info.base,
-					 q.info.kind == DEVMM_KIND_COHERENT ? coh_a_size : 0);
-
-			memset(&q, 0, sizeof(q));
-			q.id = devs[di].id + 1;
-		}
-		open_all_nodes();
-	}
-	/* The fuzzer's own: private where possible, coherent in B, mirror-only. */
-	ret = 0;
+	open_all_nodes();
 	if (expect_private)
 		ret |= create_dev(DEVMM_KIND_PRIVATE, 16 * MB, 0, 0) < 0;
 	ret |= create_dev(DEVMM_KIND_COHERENT, 0, coh_b, 128 * MB) < 0;
 	ret |= create_dev(DEVMM_KIND_MIRROR, 0, 0, 0) < 0;
 	ret |= map_regions();
 	read_maps();
-	if (!ok(!ret && nnodes >= 5, "%d devices (caps 0x%llx), %d files open, memory mapped", ndevs,
-		caps, nnodes))
-		return tap_done();
-	/* What this kernel cannot do is fuzzed for its EOPNOTSUPP only. */
-	if (caps & DEVMM_CAP_PRIVATE)
-		ok(expect_private, "device-private devices in the mix");
-	else
-		tap_skip("no device-private memory in this kernel", "device-private devices in the mix");
-	/* The lane says whether its kernel has it: a module without it there fails. */
-	if (lane_env_num("LANE_EXPECT_CAPS") & DEVMM_CAP_EXCLUSIVE)
-		ok(caps & DEVMM_CAP_EXCLUSIVE, "exclusive access in the mix (caps 0x%llx)",
-		   (unsigned long long)caps);
-	else
-		tap_skip("no exclusive device access in this kernel (DEVMM_CAP_EXCLUSIVE)",
-			 "exclusive access in the mix");
+	return ret;
+}
+
+/*
+ * @ncalls random calls, with three fork phases among them; whether every
+ * fork child exited cleanly.
+ */
+static int random_phase(unsigned long ncalls)
+{
+	unsigned long i, forks_at[3];
+	int k, forks_ok = 1;
 
 	for (k = 0; k < 3; k++)
 		forks_at[k] = ncalls / 4 * (k + 1);
-	fork_unpin_check();
 	for (i = 0; i < ncalls; i++) {
 		if (chance(22))
 			one_ctl_call();
@@ -2259,9 +2407,14 @@ int main(int argc, char **argv)
 		if (i % 10000 == 9999)
 			tap_diag_raw("%lu calls", i + 1);
 	}
-	printf("# fuzz: %lu calls\n", st->calls);
+	return forks_ok;
+}
 
-	/* The devices of random CREATEs go, then the deterministic cases. */
+/* The devices of random CREATEs go; a DESTROY that fails counts against DESTROY. */
+static void destroy_dynamic(void)
+{
+	int k, ret;
+
 	drop_pins();
 	for (k = 0; k < ndevs; k++) {
 		if (!devs[k].alive || !devs[k].dynamic)
@@ -2276,16 +2429,16 @@ int main(int argc, char **argv)
 	if (!nnodes)
 		open_all_nodes();
 	trim_dead_nodes();
-	dead_phase(ncalls / 50 + 200, &data_home, &dead_ok);
-	drop_pins();
-	ret = destroy_pinned(why, sizeof(why));
-	if (!nnodes)
-		open_all_nodes();
+}
+
+/* One TAP line per command family, with its errnos counted below it. */
+static void report_families(void)
+{
+	int k, b;
 
 	for (k = 0; k < F_FORK; k++) {
 		char counts[256];
 		size_t n = 0;
-		int b;
 
 		counts[0] = 0;
 		for (b = 0; b < NBITS; b++)
@@ -2298,8 +2451,102 @@ int main(int argc, char **argv)
 		   fams[k].name, st->ncalls[k], st->mismatches[k] ? " (mismatches below)" : "");
 		printf("#   %s\n", counts[0] ? counts : "no calls");
 	}
-	fork_fails = st->fails[F_FORK];
-	ok(forks_ok && fork_fails == 0,
+}
+
+/* Each kind of mismatch between code and documentation, once, with an example. */
+static void report_mismatches(void)
+{
+	int k;
+
+	for (k = 0; k < st->nkinds; k++) {
+		struct kind *kd = &st->kinds[k];
+		char s1[80];
+
+		printf("# mismatch: %s [%s]: %s, the ABI says %s (%lu calls; e.g. %s)\n",
+		       fams[kd->fam].name, kd->tag, errname(kd->got),
+		       set_name(kd->expect, s1, sizeof(s1)), kd->n, kd->example);
+	}
+}
+
+/* Nothing may stay on any device once the files and memory are gone. */
+static void check_nothing_left(void)
+{
+	int left = 0, k;
+
+	while (nnodes)
+		close_node(nnodes - 1);
+	munmap(resv, resv_end - resv);
+	for (k = 0; k < ndevs; k++) {
+		uint64_t u;
+
+		if (!devs[k].alive)
+			continue;
+		u = devmm_used(ctl, devs[k].id);
+		if (u) {
+			tap_diag_raw("device %d: %llu bytes still in use", devs[k].id,
+			     (unsigned long long)u);
+			left++;
+		}
+	}
+	ok(!left, "no device memory left in use (%d devices)", ndevs_alive());
+}
+
+int main(int argc, char **argv)
+{
+	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
+	int ret, forks_ok, data_home, dead_ok;
+	unsigned long ncalls = 0;
+	char params[256], why[160];
+	struct devmm_info info;
+	uint64_t seed = 0;
+	const char *ko;
+	pthread_t wd;
+
+	ko = parse_args(argc, argv, &ncalls, &seed);
+	rng_state = seed;
+	tap_plan(4 + F_FORK + 6);
+	printf("# seed: %llu (reproduce: t_fuzz -s %llu -n %lu devmm.ko)\n",
+	       (unsigned long long)seed, (unsigned long long)seed, ncalls);
+	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (st == MAP_FAILED || pthread_create(&wd, NULL, watchdog, NULL)) {
+		printf("Bail out! no memory for the statistics or the watchdog\n");
+		return 1;
+	}
+	memset(st, 0, sizeof(*st));
+
+	snprintf(params, sizeof(params), "dmirror_compat=1 capacity=64M coherent=%s",
+		 lane_env("LANE_COHERENT_A"));
+	ret = devmm_load(ko, params);
+	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
+	if (!ok(ret == 0 && ctl >= 0 && !test_module_info(&info), "load devmm %s (%s)", params,
+		errname(ret)))
+		return tap_done();
+	caps = info.caps;
+	ret = setup_devices(expect_private);
+	if (!ok(!ret && nnodes >= 5, "%d devices (caps 0x%llx), %d files open, memory mapped", ndevs,
+		caps, nnodes))
+		return tap_done();
+	/* What this kernel cannot do is fuzzed for its EOPNOTSUPP only. */
+	if (caps & DEVMM_CAP_PRIVATE)
+		ok(expect_private, "device-private devices in the mix");
+	else
+		tap_skip("no device-private memory in this kernel", "device-private devices in the mix");
+	ok_exclusive_in_mix(caps);
+
+	fork_unpin_check();
+	forks_ok = random_phase(ncalls);
+	printf("# fuzz: %lu calls\n", st->calls);
+
+	/* The devices of random CREATEs go, then the deterministic cases. */
+	destroy_dynamic();
+	dead_phase(ncalls / 50 + 200, &data_home, &dead_ok);
+	drop_pins();
+	ret = destroy_pinned(why, sizeof(why));
+	if (!nnodes)
+		open_all_nodes();
+
+	report_families();
+	ok(forks_ok && st->fails[F_FORK] == 0,
 	   "fork: a child using its parent's files gets EPERM for what reaches the parent's memory (%lu calls, %lu of them answered otherwise than the ABI says)",
 	   st->ncalls[F_FORK], st->mismatches[F_FORK]);
 	ok(dead_ok, "destroyed device: %lu calls on its file and number, every one ENODEV",
@@ -2312,37 +2559,9 @@ int main(int argc, char **argv)
 		ok_xfail(ret, "t_fuzz.destroy_pinned",
 			 "DESTROY of a coherent device with a pinned page returns within 10 s (%s)",
 			 why);
+	report_mismatches();
 
-	for (k = 0; k < st->nkinds; k++) {
-		struct kind *kd = &st->kinds[k];
-		char s1[80];
-
-		printf("# mismatch: %s [%s]: %s, the ABI says %s (%lu calls; e.g. %s)\n",
-		       fams[kd->fam].name, kd->tag, errname(kd->got),
-		       set_name(kd->expect, s1, sizeof(s1)), kd->n, kd->example);
-	}
-
-	/* Nothing may stay on any device once the files and memory are gone. */
-	while (nnodes)
-		close_node(nnodes - 1);
-	munmap(resv, resv_end - resv);
-	{
-		int left = 0;
-
-		for (k = 0; k < ndevs; k++) {
-			uint64_t u;
-
-			if (!devs[k].alive)
-				continue;
-			u = used_of(devs[k].id);
-			if (u) {
-				tap_diag_raw("device %d: %llu bytes still in use", devs[k].id,
-				     (unsigned long long)u);
-				left++;
-			}
-		}
-		ok(!left, "no device memory left in use (%d devices)", ndevs_alive());
-	}
+	check_nothing_left();
 	close(ctl);
 	if (wedged) {
 		ok(0, "unload: not tried, a DESTROY is stuck in the kernel");

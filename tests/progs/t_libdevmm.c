@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include "devmm_load.h"
 #include "libdevmm.h"
@@ -283,7 +282,7 @@ int main(int argc, char **argv)
 		ret = devmm_destroy(ctl, pid);
 	ok(ret == 0, "destroy the mirror-only and private devices (%s)", errname(ret));
 	close(ctl);
-	ret = syscall(SYS_delete_module, "devmm", O_NONBLOCK) ? -errno : 0;
+	ret = devmm_unload();
 	ok(ret == 0, "unload (%s)", errname(ret));
 	return tap_done();
 }

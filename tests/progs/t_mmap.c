@@ -18,32 +18,10 @@
 #include <sys/wait.h>
 #include "devmm_test.h"
 
-#define MB (1024UL * 1024)
 #define NPAGES 256UL
 
 static size_t psz;
 static int ctl;
-
-static unsigned long long range_addr(const char *r)
-{
-	return strtoull(strchr(r, '@') + 1, NULL, 0);
-}
-
-static int create(unsigned int kind, unsigned long long capacity, unsigned long long base,
-		  unsigned long long size)
-{
-	struct devmm_create c = { .kind = kind, .capacity = capacity, .base = base,
-				  .size = size };
-
-	return ioctl(ctl, DEVMM_IOC_CREATE, &c) ? -errno : (int)c.id;
-}
-
-static int dev_cmd(unsigned long cmd, unsigned int id, unsigned long long value)
-{
-	struct devmm_dev_cmd c = { .id = id, .value = value };
-
-	return ioctl(ctl, cmd, &c) ? -errno : 0;
-}
 
 static struct devmm_dev_info info(int fd)
 {
@@ -52,22 +30,6 @@ static struct devmm_dev_info info(int fd)
 	if (ioctl(fd, DEVMM_IOC_DEV_INFO, &i))
 		tap_diag("DEV_INFO: %s", strerror(errno));
 	return i;
-}
-
-static int node_open(int id)
-{
-	char path[32];
-
-	snprintf(path, sizeof(path), "/dev/" DEVMM_NODE_PREFIX "%d", id);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
-static int range_cmd(int fd, unsigned long cmd, void *addr, unsigned long npages, void *ptr)
-{
-	struct devmm_range_cmd c = { .addr = (uintptr_t)addr, .npages = npages,
-				     .ptr = (uintptr_t)ptr };
-
-	return ioctl(fd, cmd, &c) ? -errno : 0;
 }
 
 /* mmap(@len) of @fd; MAP_FAILED's errno as -errno. */
@@ -108,7 +70,7 @@ static int stamped(const char *p, size_t first, size_t n, uint64_t seed)
 static int device_stamped(int fd, const char *p, size_t first, size_t n, uint64_t seed)
 {
 	char *buf = malloc(n * psz);
-	int ret = buf && range_cmd(fd, DEVMM_IOC_READ, (void *)p, n, buf) == 0 &&
+	int ret = buf && devmm_range(fd, DEVMM_IOC_READ, (void *)p, n, buf, NULL) == 0 &&
 		  stamped(buf, first, n, seed);
 
 	free(buf);
@@ -185,7 +147,7 @@ static void test_contents(int fd)
 	ok(device_stamped(fd, p, 0, NPAGES, 1),
 	   "the device reads what the CPU wrote, through the mirror");
 	stamp(buf, NPAGES, 2);
-	ok(range_cmd(fd, DEVMM_IOC_WRITE, p, NPAGES, buf) == 0 && stamped(p, 0, NPAGES, 2),
+	ok(devmm_range(fd, DEVMM_IOC_WRITE, p, NPAGES, buf, NULL) == 0 && stamped(p, 0, NPAGES, 2),
 	   "the CPU reads what the device wrote");
 
 	/* Partial munmap: the rest stays, and stays the same. */
@@ -195,7 +157,7 @@ static void test_contents(int fd)
 	   device_stamped(fd, p + 2 * q, NPAGES / 2, NPAGES / 2, 2) &&
 	   b.map_bytes == a.map_bytes + len,
 	   "after a partial munmap the rest keeps its contents (CPU and device)");
-	ok(range_cmd(fd, DEVMM_IOC_READ, p + q, 1, buf) == -EFAULT,
+	ok(devmm_range(fd, DEVMM_IOC_READ, p + q, 1, buf, NULL) == -EFAULT,
 	   "the device gets EFAULT in the hole");
 
 	/* mremap the last half elsewhere. */
@@ -241,18 +203,18 @@ static void test_eviction(int id, int fd)
 	anon = mmap(NULL, 64 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memset(anon, 5, 64 * MB);
 	/* The device holds 64 MiB: 16 of buffer, the rest migrated memory. */
-	err = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, anon, 64 * MB / psz, NULL);
+	err = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, anon, 64 * MB / psz, NULL, NULL);
 	a = info(fd);
 	ok(!err && a.used <= a.capacity && a.map_bytes == len && stamped(p, 0, len / psz, 4),
 	   "migrating 64 MiB into a 64 MiB device holding a 16 MiB buffer evicts around it (%s)",
 	   errname(err));
-	err = dev_cmd(DEVMM_IOC_EVICT, id, 0);
+	err = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
 	a = info(fd);
 	ok(!err && a.used == len && stamped(p, 0, len / psz, 4) &&
 	   device_stamped(fd, p, 0, len / psz, 4),
 	   "evict-all leaves the buffer in place, intact (%s, %llu MiB used)", errname(err),
 	   a.used / MB);
-	err = dev_cmd(DEVMM_IOC_DESTROY, id, 0);
+	err = devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
 	ok(err == -EBUSY, "a device with a live buffer cannot be destroyed (%s)", errname(err));
 	munmap(anon, 64 * MB);
 	munmap(p, len);
@@ -260,7 +222,7 @@ static void test_eviction(int id, int fd)
 
 int main(int argc, char **argv)
 {
-	unsigned long long a = range_addr(lane_env("LANE_COHERENT_A"));
+	unsigned long long a = lane_range_base(lane_env("LANE_COHERENT_A"));
 	int ret, id, mid, fd, mfd, err;
 	char *p;
 
@@ -274,9 +236,9 @@ int main(int argc, char **argv)
 	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
 	if (!ok(ret == 0 && ctl >= 0, "load devmm private=0 (%s)", errname(ret)))
 		return tap_done();
-	id = create(DEVMM_KIND_COHERENT, 0, a, 128 * MB);
-	ret = id < 0 ? id : dev_cmd(DEVMM_IOC_SET_CAPACITY, id, 64 * MB);
-	fd = id < 0 ? -1 : node_open(id);
+	id = devmm_create_dev(ctl, DEVMM_KIND_COHERENT, 0, a, 128 * MB, 0);
+	ret = id < 0 ? id : devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, 64 * MB, NULL);
+	fd = id < 0 ? -1 : devmm_node_open(id);
 	if (!ok(ret == 0 && fd >= 0, "a coherent device, capacity 64 MiB (%s)", errname(ret)))
 		return tap_done();
 
@@ -287,19 +249,19 @@ int main(int argc, char **argv)
 	ok(err == -EINVAL, "a non-zero offset is refused with EINVAL (%s)", errname(err));
 	p = map(fd, 128 * MB, MAP_SHARED, 0, &err);
 	ok(err == -ENOMEM, "more than the capacity is refused with ENOMEM (%s)", errname(err));
-	mid = create(DEVMM_KIND_MIRROR, 0, 0, 0);
-	mfd = mid < 0 ? -1 : node_open(mid);
+	mid = devmm_create_dev(ctl, DEVMM_KIND_MIRROR, 0, 0, 0, 0);
+	mfd = mid < 0 ? -1 : devmm_node_open(mid);
 	p = map(mfd, psz, MAP_SHARED, 0, &err);
 	ok(err == -ENODEV, "a mirror-only device refuses mmap with ENODEV (%s)", errname(err));
 	close(mfd);
-	dev_cmd(DEVMM_IOC_DESTROY, mid, 0);
+	devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, mid, 0, NULL);
 	if (lane_env_num("LANE_EXPECT_PRIVATE")) {
-		mid = create(DEVMM_KIND_PRIVATE, 64 * MB, 0, 0);
-		mfd = mid < 0 ? -1 : node_open(mid);
+		mid = devmm_create_dev(ctl, DEVMM_KIND_PRIVATE, 64 * MB, 0, 0, 0);
+		mfd = mid < 0 ? -1 : devmm_node_open(mid);
 		p = map(mfd, psz, MAP_SHARED, 0, &err);
 		ok(err == -ENODEV, "a private device refuses mmap with ENODEV (%s)", errname(err));
 		close(mfd);
-		dev_cmd(DEVMM_IOC_DESTROY, mid, 0);
+		devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, mid, 0, NULL);
 	} else {
 		tap_skip("no device-private memory in this kernel", "private device refuses mmap");
 	}
@@ -310,7 +272,7 @@ int main(int argc, char **argv)
 	test_eviction(id, fd);
 
 	close(fd);
-	ret = dev_cmd(DEVMM_IOC_DESTROY, id, 0);
+	ret = devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
 	ok(ret == 0, "destroy once unmapped (%s)", errname(ret));
 	close(ctl);
 	ret = devmm_unload();

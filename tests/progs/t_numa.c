@@ -25,8 +25,6 @@
 #include <sys/mman.h>
 #include "devmm_test.h"
 
-#define PG		4096UL
-#define MB		(1024UL * 1024)
 #define LEN		(64 * MB)
 #define NPAGES		(LEN / PG)
 #define MPOL_BIND	2

@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 	/* Defaults. */
 	ret = devmm_load(ko, "");
 	ok(ret == 0, "load with default parameters (%s)", errname(ret));
-	ret = devmm_info(&info);
+	ret = test_module_info(&info);
 	ok(ret == 0 && info.nprivate == (expect_private ? 2 : 0) && info.ncoherent == 0,
 	   "default devices: %u private (expected %d), %u coherent",
 	   info.nprivate, expect_private ? 2 : 0, info.ncoherent);
@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	if (expect_private) {
 		ret = devmm_load(ko, "private=1");
 		ok(ret == 0, "load private=1 (%s)", errname(ret));
-		ret = devmm_info(&info);
+		ret = test_module_info(&info);
 		ok(ret == 0 && info.nprivate == 1, "one private device (%u)", info.nprivate);
 		devmm_unload();
 	} else {
@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 	snprintf(buf, sizeof(buf), "%s capacity=64M private=0 dmirror_compat=1", two);
 	ret = devmm_load(ko, buf);
 	ok(ret == 0, "load '%s' (%s)", buf, errname(ret));
-	ret = devmm_info(&info);
+	ret = test_module_info(&info);
 	/* dmirror_compat=1 without private devices: nodes 0 and 1 are mirror-only. */
 	ok(ret == 0 && info.ncoherent == 2 && info.nprivate == 0 && info.nmirror == 2 &&
 	   info.ndevices == 4,

@@ -39,9 +39,6 @@
 #include <time.h>
 #include "devmm_test.h"
 
-#define PG		4096UL
-#define MB		(1024UL * 1024)
-#define PMD		(2 * MB)
 #define CAPACITY	(64 * MB)
 /* Tests per device kind. */
 #define KIND_TESTS	4
@@ -51,25 +48,10 @@
 static int ctl;
 static double race_seconds = 4;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int create(unsigned int kind, unsigned long long base)
 {
 	return devmm_create_dev(ctl, kind, kind == DEVMM_KIND_PRIVATE ? CAPACITY : 0, base,
 				kind == DEVMM_KIND_PRIVATE ? 0 : 128 * MB, DEVMM_POLICY_LRU);
-}
-
-static unsigned long long used(unsigned int id)
-{
-	struct devmm_dev_query q = { .id = id };
-
-	return ioctl(ctl, DEVMM_IOC_QUERY, &q) || q.info.id != id ? ~0ULL : q.info.used;
 }
 
 static void fill(void *p, size_t len, uint64_t seed)
@@ -107,7 +89,7 @@ static void test_evict_split(unsigned int id, int fd, const char *name)
 		if (!ret && !split)
 			ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, PMD, &result);
 	}
-	left = used(id);
+	left = devmm_used(ctl, id);
 	got = p && verify(p, PMD, 41);
 	ok(!ret && !split && moved == PMD / PG && result == PMD && left == 0 && got,
 	   "%s: 512 small pages on the device, the upper half mprotect()ed read-only: EVICT of "
@@ -601,7 +583,7 @@ int main(int argc, char **argv)
 	kernel_gup = !access("/sys/kernel/debug/gup_test", F_OK);
 	ret = devmm_load(argv[1], "private=0 gup_test=1");
 	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
-	if (!ok(ret == 0 && ctl >= 0 && !devmm_info(&info), "load devmm private=0 gup_test=1 (%s)",
+	if (!ok(ret == 0 && ctl >= 0 && !test_module_info(&info), "load devmm private=0 gup_test=1 (%s)",
 		errname(ret)))
 		return tap_done();
 	test_coherent_ranges();

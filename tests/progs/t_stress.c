@@ -40,11 +40,9 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/devmm_hmm.h>
 #include "devmm_test.h"
 
-#define PG		4096UL
-#define MB		(1024UL * 1024)
-#define PMD		(2 * MB)
 /* Pages each thread owns: one PMD of private memory, some shared memory. */
 #define PRIV_PAGES	512
 #define SHR_PAGES	32
@@ -119,51 +117,19 @@ static int diag_ok(void)
 	return __atomic_fetch_add(&sh->diags, 1, __ATOMIC_RELAXED) < 30;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += K);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static int node_open(int id)
-{
-	char path[32];
-
-	snprintf(path, sizeof(path), "/dev/" DEVMM_NODE_PREFIX "%d", id);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
-
-static int range_cmd(int fd, unsigned long cmd, const void *addr, unsigned long npages,
-		     void *ptr, struct devmm_range_cmd *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->addr = (uintptr_t)addr;
-	c->npages = npages;
-	c->ptr = (uintptr_t)ptr;
-	return ioctl(fd, cmd, c) ? -errno : 0;
-}
-
-/* A test_hmm command (its struct orders addr, ptr, npages); cpages out. */
+/*
+ * A test_hmm command (its struct orders addr, ptr, npages), as devmm_range()
+ * does devmm's own: 0 or -errno, *@cpages if not NULL.
+ */
 static int hmm_cmd(int fd, unsigned long cmd, const void *addr, unsigned long npages, void *ptr,
-		   struct devmm_range_cmd *c)
+		   unsigned long long *cpages)
 {
 	struct hmm_dmirror_cmd h = { .addr = (uintptr_t)addr, .ptr = (uintptr_t)ptr,
 				     .npages = npages };
 	int ret = ioctl(fd, cmd, &h) ? -errno : 0;
 
-	memset(c, 0, sizeof(*c));
-	c->cpages = h.cpages;
+	if (cpages)
+		*cpages = h.cpages;
 	return ret;
 }
 
@@ -233,7 +199,7 @@ struct thr {
 
 static uint64_t rn(struct thr *t, uint64_t n)
 {
-	return n ? splitmix(&t->rng) % n : 0;
+	return n ? splitmix64(&t->rng) % n : 0;
 }
 
 static int chance(struct thr *t, unsigned int pct)
@@ -300,7 +266,7 @@ static int churn_fd(struct thr *t)
 		t->churn_dead = 0;
 	}
 	if (t->churn_fd < 0 && id >= 0) {
-		t->churn_fd = node_open(id);
+		t->churn_fd = devmm_node_open(id);
 		t->churn_id = id;
 		t->churn_gen = g;
 	}
@@ -344,10 +310,9 @@ static void churn_gone(struct thr *t, int fd, int ret)
 /* The snapshot byte of one page through @fd, for diagnostics. */
 static unsigned int snap_byte(struct thr *t, const void *addr)
 {
-	struct devmm_range_cmd c;
 	uint8_t b = 0xee;
 
-	if (range_cmd(t->fds[0], DEVMM_IOC_SNAPSHOT, addr, 1, &b, &c))
+	if (devmm_range(t->fds[0], DEVMM_IOC_SNAPSHOT, addr, 1, &b, NULL))
 		return 0xee;
 	return b;
 }
@@ -417,7 +382,7 @@ static void op_migrate(struct thr *t, enum op op, int shared)
 	unsigned long cmd = op == OP_MIGRATE_SYS ? DEVMM_IOC_MIGRATE_TO_SYS :
 			    DEVMM_IOC_MIGRATE_TO_DEV;
 	unsigned int allowed = 0;
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	unsigned long first, n;
 	char *start;
 	int fd = pick_fd(t, 1), ret;
@@ -442,16 +407,16 @@ static void op_migrate(struct thr *t, enum op op, int shared)
 		 * device back to system memory, racing with DESTROY of the
 		 * churn device and the control process's evictions.
 		 */
-		ret = hmm_cmd(fd, HMM_DMIRROR_RELEASE, start, n, NULL, &c);
+		ret = hmm_cmd(fd, HMM_DMIRROR_RELEASE, start, n, NULL, &cpages);
 		churn_gone(t, fd, ret);
 		if (ret && ret != -EBUSY && ret != -EINTR && ret != -EPERM &&
 		    !(ret == -ENODEV && is_churn(t, fd)))
 			bad_errno(t, op, "release", ret);
 		return;
 	}
-	ret = range_cmd(fd, cmd, start, n, NULL, &c);
+	ret = devmm_range(fd, cmd, start, n, NULL, &cpages);
 	churn_gone(t, fd, ret);
-	if (!ret && c.cpages > n)
+	if (!ret && cpages > n)
 		bad_errno(t, op, "more pages moved than asked for", -EIO);
 	/* Holes: another thread's munmap or mremap in its own block, for a moment. */
 	if (op == OP_MIGRATE_DEV_ANY)
@@ -466,7 +431,7 @@ static void op_migrate(struct thr *t, enum op op, int shared)
 
 static void op_dev_read(struct thr *t, int shared)
 {
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	unsigned long first, n;
 	int fd = pick_fd(t, 0), ret;
 	char *start;
@@ -474,11 +439,11 @@ static void op_dev_read(struct thr *t, int shared)
 	own_range(t, shared, &first, &n);
 	start = block(t, shared) + first * PG;
 	if (chance(t, 80))
-		ret = range_cmd(fd, DEVMM_IOC_READ, start, n, t->scratch, &c);
+		ret = devmm_range(fd, DEVMM_IOC_READ, start, n, t->scratch, &cpages);
 	else
-		ret = hmm_cmd(fd, HMM_DMIRROR_READ, start, n, t->scratch, &c);
+		ret = hmm_cmd(fd, HMM_DMIRROR_READ, start, n, t->scratch, &cpages);
 	churn_gone(t, fd, ret);
-	if (!ret && c.cpages != n)
+	if (!ret && cpages != n)
 		bad_errno(t, OP_DEV_READ, "a device read short of the range", -EIO);
 	else if (!ret)
 		verify(t, OP_DEV_READ, shared, first, n, t->scratch, "device read");
@@ -489,7 +454,7 @@ static void op_dev_read(struct thr *t, int shared)
 static void op_dev_write(struct thr *t, int shared)
 {
 	uint32_t *g = gens(t, shared), *a = alts(t, shared);
-	struct devmm_range_cmd c;
+	unsigned long long cpages;
 	unsigned long first, n, i;
 	int fd = pick_fd(t, 0), ret;
 	char *start;
@@ -501,11 +466,11 @@ static void op_dev_write(struct thr *t, int shared)
 		fill_page(t->scratch + i * PG, stamp(t->owner, shared, first + i, a[first + i]));
 	}
 	if (chance(t, 80))
-		ret = range_cmd(fd, DEVMM_IOC_WRITE, start, n, t->scratch, &c);
+		ret = devmm_range(fd, DEVMM_IOC_WRITE, start, n, t->scratch, &cpages);
 	else
-		ret = hmm_cmd(fd, HMM_DMIRROR_WRITE, start, n, t->scratch, &c);
+		ret = hmm_cmd(fd, HMM_DMIRROR_WRITE, start, n, t->scratch, &cpages);
 	churn_gone(t, fd, ret);
-	if (!ret && c.cpages != n)
+	if (!ret && cpages != n)
 		bad_errno(t, OP_DEV_WRITE, "a device write short of the range", -EIO);
 	if (!ret) {
 		for (i = first; i < first + n; i++) {
@@ -540,8 +505,7 @@ static void op_fork(struct thr *t)
 	t->next_gen += PRIV_PAGES + SHR_PAGES;
 	pid = fork();
 	if (pid == 0) {
-		struct devmm_range_cmd c;
-		int fd = node_open(sh->devs[di].id), ret;
+		int fd = devmm_node_open(sh->devs[di].id), ret;
 		unsigned long f0 = t->fails;
 
 		if (fd < 0) {
@@ -550,17 +514,17 @@ static void op_fork(struct thr *t)
 			_exit(2);
 		}
 		/* The parent's files are the parent's. */
-		ret = range_cmd(t->fds[di], DEVMM_IOC_READ, t->priv, 1, t->scratch, &c);
+		ret = devmm_range(t->fds[di], DEVMM_IOC_READ, t->priv, 1, t->scratch, NULL);
 		if (ret != -EPERM)
 			bad_errno(t, OP_FORK, "child: device read through the parent's file", ret);
 		/* Diagnostics (snapshots) through the child's own file. */
 		t->fds[0] = fd;
 		verify(t, OP_FORK, 0, 0, PRIV_PAGES, t->priv, "child: CPU read");
 		verify(t, OP_FORK, 1, 0, SHR_PAGES, t->shr, "child: CPU read");
-		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, t->priv + pf * PG, pn, NULL, &c);
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, t->priv + pf * PG, pn, NULL, NULL);
 		if (ret && ret != -EBUSY && ret != -ENOMEM && ret != -EOPNOTSUPP)
 			bad_errno(t, OP_FORK, "child: migration", ret);
-		ret = range_cmd(fd, DEVMM_IOC_READ, t->priv + pf * PG, pn, t->scratch, &c);
+		ret = devmm_range(fd, DEVMM_IOC_READ, t->priv + pf * PG, pn, t->scratch, NULL);
 		if (!ret)
 			verify(t, OP_FORK, 0, pf, pn, t->scratch, "child: device read");
 		else if (ret != -EBUSY)
@@ -603,7 +567,6 @@ static void op_fork(struct thr *t)
 static void op_mprotect(struct thr *t, int shared)
 {
 	unsigned long first, n;
-	struct devmm_range_cmd c;
 	char *start;
 	int fd, ret;
 
@@ -616,20 +579,20 @@ static void op_mprotect(struct thr *t, int shared)
 	verify(t, OP_MPROTECT, shared, first, n, start, "CPU read of read-only memory");
 	fd = pick_fd(t, 1);
 	if (chance(t, 50)) {
-		ret = range_cmd(fd, DEVMM_IOC_MIGRATE_TO_DEV, start, n, NULL, &c);
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, start, n, NULL, NULL);
 		churn_gone(t, fd, ret);
 		if (ret && ret != -EBUSY && ret != -ENOMEM && !(ret == -ENODEV && is_churn(t, fd)))
 			bad_errno(t, OP_MPROTECT, "migration of read-only memory", ret);
 		fd = pick_fd(t, 1);
 	}
-	ret = range_cmd(fd, DEVMM_IOC_READ, start, n, t->scratch, &c);
+	ret = devmm_range(fd, DEVMM_IOC_READ, start, n, t->scratch, NULL);
 	churn_gone(t, fd, ret);
 	if (!ret)
 		verify(t, OP_MPROTECT, shared, first, n, t->scratch, "device read of read-only memory");
 	else if (ret != -EBUSY && !(ret == -ENODEV && is_churn(t, fd)))
 		bad_errno(t, OP_MPROTECT, "device read of read-only memory", ret);
 	fd = pick_fd(t, 0);
-	ret = range_cmd(fd, DEVMM_IOC_WRITE, start, n, t->scratch, &c);
+	ret = devmm_range(fd, DEVMM_IOC_WRITE, start, n, t->scratch, NULL);
 	churn_gone(t, fd, ret);
 	/* EBUSY: the fault round gave up as other threads kept invalidating. */
 	if (ret != -EPERM && ret != -EBUSY && !(ret == -ENODEV && is_churn(t, fd)))
@@ -677,7 +640,6 @@ static void op_munmap(struct thr *t, int shared)
 static void op_mremap(struct thr *t, int shared)
 {
 	unsigned long first, n;
-	struct devmm_range_cmd c;
 	char *start, *to;
 	void *p;
 	int fd, ret;
@@ -704,7 +666,7 @@ static void op_mremap(struct thr *t, int shared)
 		verify(t, OP_MREMAP, shared, first, n, to, "CPU read of moved memory");
 	} else {
 		fd = pick_fd(t, 0);
-		ret = range_cmd(fd, DEVMM_IOC_READ, to, n, t->scratch, &c);
+		ret = devmm_range(fd, DEVMM_IOC_READ, to, n, t->scratch, NULL);
 		churn_gone(t, fd, ret);
 		if (!ret)
 			verify(t, OP_MREMAP, shared, first, n, t->scratch,
@@ -746,7 +708,6 @@ static void op_dontneed(struct thr *t, int shared)
 
 static void op_exclusive(struct thr *t, int shared)
 {
-	struct devmm_range_cmd c;
 	unsigned long first, n;
 	char *start;
 	int fd = pick_fd(t, 0), ret;
@@ -756,10 +717,10 @@ static void op_exclusive(struct thr *t, int shared)
 		n = 16;
 	start = block(t, shared) + first * PG;
 	if (chance(t, 50)) {
-		ret = range_cmd(fd, DEVMM_IOC_EXCLUSIVE, start, n, NULL, &c);
+		ret = devmm_range(fd, DEVMM_IOC_EXCLUSIVE, start, n, NULL, NULL);
 	} else {
 		/* test_hmm's: exclusive, then a device read without faulting. */
-		ret = hmm_cmd(fd, HMM_DMIRROR_EXCLUSIVE, start, n, t->scratch, &c);
+		ret = hmm_cmd(fd, HMM_DMIRROR_EXCLUSIVE, start, n, t->scratch, NULL);
 		if (!ret)
 			verify(t, OP_EXCLUSIVE, shared, first, n, t->scratch,
 			       "device read of exclusive pages");
@@ -788,14 +749,13 @@ static void op_exclusive(struct thr *t, int shared)
 static void op_exclusive_any(struct thr *t)
 {
 	unsigned long total = t->region_pages, first, n, i, w;
-	struct devmm_range_cmd c;
 	int fd = pick_fd(t, 0), ret;
 
 	n = 1 + rn(t, 16);
 	if (n > total)
 		n = total;
 	first = rn(t, total - n + 1);
-	ret = hmm_cmd(fd, HMM_DMIRROR_EXCLUSIVE, t->region + first * PG, n, t->scratch, &c);
+	ret = hmm_cmd(fd, HMM_DMIRROR_EXCLUSIVE, t->region + first * PG, n, t->scratch, NULL);
 	churn_gone(t, fd, ret);
 	/*
 	 * EBUSY: being migrated; ENOENT: exclusivity lost before the read;
@@ -833,12 +793,11 @@ static void op_exclusive_any(struct thr *t)
 static void op_snapshot(struct thr *t, int shared)
 {
 	unsigned long first, n, i;
-	struct devmm_range_cmd c;
 	uint8_t *b = (uint8_t *)t->scratch;
 	int fd = pick_fd(t, 0), ret;
 
 	own_range(t, shared, &first, &n);
-	ret = range_cmd(fd, DEVMM_IOC_SNAPSHOT, block(t, shared) + first * PG, n, b, &c);
+	ret = devmm_range(fd, DEVMM_IOC_SNAPSHOT, block(t, shared) + first * PG, n, b, NULL);
 	churn_gone(t, fd, ret);
 	if (ret && ret != -EBUSY && !(ret == -ENODEV && is_churn(t, fd)))
 		bad_errno(t, OP_SNAPSHOT, "snapshot", ret);
@@ -975,7 +934,7 @@ static int worker_process(int p)
 		if (th->scratch == MAP_FAILED)
 			return 4;
 		for (i = 0; i < sh->ndevs; i++) {
-			th->fds[i] = node_open(sh->devs[i].id);
+			th->fds[i] = devmm_node_open(sh->devs[i].id);
 			if (th->fds[i] < 0) {
 				tap_diag_raw("FAIL: process %d: open /dev/devmm%d: %s", p, sh->devs[i].id,
 				     strerror(errno));
@@ -995,13 +954,6 @@ static int worker_process(int p)
 }
 
 /* ---- the control process ---- */
-
-static int ctl_cmd(int ctl, unsigned long cmd, int id, uint64_t value)
-{
-	struct devmm_dev_cmd d = { .id = id, .value = value };
-
-	return ioctl(ctl, cmd, &d) ? -errno : 0;
-}
 
 static void ctl_fail(const char *what, int id, int ret)
 {
@@ -1024,14 +976,14 @@ static void *evictor(void *arg)
 	while (!sh->stop) {
 		id = sh->churn_id;
 		if (id >= 0) {
-			ret = ctl_cmd(ctl, DEVMM_IOC_EVICT, id, 0);
+			ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
 			/* ENODEV, EINVAL: destroyed meanwhile (a new one may take its id). */
 			if (ret && ret != -EBUSY && ret != -ENODEV && ret != -EINVAL &&
 			    ret != -EINTR)
 				ctl_fail("EVICT of everything", id, ret);
 			add(&sh->ops[OP_EVICT], 1);
 		}
-		usleep(1000 + splitmix(&rng) % 5000);
+		usleep(1000 + splitmix64(&rng) % 5000);
 	}
 	return NULL;
 }
@@ -1052,7 +1004,7 @@ static int churn_create(int ctl, int n)
 	}
 	ret = ioctl(ctl, DEVMM_IOC_CREATE, &c) ? -errno : 0;
 	if (!ret && c.kind == DEVMM_KIND_COHERENT)
-		ret = ctl_cmd(ctl, DEVMM_IOC_SET_CAPACITY, c.id, 4 * MB);
+		ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, c.id, 4 * MB, NULL);
 	return ret ? ret : (int)c.id;
 }
 
@@ -1068,18 +1020,18 @@ static int control_process(void)
 	if (ctl < 0 || pthread_create(&ev, NULL, evictor, &ctl))
 		return 6;
 	while (!sh->stop) {
-		unsigned int r = splitmix(&rng) % 100;
-		int di = splitmix(&rng) % sh->ndevs, churn = sh->churn_id;
+		unsigned int r = splitmix64(&rng) % 100;
+		int di = splitmix64(&rng) % sh->ndevs, churn = sh->churn_id;
 		struct device *d = &sh->devs[di];
 
 		sh->beat[MAX_PROCS][0]++;
 		if (now() > next_churn) {
 			/* Destroy the churn device under its users, make a new one. */
-			next_churn = now() + 0.5 + (splitmix(&rng) % 1500) / 1000.0;
+			next_churn = now() + 0.5 + (splitmix64(&rng) % 1500) / 1000.0;
 			sh->doing[MAX_PROCS][0] = OP_DESTROY;
 			if (churn >= 0) {
 				sh->churn_id = -1;
-				ret = ctl_cmd(ctl, DEVMM_IOC_DESTROY, churn, 0);
+				ret = devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, churn, 0, NULL);
 				if (ret)
 					ctl_fail("DESTROY", churn, ret);
 				ops[OP_DESTROY]++;
@@ -1098,30 +1050,30 @@ static int control_process(void)
 		if (d->kind == DEVMM_KIND_MIRROR)
 			continue;
 		if (r < 40) {
-			uint64_t v = splitmix(&rng) % 3 ? (splitmix(&rng) % 4096) * PG : 0;
+			uint64_t v = splitmix64(&rng) % 3 ? (splitmix64(&rng) % 4096) * PG : 0;
 
 			sh->doing[MAX_PROCS][0] = OP_EVICT;
-			ret = ctl_cmd(ctl, DEVMM_IOC_EVICT, d->id, v);
+			ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, d->id, v, NULL);
 			if (ret && ret != -EBUSY)
 				ctl_fail("EVICT", d->id, ret);
 			ops[OP_EVICT]++;
-			if (churn >= 0 && splitmix(&rng) % 2) {
-				ret = ctl_cmd(ctl, DEVMM_IOC_EVICT, churn, v);
+			if (churn >= 0 && splitmix64(&rng) % 2) {
+				ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, churn, v, NULL);
 				if (ret && ret != -EBUSY && ret != -ENODEV)
 					ctl_fail("EVICT", churn, ret);
 				ops[OP_EVICT]++;
 			}
 		} else if (r < 70) {
-			uint64_t v = (256 + splitmix(&rng) % 3840) * PG;
+			uint64_t v = (256 + splitmix64(&rng) % 3840) * PG;
 
 			sh->doing[MAX_PROCS][0] = OP_SET_CAPACITY;
-			ret = ctl_cmd(ctl, DEVMM_IOC_SET_CAPACITY, d->id, v);
+			ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, d->id, v, NULL);
 			if (ret && ret != -EBUSY)
 				ctl_fail("SET_CAPACITY", d->id, ret);
 			ops[OP_SET_CAPACITY]++;
 		} else if (r < 85) {
 			sh->doing[MAX_PROCS][0] = OP_SET_POLICY;
-			ret = ctl_cmd(ctl, DEVMM_IOC_SET_POLICY, d->id, splitmix(&rng) % 2);
+			ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_POLICY, d->id, splitmix64(&rng) % 2, NULL);
 			if (ret)
 				ctl_fail("SET_POLICY", d->id, ret);
 			ops[OP_SET_POLICY]++;
@@ -1139,7 +1091,7 @@ static int control_process(void)
 				ctl_fail("QUERY", q.id, -errno);
 			ops[OP_QUERY]++;
 		}
-		usleep(2000 + splitmix(&rng) % 20000);
+		usleep(2000 + splitmix64(&rng) % 20000);
 	}
 	pthread_join(ev, NULL);
 	for (n = 0; n < NOPS; n++)
@@ -1161,7 +1113,7 @@ static int create(int ctl, unsigned int kind, uint64_t capacity, uint64_t base, 
 	if (ret || sh->ndevs == MAX_DEVS)
 		return ret ? ret : -ENOSPC;
 	if (kind == DEVMM_KIND_COHERENT) {
-		ret = ctl_cmd(ctl, DEVMM_IOC_SET_CAPACITY, c.id, 8 * MB);
+		ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, c.id, 8 * MB, NULL);
 		if (ret)
 			return ret;
 	}
@@ -1172,15 +1124,6 @@ static int create(int ctl, unsigned int kind, uint64_t capacity, uint64_t base, 
 	return 0;
 }
 
-static uint64_t used_of(int ctl, int id)
-{
-	struct devmm_dev_query q = { .id = id };
-
-	if (ioctl(ctl, DEVMM_IOC_QUERY, &q) || (int)q.info.id != id)
-		return ~0ULL;
-	return q.info.used;
-}
-
 static void usage(const char *argv0)
 {
 	fprintf(stderr, "usage: %s [-s SEED] [-t SECONDS] [-p PROCS] [-j THREADS] devmm.ko\n",
@@ -1188,17 +1131,10 @@ static void usage(const char *argv0)
 	exit(2);
 }
 
-int main(int argc, char **argv)
+/* The options, and for what they leave unset the lane's environment. */
+static void parse_args(int argc, char **argv)
 {
-	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
-	int opt, ret, ctl, i, have_seed = 0, nprivate = 0, ncoherent = 0;
-	pid_t pids[MAX_PROCS + 1];
-	int status[MAX_PROCS + 1], done[MAX_PROCS + 1] = { 0 };
-	unsigned long last[MAX_PROCS + 1][MAX_THREADS] = { { 0 } };
-	double changed[MAX_PROCS + 1][MAX_THREADS];
-	int told[MAX_PROCS + 1][MAX_THREADS] = { { 0 } };
-	double start, deadline;
-	int children_ok = 1, control_ok;
+	int opt, have_seed = 0;
 
 	while ((opt = getopt(argc, argv, "s:t:p:j:")) != -1) {
 		switch (opt) {
@@ -1218,84 +1154,62 @@ int main(int argc, char **argv)
 		seed = lane_seed("DEVMM_STRESS_SEED");
 	lane_range(lane_env("LANE_COHERENT_A"), &coh_a, &coh_a_size);
 	lane_range(lane_env("LANE_COHERENT_B"), &coh_b, &coh_b_size);
+}
 
-	tap_plan(10);
-	printf("# seed: %llu (reproduce: t_stress -s %llu -t %d -p %d -j %d devmm.ko)\n",
-	       (unsigned long long)seed, (unsigned long long)seed, seconds, nprocs, nthreads);
+/* The memory all the processes share, mapped before they fork; -1 if none. */
+static int map_shared(void)
+{
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	shr_region = mmap(NULL, (size_t)nprocs * nthreads * SHR_PAGES * PG,
 			  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED || shr_region == MAP_FAILED) {
-		printf("Bail out! no memory\n");
-		return 1;
-	}
+	if (sh == MAP_FAILED || shr_region == MAP_FAILED)
+		return -1;
 	memset(sh, 0, sizeof(*sh));
 	sh->churn_id = -1;
+	return 0;
+}
 
-	ret = devmm_load(argv[optind], "private=0");
-	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
-	if (!ok(ret == 0 && ctl >= 0, "load devmm private=0 (%s)", errname(ret)))
-		return tap_done();
-	{
-		struct devmm_info info;
+/*
+ * Small devices, so that the load oversubscribes them: private ones where
+ * the kernel has device-private memory, coherent ones over the two halves
+ * of range A, a memory-less one; the control process destroys and
+ * re-creates one more over range B (or a private one).  0 or -errno;
+ * *nprivate and *ncoherent: how many of each.
+ */
+static int create_devices(int ctl, int *nprivate, int *ncoherent)
+{
+	int ret = 0;
 
-		devmm_info(&info);
-		caps = info.caps;
-	}
-	/*
-	 * Small devices, so that the load oversubscribes them: private ones
-	 * where the kernel has device-private memory, coherent ones over the
-	 * two halves of range A, a memory-less one; the control process
-	 * destroys and re-creates one more over range B (or a private one).
-	 */
-	ret = 0;
 	if (caps & DEVMM_CAP_PRIVATE) {
 		ret = create(ctl, DEVMM_KIND_PRIVATE, 8 * MB, 0, 0, DEVMM_POLICY_LRU);
 		ret = ret ? ret : create(ctl, DEVMM_KIND_PRIVATE, 8 * MB, 0, 0, DEVMM_POLICY_FIFO);
-		nprivate = 2;
+		*nprivate = 2;
 	}
 	ret = ret ? ret : create(ctl, DEVMM_KIND_COHERENT, 0, coh_a, 128 * MB, DEVMM_POLICY_LRU);
 	ret = ret ? ret : create(ctl, DEVMM_KIND_COHERENT, 0, coh_a + 128 * MB, 128 * MB,
 				 DEVMM_POLICY_FIFO);
-	ncoherent = 2;
+	*ncoherent = 2;
 	ret = ret ? ret : create(ctl, DEVMM_KIND_MIRROR, 0, 0, 0, 0);
 	ret = ret ? ret : churn_create(ctl, 0);
 	if (ret >= 0) {
 		sh->churn_id = ret;
 		ret = 0;
 	}
-	if (!ok(ret == 0, "devices: %d private, %d coherent, 1 mirror-only, 1 destroyed and re-created (%s)",
-		nprivate, ncoherent, errname(ret)))
-		return tap_done();
-	if (expect_private)
-		ok(nprivate == 2, "device-private memory in the mix");
-	else
-		tap_skip("no device-private memory in this kernel", "device-private memory in the mix");
-	/* The lane says whether its kernel has it: a module without it there fails. */
-	if (lane_env_num("LANE_EXPECT_CAPS") & DEVMM_CAP_EXCLUSIVE)
-		ok(caps & DEVMM_CAP_EXCLUSIVE, "exclusive access in the mix (caps 0x%llx)",
-		   (unsigned long long)caps);
-	else
-		tap_skip("no exclusive device access in this kernel (DEVMM_CAP_EXCLUSIVE)",
-			 "exclusive access in the mix");
+	return ret;
+}
 
-	fflush(stdout);
-	start = now();
-	for (i = 0; i <= nprocs; i++) {
-		pids[i] = fork();
-		if (pids[i] == 0)
-			_exit(i == nprocs ? control_process() : worker_process(i));
-	}
-	/* Let them run; say which thread sits in one operation for a minute. */
-	for (i = 0; i <= MAX_PROCS; i++) {
-		int t;
+/* Let the processes run; say which thread sits in one operation for a minute. */
+static void watch(double start)
+{
+	unsigned long last[MAX_PROCS + 1][MAX_THREADS] = { { 0 } };
+	double changed[MAX_PROCS + 1][MAX_THREADS];
+	int told[MAX_PROCS + 1][MAX_THREADS] = { { 0 } };
+	int p, t;
 
+	for (p = 0; p <= MAX_PROCS; p++)
 		for (t = 0; t < MAX_THREADS; t++)
-			changed[i][t] = start;
-	}
+			changed[p][t] = start;
 	while (now() < start + seconds) {
-		int p, t;
-
 		sleep(1);
 		for (p = 0; p <= nprocs; p++) {
 			int pp = p == nprocs ? MAX_PROCS : p;
@@ -1313,8 +1227,19 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+}
+
+/*
+ * Tell the processes to stop and wait for them: done[i] once process i
+ * exited, with status[i].  Under KASAN a last operation can take long; a
+ * minute more at most.
+ */
+static void stop_and_wait(const pid_t *pids, int *status, int *done)
+{
+	double deadline;
+	int i;
+
 	sh->stop = 1;
-	/* Under KASAN a last operation can take long; a minute more at most. */
 	deadline = now() + 60 + seconds;
 	for (;;) {
 		int left = 0;
@@ -1331,16 +1256,30 @@ int main(int argc, char **argv)
 			break;
 		usleep(100000);
 	}
+}
+
+/* Whether every worker process exited, with status 0; says which did not. */
+static int workers_ok(const int *status, const int *done)
+{
+	int i, good = 1;
+
 	for (i = 0; i < nprocs; i++) {
 		if (!done[i]) {
 			tap_diag_raw("process %d did not stop (in %s)", i, op_name[sh->doing[i][0]]);
-			children_ok = 0;
+			good = 0;
 		} else if (!WIFEXITED(status[i]) || WEXITSTATUS(status[i])) {
 			tap_diag_raw("process %d: status 0x%x", i, status[i]);
-			children_ok = 0;
+			good = 0;
 		}
 	}
-	control_ok = done[nprocs] && WIFEXITED(status[nprocs]) && !WEXITSTATUS(status[nprocs]);
+	return good;
+}
+
+/* How often each operation ran, and what each stable device did. */
+static void print_stats(int ctl)
+{
+	int i;
+
 	for (i = 0; i < NOPS; i++)
 		printf("# stress: %s %lu\n", op_name[i], sh->ops[i]);
 	for (i = 0; i < sh->ndevs; i++) {
@@ -1358,6 +1297,84 @@ int main(int argc, char **argv)
 		       (unsigned long long)q.info.device_faults,
 		       (unsigned long long)q.info.used_max >> 10);
 	}
+}
+
+/*
+ * Once the processes are gone nothing may stay on any device (if they all
+ * ended well); then the devices go.
+ */
+static void check_empty_and_destroy(int ctl, int processes_ok)
+{
+	int left = 0, id, i;
+
+	for (i = 0; i < sh->ndevs; i++) {
+		uint64_t u = devmm_used(ctl, sh->devs[i].id);
+
+		if (u) {
+			tap_diag_raw("device %d: %llu bytes still in use", sh->devs[i].id,
+			     (unsigned long long)u);
+			left++;
+		}
+	}
+	id = sh->churn_id;
+	if (id >= 0 && devmm_used(ctl, id)) {
+		tap_diag_raw("device %d: %llu bytes still in use", id,
+		     (unsigned long long)devmm_used(ctl, id));
+		left++;
+	}
+	ok(!left && processes_ok, "every device back to 0 bytes in use once the processes are gone");
+	for (i = 0; i < sh->ndevs; i++)
+		devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, sh->devs[i].id, 0, NULL);
+	if (id >= 0)
+		devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
+	int ret, ctl, i, nprivate = 0, ncoherent = 0, children_ok, control_ok;
+	int status[MAX_PROCS + 1], done[MAX_PROCS + 1] = { 0 };
+	pid_t pids[MAX_PROCS + 1];
+	struct devmm_info info;
+	double start;
+
+	parse_args(argc, argv);
+	tap_plan(10);
+	printf("# seed: %llu (reproduce: t_stress -s %llu -t %d -p %d -j %d devmm.ko)\n",
+	       (unsigned long long)seed, (unsigned long long)seed, seconds, nprocs, nthreads);
+	if (map_shared()) {
+		printf("Bail out! no memory\n");
+		return 1;
+	}
+
+	ret = devmm_load(argv[optind], "private=0");
+	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
+	if (!ok(ret == 0 && ctl >= 0, "load devmm private=0 (%s)", errname(ret)))
+		return tap_done();
+	test_module_info(&info);
+	caps = info.caps;
+	ret = create_devices(ctl, &nprivate, &ncoherent);
+	if (!ok(ret == 0, "devices: %d private, %d coherent, 1 mirror-only, 1 destroyed and re-created (%s)",
+		nprivate, ncoherent, errname(ret)))
+		return tap_done();
+	if (expect_private)
+		ok(nprivate == 2, "device-private memory in the mix");
+	else
+		tap_skip("no device-private memory in this kernel", "device-private memory in the mix");
+	ok_exclusive_in_mix(caps);
+
+	fflush(stdout);
+	start = now();
+	for (i = 0; i <= nprocs; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			_exit(i == nprocs ? control_process() : worker_process(i));
+	}
+	watch(start);
+	stop_and_wait(pids, status, done);
+	children_ok = workers_ok(status, done);
+	control_ok = done[nprocs] && WIFEXITED(status[nprocs]) && !WEXITSTATUS(status[nprocs]);
+	print_stats(ctl);
 	ok(!sh->mismatches, "every page read (CPU and device) held its last stamp (%lu mismatches)",
 	   sh->mismatches);
 	ok(!sh->bad_errnos, "no unexpected errno (%lu)", sh->bad_errnos);
@@ -1366,31 +1383,7 @@ int main(int argc, char **argv)
 	   nprocs, nthreads, sh->unclean_children);
 	ok(control_ok, "the control process (evict, capacity, policy, destroy and create) exited cleanly (status 0x%x)",
 	   done[nprocs] ? status[nprocs] : -1);
-	{
-		int left = 0, id;
-
-		for (i = 0; i < sh->ndevs; i++) {
-			uint64_t u = used_of(ctl, sh->devs[i].id);
-
-			if (u) {
-				tap_diag_raw("device %d: %llu bytes still in use", sh->devs[i].id,
-				     (unsigned long long)u);
-				left++;
-			}
-		}
-		id = sh->churn_id;
-		if (id >= 0 && used_of(ctl, id)) {
-			tap_diag_raw("device %d: %llu bytes still in use", id,
-			     (unsigned long long)used_of(ctl, id));
-			left++;
-		}
-		ok(!left && children_ok && control_ok,
-		   "every device back to 0 bytes in use once the processes are gone");
-		for (i = 0; i < sh->ndevs; i++)
-			ctl_cmd(ctl, DEVMM_IOC_DESTROY, sh->devs[i].id, 0);
-		if (id >= 0)
-			ctl_cmd(ctl, DEVMM_IOC_DESTROY, id, 0);
-	}
+	check_empty_and_destroy(ctl, children_ok && control_ok);
 	close(ctl);
 	ret = devmm_unload();
 	ok(ret == 0, "unload (%s)", errname(ret));

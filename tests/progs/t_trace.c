@@ -14,7 +14,6 @@
 #include <sys/mount.h>
 #include "devmm_test.h"
 
-#define MB (1024UL * 1024)
 #define TRACEFS "/sys/kernel/tracing"
 
 static const char *const events[] = {
