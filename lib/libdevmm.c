@@ -260,24 +260,31 @@ const char *devmm_kind_name(uint32_t kind)
 	}
 }
 
+static const char *const policy_names[] = {
+	[DEVMM_POLICY_LRU] = "lru",
+	[DEVMM_POLICY_FIFO] = "fifo",
+	[DEVMM_POLICY_CLOCK] = "clock",
+	[DEVMM_POLICY_RANDOM] = "random",
+	[DEVMM_POLICY_LFU] = "lfu",
+	[DEVMM_POLICY_UVM] = "uvm",
+};
+
 const char *devmm_policy_name(uint32_t policy)
 {
-	switch (policy) {
-	case DEVMM_POLICY_LRU: return "lru";
-	case DEVMM_POLICY_FIFO: return "fifo";
-	default: return "unknown";
-	}
+	return policy <= DEVMM_POLICY_MAX ? policy_names[policy] : "unknown";
 }
 
 int devmm_parse_policy(const char *s, uint32_t *policy)
 {
-	if (!strcasecmp(s, "lru"))
-		*policy = DEVMM_POLICY_LRU;
-	else if (!strcasecmp(s, "fifo"))
-		*policy = DEVMM_POLICY_FIFO;
-	else
-		return -EINVAL;
-	return 0;
+	uint32_t i;
+
+	for (i = 0; i <= DEVMM_POLICY_MAX; i++) {
+		if (!strcasecmp(s, policy_names[i])) {
+			*policy = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static int digit(char c, unsigned int base)

@@ -165,9 +165,9 @@ int devmm_access(int fd, const struct devmm_access *acc, uint32_t count, uint32_
 
 /* "private", "coherent", "mirror-only", or "unknown". */
 const char *devmm_kind_name(uint32_t kind);
-/* "lru", "fifo", or "unknown". */
+/* "lru", "fifo", "clock", "random", "lfu", "uvm", or "unknown". */
 const char *devmm_policy_name(uint32_t policy);
-/* "lru" or "fifo" (any case) into DEVMM_POLICY_*: 0 or -EINVAL. */
+/* A policy's name (any case) into DEVMM_POLICY_*: 0 or -EINVAL. */
 int devmm_parse_policy(const char *s, uint32_t *policy);
 /*
  * A size: decimal or 0x-prefixed hexadecimal, optionally followed by one

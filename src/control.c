@@ -114,7 +114,7 @@ static long devmm_ioc_create(void __user *uarg, size_t usize)
 	if (ret)
 		return ret;
 	if (c.flags || !devmm_all_zero(c.reserved, sizeof(c.reserved)) ||
-	    c.policy > DEVMM_POLICY_FIFO)
+	    c.policy > DEVMM_POLICY_MAX)
 		return -EINVAL;
 	devmm_devices_count(&np, &nc, &nm);
 	if (np + nc + nm >= DEVMM_MAX_DEVICES)
@@ -145,7 +145,7 @@ static long devmm_ioc_create(void __user *uarg, size_t usize)
 	dev = devmm_device_create(c.kind, c.base, size);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
-	dev->policy = c.policy;
+	devmm_policy_set(dev, DEVMM_SET_POLICY, c.policy, 0, 0);
 	c.id = dev->id;
 	return devmm_copy_out(uarg, usize, &c, sizeof(c));
 }
@@ -201,10 +201,10 @@ static long devmm_ioc_dev_cmd(unsigned int nr, void __user *uarg, size_t usize)
 		ret = devmm_set_capacity(dev, c.value);
 		break;
 	default: /* DEVMM_IOC_SET_POLICY */
-		if (c.value > DEVMM_POLICY_FIFO)
+		if (c.value > DEVMM_POLICY_MAX)
 			ret = -EINVAL;
 		else
-			WRITE_ONCE(dev->policy, c.value);
+			devmm_policy_set(dev, DEVMM_SET_POLICY, c.value, 0, 0);
 		break;
 	}
 	if (!ret)
@@ -255,12 +255,14 @@ static long devmm_ioc_settings(void __user *uarg, size_t usize)
 	ret = devmm_copy_in(&c, sizeof(c), DEVMM_SETTINGS_SIZE_VER0, uarg, usize);
 	if (ret)
 		return ret;
-	if (c.flags || c.reserved0 || !devmm_all_zero(c.reserved, sizeof(c.reserved)) ||
-	    (c.mask & ~(DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH)))
+	if (c.flags || !devmm_all_zero(c.reserved, sizeof(c.reserved)) ||
+	    (c.mask & ~(DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH | DEVMM_SET_EVICT_UNIT |
+			DEVMM_SET_SEED)))
 		return -EINVAL;
-	if (((c.mask & DEVMM_SET_POLICY) && c.policy > DEVMM_POLICY_FIFO) ||
+	if (((c.mask & DEVMM_SET_POLICY) && c.policy > DEVMM_POLICY_MAX) ||
 	    ((c.mask & DEVMM_SET_EVICT_BATCH) &&
-	     (!c.evict_batch || c.evict_batch > DEVMM_EVICT_BATCH_MAX)))
+	     (!c.evict_batch || c.evict_batch > DEVMM_EVICT_BATCH_MAX)) ||
+	    ((c.mask & DEVMM_SET_EVICT_UNIT) && c.evict_unit > DEVMM_EVICT_UNIT_BLOCK))
 		return -EINVAL;
 	dev = devmm_device_find(c.id, false);
 	if (!dev)
@@ -274,12 +276,13 @@ static long devmm_ioc_settings(void __user *uarg, size_t usize)
 		goto out;
 	}
 	BUILD_BUG_ON(DEVMM_EVICT_BATCH_MAX > DEVMM_WINDOW_PAGES);
-	if (c.mask & DEVMM_SET_POLICY)
-		WRITE_ONCE(dev->policy, c.policy);
+	devmm_policy_set(dev, c.mask, c.policy, c.evict_unit, c.seed);
 	if (c.mask & DEVMM_SET_EVICT_BATCH)
 		WRITE_ONCE(dev->evict_pages, c.evict_batch);
 	c.policy = READ_ONCE(dev->policy);
 	c.evict_batch = READ_ONCE(dev->evict_pages);
+	c.evict_unit = READ_ONCE(dev->evict_unit);
+	c.seed = READ_ONCE(dev->seed);
 	ret = devmm_copy_out(uarg, usize, &c, sizeof(c));
 out:
 	devmm_device_put(dev);

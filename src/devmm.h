@@ -142,12 +142,18 @@ struct devmm_attr_range {
  * @storage: the backend's storage for the page, kept from one use of the
  *	page to the next (the fake private backend: the system page that
  *	holds its contents); released when the device goes away.
+ * @count: accesses (LFU), the migration counting as one.
+ * @picked: the last pick of victims that took it (policy.c).
+ * @ref: accessed since the clock hand passed (CLOCK).
  */
 struct devmm_pginfo {
 	struct list_head lru;
 	struct devmm_owner *owner;
 	unsigned long addr;
 	struct page *storage;
+	u32 count;
+	u32 picked;
+	u8 ref;
 };
 
 /* A folio chosen for eviction, and where its owner had it mapped. */
@@ -243,11 +249,14 @@ struct devmm_stats {
  * @nfree: free pages, on both lists.
  * @nused: pages in use.
  * @used_max: the most pages ever in use at once.
- * @lru: folios in use, least recently used first (@policy LRU) or oldest
- *	first (FIFO); under @free_lock.
+ * @lru: folios in use, in the order of @policy (policy.c); under @free_lock.
  * @owners: struct devmm_owner entries, under @free_lock.
  * @policy: DEVMM_POLICY_*.
  * @evict_pages: pages one eviction to make room takes (1 to a window).
+ * @evict_unit: DEVMM_EVICT_UNIT_*.
+ * @nfolios: folios on @lru.
+ * @pick_gen: the current pick of victims (policy.c).
+ * @seed: the random policy's seed, and @rng its state (under @free_lock).
  * @nbuffers: live mmap buffers (under @free_lock).
  * @buffer_pages: pages in mmap buffers (under @free_lock).
  * @dying: set once teardown started: nothing is allocated any more.
@@ -284,6 +293,11 @@ struct devmm_device {
 	struct list_head owners;
 	unsigned int policy;
 	unsigned int evict_pages;
+	unsigned int evict_unit;
+	unsigned long nfolios;
+	u32 pick_gen;
+	u64 seed;
+	u64 rng;
 	unsigned int nbuffers;
 	unsigned long buffer_pages;
 	bool dying;
@@ -387,8 +401,19 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 void devmm_page_free(struct page *page, unsigned int order);
 void devmm_page_split(struct page *head, struct page *tail);
 void devmm_page_touch(struct page *page);
+unsigned long devmm_info_pfn(struct devmm_device *dev, struct devmm_pginfo *info);
+
+/* policy.c */
 unsigned long devmm_pick_victims(struct devmm_device *dev, struct devmm_victim *v,
 				 unsigned long max_pages);
+const char *devmm_policy_name(unsigned int policy);
+void devmm_policy_set(struct devmm_device *dev, u32 mask, unsigned int policy,
+		      unsigned int unit, u64 seed);
+void devmm_policy_added(struct devmm_device *dev, struct devmm_pginfo *info);
+void devmm_policy_removed(struct devmm_device *dev, struct devmm_pginfo *info);
+void devmm_policy_split(struct devmm_device *dev, struct devmm_pginfo *head,
+			struct devmm_pginfo *tail);
+void devmm_policy_accessed(struct devmm_device *dev, struct devmm_pginfo *info);
 int devmm_set_capacity(struct devmm_device *dev, u64 capacity);
 bool devmm_device_has_large(struct devmm_device *dev);
 struct devmm_device *devmm_page_device(struct page *page);

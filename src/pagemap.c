@@ -16,6 +16,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include "devmm.h"
+#include "policy.h"
 
 static struct devmm_chunk *pgmap_chunk(struct dev_pagemap *pgmap)
 {
@@ -215,11 +216,6 @@ static struct devmm_pginfo *pginfo(struct devmm_chunk *chunk, unsigned long pfn)
 	return &chunk->info[pfn - chunk->pfn_first];
 }
 
-static struct list_head *lru_node(struct devmm_chunk *chunk, unsigned long pfn)
-{
-	return &pginfo(chunk, pfn)->lru;
-}
-
 /**
  * devmm_page_alloc - allocate a device folio
  * @dev: a device with memory.
@@ -286,7 +282,7 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 			 */
 			if (owner) {
 				owner->pages += n;
-				list_add_tail(&info->lru, &dev->lru);
+				devmm_policy_added(dev, info);
 			} else {
 				dev->buffer_pages += n;
 				INIT_LIST_HEAD(&info->lru);
@@ -332,7 +328,7 @@ void devmm_page_free(struct page *page, unsigned int order)
 
 	dev->ops->free(dev, page, order);
 	spin_lock_irqsave(&dev->free_lock, flags);
-	list_del_init(&info->lru);
+	devmm_policy_removed(dev, info);
 	/* The owner entry itself goes in process context (devmm_owners_put). */
 	if (info->owner)
 		info->owner->pages -= n;
@@ -367,30 +363,23 @@ void devmm_page_split(struct page *head, struct page *tail)
 	spin_lock_irqsave(&dev->free_lock, flags);
 	ti->owner = hi->owner;
 	ti->addr = hi->addr + ((page_to_pfn(tail) - page_to_pfn(head)) << PAGE_SHIFT);
-	list_add(&ti->lru, &hi->lru);
+	devmm_policy_split(dev, hi, ti);
 	spin_unlock_irqrestore(&dev->free_lock, flags);
 }
 
 /**
- * devmm_page_touch - the device used @page (LRU policy: now most recent)
+ * devmm_page_touch - the device used @page (the policy may reorder it)
  * @page: a page in use of a devmm device.
  */
 void devmm_page_touch(struct page *page)
 {
 	struct devmm_chunk *chunk = pgmap_chunk(devmm_page_pgmap(page));
-	struct devmm_device *dev = chunk->dev;
-	struct list_head *node = lru_node(chunk, folio_pfn(page_folio(page)));
-	unsigned long flags;
 
-	if (dev->policy != DEVMM_POLICY_LRU)
-		return;
-	spin_lock_irqsave(&dev->free_lock, flags);
-	if (!list_empty(node))
-		list_move_tail(node, &dev->lru);
-	spin_unlock_irqrestore(&dev->free_lock, flags);
+	devmm_policy_accessed(chunk->dev, pginfo(chunk, folio_pfn(page_folio(page))));
 }
 
-static unsigned long info_pfn(struct devmm_device *dev, struct devmm_pginfo *info)
+/* The pfn of the page @info describes (0 if none: a bug); free_lock held. */
+unsigned long devmm_info_pfn(struct devmm_device *dev, struct devmm_pginfo *info)
 {
 	unsigned int i;
 
@@ -401,53 +390,6 @@ static unsigned long info_pfn(struct devmm_device *dev, struct devmm_pginfo *inf
 			return c->pfn_first + (info - c->info);
 	}
 	return 0;
-}
-
-/**
- * devmm_pick_victims - the folios to evict next
- * @dev: the device.
- * @v: filled with the chosen folios and where their owners map them; each
- *	has a user reference on its owner entry (devmm_owners_put() them).
- * @max_pages: how many pages the chosen folios may span in all (the first
- *	folio is chosen whatever its size).
- *
- * The chosen folios go to the back of the list, so that one that cannot
- * move now (busy) does not block the next pass.
- * Return: the number of folios chosen.
- */
-unsigned long devmm_pick_victims(struct devmm_device *dev, struct devmm_victim *v,
-				 unsigned long max_pages)
-{
-	struct devmm_pginfo *info, *last;
-	unsigned long n = 0, pages = 0;
-
-	spin_lock_irq(&dev->free_lock);
-	if (list_empty(&dev->lru))
-		goto out;
-	last = list_last_entry(&dev->lru, struct devmm_pginfo, lru);
-	for (;;) {
-		unsigned long pfn, nr;
-
-		info = list_first_entry(&dev->lru, struct devmm_pginfo, lru);
-		pfn = info_pfn(dev, info);
-		if (WARN_ON_ONCE(!pfn))
-			break;
-		nr = folio_nr_pages(page_folio(pfn_to_page(pfn)));
-		/* At least one folio, however large. */
-		if (n && pages + nr > max_pages)
-			break;
-		list_move_tail(&info->lru, &dev->lru);
-		if (info->owner) {
-			info->owner->users++;
-			v[n++] = (struct devmm_victim){ pfn, nr, info->addr, info->owner };
-			pages += nr;
-		}
-		if (info == last)
-			break;
-	}
-out:
-	spin_unlock_irq(&dev->free_lock);
-	return n;
 }
 
 /**

@@ -73,13 +73,13 @@ static void usage_text(FILE *f)
 		"  stats ID                         one device's statistics\n"
 		"  evict ID [BYTES|all]             evict device memory (default: all)\n"
 		"  capacity ID BYTES                change a device's capacity\n"
-		"  policy ID lru|fifo               change a device's eviction policy\n"
+		"  policy ID lru|fifo|clock|random|lfu|uvm               change a device's eviction policy\n"
 		"  selftest [ID]                    a verified 64 MiB migration round trip\n"
 		"  replay ID TRACE|--pattern P [REPLAY OPTIONS]\n"
 		"                                   replay accesses with demand paging (devmmctl(1))\n"
 		"options:\n"
 		"  --json              print JSON (stats --watch: one object per line)\n"
-		"  --policy lru|fifo   eviction policy of a new device (create)\n"
+		"  --policy lru|fifo|clock|random|lfu|uvm   eviction policy of a new device (create)\n"
 		"  --watch [SECONDS]   print the statistics again every SECONDS (stats)\n"
 		"  --progress, --no-progress\n"
 		"                      progress bar of a large eviction (default: on a terminal)\n"
@@ -1058,14 +1058,16 @@ static void print_replay(const struct trace *t, const struct replay_result *r,
 		       "\"cpu_faults\": %llu, \"fault_migrated\": %llu, \"evict_failures\": %llu, "
 		       "\"seconds\": %.6f, \"records_per_second\": %.0f, \"bad_pages\": %llu, "
 		       "\"cpu_read_mismatches\": %llu, "
-		       "\"policy\": \"%s\", \"evict_batch\": %u, \"granularity\": %llu, "
+		       "\"policy\": \"%s\", \"evict_batch\": %u, \"evict_unit\": \"%s\", "
+		       "\"seed\": %llu, \"granularity\": %llu, "
 		       "\"capacity\": %llu, \"prefetch\": \"none\", \"thrashing\": \"off\"}\n",
 		       t->n, DELTA(r, fault_pages), DELTA(r, to_device), DELTA(r, to_system),
 		       DELTA(r, evicted), DELTA(r, remote_pages), DELTA(r, cpu_faults),
 		       DELTA(r, fault_migrated), DELTA(r, evict_failures), r->seconds, rate,
 		       (unsigned long long)r->bad_pages, (unsigned long long)r->cpu_bad,
-		       devmm_policy_name(set->policy),
-		       set->evict_batch, (unsigned long long)r->granularity,
+		       devmm_policy_name(set->policy), set->evict_batch,
+		       set->evict_unit == DEVMM_EVICT_UNIT_BLOCK ? "block" : "page",
+		       (unsigned long long)set->seed, (unsigned long long)r->granularity,
 		       (unsigned long long)capacity);
 		return;
 	}
@@ -1082,9 +1084,31 @@ static void print_replay(const struct trace *t, const struct replay_result *r,
 }
 
 static const char replay_usage[] =
-	"usage: replay ID TRACE|--pattern P [--size BYTES] [--records N] [--policy lru|fifo] "
-	"[--evict-batch N] [--granularity 4K|64K|2M] [--capacity BYTES] [--prefetch none] "
+	"usage: replay ID TRACE|--pattern P [--size BYTES] [--records N] "
+	"[--policy lru|fifo|clock|random|lfu|uvm] [--evict-batch N] [--evict-unit page|block] "
+	"[--seed N] [--granularity 4K|64K|2M] [--capacity BYTES] [--prefetch none] "
 	"[--thrashing off] [--json]";
+
+/*
+ * Write @val to devmm's module parameter @name; the old value (malloc()ed),
+ * or NULL if it could not be read or written.
+ */
+static char *param_swap(const char *name, const char *val)
+{
+	char path[128], old[32] = "";
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/module/devmm/parameters/%s", name);
+	f = fopen(path, "r+");
+	if (!f)
+		return NULL;
+	ok = fgets(old, sizeof(old), f) && !fseek(f, 0, SEEK_SET) && fputs(val, f) >= 0;
+	if (fclose(f) || !ok)
+		return NULL;
+	old[strcspn(old, "\n")] = '\0';
+	return strdup(old);
+}
 
 /* One replay option and its value; EXIT_OK or a usage error. */
 static int replay_option(const char *a, const char *val, struct devmm_settings *set,
@@ -1103,13 +1127,24 @@ static int replay_option(const char *a, const char *val, struct devmm_settings *
 		*(!strcmp(a, "--size") ? size : !strcmp(a, "--records") ? records : capacity) = v;
 	} else if (!strcmp(a, "--policy")) {
 		if (devmm_parse_policy(val, &set->policy))
-			return usage("unknown policy '%s' (lru or fifo)", val);
+			return usage("unknown policy '%s' (lru, fifo, clock, random, lfu or uvm)", val);
 		set->mask |= DEVMM_SET_POLICY;
 	} else if (!strcmp(a, "--evict-batch")) {
 		if (devmm_parse_size(val, &v) || !v || v > DEVMM_EVICT_BATCH_MAX)
 			return usage("--evict-batch takes 1 to %d pages", DEVMM_EVICT_BATCH_MAX);
 		set->evict_batch = v;
 		set->mask |= DEVMM_SET_EVICT_BATCH;
+	} else if (!strcmp(a, "--evict-unit")) {
+		if (strcmp(val, "page") && strcmp(val, "block"))
+			return usage("--evict-unit takes page or block");
+		set->evict_unit = !strcmp(val, "block") ? DEVMM_EVICT_UNIT_BLOCK :
+							  DEVMM_EVICT_UNIT_PAGE;
+		set->mask |= DEVMM_SET_EVICT_UNIT;
+	} else if (!strcmp(a, "--seed")) {
+		if (devmm_parse_size(val, &v))
+			return usage("--seed takes a number");
+		set->seed = v;
+		set->mask |= DEVMM_SET_SEED;
 	} else if (!strcmp(a, "--granularity")) {
 		if (devmm_parse_size(val, &v) || (v != 4096 && v != 65536 && v != 2097152))
 			return usage("--granularity takes 4K, 64K or 2M");
@@ -1167,6 +1202,7 @@ static int cmd_replay(int argc, char **argv)
 	int ctl, fd, ret, i, have_id = 0;
 	struct devmm_dev_info info;
 	struct trace t = {};
+	char *threads;
 	char err[256] = "";
 	uint32_t id = 0;
 
@@ -1221,6 +1257,8 @@ static int cmd_replay(int argc, char **argv)
 	}
 	saved.id = id;
 	set.id = id;
+	/* One CPU: explicit migrations then allocate in address order (the model's). */
+	threads = param_swap("copy_threads", "1");
 	ret = devmm_settings(ctl, &saved);
 	if (!ret)
 		ret = devmm_settings(ctl, &set);
@@ -1237,7 +1275,10 @@ static int cmd_replay(int argc, char **argv)
 		errno_err(ret, "replay %u: cannot set the device up: %s", id, strerror(-ret));
 	}
 	/* Restore what the replay changed. */
-	saved.mask = DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH;
+	if (threads)
+		free(param_swap("copy_threads", threads));
+	saved.mask = DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH | DEVMM_SET_EVICT_UNIT |
+		     DEVMM_SET_SEED;
 	devmm_settings(ctl, &saved);
 	if (capacity)
 		devmm_set_capacity(ctl, id, info.capacity);
@@ -1300,7 +1341,7 @@ static int run(int argc, char **argv)
 			if (!v)
 				return usage("--policy needs lru or fifo");
 			if (devmm_parse_policy(v, &opt.policy))
-				return usage("unknown policy '%s' (lru or fifo)", v);
+				return usage("unknown policy '%s' (lru, fifo, clock, random, lfu or uvm)", v);
 			opt.have_policy = 1;
 		} else if (!strcmp(a, "--watch") || !strncmp(a, "--watch=", 8)) {
 			const char *v = NULL;
@@ -1329,7 +1370,7 @@ static int run(int argc, char **argv)
 	cmd = pos[0];
 	if (opt.have_policy && strcmp(cmd, "create"))
 		return usage("--policy is an option of create (to change a device's: policy ID "
-			     "lru|fifo)");
+			     "lru|fifo|clock|random|lfu|uvm)");
 	if (opt.watch && strcmp(cmd, "stats"))
 		return usage("--watch is an option of stats");
 
@@ -1367,7 +1408,7 @@ static int run(int argc, char **argv)
 			return usage("usage: %s ID%s", cmd,
 				     !strcmp(cmd, "evict") ? " [BYTES|all]" :
 				     !strcmp(cmd, "capacity") ? " BYTES" :
-				     !strcmp(cmd, "policy") ? " lru|fifo" : "");
+				     !strcmp(cmd, "policy") ? " lru|fifo|clock|random|lfu|uvm" : "");
 		ret = parse_id(pos[1], &id);
 		if (ret)
 			return ret;
@@ -1377,7 +1418,7 @@ static int run(int argc, char **argv)
 			return cmd_stats(id);
 		if (!strcmp(cmd, "policy")) {
 			if (devmm_parse_policy(pos[2], &policy))
-				return usage("unknown policy '%s' (lru or fifo)", pos[2]);
+				return usage("unknown policy '%s' (lru, fifo, clock, random, lfu or uvm)", pos[2]);
 			return cmd_policy(id, policy);
 		}
 		if (!strcmp(cmd, "evict")) {

@@ -30,7 +30,7 @@
 
 #define PSZ		4096UL
 #define MIB		(1024UL * 1024)
-#define KIND_TESTS	30
+#define KIND_TESTS	36
 
 static int ctl;
 static uint64_t seed;
@@ -298,33 +298,59 @@ static void fault_tests(unsigned int id, const char *kind)
 	free(buf);
 }
 
-/* Textbook LRU/FIFO misses of @trace (page numbers) with @frames frames. */
+/*
+ * Textbook misses of @trace (page numbers) with @frames frames: LRU (recency
+ * on every access), FIFO (insertion order), CLOCK (second chance; a page
+ * loaded or hit has its bit set) or LFU (fewest accesses; ties: loaded
+ * first).
+ */
 static unsigned long textbook_misses(const unsigned int *trace, unsigned long len,
-				     unsigned long frames, int lru)
+				     unsigned long frames, unsigned int policy)
 {
-	unsigned int *f = calloc(frames, sizeof(*f));
-	unsigned long i, j, n = 0, misses = 0;
+	unsigned int *f = calloc(frames, sizeof(*f)), *bit = calloc(frames, sizeof(*bit));
+	unsigned long i, j, v, n = 0, misses = 0;
 
 	for (i = 0; i < len; i++) {
 		for (j = 0; j < n && f[j] != trace[i]; j++)
 			;
 		if (j < n) {
-			if (lru) {	/* to the most recent end */
+			if (policy == DEVMM_POLICY_LRU) {	/* to the most recent end */
 				memmove(&f[j], &f[j + 1], (n - j - 1) * sizeof(*f));
 				f[n - 1] = trace[i];
 			}
+			bit[j] = policy == DEVMM_POLICY_LFU ? bit[j] + 1 : 1;
 			continue;
 		}
 		misses++;
 		if (n == frames) {
-			memmove(&f[0], &f[1], (n - 1) * sizeof(*f));
+			v = 0;
+			if (policy == DEVMM_POLICY_CLOCK) {
+				while (bit[0]) {	/* second chance: to the back */
+					unsigned int p = f[0];
+
+					memmove(&f[0], &f[1], (n - 1) * sizeof(*f));
+					memmove(&bit[0], &bit[1], (n - 1) * sizeof(*bit));
+					f[n - 1] = p;
+					bit[n - 1] = 0;
+				}
+			} else if (policy == DEVMM_POLICY_LFU) {
+				for (j = 1; j < n; j++)
+					if (bit[j] < bit[v])
+						v = j;
+			}
+			memmove(&f[v], &f[v + 1], (n - v - 1) * sizeof(*f));
+			memmove(&bit[v], &bit[v + 1], (n - v - 1) * sizeof(*bit));
 			n--;
 		}
-		f[n++] = trace[i];
+		f[n] = trace[i];
+		bit[n++] = 1;
 	}
 	free(f);
+	free(bit);
 	return misses;
 }
+
+static const char *const policy_names[] = { "LRU", "FIFO", "CLOCK", "RANDOM", "LFU", "UVM" };
 
 #define EX_PAGES	96
 #define EX_FRAMES	32
@@ -335,7 +361,7 @@ static unsigned long textbook_misses(const unsigned int *trace, unsigned long le
  * One-page device reads and writes at random through DEVMM_IOC_ACCESS;
  * every read must see the last write (or the initial fill).
  */
-static void exact_test(unsigned int id, const char *kind, int lru)
+static void exact_test(unsigned int id, const char *kind, unsigned int policy)
 {
 	unsigned int *trace = malloc(EX_RECORDS * sizeof(*trace));
 	unsigned char *ops = malloc(EX_RECORDS), stamp[EX_PAGES];
@@ -345,8 +371,7 @@ static void exact_test(unsigned int id, const char *kind, int lru)
 	struct counters base = {}, d;
 	unsigned long i, k, misses;
 
-	settings(id, DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH,
-		 lru ? DEVMM_POLICY_LRU : DEVMM_POLICY_FIFO, 1, NULL);
+	settings(id, DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH, policy, 1, NULL);
 	devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, EX_FRAMES * PSZ, NULL);
 	for (i = 0; i < EX_PAGES; i++)
 		stamp[i] = i & 0xff;
@@ -355,7 +380,7 @@ static void exact_test(unsigned int id, const char *kind, int lru)
 		trace[i] = rnd() % 3 ? rnd() % (EX_PAGES / 3) : rnd() % EX_PAGES;
 		ops[i] = rnd() % 4 == 0;
 	}
-	misses = textbook_misses(trace, EX_RECORDS, EX_FRAMES, lru);
+	misses = textbook_misses(trace, EX_RECORDS, EX_FRAMES, policy);
 	set_attr(fd, p, EX_PAGES, DEVMM_ATTR_PREFERRED | DEVMM_ATTR_MIGRATE, DEVMM_LOC_DEVICE,
 		 1, 0, 0);
 	delta(fd, &base);
@@ -388,16 +413,68 @@ static void exact_test(unsigned int id, const char *kind, int lru)
 	   d.evicted == misses - EX_FRAMES && d.failures == 0,
 	   "%s: %s, batch 1: %d one-page accesses fault exactly where the textbook misses "
 	   "(%lu; kernel: faults %llu, migrated %llu, evicted %llu, remote %llu, failures %llu)%s",
-	   kind, lru ? "LRU" : "FIFO", EX_RECORDS, misses, d.faults, d.migrated, d.evicted,
+	   kind, policy_names[policy], EX_RECORDS, misses, d.faults, d.migrated, d.evicted,
 	   d.remote, d.failures, ret ? " ACCESS failed" : "");
 	ok(!bad, "%s: %s: every device read saw the last write (%d did not)", kind,
-	   lru ? "LRU" : "FIFO", bad);
+	   policy_names[policy], bad);
 	close(fd);
 	munmap(p, EX_PAGES * PSZ);
 	free(trace);
 	free(ops);
 	free(acc);
 	free(io);
+}
+
+/* Device faults of a random replay under @policy, with @seed and @unit. */
+static long replay_faults(unsigned int id, unsigned int policy, uint64_t rseed, unsigned int unit)
+{
+	struct devmm_settings s = { .id = id, .policy = policy, .evict_batch = 4, .seed = rseed,
+				    .evict_unit = unit,
+				    .mask = DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH |
+					    DEVMM_SET_SEED | DEVMM_SET_EVICT_UNIT };
+	struct devmm_access *acc = calloc(EX_RECORDS, sizeof(*acc));
+	struct devmm_access_batch b = { .ptr = (uintptr_t)acc, .count = EX_RECORDS };
+	char *p = map_pages(EX_PAGES), *io = malloc(PSZ);
+	int fd = devmm_node_open(id), ret;
+	struct counters base = {}, d;
+	uint64_t x = 12345;
+	unsigned long i;
+
+	if (ioctl(ctl, DEVMM_IOC_SETTINGS, &s))
+		return -errno;
+	devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, EX_FRAMES * PSZ, NULL);
+	set_attr(fd, p, EX_PAGES, DEVMM_ATTR_PREFERRED | DEVMM_ATTR_MIGRATE, DEVMM_LOC_DEVICE,
+		 1, 0, 0);
+	for (i = 0; i < EX_RECORDS; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		acc[i] = (struct devmm_access){ .addr = (uintptr_t)(p + x % EX_PAGES * PSZ),
+						.npages = 1, .ptr = (uintptr_t)io,
+						.op = DEVMM_ACCESS_READ };
+	}
+	delta(fd, &base);
+	ret = ioctl(fd, DEVMM_IOC_ACCESS, &b) ? -errno : 0;
+	d = delta(fd, &base);
+	close(fd);
+	munmap(p, EX_PAGES * PSZ);
+	free(acc);
+	free(io);
+	return ret ? ret : (long)d.faults;
+}
+
+static void random_test(unsigned int id, const char *kind)
+{
+	long a = replay_faults(id, DEVMM_POLICY_RANDOM, 7, DEVMM_EVICT_UNIT_PAGE);
+	long b = replay_faults(id, DEVMM_POLICY_RANDOM, 7, DEVMM_EVICT_UNIT_PAGE);
+	long c = replay_faults(id, DEVMM_POLICY_UVM, 0, DEVMM_EVICT_UNIT_PAGE);
+	long e = replay_faults(id, DEVMM_POLICY_LRU, 0, DEVMM_EVICT_UNIT_BLOCK);
+
+	ok(a > 0 && a == b, "%s: RANDOM with the same seed faults the same (%ld, %ld)", kind, a,
+	   b);
+	/* 96 pages in one 2 MiB block: a whole-block eviction empties the device. */
+	ok(c > 0 && e > 0 && c == e, "%s: UVM and whole-block LRU evict the whole block each "
+	   "time: the same faults (%ld, %ld)", kind, c, e);
 }
 
 static void access_tests(unsigned int id, const char *kind)
@@ -444,8 +521,11 @@ static void kind_tests(unsigned int id, const char *kind)
 	attr_tests(id, kind);
 	fault_tests(id, kind);
 	access_tests(id, kind);
-	exact_test(id, kind, 1);
-	exact_test(id, kind, 0);
+	exact_test(id, kind, DEVMM_POLICY_LRU);
+	exact_test(id, kind, DEVMM_POLICY_FIFO);
+	exact_test(id, kind, DEVMM_POLICY_CLOCK);
+	exact_test(id, kind, DEVMM_POLICY_LFU);
+	random_test(id, kind);
 }
 
 int main(int argc, char **argv)

@@ -286,6 +286,12 @@ struct devmm_dev_info {
 /* Which pages a full device evicts first. */
 #define DEVMM_POLICY_LRU	0	/* least recently migrated or accessed */
 #define DEVMM_POLICY_FIFO	1	/* least recently migrated */
+/* ABI 1.1: */
+#define DEVMM_POLICY_CLOCK	2	/* FIFO with a second chance for pages accessed since */
+#define DEVMM_POLICY_RANDOM	3	/* uniformly at random, from a seed (settings) */
+#define DEVMM_POLICY_LFU	4	/* least often accessed; ties: least recently migrated */
+#define DEVMM_POLICY_UVM	5	/* oldest migrated 2 MiB block first, whole blocks */
+#define DEVMM_POLICY_MAX	DEVMM_POLICY_UVM
 
 #define DEVMM_IOC_DEV_INFO	_IOWR(DEVMM_IOC_MAGIC, 0x50, struct devmm_dev_info)
 
@@ -319,6 +325,11 @@ struct devmm_dev_query {
  *	(default 512).  With 1, an eviction takes exactly the one victim the
  *	policy names; a victim that cannot move then (busy) is counted in
  *	evict_failures and sent to the back of the order.
+ * @evict_unit: (in/out) DEVMM_EVICT_UNIT_*: a victim goes alone, or with
+ *	every page of its process's 2 MiB block on the device (always so under
+ *	DEVMM_POLICY_UVM).
+ * @seed: (in/out) DEVMM_POLICY_RANDOM's seed; setting the policy or the
+ *	seed starts its sequence again.
  * @reserved: must be zero.
  *
  * The out fields hold the settings after the change.
@@ -329,15 +340,21 @@ struct devmm_settings {
 	__u32 mask;
 	__u32 policy;
 	__u32 evict_batch;
-	__u32 reserved0;
-	__u64 reserved[6];
+	__u32 evict_unit;
+	__u64 seed;
+	__u64 reserved[5];
 };
 
 #define DEVMM_SETTINGS_SIZE_VER0	72
 
 #define DEVMM_SET_POLICY		(1U << 0)
 #define DEVMM_SET_EVICT_BATCH		(1U << 1)
+#define DEVMM_SET_EVICT_UNIT		(1U << 2)
+#define DEVMM_SET_SEED			(1U << 3)
 #define DEVMM_EVICT_BATCH_MAX		512
+
+#define DEVMM_EVICT_UNIT_PAGE		0
+#define DEVMM_EVICT_UNIT_BLOCK		1
 
 #define DEVMM_IOC_SETTINGS	_IOWR(DEVMM_IOC_MAGIC, 0x07, struct devmm_settings)
 
