@@ -27,6 +27,11 @@
  *   evict           DEVMM_IOC_EVICT of everything after migrating to the
  *                   device (devmm only; "na" otherwise)
  *   memcpy          memcpy() between two buffers of the same kind
+ *   demand_read     HMM_DMIRROR_READ of a filled buffer whose range says
+ *                   migrate-on-fault, prefer this device, 2 MiB granularity
+ *                   (DEVMM_IOC_SET_ATTR), into the faulted-in ptr buffer:
+ *                   device faults migrate the range, then it is read there,
+ *                   the work of migrate_to_dev driven by faults (devmm only)
  * With -P PTR, only migrate_to_dev, its read-back into a ptr buffer of kind
  * PTR (fresh-4k, faulted-4k, fresh-thp, faulted-thp: "fresh" is a new,
  * never touched buffer per repetition; kind SOURCE/PTR), and with -C the
@@ -74,11 +79,11 @@
 #define KPF_THP		22
 
 enum op { OP_MIGRATE_TO_DEV, OP_CPU_FAULT, OP_MIGRATE_TO_SYS, OP_DEV_READ, OP_DEV_WRITE,
-	  OP_DEV_READ_LOCAL, OP_EVICT, OP_MEMCPY, OP_MIGRATE_TO_DEV_COLD, NR_OPS };
+	  OP_DEV_READ_LOCAL, OP_EVICT, OP_MEMCPY, OP_DEMAND_READ, OP_MIGRATE_TO_DEV_COLD, NR_OPS };
 
 static const char *const op_name[NR_OPS] = {
 	"migrate_to_dev", "cpu_fault", "migrate_to_sys", "dev_read", "dev_write", "dev_read_local",
-	"evict", "memcpy", "migrate_to_dev_cold",
+	"evict", "memcpy", "demand_read", "migrate_to_dev_cold",
 };
 
 /* The kinds of ptr buffer (the read-back target of migrate_to_dev). */
@@ -365,6 +370,41 @@ static int migrate_in(int fd, char *p, char *out, size_t len, uint64_t seed,
 	return 0;
 }
 
+/* Demand paging's counterpart of migrate_to_dev (see the top comment). */
+static void demand_read(int fd, int thp, char *out, size_t len, uint64_t seed, struct samples *s)
+{
+	struct devmm_attr a = { .npages = len / psz, .mask = DEVMM_ATTR_ALL,
+				.preferred = DEVMM_LOC_DEVICE, .migrate_on_fault = 1,
+				.granularity = 2UL << 20 };
+	char *p = buf_alloc(len, thp);
+	struct devmm_dev_info i0, i1;
+	struct hmm_dmirror_cmd c;
+	int ret;
+	uint64_t t = 0, moved;
+	long bad;
+
+	pattern_fill(p, len, seed);
+	layout(s, p, len);
+	a.addr = (uintptr_t)p;
+	memset(out, 0, len);
+	ret = ioctl(fd, DEVMM_IOC_SET_ATTR, &a) ? -errno : test_dev_info(fd, &i0);
+	if (!ret) {
+		t = timer_start(OP_DEMAND_READ);
+		ret = dmirror(fd, HMM_DMIRROR_READ, p, len, out, &c);
+		t = timer_stop(OP_DEMAND_READ, t);
+	}
+	moved = !ret && !test_dev_info(fd, &i1) ? i1.fault_migrated - i0.fault_migrated : 0;
+	bad = pattern_bad_word(out, len, seed);
+	if (ret || c.cpages != len / psz || bad >= 0 || moved != len / psz)
+		bench_err(OP_DEMAND_READ, "ret=%d cpages=%llu/%zu migrated=%llu mismatch=%ld", ret,
+			  ret ? 0ULL : (unsigned long long)c.cpages, len / psz,
+			  (unsigned long long)moved, bad);
+	else
+		add(OP_DEMAND_READ, s, t);
+	dmirror(fd, HMM_DMIRROR_MIGRATE_TO_SYS, p, len, NULL, &c);
+	munmap(p, len);
+}
+
 /*
  * A device READ (@op OP_DEV_READ) of a filled buffer of @thp pages into a
  * fresh 4 KiB buffer, or a WRITE (OP_DEV_WRITE) of a filled 4 KiB buffer
@@ -534,6 +574,8 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 			munmap(p, len);
 		}
 	}
+	for (r = 0; have_info && r < reps; r++)
+		demand_read(fd, thp, out, len, 200 + r, &s[OP_DEMAND_READ]);
 	if (have_info && !test_dev_info(fd, &i1))
 		print_counters("bench", &i0, &i1);
 	close(fd);
@@ -563,6 +605,11 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 	for (r = 0; r < OP_MIGRATE_TO_DEV_COLD; r++) {
 		if (r == OP_EVICT && !(ctl >= 0 && have_info)) {
 			printf("BENCH module=%s round=%s kind=%s op=evict bytes=%zu na=1 reason=no-eviction-ioctl\n",
+			       label, round_id, kind, len);
+			continue;
+		}
+		if (r == OP_DEMAND_READ && !have_info) {
+			printf("BENCH module=%s round=%s kind=%s op=demand_read bytes=%zu na=1 reason=no-range-attributes\n",
 			       label, round_id, kind, len);
 			continue;
 		}
