@@ -236,6 +236,20 @@ static long devmm_ioc_query(void __user *uarg, size_t usize)
 	return devmm_copy_out(uarg, usize, &q, sizeof(q));
 }
 
+static bool prefetch_valid(u32 prefetch, u32 arg)
+{
+	switch (prefetch) {
+	case DEVMM_PREFETCH_NONE:
+		return !arg;
+	case DEVMM_PREFETCH_SEQ:
+		return arg >= 4 && arg <= 2048 && !(arg % 4);
+	case DEVMM_PREFETCH_DENSITY:
+		return arg >= 1 && arg <= 100;
+	default:
+		return false;
+	}
+}
+
 /**
  * devmm_ioc_settings - DEVMM_IOC_SETTINGS: read and change a device's settings
  * @uarg: user pointer to struct devmm_settings.
@@ -257,7 +271,9 @@ static long devmm_ioc_settings(void __user *uarg, size_t usize)
 		return ret;
 	if (c.flags || !devmm_all_zero(c.reserved, sizeof(c.reserved)) ||
 	    (c.mask & ~(DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH | DEVMM_SET_EVICT_UNIT |
-			DEVMM_SET_SEED)))
+			DEVMM_SET_SEED | DEVMM_SET_PREFETCH)))
+		return -EINVAL;
+	if ((c.mask & DEVMM_SET_PREFETCH) && !prefetch_valid(c.prefetch, c.prefetch_arg))
 		return -EINVAL;
 	if (((c.mask & DEVMM_SET_POLICY) && c.policy > DEVMM_POLICY_MAX) ||
 	    ((c.mask & DEVMM_SET_EVICT_BATCH) &&
@@ -279,10 +295,18 @@ static long devmm_ioc_settings(void __user *uarg, size_t usize)
 	devmm_policy_set(dev, c.mask, c.policy, c.evict_unit, c.seed);
 	if (c.mask & DEVMM_SET_EVICT_BATCH)
 		WRITE_ONCE(dev->evict_pages, c.evict_batch);
+	if (c.mask & DEVMM_SET_PREFETCH) {
+		spin_lock_irq(&dev->free_lock);
+		dev->prefetch = c.prefetch;
+		dev->prefetch_arg = c.prefetch_arg;
+		spin_unlock_irq(&dev->free_lock);
+	}
 	c.policy = READ_ONCE(dev->policy);
 	c.evict_batch = READ_ONCE(dev->evict_pages);
 	c.evict_unit = READ_ONCE(dev->evict_unit);
 	c.seed = READ_ONCE(dev->seed);
+	c.prefetch = READ_ONCE(dev->prefetch);
+	c.prefetch_arg = READ_ONCE(dev->prefetch_arg);
 	ret = devmm_copy_out(uarg, usize, &c, sizeof(c));
 out:
 	devmm_device_put(dev);

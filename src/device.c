@@ -183,6 +183,9 @@ void devmm_device_info(struct devmm_device *dev, struct devmm_dev_info *info)
 	info->fault_pages = atomic64_read(&dev->stats.fault_pages);
 	info->fault_migrated = atomic64_read(&dev->stats.fault_migrated);
 	info->remote_pages = atomic64_read(&dev->stats.remote_pages);
+	info->prefetched = atomic64_read(&dev->stats.prefetched);
+	info->prefetch_hits = atomic64_read(&dev->stats.prefetch_hits);
+	info->prefetch_waste = atomic64_read(&dev->stats.prefetch_waste);
 }
 
 /**

@@ -105,24 +105,93 @@ static int consume_resident(struct devmm_mirror *m, struct hmm_range *range, voi
 	return 0;
 }
 
-/* The granule of @a around @addr, within its range of attributes and VMA. */
+/*
+ * The granule of @a around @addr, within [*lo, *hi): its range of
+ * attributes and its VMA (returned too, for the prefetcher).
+ */
 static bool demand_granule(struct devmm_mirror *m, struct mm_struct *mm, unsigned long addr,
-			   const struct devmm_attrs *a, unsigned long *gs, unsigned long *ge)
+			   const struct devmm_attrs *a, unsigned long *gs, unsigned long *ge,
+			   unsigned long *lo, unsigned long *hi)
 {
-	unsigned long size = PAGE_SIZE << a->gran_order, as, ae;
+	unsigned long size = PAGE_SIZE << a->gran_order;
 	struct vm_area_struct *vma;
 
-	devmm_attr_span(m->owner, addr, &as, &ae);
-	*gs = max(ALIGN_DOWN(addr, size), as);
-	*ge = min(ALIGN_DOWN(addr, size) + size, ae);
+	devmm_attr_span(m->owner, addr, lo, hi);
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, addr);
 	if (vma) {
-		*gs = max(*gs, vma->vm_start);
-		*ge = min(*ge, vma->vm_end);
+		*lo = max(*lo, vma->vm_start);
+		*hi = min(*hi, vma->vm_end);
 	}
 	mmap_read_unlock(mm);
+	*gs = max(ALIGN_DOWN(addr, size), *lo);
+	*ge = min(ALIGN_DOWN(addr, size) + size, *hi);
 	return vma;
+}
+
+/* Pages of [start, end) on the device. */
+static unsigned long count_resident(struct devmm_mirror *m, struct mm_struct *mm,
+				    unsigned long start, unsigned long end)
+{
+	DECLARE_BITMAP(resident, DEVMM_FAULT_PAGES);
+	unsigned long pfns[DEVMM_FAULT_PAGES], n = 0;
+	struct hmm_range range = {
+		.notifier = &m->notifier,
+		.hmm_pfns = pfns,
+		.dev_private_owner = m->dev,
+	};
+
+	for (range.start = start; range.start < end; range.start = range.end) {
+		range.end = min(end, range.start + (DEVMM_FAULT_PAGES << PAGE_SHIFT));
+		if (devmm_mirror_walk(m, mm, &range, consume_resident, resident))
+			break;
+		n += bitmap_weight(resident, (range.end - range.start) >> PAGE_SHIFT);
+	}
+	return n;
+}
+
+/*
+ * Migrate [start, end) ahead of need, its new device pages marked as
+ * prefetched (a concurrent fault through the same file may be marked too:
+ * the counters are approximate then, the data never).
+ */
+static void prefetch_range(struct devmm_mirror *m, unsigned long start, unsigned long end)
+{
+	u64 moved = 0;
+
+	if (start >= end)
+		return;
+	WRITE_ONCE(m->prefetching, true);
+	devmm_migrate_to_device(m, start, end, true, &moved);
+	WRITE_ONCE(m->prefetching, false);
+	atomic64_add(moved, &m->dev->stats.prefetched);
+}
+
+/*
+ * The device's prefetcher after a fault at @addr migrated [gs, ge), within
+ * [lo, hi): the next KiB after the granule (sequential), or the rest of the
+ * 2 MiB block once the given share of it is on the device (density, as
+ * NVIDIA UVM's prefetcher decides per block).
+ */
+static void demand_prefetch(struct devmm_mirror *m, struct mm_struct *mm, unsigned long addr,
+			    unsigned long ge, unsigned long lo, unsigned long hi)
+{
+	unsigned int mode = READ_ONCE(m->dev->prefetch), arg = READ_ONCE(m->dev->prefetch_arg);
+	unsigned long bs, be, total;
+
+	if (mode == DEVMM_PREFETCH_SEQ) {
+		prefetch_range(m, ge, min(hi, ge + ((unsigned long)arg << 10)));
+	} else if (mode == DEVMM_PREFETCH_DENSITY) {
+		bs = max(ALIGN_DOWN(addr, PMD_SIZE), lo);
+		be = min(ALIGN_DOWN(addr, PMD_SIZE) + PMD_SIZE, hi);
+		total = (be - bs) >> PAGE_SHIFT;
+		if (total && arg) {
+			unsigned long there = count_resident(m, mm, bs, be);
+
+			if (there < total && there * 100 >= (unsigned long)arg * total)
+				prefetch_range(m, bs, be);
+		}
+	}
 }
 
 /* Demand paging over [start, end), all of one range with attributes @a. */
@@ -142,7 +211,7 @@ static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
 			.start = addr,
 			.end = min(end, addr + (DEVMM_FAULT_PAGES << PAGE_SHIFT)),
 		};
-		unsigned long i, n = (range.end - addr) >> PAGE_SHIFT, gs, ge;
+		unsigned long i, n = (range.end - addr) >> PAGE_SHIFT, gs, ge, lo, hi;
 		u64 moved = 0;
 
 		/* Unmapped or unreadable: the access itself reports it. */
@@ -155,11 +224,12 @@ static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
 		}
 		addr += i << PAGE_SHIFT;
 		atomic64_inc(&dev->stats.fault_pages);
-		if (!demand_granule(m, mm, addr, a, &gs, &ge))
+		if (!demand_granule(m, mm, addr, a, &gs, &ge, &lo, &hi))
 			return 0;
 		devmm_migrate_to_device(m, gs, ge, true, &moved);
 		atomic64_add(moved, &dev->stats.fault_migrated);
 		trace_devmm_demand_fault(dev->id, addr, gs, ge, moved);
+		demand_prefetch(m, mm, addr, ge, lo, hi);
 		addr = ge;
 		if (fatal_signal_pending(current))
 			return -EINTR;

@@ -145,6 +145,7 @@ struct devmm_attr_range {
  * @count: accesses (LFU), the migration counting as one.
  * @picked: the last pick of victims that took it (policy.c).
  * @ref: accessed since the clock hand passed (CLOCK).
+ * @prefetched: migrated by the prefetcher, not accessed by the device since.
  */
 struct devmm_pginfo {
 	struct list_head lru;
@@ -154,6 +155,7 @@ struct devmm_pginfo {
 	u32 count;
 	u32 picked;
 	u8 ref;
+	u8 prefetched;
 };
 
 /* A folio chosen for eviction, and where its owner had it mapped. */
@@ -225,6 +227,9 @@ struct devmm_stats {
 	atomic64_t fault_pages;
 	atomic64_t fault_migrated;
 	atomic64_t remote_pages;
+	atomic64_t prefetched;
+	atomic64_t prefetch_hits;
+	atomic64_t prefetch_waste;
 };
 
 /**
@@ -257,6 +262,7 @@ struct devmm_stats {
  * @nfolios: folios on @lru.
  * @pick_gen: the current pick of victims (policy.c).
  * @seed: the random policy's seed, and @rng its state (under @free_lock).
+ * @prefetch: DEVMM_PREFETCH_*, with @prefetch_arg (device_fault.c).
  * @nbuffers: live mmap buffers (under @free_lock).
  * @buffer_pages: pages in mmap buffers (under @free_lock).
  * @dying: set once teardown started: nothing is allocated any more.
@@ -298,6 +304,8 @@ struct devmm_device {
 	u32 pick_gen;
 	u64 seed;
 	u64 rng;
+	unsigned int prefetch;
+	unsigned int prefetch_arg;
 	unsigned int nbuffers;
 	unsigned long buffer_pages;
 	bool dying;
@@ -335,6 +343,7 @@ struct devmm_mirror {
 	struct list_head pins;
 	struct devmm_owner *owner;
 	bool dmirror;
+	bool prefetching;
 	unsigned long flags;
 	unsigned long foreign_gen;
 	unsigned long npinned;
@@ -414,6 +423,7 @@ void devmm_policy_removed(struct devmm_device *dev, struct devmm_pginfo *info);
 void devmm_policy_split(struct devmm_device *dev, struct devmm_pginfo *head,
 			struct devmm_pginfo *tail);
 void devmm_policy_accessed(struct devmm_device *dev, struct devmm_pginfo *info);
+void devmm_page_mark_prefetched(struct page *page);
 int devmm_set_capacity(struct devmm_device *dev, u64 capacity);
 bool devmm_device_has_large(struct devmm_device *dev);
 struct devmm_device *devmm_page_device(struct page *page);

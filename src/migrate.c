@@ -214,6 +214,8 @@ static void alloc_and_copy_to_device(struct devmm_mirror *m, struct migrate_vma 
 			dpage = devmm_page_alloc(dev, nr > 1 ? DEVMM_PMD_ORDER : 0, m->owner,
 						 addr_of(args, i), args->vma->vm_mm);
 		if (!IS_ERR(dpage)) {
+			if (READ_ONCE(m->prefetching))
+				devmm_page_mark_prefetched(dpage);
 			devmm_window_set(w, i, dpage, nr > 1 ? DEVMM_PMD_ORDER : 0, spage, nr, flags);
 			continue;
 		}
@@ -222,6 +224,8 @@ static void alloc_and_copy_to_device(struct devmm_mirror *m, struct migrate_vma 
 						 args->vma->vm_mm);
 			if (IS_ERR(dpage))
 				break;
+			if (READ_ONCE(m->prefetching))
+				devmm_page_mark_prefetched(dpage);
 			devmm_window_set(w, i + j, dpage, 0, spage ? spage + j : NULL, 1, flags);
 		}
 		/*

@@ -380,6 +380,9 @@ DEVMM_STAT(chunks_ahead, u64);
 DEVMM_STAT(fault_pages, u64);
 DEVMM_STAT(fault_migrated, u64);
 DEVMM_STAT(remote_pages, u64);
+DEVMM_STAT(prefetched, u64);
+DEVMM_STAT(prefetch_hits, u64);
+DEVMM_STAT(prefetch_waste, u64);
 
 static struct attribute *devmm_node_attrs[] = {
 	&devmm_stat_id.attr.attr,
@@ -404,6 +407,9 @@ static struct attribute *devmm_node_attrs[] = {
 	&devmm_stat_fault_pages.attr.attr,
 	&devmm_stat_fault_migrated.attr.attr,
 	&devmm_stat_remote_pages.attr.attr,
+	&devmm_stat_prefetched.attr.attr,
+	&devmm_stat_prefetch_hits.attr.attr,
+	&devmm_stat_prefetch_waste.attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(devmm_node);

@@ -367,6 +367,18 @@ void devmm_page_split(struct page *head, struct page *tail)
 	spin_unlock_irqrestore(&dev->free_lock, flags);
 }
 
+/* @page, just allocated for a migration, was fetched ahead of need. */
+void devmm_page_mark_prefetched(struct page *page)
+{
+	struct devmm_chunk *chunk = pgmap_chunk(devmm_page_pgmap(page));
+	struct devmm_device *dev = chunk->dev;
+	unsigned long flags;
+
+	spin_lock_irqsave(&dev->free_lock, flags);
+	pginfo(chunk, page_to_pfn(page))->prefetched = 1;
+	spin_unlock_irqrestore(&dev->free_lock, flags);
+}
+
 /**
  * devmm_page_touch - the device used @page (the policy may reorder it)
  * @page: a page in use of a devmm device.

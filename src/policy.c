@@ -64,6 +64,7 @@ void devmm_policy_added(struct devmm_device *dev, struct devmm_pginfo *info)
 	info->count = 1;
 	info->ref = 0;
 	info->picked = 0;
+	info->prefetched = 0;
 	list_add_tail(&info->lru, &dev->lru);
 	dev->nfolios++;
 }
@@ -75,6 +76,8 @@ void devmm_policy_removed(struct devmm_device *dev, struct devmm_pginfo *info)
 		return;
 	list_del_init(&info->lru);
 	dev->nfolios--;
+	if (info->prefetched)
+		atomic64_inc(&dev->stats.prefetch_waste);
 }
 
 /* @tail split off the folio at @head (free_lock held): it inherits its place. */
@@ -83,6 +86,7 @@ void devmm_policy_split(struct devmm_device *dev, struct devmm_pginfo *head,
 {
 	tail->count = head->count;
 	tail->ref = head->ref;
+	tail->prefetched = 0;
 	tail->picked = 0;
 	list_add(&tail->lru, &head->lru);
 	dev->nfolios++;
@@ -94,12 +98,18 @@ void devmm_policy_accessed(struct devmm_device *dev, struct devmm_pginfo *info)
 	const struct devmm_policy_ops *ops = policy_ops(dev);
 	unsigned long flags;
 
-	if (!ops->accessed)
+	if (!ops->accessed && !READ_ONCE(info->prefetched))
 		return;
 	spin_lock_irqsave(&dev->free_lock, flags);
 	/* Not (or no longer) in use: a buffer page, or freed meanwhile. */
-	if (!list_empty(&info->lru) && policy_ops(dev) == ops)
-		ops->accessed(dev, info);
+	if (!list_empty(&info->lru)) {
+		if (info->prefetched) {
+			info->prefetched = 0;
+			atomic64_inc(&dev->stats.prefetch_hits);
+		}
+		if (ops->accessed && policy_ops(dev) == ops)
+			ops->accessed(dev, info);
+	}
 	spin_unlock_irqrestore(&dev->free_lock, flags);
 }
 

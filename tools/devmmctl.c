@@ -1043,6 +1043,18 @@ static int cmd_selftest(long id)
 	return bad ? EXIT_FAILED : EXIT_OK;
 }
 
+/* "none", "seq:64", "density:51". */
+static const char *prefetch_str(const struct devmm_settings *set, char *buf, size_t len)
+{
+	if (set->prefetch == DEVMM_PREFETCH_SEQ)
+		snprintf(buf, len, "seq:%u", set->prefetch_arg);
+	else if (set->prefetch == DEVMM_PREFETCH_DENSITY)
+		snprintf(buf, len, "density:%u", set->prefetch_arg);
+	else
+		snprintf(buf, len, "none");
+	return buf;
+}
+
 /* A counter's change over a replay. */
 #define DELTA(r, f) ((unsigned long long)((r)->after.f - (r)->before.f))
 
@@ -1050,25 +1062,28 @@ static void print_replay(const struct trace *t, const struct replay_result *r,
 			 const struct devmm_settings *set, uint64_t capacity)
 {
 	double rate = r->seconds > 0 ? t->n / r->seconds : 0;
+	char pf[32];
 
 	if (opt.json) {
 		printf("{\"records\": %zu, \"device_faults\": %llu, \"pages_to_device\": %llu, "
-		       "\"pages_to_system\": %llu, \"evicted\": %llu, \"prefetched\": 0, "
-		       "\"prefetch_hits\": 0, \"thrashing_events\": 0, \"remote_accesses\": %llu, "
+		       "\"pages_to_system\": %llu, \"evicted\": %llu, \"prefetched\": %llu, "
+		       "\"prefetch_hits\": %llu, \"prefetch_waste\": %llu, "
+		       "\"thrashing_events\": 0, \"remote_accesses\": %llu, "
 		       "\"cpu_faults\": %llu, \"fault_migrated\": %llu, \"evict_failures\": %llu, "
 		       "\"seconds\": %.6f, \"records_per_second\": %.0f, \"bad_pages\": %llu, "
 		       "\"cpu_read_mismatches\": %llu, "
 		       "\"policy\": \"%s\", \"evict_batch\": %u, \"evict_unit\": \"%s\", "
 		       "\"seed\": %llu, \"granularity\": %llu, "
-		       "\"capacity\": %llu, \"prefetch\": \"none\", \"thrashing\": \"off\"}\n",
+		       "\"capacity\": %llu, \"prefetch\": \"%s\", \"thrashing\": \"off\"}\n",
 		       t->n, DELTA(r, fault_pages), DELTA(r, to_device), DELTA(r, to_system),
-		       DELTA(r, evicted), DELTA(r, remote_pages), DELTA(r, cpu_faults),
+		       DELTA(r, evicted), DELTA(r, prefetched), DELTA(r, prefetch_hits),
+		       DELTA(r, prefetch_waste), DELTA(r, remote_pages), DELTA(r, cpu_faults),
 		       DELTA(r, fault_migrated), DELTA(r, evict_failures), r->seconds, rate,
 		       (unsigned long long)r->bad_pages, (unsigned long long)r->cpu_bad,
 		       devmm_policy_name(set->policy), set->evict_batch,
 		       set->evict_unit == DEVMM_EVICT_UNIT_BLOCK ? "block" : "page",
 		       (unsigned long long)set->seed, (unsigned long long)r->granularity,
-		       (unsigned long long)capacity);
+		       (unsigned long long)capacity, prefetch_str(set, pf, sizeof(pf)));
 		return;
 	}
 	printf("records          %zu (%.0f/s, %.3f s)\n", t->n, rate, r->seconds);
@@ -1078,6 +1093,9 @@ static void print_replay(const struct trace *t, const struct replay_result *r,
 	printf("to system        %llu pages\n", DELTA(r, to_system));
 	printf("evicted          %llu pages (%llu could not move then)\n", DELTA(r, evicted),
 	       DELTA(r, evict_failures));
+	printf("prefetched       %llu pages (%s: %llu then accessed, %llu left untouched)\n",
+	       DELTA(r, prefetched), prefetch_str(set, pf, sizeof(pf)), DELTA(r, prefetch_hits),
+	       DELTA(r, prefetch_waste));
 	printf("remote accesses  %llu pages\n", DELTA(r, remote_pages));
 	printf("CPU faults       %llu\n", DELTA(r, cpu_faults));
 	printf("data             %s\n", r->bad_pages || r->cpu_bad ? "LOST" : "intact");
@@ -1086,7 +1104,8 @@ static void print_replay(const struct trace *t, const struct replay_result *r,
 static const char replay_usage[] =
 	"usage: replay ID TRACE|--pattern P [--size BYTES] [--records N] "
 	"[--policy lru|fifo|clock|random|lfu|uvm] [--evict-batch N] [--evict-unit page|block] "
-	"[--seed N] [--granularity 4K|64K|2M] [--capacity BYTES] [--prefetch none] "
+	"[--seed N] [--granularity 4K|64K|2M] [--capacity BYTES] "
+	"[--prefetch none|seq[:KB]|density[:PCT]] "
 	"[--thrashing off] [--json]";
 
 /*
@@ -1150,9 +1169,29 @@ static int replay_option(const char *a, const char *val, struct devmm_settings *
 			return usage("--granularity takes 4K, 64K or 2M");
 		res->granularity = v;
 	} else if (!strcmp(a, "--prefetch")) {
-		if (strcmp(val, "none"))
-			return usage("--prefetch %s: this devmm has no prefetcher yet (none only)",
-				     val);
+		const char *colon = strchr(val, ':');
+		size_t len = colon ? (size_t)(colon - val) : strlen(val);
+
+		set->mask |= DEVMM_SET_PREFETCH;
+		set->prefetch_arg = 0;
+		if (len == 4 && !strncmp(val, "none", 4) && !colon) {
+			set->prefetch = DEVMM_PREFETCH_NONE;
+		} else if (len == 3 && !strncmp(val, "seq", 3)) {
+			set->prefetch = DEVMM_PREFETCH_SEQ;
+			set->prefetch_arg = 64;
+		} else if (len == 7 && !strncmp(val, "density", 7)) {
+			set->prefetch = DEVMM_PREFETCH_DENSITY;
+			set->prefetch_arg = 51;
+		} else {
+			return usage("--prefetch takes none, seq[:KB] or density[:PCT]");
+		}
+		if (colon && (devmm_parse_size(colon + 1, &v) || v > 2048 ||
+			      (set->prefetch == DEVMM_PREFETCH_SEQ && (v < 4 || v % 4)) ||
+			      (set->prefetch == DEVMM_PREFETCH_DENSITY && (v < 1 || v > 100))))
+			return usage("--prefetch %s: seq:KB takes 4 to 2048 (a multiple of 4), "
+				     "density:PCT 1 to 100", val);
+		if (colon)
+			set->prefetch_arg = v;
 	} else if (!strcmp(a, "--thrashing")) {
 		if (strcmp(val, "off"))
 			return usage("--thrashing %s: this devmm has no thrashing control yet "
@@ -1278,7 +1317,7 @@ static int cmd_replay(int argc, char **argv)
 	if (threads)
 		free(param_swap("copy_threads", threads));
 	saved.mask = DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH | DEVMM_SET_EVICT_UNIT |
-		     DEVMM_SET_SEED;
+		     DEVMM_SET_SEED | DEVMM_SET_PREFETCH;
 	devmm_settings(ctl, &saved);
 	if (capacity)
 		devmm_set_capacity(ctl, id, info.capacity);

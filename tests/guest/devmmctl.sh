@@ -335,8 +335,15 @@ expect_err 2 'line 3: malformed' "replay: a malformed record names its line"
 printf '# c\nsize 8192\nW 4096 8192\n' >/tmp/bad.trace
 dm replay "$coh" /tmp/bad.trace
 expect_err 2 'line 3: record .* outside' "replay: a record outside the buffer names its line"
-dm replay "$coh" --pattern stream --prefetch seq:64
-expect_err 2 'no prefetcher' "replay --prefetch other than none: not in this version"
+dm replay "$coh" --pattern stream --prefetch seq:5
+expect_err 2 'seq:KB takes' "replay --prefetch seq:5: a usage error"
+dm replay "$coh" --pattern stream --size 256K --capacity 128K --prefetch seq:64 --json
+jcheck '.records == 256 and .device_faults < 32 and .prefetched > 0 and .prefetch_hits > 0 and
+	.prefetch == "seq:64" and .bad_pages == 0' \
+	"replay --prefetch seq:64: a sequential stream faults once per 17 pages or so"
+dm replay "$coh" --pattern stream --size 256K --capacity 512K --prefetch density:25 --json
+jcheck '.device_faults < 64 and .prefetched > 0 and .bad_pages == 0' \
+	"replay --prefetch density:25: a block follows once a quarter of it is there"
 if hold "$coh" 4 mmap; then
 	dm replay "$coh" --pattern stream --size 64K
 	expect_err 1 'not empty.*EBUSY' "replay on a device in use: EBUSY"

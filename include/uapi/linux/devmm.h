@@ -247,6 +247,12 @@ struct devmm_range_cmd {
  *	memory not on this device (system memory, another device): ranges
  *	without migrate-on-fault, accessed-by ranges, and faults for which no
  *	room could be made.
+ * @prefetched: (out, ABI 1.1) pages device faults migrated beyond their
+ *	granule (the device's prefetcher, DEVMM_IOC_SETTINGS).
+ * @prefetch_hits: (out, ABI 1.1) prefetched pages the device then accessed.
+ * @prefetch_waste: (out, ABI 1.1) prefetched pages that left the device
+ *	(evicted, faulted back, migrated, unmapped) before the device
+ *	accessed them.
  * @reserved2: zero.
  */
 struct devmm_dev_info {
@@ -277,7 +283,10 @@ struct devmm_dev_info {
 	__u64 fault_pages;
 	__u64 fault_migrated;
 	__u64 remote_pages;
-	__u64 reserved2[5];
+	__u64 prefetched;
+	__u64 prefetch_hits;
+	__u64 prefetch_waste;
+	__u64 reserved2[2];
 };
 
 #define DEVMM_DEV_INFO_SIZE_VER0	184
@@ -330,6 +339,12 @@ struct devmm_dev_query {
  *	DEVMM_POLICY_UVM).
  * @seed: (in/out) DEVMM_POLICY_RANDOM's seed; setting the policy or the
  *	seed starts its sequence again.
+ * @prefetch: (in/out) DEVMM_PREFETCH_*: what a device fault brings along
+ *	besides its granule (default none).
+ * @prefetch_arg: (in/out) DEVMM_PREFETCH_SEQ: KiB after the granule (4 to
+ *	2048, a multiple of 4); DEVMM_PREFETCH_DENSITY: the percentage (1 to
+ *	100) of a 2 MiB block on the device from which the rest of the block
+ *	follows; else 0.
  * @reserved: must be zero.
  *
  * The out fields hold the settings after the change.
@@ -342,7 +357,9 @@ struct devmm_settings {
 	__u32 evict_batch;
 	__u32 evict_unit;
 	__u64 seed;
-	__u64 reserved[5];
+	__u32 prefetch;
+	__u32 prefetch_arg;
+	__u64 reserved[4];
 };
 
 #define DEVMM_SETTINGS_SIZE_VER0	72
@@ -351,10 +368,15 @@ struct devmm_settings {
 #define DEVMM_SET_EVICT_BATCH		(1U << 1)
 #define DEVMM_SET_EVICT_UNIT		(1U << 2)
 #define DEVMM_SET_SEED			(1U << 3)
+#define DEVMM_SET_PREFETCH		(1U << 4)
 #define DEVMM_EVICT_BATCH_MAX		512
 
 #define DEVMM_EVICT_UNIT_PAGE		0
 #define DEVMM_EVICT_UNIT_BLOCK		1
+
+#define DEVMM_PREFETCH_NONE		0
+#define DEVMM_PREFETCH_SEQ		1	/* the next prefetch_arg KiB */
+#define DEVMM_PREFETCH_DENSITY		2	/* the 2 MiB block, once prefetch_arg% is there */
 
 #define DEVMM_IOC_SETTINGS	_IOWR(DEVMM_IOC_MAGIC, 0x07, struct devmm_settings)
 
