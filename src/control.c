@@ -271,7 +271,8 @@ static long devmm_ioc_settings(void __user *uarg, size_t usize)
 		return ret;
 	if (c.flags || !devmm_all_zero(c.reserved, sizeof(c.reserved)) ||
 	    (c.mask & ~(DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH | DEVMM_SET_EVICT_UNIT |
-			DEVMM_SET_SEED | DEVMM_SET_PREFETCH)))
+			DEVMM_SET_SEED | DEVMM_SET_PREFETCH | DEVMM_SET_THRASHING)) ||
+	    c.reserved1 || ((c.mask & DEVMM_SET_THRASHING) && c.thrashing > 1))
 		return -EINVAL;
 	if ((c.mask & DEVMM_SET_PREFETCH) && !prefetch_valid(c.prefetch, c.prefetch_arg))
 		return -EINVAL;
@@ -301,12 +302,15 @@ static long devmm_ioc_settings(void __user *uarg, size_t usize)
 		dev->prefetch_arg = c.prefetch_arg;
 		spin_unlock_irq(&dev->free_lock);
 	}
+	if (c.mask & DEVMM_SET_THRASHING)
+		WRITE_ONCE(dev->thrashing, c.thrashing);
 	c.policy = READ_ONCE(dev->policy);
 	c.evict_batch = READ_ONCE(dev->evict_pages);
 	c.evict_unit = READ_ONCE(dev->evict_unit);
 	c.seed = READ_ONCE(dev->seed);
 	c.prefetch = READ_ONCE(dev->prefetch);
 	c.prefetch_arg = READ_ONCE(dev->prefetch_arg);
+	c.thrashing = READ_ONCE(dev->thrashing);
 	ret = devmm_copy_out(uarg, usize, &c, sizeof(c));
 out:
 	devmm_device_put(dev);

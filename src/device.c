@@ -186,6 +186,8 @@ void devmm_device_info(struct devmm_device *dev, struct devmm_dev_info *info)
 	info->prefetched = atomic64_read(&dev->stats.prefetched);
 	info->prefetch_hits = atomic64_read(&dev->stats.prefetch_hits);
 	info->prefetch_waste = atomic64_read(&dev->stats.prefetch_waste);
+	info->thrashing_events = atomic64_read(&dev->stats.thrashing_events);
+	info->thrashing_held = atomic64_read(&dev->stats.thrashing_held);
 }
 
 /**

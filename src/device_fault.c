@@ -194,6 +194,70 @@ static void demand_prefetch(struct devmm_mirror *m, struct mm_struct *mm, unsign
 	}
 }
 
+/*
+ * Thrashing control: each granule's device-fault history, packed in an
+ * xarray value: the epoch (the device's count of faults) of its last fault,
+ * until when it is held, and its refaults in a row.  Epochs wrap at 30 bits;
+ * 0 means never.
+ */
+#define EPOCH_BITS	30
+#define EPOCH_MASK	((1UL << EPOCH_BITS) - 1)
+#define HELD_SHIFT	EPOCH_BITS
+#define REFAULT_SHIFT	(2 * EPOCH_BITS)
+
+/* Epochs from @from to @to, modulo the wrap. */
+static unsigned long epoch_dist(unsigned long from, unsigned long to)
+{
+	return (to - from) & EPOCH_MASK;
+}
+
+/*
+ * A device fault on the granule at @gs, before it migrates: whether the
+ * granule is held in place (thrashing), so that the device accesses it where
+ * it is.  A granule that faults again within DEVMM_THRASH_WINDOW faults of
+ * its last fault DEVMM_THRASH_REFAULTS times in a row went back and forth:
+ * it is held for DEVMM_THRASH_HOLD faults.
+ */
+static bool thrash_hold(struct devmm_mirror *m, unsigned long gs)
+{
+	struct devmm_device *dev = m->dev;
+	struct xarray *xa = &m->owner->thrash;
+	unsigned long v = 0, last, held, refaults, e;
+	bool hold = false;
+	void *entry;
+
+	if (!READ_ONCE(dev->thrashing))
+		return false;
+	spin_lock_irq(&dev->free_lock);
+	dev->fault_epoch = (dev->fault_epoch + 1) & EPOCH_MASK ?: 1;
+	e = dev->fault_epoch;
+	spin_unlock_irq(&dev->free_lock);
+	entry = xa_load(xa, gs >> PAGE_SHIFT);
+	if (xa_is_value(entry))
+		v = xa_to_value(entry);
+	last = v & EPOCH_MASK;
+	held = (v >> HELD_SHIFT) & EPOCH_MASK;
+	refaults = v >> REFAULT_SHIFT;
+	if (held && epoch_dist(e, held) && epoch_dist(e, held) <= DEVMM_THRASH_HOLD) {
+		hold = true;
+	} else {
+		held = 0;
+		refaults = last && epoch_dist(last, e) <= DEVMM_THRASH_WINDOW ? refaults + 1 : 0;
+		if (refaults >= DEVMM_THRASH_REFAULTS) {
+			atomic64_inc(&dev->stats.thrashing_events);
+			held = (e + DEVMM_THRASH_HOLD) & EPOCH_MASK ?: 1;
+			refaults = 0;
+			hold = true;
+		}
+	}
+	if (hold)
+		atomic64_inc(&dev->stats.thrashing_held);
+	v = e | held << HELD_SHIFT | refaults << REFAULT_SHIFT;
+	/* Out of memory: the history is lost, nothing else. */
+	xa_store(xa, gs >> PAGE_SHIFT, xa_mk_value(v), GFP_KERNEL);
+	return hold;
+}
+
 /* Demand paging over [start, end), all of one range with attributes @a. */
 static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
 		       unsigned long end, const struct devmm_attrs *a)
@@ -226,6 +290,10 @@ static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
 		atomic64_inc(&dev->stats.fault_pages);
 		if (!demand_granule(m, mm, addr, a, &gs, &ge, &lo, &hi))
 			return 0;
+		if (thrash_hold(m, gs)) {
+			addr = ge;
+			continue;
+		}
 		devmm_migrate_to_device(m, gs, ge, true, &moved);
 		atomic64_add(moved, &dev->stats.fault_migrated);
 		trace_devmm_demand_fault(dev->id, addr, gs, ge, moved);

@@ -88,6 +88,8 @@ struct devmm_backend_ops {
  * @users: mirrors of @mm and eviction passes holding this entry.
  * @files: mirrors (open files) of @mm, under the device's free_lock.
  * @attr_lock: protects the range attributes (attr.c).
+ * @thrash: per page index of @mm, its device-fault history for thrashing
+ *	control (device_fault.c); emptied with the attributes.
  * @attrs: ranges with attributes, sorted, @nattrs of room for @attrs_cap.
  * @nattrs: their number.
  * @attrs_cap: room in @attrs.
@@ -106,6 +108,7 @@ struct devmm_owner {
 	unsigned int users;
 	unsigned int files;
 	spinlock_t attr_lock;
+	struct xarray thrash;
 	struct devmm_attr_range *attrs;
 	unsigned int nattrs;
 	unsigned int attrs_cap;
@@ -230,6 +233,8 @@ struct devmm_stats {
 	atomic64_t prefetched;
 	atomic64_t prefetch_hits;
 	atomic64_t prefetch_waste;
+	atomic64_t thrashing_events;
+	atomic64_t thrashing_held;
 };
 
 /**
@@ -263,6 +268,8 @@ struct devmm_stats {
  * @pick_gen: the current pick of victims (policy.c).
  * @seed: the random policy's seed, and @rng its state (under @free_lock).
  * @prefetch: DEVMM_PREFETCH_*, with @prefetch_arg (device_fault.c).
+ * @thrashing: thrashing control on; @fault_epoch counts device faults for
+ *	it (device_fault.c, under @free_lock).
  * @nbuffers: live mmap buffers (under @free_lock).
  * @buffer_pages: pages in mmap buffers (under @free_lock).
  * @dying: set once teardown started: nothing is allocated any more.
@@ -306,6 +313,8 @@ struct devmm_device {
 	u64 rng;
 	unsigned int prefetch;
 	unsigned int prefetch_arg;
+	bool thrashing;
+	u32 fault_epoch;
 	unsigned int nbuffers;
 	unsigned long buffer_pages;
 	bool dying;
@@ -514,6 +523,7 @@ unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
 			  struct mm_struct *locked_mm);
 struct devmm_owner *devmm_owner_get(struct devmm_device *dev, struct mm_struct *mm);
 void devmm_owner_put(struct devmm_device *dev, struct devmm_owner *owner);
+void devmm_owner_put_user(struct devmm_device *dev, struct devmm_owner *owner);
 void devmm_owners_free(struct devmm_device *dev);
 
 /* mirror.c (the device page table), device_rw.c, snapshot.c, exclusive.c, pin.c */

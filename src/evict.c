@@ -63,6 +63,7 @@ struct devmm_owner *devmm_owner_get(struct devmm_device *dev, struct mm_struct *
 	new->users = 1;
 	new->files = 1;
 	spin_lock_init(&new->attr_lock);
+	xa_init(&new->thrash);
 	list_add(&new->node, &dev->owners);
 	spin_unlock_irq(&dev->free_lock);
 	return new;
@@ -76,6 +77,7 @@ static void owners_drop(struct list_head *dead)
 	list_for_each_entry_safe(o, tmp, dead, node) {
 		mmdrop(o->mm);
 		kvfree(o->attrs);
+		xa_destroy(&o->thrash);
 		kfree(o);
 	}
 }
@@ -107,14 +109,31 @@ static void owners_prune_unlock(struct devmm_device *dev)
 void devmm_owner_put(struct devmm_device *dev, struct devmm_owner *owner)
 {
 	struct devmm_attr_range *attrs = NULL;
+	bool last;
 
 	spin_lock_irq(&dev->free_lock);
 	owner->users--;
 	/* Range attributes last while the process has the device open. */
-	if (!--owner->files)
+	last = !--owner->files;
+	if (last) {
 		attrs = devmm_attr_take(owner);
+		/* Pages keep the entry alive: empty it while it is. */
+		owner->users++;
+	}
 	owners_prune_unlock(dev);
 	kvfree(attrs);
+	if (last) {
+		xa_destroy(&owner->thrash);
+		devmm_owner_put_user(dev, owner);
+	}
+}
+
+/* Drop a user reference taken without a file. */
+void devmm_owner_put_user(struct devmm_device *dev, struct devmm_owner *owner)
+{
+	spin_lock_irq(&dev->free_lock);
+	owner->users--;
+	owners_prune_unlock(dev);
 }
 
 /* Drop the owner references devmm_pick_victims() took. */

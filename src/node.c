@@ -45,8 +45,7 @@ static long devmm_ioc_dev_info(struct devmm_mirror *m, void __user *uarg, size_t
 	if (ret)
 		return ret;
 	if (info.flags || info.reserved0 || info.reserved1 ||
-	    memchr_inv(info.reserved, 0, sizeof(info.reserved)) ||
-	    memchr_inv(info.reserved2, 0, sizeof(info.reserved2)))
+	    memchr_inv(info.reserved, 0, sizeof(info.reserved)))
 		return -EINVAL;
 	memset(&info, 0, sizeof(info));
 	devmm_device_info(m->dev, &info);
@@ -383,6 +382,8 @@ DEVMM_STAT(remote_pages, u64);
 DEVMM_STAT(prefetched, u64);
 DEVMM_STAT(prefetch_hits, u64);
 DEVMM_STAT(prefetch_waste, u64);
+DEVMM_STAT(thrashing_events, u64);
+DEVMM_STAT(thrashing_held, u64);
 
 static struct attribute *devmm_node_attrs[] = {
 	&devmm_stat_id.attr.attr,
@@ -410,6 +411,8 @@ static struct attribute *devmm_node_attrs[] = {
 	&devmm_stat_prefetched.attr.attr,
 	&devmm_stat_prefetch_hits.attr.attr,
 	&devmm_stat_prefetch_waste.attr.attr,
+	&devmm_stat_thrashing_events.attr.attr,
+	&devmm_stat_thrashing_held.attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(devmm_node);

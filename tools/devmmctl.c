@@ -1068,22 +1068,25 @@ static void print_replay(const struct trace *t, const struct replay_result *r,
 		printf("{\"records\": %zu, \"device_faults\": %llu, \"pages_to_device\": %llu, "
 		       "\"pages_to_system\": %llu, \"evicted\": %llu, \"prefetched\": %llu, "
 		       "\"prefetch_hits\": %llu, \"prefetch_waste\": %llu, "
-		       "\"thrashing_events\": 0, \"remote_accesses\": %llu, "
+		       "\"thrashing_events\": %llu, \"thrashing_held\": %llu, "
+		       "\"remote_accesses\": %llu, "
 		       "\"cpu_faults\": %llu, \"fault_migrated\": %llu, \"evict_failures\": %llu, "
 		       "\"seconds\": %.6f, \"records_per_second\": %.0f, \"bad_pages\": %llu, "
 		       "\"cpu_read_mismatches\": %llu, "
 		       "\"policy\": \"%s\", \"evict_batch\": %u, \"evict_unit\": \"%s\", "
 		       "\"seed\": %llu, \"granularity\": %llu, "
-		       "\"capacity\": %llu, \"prefetch\": \"%s\", \"thrashing\": \"off\"}\n",
+		       "\"capacity\": %llu, \"prefetch\": \"%s\", \"thrashing\": \"%s\"}\n",
 		       t->n, DELTA(r, fault_pages), DELTA(r, to_device), DELTA(r, to_system),
 		       DELTA(r, evicted), DELTA(r, prefetched), DELTA(r, prefetch_hits),
-		       DELTA(r, prefetch_waste), DELTA(r, remote_pages), DELTA(r, cpu_faults),
+		       DELTA(r, prefetch_waste), DELTA(r, thrashing_events),
+		       DELTA(r, thrashing_held), DELTA(r, remote_pages), DELTA(r, cpu_faults),
 		       DELTA(r, fault_migrated), DELTA(r, evict_failures), r->seconds, rate,
 		       (unsigned long long)r->bad_pages, (unsigned long long)r->cpu_bad,
 		       devmm_policy_name(set->policy), set->evict_batch,
 		       set->evict_unit == DEVMM_EVICT_UNIT_BLOCK ? "block" : "page",
 		       (unsigned long long)set->seed, (unsigned long long)r->granularity,
-		       (unsigned long long)capacity, prefetch_str(set, pf, sizeof(pf)));
+		       (unsigned long long)capacity, prefetch_str(set, pf, sizeof(pf)),
+		       set->thrashing ? "on" : "off");
 		return;
 	}
 	printf("records          %zu (%.0f/s, %.3f s)\n", t->n, rate, r->seconds);
@@ -1096,6 +1099,8 @@ static void print_replay(const struct trace *t, const struct replay_result *r,
 	printf("prefetched       %llu pages (%s: %llu then accessed, %llu left untouched)\n",
 	       DELTA(r, prefetched), prefetch_str(set, pf, sizeof(pf)), DELTA(r, prefetch_hits),
 	       DELTA(r, prefetch_waste));
+	printf("thrashing        %llu events, %llu faults held in place (control %s)\n",
+	       DELTA(r, thrashing_events), DELTA(r, thrashing_held), set->thrashing ? "on" : "off");
 	printf("remote accesses  %llu pages\n", DELTA(r, remote_pages));
 	printf("CPU faults       %llu\n", DELTA(r, cpu_faults));
 	printf("data             %s\n", r->bad_pages || r->cpu_bad ? "LOST" : "intact");
@@ -1106,7 +1111,7 @@ static const char replay_usage[] =
 	"[--policy lru|fifo|clock|random|lfu|uvm] [--evict-batch N] [--evict-unit page|block] "
 	"[--seed N] [--granularity 4K|64K|2M] [--capacity BYTES] "
 	"[--prefetch none|seq[:KB]|density[:PCT]] "
-	"[--thrashing off] [--json]";
+	"[--thrashing on|off] [--json]";
 
 /*
  * Write @val to devmm's module parameter @name; the old value (malloc()ed),
@@ -1193,9 +1198,10 @@ static int replay_option(const char *a, const char *val, struct devmm_settings *
 		if (colon)
 			set->prefetch_arg = v;
 	} else if (!strcmp(a, "--thrashing")) {
-		if (strcmp(val, "off"))
-			return usage("--thrashing %s: this devmm has no thrashing control yet "
-				     "(off only)", val);
+		if (strcmp(val, "on") && strcmp(val, "off"))
+			return usage("--thrashing takes on or off");
+		set->thrashing = !strcmp(val, "on");
+		set->mask |= DEVMM_SET_THRASHING;
 	} else {
 		return usage("replay: unknown option '%s'", a);
 	}
@@ -1317,7 +1323,7 @@ static int cmd_replay(int argc, char **argv)
 	if (threads)
 		free(param_swap("copy_threads", threads));
 	saved.mask = DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH | DEVMM_SET_EVICT_UNIT |
-		     DEVMM_SET_SEED | DEVMM_SET_PREFETCH;
+		     DEVMM_SET_SEED | DEVMM_SET_PREFETCH | DEVMM_SET_THRASHING;
 	devmm_settings(ctl, &saved);
 	if (capacity)
 		devmm_set_capacity(ctl, id, info.capacity);

@@ -357,6 +357,12 @@ if [ "$private" = 1 ]; then
 	jcheck '.bad_pages == 0 and .device_faults == 1280 and .pages_to_device == 1280 and
 		.cpu_faults > 0 and .pages_to_system == 1280' \
 		"replay --pattern pingpong on a private device: every round moves 64 pages each way"
+	dm replay "$priv" --pattern pingpong --size 256K --json
+	off=$(jval .pages_to_device)
+	dm replay "$priv" --pattern pingpong --size 256K --thrashing on --json
+	jcheck ".bad_pages == 0 and .cpu_read_mismatches == 0 and .thrashing_events == 64 and
+		.pages_to_device * 10 <= $off" \
+		"replay pingpong, 100 rounds, thrashing control on: >= 90% fewer pages to the device than off ($off), data intact"
 else
 	skip "replay --pattern pingpong on a private device" "no device-private memory"
 fi

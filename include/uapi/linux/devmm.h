@@ -253,7 +253,10 @@ struct devmm_range_cmd {
  * @prefetch_waste: (out, ABI 1.1) prefetched pages that left the device
  *	(evicted, faulted back, migrated, unmapped) before the device
  *	accessed them.
- * @reserved2: zero.
+ * @thrashing_events: (out, ABI 1.1) pages found thrashing (thrashing
+ *	control on, DEVMM_IOC_SETTINGS), each then held in place for a while.
+ * @thrashing_held: (out, ABI 1.1) device faults on held pages, served where
+ *	the pages are instead of migrating them.
  */
 struct devmm_dev_info {
 	__u32 flags;
@@ -286,7 +289,8 @@ struct devmm_dev_info {
 	__u64 prefetched;
 	__u64 prefetch_hits;
 	__u64 prefetch_waste;
-	__u64 reserved2[2];
+	__u64 thrashing_events;
+	__u64 thrashing_held;
 };
 
 #define DEVMM_DEV_INFO_SIZE_VER0	184
@@ -345,6 +349,14 @@ struct devmm_dev_query {
  *	2048, a multiple of 4); DEVMM_PREFETCH_DENSITY: the percentage (1 to
  *	100) of a 2 MiB block on the device from which the rest of the block
  *	follows; else 0.
+ * @thrashing: (in/out) 1: thrashing control.  A page (a granule) that
+ *	device-faults again within DEVMM_THRASH_WINDOW device faults of its
+ *	last fault, DEVMM_THRASH_REFAULTS times in a row, is thrashing (it went
+ *	back to system memory in between, by a CPU fault, eviction or
+ *	migration): for the next DEVMM_THRASH_HOLD device faults the device
+ *	accesses it where it is instead of migrating it.  Windows count
+ *	faults, not time, so that replays are exact.
+ * @reserved1: must be zero.
  * @reserved: must be zero.
  *
  * The out fields hold the settings after the change.
@@ -359,7 +371,9 @@ struct devmm_settings {
 	__u64 seed;
 	__u32 prefetch;
 	__u32 prefetch_arg;
-	__u64 reserved[4];
+	__u32 thrashing;
+	__u32 reserved1;
+	__u64 reserved[3];
 };
 
 #define DEVMM_SETTINGS_SIZE_VER0	72
@@ -369,6 +383,11 @@ struct devmm_settings {
 #define DEVMM_SET_EVICT_UNIT		(1U << 2)
 #define DEVMM_SET_SEED			(1U << 3)
 #define DEVMM_SET_PREFETCH		(1U << 4)
+#define DEVMM_SET_THRASHING		(1U << 5)
+
+#define DEVMM_THRASH_REFAULTS		3
+#define DEVMM_THRASH_WINDOW		1024
+#define DEVMM_THRASH_HOLD		16384
 #define DEVMM_EVICT_BATCH_MAX		512
 
 #define DEVMM_EVICT_UNIT_PAGE		0
