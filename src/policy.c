@@ -88,6 +88,11 @@ void devmm_policy_split(struct devmm_device *dev, struct devmm_pginfo *head,
 	tail->ref = head->ref;
 	tail->prefetched = 0;
 	tail->picked = 0;
+	/* A folio off the list (an mmap buffer's) splits into folios off it. */
+	if (list_empty(&head->lru)) {
+		INIT_LIST_HEAD(&tail->lru);
+		return;
+	}
 	list_add(&tail->lru, &head->lru);
 	dev->nfolios++;
 }
