@@ -176,8 +176,15 @@ static void prefetch_range(struct devmm_mirror *m, unsigned long start, unsigned
 static void demand_prefetch(struct devmm_mirror *m, struct mm_struct *mm, unsigned long addr,
 			    unsigned long ge, unsigned long lo, unsigned long hi)
 {
-	unsigned int mode = READ_ONCE(m->dev->prefetch), arg = READ_ONCE(m->dev->prefetch_arg);
+	struct devmm_device *dev = m->dev;
 	unsigned long bs, be, total;
+	unsigned int mode, arg;
+
+	/* The pair as one SETTINGS call left it. */
+	spin_lock_irq(&dev->free_lock);
+	mode = dev->prefetch;
+	arg = dev->prefetch_arg;
+	spin_unlock_irq(&dev->free_lock);
 
 	if (mode == DEVMM_PREFETCH_SEQ) {
 		prefetch_range(m, ge, min(hi, ge + ((unsigned long)arg << 10)));
@@ -292,6 +299,8 @@ static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
 			return 0;
 		if (thrash_hold(m, gs)) {
 			addr = ge;
+			if (fatal_signal_pending(current))
+				return -EINTR;
 			continue;
 		}
 		devmm_migrate_to_device(m, gs, ge, true, &moved);

@@ -53,8 +53,9 @@ void devmm_policy_set(struct devmm_device *dev, u32 mask, unsigned int policy,
 		WRITE_ONCE(dev->evict_unit, unit);
 	if (mask & DEVMM_SET_SEED)
 		dev->seed = seed;
+	/* Odd, never 0, and a different sequence for every seed. */
 	if (mask & (DEVMM_SET_POLICY | DEVMM_SET_SEED))
-		dev->rng = dev->seed | 1;
+		dev->rng = 2 * dev->seed + 1;
 	spin_unlock_irq(&dev->free_lock);
 }
 
@@ -144,13 +145,14 @@ static unsigned long folio_pages_of(unsigned long pfn)
 /* The other folios of @first's process in its 2 MiB block, in list order. */
 static void take_block(struct devmm_pick *pk, struct devmm_pginfo *first, struct pick_out *out)
 {
-	unsigned long base = ALIGN_DOWN(first->addr, PMD_SIZE), left = pk->untaken;
+	unsigned long base = ALIGN_DOWN(first->addr, PMD_SIZE);
 	struct devmm_pginfo *info, *tmp;
 
+	/* Folios taken go to the tail and come round again, taken: skipped. */
 	list_for_each_entry_safe(info, tmp, &pk->dev->lru, lru) {
 		unsigned long pfn;
 
-		if (!left-- || out->n == out->max_n)
+		if (out->n == out->max_n)
 			break;
 		if (devmm_pick_taken(pk, info) || info->owner != first->owner ||
 		    ALIGN_DOWN(info->addr, PMD_SIZE) != base)
@@ -187,7 +189,13 @@ unsigned long devmm_pick_victims(struct devmm_device *dev, struct devmm_victim *
 	if (!++dev->pick_gen)
 		dev->pick_gen++;
 	pk = (struct devmm_pick){ .dev = dev, .gen = dev->pick_gen, .untaken = dev->nfolios };
-	while (out.n < out.max_n && (info = ops->next(&pk))) {
+	/*
+	 * Full before asking the policy for more: its next() may have side
+	 * effects (CLOCK's hand, RANDOM's sequence) that must not happen for
+	 * a victim not taken.
+	 */
+	while (out.n < out.max_n && !(out.n && out.pages >= max_pages) &&
+	       (info = ops->next(&pk))) {
 		unsigned long pfn = devmm_info_pfn(dev, info), nr;
 
 		if (WARN_ON_ONCE(!pfn))

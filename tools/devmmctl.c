@@ -1285,13 +1285,15 @@ static int cmd_replay(int argc, char **argv)
 	}
 	if (info.kind == DEVMM_KIND_MIRROR) {
 		close(ctl);
-		errno_err(-EOPNOTSUPP, "replay %u: a mirror-only device has no memory", id);
+		errno_err(-EOPNOTSUPP, "replay %u: a mirror-only device has no memory (EOPNOTSUPP)",
+			  id);
 		return EXIT_FAILED;
 	}
 	if (info.used) {
 		close(ctl);
 		errno_err(-EBUSY, "replay %u: the device is not empty (%llu bytes in use): evict "
-			  "it first (devmmctl evict %u)", id, (unsigned long long)info.used, id);
+			  "it first (devmmctl evict %u) (EBUSY)", id, (unsigned long long)info.used,
+			  id);
 		return EXIT_FAILED;
 	}
 	ret = replay_trace(trace_file, pattern, size ? size : 2 * (capacity ?: info.capacity),

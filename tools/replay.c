@@ -23,6 +23,7 @@
 
 #define PSZ		4096UL
 #define BATCH		4096
+#define PMD		(2UL << 20)
 
 /* Parse "N" (decimal or 0x hex); 0 or -1. */
 static int parse_num(const char *s, uint64_t *v)
@@ -220,9 +221,16 @@ int trace_replay(int fd, const struct trace *t, struct replay_result *res, char 
 		if (k > scratch_pages)
 			scratch_pages = k;
 	}
-	buf = mmap(NULL, pages * PSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		   0);
+	/* 2 MiB aligned: granules and blocks count from the buffer's start. */
+	buf = mmap(NULL, pages * PSZ + PMD, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
 	if (buf != MAP_FAILED) {
+		char *aligned = (char *)(((uintptr_t)buf + PMD - 1) & ~(PMD - 1));
+
+		if (aligned > buf)
+			munmap(buf, aligned - buf);
+		munmap(aligned + pages * PSZ, buf + PMD - aligned);
+		buf = aligned;
 		madvise(buf, pages * PSZ, MADV_NOHUGEPAGE);
 		scratch = malloc(scratch_pages * PSZ);
 	}
