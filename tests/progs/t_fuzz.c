@@ -781,14 +781,14 @@ static unsigned long bad_cmd(int where, unsigned int *size)
 	} else if (r == 1) {
 		/* A known number in the wrong direction. */
 		type = DEVMM_IOC_MAGIC;
-		nr = where == CTL ? rn(7) : 0x40 + rn(8);
+		nr = where == CTL ? rn(8) : 0x40 + rn(11);
 		dir = dirs[rn(3)];
 	} else {
 		/* An unknown number. */
 		type = DEVMM_IOC_MAGIC;
 		do {
 			nr = rn(256);
-		} while (nr <= 0x06 || (nr >= 0x40 && nr <= 0x47) || nr == 0x50);
+		} while (nr <= 0x07 || (nr >= 0x40 && nr <= 0x4a) || nr == 0x50);
 		dir = _IOC_READ | _IOC_WRITE;
 	}
 	if (type != 'H' && chance(20))
@@ -1005,7 +1005,8 @@ struct gen {
 	int node;		/* node commands: nodes[] index */
 	int r;			/* control commands: the draw that may spoil a field */
 	int target;		/* DESTROY: the devs[] index it may remove, or -1 */
-	unsigned int exact, size, pred;
+	/* @minsize: the struct's first published size, if smaller than @exact. */
+	unsigned int exact, minsize, size, pred;
 	int size_bad, tail, arg_bad, arg_ro, defect;
 	/* What is special about the fields, the size and the pointer. */
 	const char *tag, *stag, *atag;
@@ -1020,6 +1021,20 @@ struct gen {
 		unsigned char raw[PG];
 	} u;
 };
+
+/*
+ * The size the call's struct has: pick_size(), where a struct shorter than
+ * @exact but not than its first published size (@minsize: DEV_INFO and
+ * QUERY grew in ABI 1.1) is an older program's, and valid.
+ */
+static void pick_gen_size(struct gen *g)
+{
+	g->size = pick_size(g->exact, &g->size_bad, &g->tail, &g->stag);
+	if (g->size_bad && g->minsize && g->size >= g->minsize && g->size < g->exact) {
+		g->size_bad = 0;
+		g->stag = "older, shorter struct";
+	}
+}
 
 /* The call's expected errnos and tag, and its struct where it goes. */
 static void finish_call(struct gen *g)
@@ -1109,7 +1124,7 @@ static void gen_hmm(struct gen *g)
 static void own_start(struct gen *g, unsigned int exact)
 {
 	g->exact = exact;
-	g->size = pick_size(exact, &g->size_bad, &g->tail, &g->stag);
+	pick_gen_size(g);
 	g->c->cmd = _IOC(_IOC_READ | _IOC_WRITE, DEVMM_IOC_MAGIC, fams[g->fam].nr, g->size);
 }
 
@@ -1135,6 +1150,7 @@ static void gen_dev_info(struct gen *g)
 	struct devmm_dev_info *i = &g->u.dev;
 	int r;
 
+	g->minsize = DEVMM_DEV_INFO_SIZE_VER0;
 	own_start(g, sizeof(struct devmm_dev_info));
 	r = clean ? 20 + rn(80) : rn(100);
 	if (r < 5) {
@@ -1352,7 +1368,7 @@ static void ctl_finish(struct gen *g)
 
 	if (g->defect)
 		g->pred = M(EINVAL);
-	g->size = pick_size(g->exact, &g->size_bad, &g->tail, &g->stag);
+	pick_gen_size(g);
 	c->cmd = _IOC(_IOC_READ | _IOC_WRITE, DEVMM_IOC_MAGIC, fams[g->fam].nr, g->size);
 	/* A DESTROY of a device in use must not come from a page of zeros. */
 	do {
@@ -1434,7 +1450,8 @@ static void create_fields(struct devmm_create *cr)
 	unsigned int kinds[] = { DEVMM_KIND_PRIVATE, DEVMM_KIND_COHERENT, DEVMM_KIND_MIRROR };
 
 	cr->kind = !clean && chance(8) ? bad_kinds[rn(4)] : kinds[rn(3)];
-	cr->policy = !clean && chance(8) ? 2 + rn(100) : rn(2);
+	cr->policy = !clean && chance(8) ? DEVMM_POLICY_MAX + 1 + rn(100) :
+					    rn(DEVMM_POLICY_MAX + 1);
 	if (cr->kind == DEVMM_KIND_PRIVATE) {
 		static const uint64_t caps_[] = { 0, PG, 16 * MB, 1ULL << 40, (1ULL << 40) + PG,
 						  4097, 100, ~0ULL & ~(PG - 1) };
@@ -1472,7 +1489,7 @@ static void create_spoil(struct gen *g, int full)
 		cr->id = rnd() | 1;
 		g->tag = "out field id";
 	}
-	if (cr->policy > DEVMM_POLICY_FIFO && !g->defect) {
+	if (cr->policy > DEVMM_POLICY_MAX && !g->defect) {
 		g->defect = 1;
 		g->tag = "unknown policy";
 	}
@@ -1571,7 +1588,7 @@ static uint64_t dev_cmd_value(int fam)
 		       (chance(50) ? rnd() : (uint64_t[]){ 0, 4097, 1ULL << 40,
 			(1ULL << 40) + PG, 256 * MB, 512 * MB }[rn(6)]);
 	if (fam == F_SETPOL)
-		return chance(85) ? rn(2) : 2 + rn(1000);
+		return chance(85) ? rn(DEVMM_POLICY_MAX + 1) : DEVMM_POLICY_MAX + 1 + rn(1000);
 	return chance(10) ? 1 + rn(100) : 0;
 }
 
@@ -1605,7 +1622,7 @@ static void dev_cmd_pred(struct gen *g, int di)
 		} else {
 			g->pred = M(OK) | M(EBUSY) | M(ENOMEM);
 		}
-	} else if (v > DEVMM_POLICY_FIFO) {
+	} else if (v > DEVMM_POLICY_MAX) {
 		g->defect = 1;
 		g->tag = g->tag ? g->tag : "unknown policy";
 	}
@@ -1649,6 +1666,7 @@ static void gen_query(struct gen *g)
 	int k, any = 0;
 
 	g->exact = sizeof(*q);
+	g->minsize = DEVMM_DEV_QUERY_SIZE_VER0;
 	q->id = id;
 	for (k = 0; k < ndevs; k++)
 		any |= devs[k].alive && (unsigned int)devs[k].id >= id;
