@@ -70,6 +70,9 @@
 /* attr_priv[], attr_shr[]: the churn device, beside the stable ones' indices. */
 #define CHURN_DI	MAX_DEVS
 
+/* Granularities of demand paging: a page, 64 KiB, a PMD. */
+static const uint64_t grans[] = { 4096, 65536, 2 * MB };
+
 /* ---- operations and shared state ---- */
 
 enum op {
@@ -289,6 +292,33 @@ static int is_churn(struct thr *t, int fd)
 	return fd >= 0 && fd == t->churn_fd;
 }
 
+/*
+ * A new churn device's file: half the time, demand paging of one of the
+ * thread's private ranges on it, so that its device faults race with the
+ * device's DESTROY.
+ */
+static void churn_attrs(struct thr *t, int fd)
+{
+	struct devmm_attr a = { .mask = DEVMM_ATTR_ALL, .preferred = DEVMM_LOC_DEVICE,
+				.migrate_on_fault = 1 };
+	unsigned long first, n, i;
+	int ret;
+
+	if (!chance(t, 50))
+		return;
+	own_range(t, 0, &first, &n);
+	a.addr = (uintptr_t)t->priv + first * PG;
+	a.npages = n;
+	a.granularity = grans[rn(t, NELEM(grans))];
+	ret = ioctl(fd, DEVMM_IOC_SET_ATTR, &a) ? -errno : 0;
+	if (ret == -ENODEV)
+		t->churn_dead = 1;
+	else if (ret && ret != -ENOMEM)
+		bad_errno(t, OP_SET_ATTR, "SET_ATTR on a new churn device", ret);
+	for (i = first; !ret && i < first + n; i++)
+		t->attr_priv[i] = CHURN_DI;
+}
+
 /* The churn device's file, opened again if the device was re-created. */
 static int churn_fd(struct thr *t)
 {
@@ -304,6 +334,8 @@ static int churn_fd(struct thr *t)
 		t->churn_fd = devmm_node_open(id);
 		t->churn_id = id;
 		t->churn_gen = g;
+		if (t->churn_fd >= 0)
+			churn_attrs(t, t->churn_fd);
 	}
 	return t->churn_fd;
 }
@@ -562,9 +594,6 @@ static void op_dev_write(struct thr *t, int shared)
 		bad_errno(t, OP_DEV_WRITE, "device write", ret);
 	}
 }
-
-/* Granularities of demand paging: a page, 64 KiB, a PMD. */
-static const uint64_t grans[] = { 4096, 65536, 2 * MB };
 
 /*
  * In a fork child, which inherits no attributes: demand paging of its own
