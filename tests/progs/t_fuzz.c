@@ -1816,8 +1816,11 @@ static void gen_access(struct gen *g)
 		access_pred(g, e, nfill, readable, zeros);
 	own_finish(g);
 	plan.valid = !g->size_bad && !g->arg_bad && !g->arg_ro && !g->tail && !g->defect;
-	/* Another process than the opener: refused once the batch's own fields pass. */
-	if (in_child && !g->size_bad && !g->arg_bad && !g->tail && !g->defect) {
+	/*
+	 * Another process than the opener: refused once the batch's own fields
+	 * pass (a struct in a page of zeros has a zero tail and fields).
+	 */
+	if (in_child && !g->size_bad && !g->arg_bad && (g->arg_ro || (!g->tail && !g->defect))) {
 		g->c->pred = M(EPERM);
 		g->c->tag = "child: a batch on the parent's memory";
 		plan.valid = 0;
