@@ -5,7 +5,13 @@
  * (HMM_DMIRROR_*, also on /dev/hmm_dmirrorN): random and boundary struct
  * sizes, reserved fields, flags, command numbers, ranges, npages and user
  * pointers, on live devices, from a fork child with the parent's files, and
- * on files whose device was destroyed.
+ * on files whose device was destroyed.  ABI 1.1 too: SETTINGS (policies,
+ * eviction batches and units changed mid-run), range attributes (SET_ATTR
+ * mostly gives the fuzzer's memory migrate-on-fault attributes preferring
+ * the device, so that later device reads, writes and ACCESS batches fault
+ * pages over: demand paging, under the evictions that follow), GET_ATTR
+ * checked against the attributes set, ACCESS batches whose done index is
+ * checked against their entries, SETTINGS' answers against the settings set.
  *
  * Each call's errno is judged twice:
  *  - against its command's table of errnos that include/uapi/linux/devmm.h,
@@ -143,8 +149,10 @@ static const char *set_name(unsigned int set, char *buf, size_t len)
 enum { CTL, NODE, HMM, SPECIAL };
 
 enum fam_id {
-	F_INFO, F_CREATE, F_DESTROY, F_EVICT, F_SETCAP, F_SETPOL, F_QUERY, F_CTL_BAD,
+	F_INFO, F_CREATE, F_DESTROY, F_EVICT, F_SETCAP, F_SETPOL, F_QUERY, F_SETTINGS,
+	F_CTL_BAD,
 	F_READ, F_WRITE, F_MTODEV, F_MTOSYS, F_SNAP, F_EXCL, F_PIN, F_UNPIN, F_DEVINFO,
+	F_SET_ATTR, F_GET_ATTR, F_ACCESS,
 	F_NODE_BAD,
 	F_H_READ, F_H_WRITE, F_H_MTODEV, F_H_MTOSYS, F_H_SNAP, F_H_EXCL, F_H_CHECK,
 	F_H_RELEASE, F_H_FLAGS, F_H_BAD,
@@ -179,6 +187,8 @@ static const struct fam {
 	[F_SETPOL] = { "DEVMM_IOC_SET_POLICY", CTL, 0x05, M(EINVAL) | M(EFAULT) | M(ENODEV) |
 		       M(EOPNOTSUPP), 0, 2 },
 	[F_QUERY] = { "DEVMM_IOC_QUERY", CTL, 0x06, M(EINVAL) | M(EFAULT) | M(ENOENT), 0, 3 },
+	[F_SETTINGS] = { "DEVMM_IOC_SETTINGS", CTL, 0x07, M(EINVAL) | M(EFAULT) | M(ENODEV) |
+			 M(EOPNOTSUPP), 0, 4 },
 	[F_CTL_BAD] = { "unknown commands on /dev/devmm", CTL, 0, M(ENOTTY), 0, 3 },
 	[F_READ] = { "DEVMM_IOC_READ", NODE, 0x40, NODE_COMMON | M(EBUSY) | M(ENOMEM), 1, 6 },
 	[F_WRITE] = { "DEVMM_IOC_WRITE", NODE, 0x41, NODE_COMMON | M(EPERM) | M(EBUSY) |
@@ -195,6 +205,14 @@ static const struct fam {
 		    4 },
 	[F_UNPIN] = { "DEVMM_IOC_UNPIN", NODE, 0x47, NODE_COMMON | M(ENOENT), 0, 3 },
 	[F_DEVINFO] = { "DEVMM_IOC_DEV_INFO", NODE, 0x50, NODE_COMMON, 0, 3 },
+	/* ABI 1.1: the opener's alone (EPERM); EOPNOTSUPP: a mirror-only device. */
+	[F_SET_ATTR] = { "DEVMM_IOC_SET_ATTR", NODE, 0x48, NODE_COMMON | M(EPERM) | M(EOPNOTSUPP) |
+			 M(ENOMEM) | M(ENOSPC), 1, 6 },
+	[F_GET_ATTR] = { "DEVMM_IOC_GET_ATTR", NODE, 0x49, NODE_COMMON | M(EPERM) | M(EOPNOTSUPP),
+			 1, 3 },
+	/* Any entry's errno: those of READ, WRITE, MIGRATE_TO_DEV and _TO_SYS. */
+	[F_ACCESS] = { "DEVMM_IOC_ACCESS", NODE, 0x4a, NODE_COMMON | M(EPERM) | M(EOPNOTSUPP) |
+		       M(EBUSY) | M(ENOMEM) | M(EIO), 1, 6 },
 	[F_NODE_BAD] = { "unknown commands on device nodes", NODE, 0, M(ENOTTY) | M(ENODEV), 0, 3 },
 	[F_H_READ] = { "HMM_DMIRROR_READ", HMM, 0x00, NODE_COMMON | M(EBUSY) | M(ENOMEM), 1, 4 },
 	[F_H_WRITE] = { "HMM_DMIRROR_WRITE", HMM, 0x01, NODE_COMMON | M(EPERM) | M(EBUSY) |
@@ -253,9 +271,18 @@ static struct stats *st;
 #define BUF_PAGES	1040
 #define SBUF_PAGES	2
 #define HOLE_PAGES	16
+#define ABUF_PAGES	4	/* DEVMM_IOC_ACCESS's entries */
+#define ABUF_ENTRIES	(ABUF_PAGES * PG / sizeof(struct devmm_access))
+
+#define RESV_SIZE	(32 * MB)
+#define RESV_PAGES	(RESV_SIZE / PG)
 
 static char *resv, *resv_end;
-static char *arena, *thp, *ro, *shr, *filem, *buf, *sbuf, *hole, *guard;
+/* The range attributes the fuzzer gave its memory (below), and whether they are known. */
+#define MAX_DEVS 40
+static uint8_t attr_model[MAX_DEVS][RESV_PAGES];
+static int attr_model_ok = 1;
+static char *arena, *thp, *ro, *shr, *filem, *buf, *sbuf, *hole, *guard, *abuf;
 
 struct region {
 	const char *name;
@@ -266,7 +293,7 @@ struct region {
 };
 
 /* The mappings of everything else (heap, stack, binary, vdso). */
-#define MAX_MAPS 64
+#define MAX_MAPS 128
 static struct { uint64_t start, end; } foreign_maps[MAX_MAPS];
 static int nforeign;
 
@@ -314,6 +341,7 @@ static const struct region regions[] = {
 	{ "sbuf", &sbuf, SBUF_PAGES, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE },
 	{ "hole", &hole, HOLE_PAGES, PG, PROT_NONE, MAP_PRIVATE },
 	{ "guard", &guard, SMALL_PAGES, PG, PROT_NONE, MAP_PRIVATE },
+	{ "abuf", &abuf, ABUF_PAGES, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE },
 };
 #define NREGIONS	(sizeof(regions) / sizeof(regions[0]))
 /* The regions with memory the kernel may move: the first six but the file. */
@@ -339,12 +367,14 @@ static void replace_anon_regions(void)
 		    mmap(*regions[i].where, regions[i].pages * PG, regions[i].prot,
 			 regions[i].flags | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
 			tap_diag_raw("mmap again: %s", strerror(errno));
+	/* MAP_FIXED unmapped the old memory, and some of its attributes. */
+	attr_model_ok = 0;
 	fill_regions();
 }
 
 static int map_regions(void)
 {
-	size_t len = 32 * MB, i;
+	size_t len = RESV_SIZE, i;
 	uintptr_t cur;
 	char path[] = "/tmp/t_fuzz.XXXXXX";
 	int tfd;
@@ -381,7 +411,6 @@ static int map_regions(void)
 
 /* ---- devices and their files ---- */
 
-#define MAX_DEVS 40
 #define MAX_NODES 24
 #define MAX_PINS 64
 
@@ -391,6 +420,12 @@ struct dev {
 	int alive;
 	int dynamic;	/* created by a random CREATE: the only kind ever destroyed */
 	uint64_t base, size;
+	/*
+	 * Its settings as the last CREATE, SET_POLICY or SETTINGS left them:
+	 * @known has the DEVMM_SET_* bits of the fields known.
+	 */
+	unsigned int known;
+	struct devmm_settings set;
 };
 
 struct node {
@@ -445,6 +480,7 @@ static int add_dev(int id, unsigned int kind, uint64_t base, uint64_t size)
 	if (i == ndevs)
 		ndevs++;
 	memset(&devs[i], 0, sizeof(devs[i]));
+	memset(attr_model[i], 0, sizeof(attr_model[i]));
 	devs[i].id = id;
 	devs[i].kind = kind;
 	devs[i].alive = 1;
@@ -481,9 +517,12 @@ static int open_node(const char *name, int dev)
 	return nnodes++;
 }
 
+static void attrs_closed(int i);
+
 static void close_node(int i)
 {
 	close(nodes[i].fd);
+	attrs_closed(i);
 	nodes[i] = nodes[--nnodes];
 }
 
@@ -493,6 +532,7 @@ static void reopen_node(int i)
 	char path[40];
 
 	close(nodes[i].fd);
+	attrs_closed(i);
 	snprintf(path, sizeof(path), "/dev/%s", nodes[i].name);
 	nodes[i].fd = open(path, O_RDWR | O_CLOEXEC);
 	nodes[i].npins = 0;
@@ -501,6 +541,107 @@ static void reopen_node(int i)
 		tap_diag_raw("cannot open %s again: %s", path, strerror(errno));
 		nodes[i] = nodes[--nnodes];
 	}
+}
+
+/* ---- range attributes, as the fuzzer's calls left them ---- */
+
+/*
+ * Per device (devs[] index) and page of the reservation, the attributes of
+ * this process's ranges (ABI 1.1), one byte a page: bits 0-1 preferred,
+ * 2 migrate_on_fault, 3 accessed_by, 4-5 the granularity's index in
+ * grans[]; 0 is the defaults.  Every SET_ATTR that succeeds lies in the
+ * reservation (its range must be mapped, and it is clipped before any other
+ * mapping); nothing unmaps there but replace_anon_regions(), after which
+ * the model is given up.  The attributes go with the process's last file of
+ * the device.
+ */
+static const uint64_t grans[] = { 4096, 65536, 2 * MB };
+
+static uint8_t attr_code(const struct devmm_attr *a)
+{
+	unsigned int g;
+
+	for (g = 0; g < NELEM(grans) && grans[g] != a->granularity; g++)
+		;
+	return (a->preferred & 3) | (a->migrate_on_fault & 1) << 2 | (a->accessed_by & 1) << 3 |
+	       (g & 3) << 4;
+}
+
+static uint8_t attr_at(int di, uint64_t addr)
+{
+	if (addr < (uintptr_t)resv || addr >= (uintptr_t)resv_end)
+		return 0;
+	return attr_model[di][(addr - (uintptr_t)resv) / PG];
+}
+
+/* A SET_ATTR of @a (as passed) that succeeded on device @di. */
+static void attr_model_set(int di, const struct devmm_attr *a)
+{
+	uint64_t addr;
+
+	for (addr = a->addr; addr < a->addr + a->npages * PG; addr += PG) {
+		uint8_t *m, v;
+
+		if (addr < (uintptr_t)resv || addr >= (uintptr_t)resv_end)
+			continue;
+		m = &attr_model[di][(addr - (uintptr_t)resv) / PG];
+		v = *m;
+		if (a->mask & DEVMM_ATTR_PREFERRED)
+			v = (v & ~3) | a->preferred;
+		if (a->mask & DEVMM_ATTR_MIGRATE)
+			v = (v & ~4) | a->migrate_on_fault << 2;
+		if (a->mask & DEVMM_ATTR_ACCESSED_BY)
+			v = (v & ~8) | a->accessed_by << 3;
+		if (a->mask & DEVMM_ATTR_GRANULARITY)
+			v = (v & ~0x30) | (attr_code(a) & 0x30);
+		*m = v;
+	}
+}
+
+/*
+ * What GET_ATTR of [addr, addr + npages) must say: the attributes at @addr
+ * and how many pages from it share them (ranges of equal attributes are
+ * merged as they are set).
+ */
+static uint8_t attr_model_get(int di, uint64_t addr, uint64_t npages, uint64_t *run)
+{
+	uint64_t end = addr + npages * PG, pos = addr;
+	uint8_t v = attr_at(di, addr);
+
+	while (pos < end) {
+		if (pos < (uintptr_t)resv) {
+			if (v)
+				break;
+			pos = end < (uintptr_t)resv ? end : (uintptr_t)resv;
+		} else if (pos >= (uintptr_t)resv_end) {
+			if (v)
+				break;
+			pos = end;
+		} else if (attr_at(di, pos) == v) {
+			pos += PG;
+		} else {
+			break;
+		}
+	}
+	*run = (pos - addr) / PG;
+	return v;
+}
+
+/* The process's files of device @di, but for nodes[@except]. */
+static int dev_files(int di, int except)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nnodes; i++)
+		n += i != except && nodes[i].dev == di;
+	return n;
+}
+
+/* nodes[@i] was closed: with the process's last file of its device, its attributes go. */
+static void attrs_closed(int i)
+{
+	if (!dev_files(nodes[i].dev, i))
+		memset(attr_model[nodes[i].dev], 0, sizeof(attr_model[0]));
 }
 
 /*
@@ -781,14 +922,14 @@ static unsigned long bad_cmd(int where, unsigned int *size)
 	} else if (r == 1) {
 		/* A known number in the wrong direction. */
 		type = DEVMM_IOC_MAGIC;
-		nr = where == CTL ? rn(7) : 0x40 + rn(8);
+		nr = where == CTL ? rn(8) : 0x40 + rn(11);
 		dir = dirs[rn(3)];
 	} else {
 		/* An unknown number. */
 		type = DEVMM_IOC_MAGIC;
 		do {
 			nr = rn(256);
-		} while (nr <= 0x06 || (nr >= 0x40 && nr <= 0x47) || nr == 0x50);
+		} while (nr <= 0x07 || (nr >= 0x40 && nr <= 0x4a) || nr == 0x50);
 		dir = _IOC_READ | _IOC_WRITE;
 	}
 	if (type != 'H' && chance(20))
@@ -1005,7 +1146,8 @@ struct gen {
 	int node;		/* node commands: nodes[] index */
 	int r;			/* control commands: the draw that may spoil a field */
 	int target;		/* DESTROY: the devs[] index it may remove, or -1 */
-	unsigned int exact, size, pred;
+	/* @minsize: the struct's first published size, if smaller than @exact. */
+	unsigned int exact, minsize, size, pred;
 	int size_bad, tail, arg_bad, arg_ro, defect;
 	/* What is special about the fields, the size and the pointer. */
 	const char *tag, *stag, *atag;
@@ -1017,9 +1159,26 @@ struct gen {
 		struct devmm_range_cmd r;
 		struct devmm_dev_info dev;
 		struct hmm_dmirror_cmd h;
+		struct devmm_settings set;
+		struct devmm_attr attr;
+		struct devmm_access_batch acc;
 		unsigned char raw[PG];
 	} u;
 };
+
+/*
+ * The size the call's struct has: pick_size(), where a struct shorter than
+ * @exact but not than its first published size (@minsize: DEV_INFO and
+ * QUERY grew in ABI 1.1) is an older program's, and valid.
+ */
+static void pick_gen_size(struct gen *g)
+{
+	g->size = pick_size(g->exact, &g->size_bad, &g->tail, &g->stag);
+	if (g->size_bad && g->minsize && g->size >= g->minsize && g->size < g->exact) {
+		g->size_bad = 0;
+		g->stag = "older, shorter struct";
+	}
+}
 
 /* The call's expected errnos and tag, and its struct where it goes. */
 static void finish_call(struct gen *g)
@@ -1109,7 +1268,7 @@ static void gen_hmm(struct gen *g)
 static void own_start(struct gen *g, unsigned int exact)
 {
 	g->exact = exact;
-	g->size = pick_size(exact, &g->size_bad, &g->tail, &g->stag);
+	pick_gen_size(g);
 	g->c->cmd = _IOC(_IOC_READ | _IOC_WRITE, DEVMM_IOC_MAGIC, fams[g->fam].nr, g->size);
 }
 
@@ -1122,8 +1281,11 @@ static void own_finish(struct gen *g)
 	else if (g->arg_bad)
 		g->pred = M(EFAULT);
 	else if (g->arg_ro)
-		/* The kernel reads zeros: an empty range, or DEV_INFO that cannot copy out. */
-		g->pred = g->fam == F_DEVINFO ? M(EFAULT) : M(EINVAL);
+		/*
+		 * The kernel reads zeros: an empty range, or DEV_INFO (and an
+		 * empty ACCESS batch) that cannot copy out.
+		 */
+		g->pred = g->fam == F_DEVINFO || g->fam == F_ACCESS ? M(EFAULT) : M(EINVAL);
 	else if (g->tail || g->defect)
 		g->pred = M(EINVAL);
 	finish_call(g);
@@ -1135,6 +1297,7 @@ static void gen_dev_info(struct gen *g)
 	struct devmm_dev_info *i = &g->u.dev;
 	int r;
 
+	g->minsize = DEVMM_DEV_INFO_SIZE_VER0;
 	own_start(g, sizeof(struct devmm_dev_info));
 	r = clean ? 20 + rn(80) : rn(100);
 	if (r < 5) {
@@ -1264,13 +1427,478 @@ static void gen_range(struct gen *g)
 	own_finish(g);
 }
 
+/* ---- generators of the ABI 1.1 node commands: range attributes, batches ---- */
+
+/* Whether every page of [addr, addr + npages) lies in a mapping (SET_ATTR's -EFAULT). */
+static int range_mapped(uint64_t addr, uint64_t npages)
+{
+	uint64_t pos = addr, end = addr + npages * PG, hole_end = (uintptr_t)hole + HOLE_PAGES * PG;
+	int i;
+
+	while (pos < end) {
+		uint64_t next = 0;
+
+		if (pos >= (uintptr_t)resv && pos < (uintptr_t)resv_end)
+			next = pos < (uintptr_t)hole ? (uintptr_t)hole :
+			       pos >= hole_end ? (uintptr_t)resv_end : 0;
+		for (i = 0; !next && i < nforeign; i++)
+			if (pos >= foreign_maps[i].start && pos < foreign_maps[i].end)
+				next = foreign_maps[i].end;
+		if (!next)
+			return 0;
+		pos = next;
+	}
+	return 1;
+}
+
+/*
+ * A range whose first page is the fuzzer's (make_safe()) ends before any
+ * other mapping: attributes on them would let demand paging move their pages.
+ */
+static uint64_t clip_foreign(uint64_t addr, uint64_t npages)
+{
+	uint64_t end = addr + npages * PG;
+	int i;
+
+	for (i = 0; i < nforeign; i++)
+		if (foreign_maps[i].start > addr && foreign_maps[i].start < end)
+			end = foreign_maps[i].start;
+	return (end - addr) / PG;
+}
+
+/* A range for SET_ATTR and GET_ATTR: the range commands' picks, or a whole region. */
+static void attr_range(struct gen *g)
+{
+	struct devmm_attr *a = &g->u.attr;
+	uint64_t addr, ptr = (uintptr_t)buf;
+	unsigned long room;
+
+	addr = pick_addr(&room);
+	a->npages = pick_npages(room);
+	make_safe(&addr, &ptr);
+	a->addr = addr;
+	if (clean && chance(30)) {
+		int k = rn(3);
+
+		a->addr = (uintptr_t)(k == 0 ? arena : k == 1 ? thp : buf);
+		a->npages = k == 0 ? ARENA_PAGES : k == 1 ? THP_PAGES : 64;
+	}
+}
+
+/* Attributes to set: mostly demand paging (migrate on fault, this device preferred). */
+static void attr_values(struct devmm_attr *a)
+{
+	a->mask = chance(60) ? DEVMM_ATTR_PREFERRED | DEVMM_ATTR_MIGRATE |
+			       (chance(50) ? DEVMM_ATTR_GRANULARITY : 0) : 1 + rn(DEVMM_ATTR_ALL);
+	a->preferred = chance(75) ? DEVMM_LOC_DEVICE : rn(DEVMM_LOC_SYSTEM + 1);
+	a->migrate_on_fault = chance(85);
+	a->accessed_by = chance(10);
+	a->granularity = grans[rn(NELEM(grans))];
+}
+
+/* Field @k (0..3: preferred, migrate, accessed_by, granularity) made invalid; its mask bit. */
+static unsigned int attr_bad_value(struct devmm_attr *a, int k, const char **tag)
+{
+	static const uint64_t bad_grans[] = { 0, 1, 2048, 4097, 8192, 32768, MB, 4 * MB,
+					      1ULL << 30, ~0ULL };
+
+	switch (k) {
+	case 0:
+		a->preferred = chance(80) ? DEVMM_LOC_SYSTEM + 1 + rn(1000) : ~0u;
+		*tag = "unknown preferred location";
+		return DEVMM_ATTR_PREFERRED;
+	case 1:
+		a->migrate_on_fault = 2 + rn(1000);
+		*tag = "migrate_on_fault not 0 or 1";
+		return DEVMM_ATTR_MIGRATE;
+	case 2:
+		a->accessed_by = chance(80) ? 2 + rn(1000) : ~0u;
+		*tag = "accessed_by not 0 or 1";
+		return DEVMM_ATTR_ACCESSED_BY;
+	default:
+		a->granularity = bad_grans[rn(NELEM(bad_grans))];
+		*tag = "unknown granularity";
+		return DEVMM_ATTR_GRANULARITY;
+	}
+}
+
+/* By the draw @r: a reserved field, a mask of 0 or unknown bits, a bad value in or out of the mask. */
+static void set_attr_spoil(struct gen *g, int r)
+{
+	struct devmm_attr *a = &g->u.attr;
+	unsigned int bit;
+
+	if (r < 4) {
+		a->reserved[rn(NELEM(a->reserved))] = rnd() | 1;
+		g->defect = 1;
+		g->tag = "reserved[]";
+	} else if (r < 7) {
+		a->mask = 0;
+		g->defect = 1;
+		g->tag = "mask 0";
+	} else if (r < 10) {
+		a->mask |= 1u << (4 + rn(28));
+		g->defect = 1;
+		g->tag = "unknown mask bits";
+	} else if (r < 21) {
+		a->mask |= attr_bad_value(a, rn(4), &g->tag);
+		g->defect = 1;
+	} else if (r < 27) {
+		/* Values outside the mask are not read. */
+		bit = attr_bad_value(a, rn(4), &g->tag);
+		a->mask &= ~bit;
+		if (!a->mask)
+			a->mask = bit == DEVMM_ATTR_GRANULARITY ? DEVMM_ATTR_PREFERRED : bit << 1;
+		g->tag = "bad value outside the mask";
+	}
+}
+
+/* What the ABI says of a well-formed SET_ATTR or GET_ATTR on this node. */
+static void attr_pred(struct gen *g)
+{
+	struct devmm_attr *a = &g->u.attr;
+
+	if (node_kind(g->node) == DEVMM_KIND_MIRROR) {
+		g->pred = M(EOPNOTSUPP);
+		g->tag = "a device without memory";
+	} else if (in_child) {
+		g->pred = M(EPERM);
+		g->tag = "child: attributes of the parent";
+	} else if (g->fam == F_GET_ATTR) {
+		g->pred = M(OK);
+	} else if (range_mapped(a->addr, a->npages)) {
+		g->pred = M(OK) | M(ENOMEM) | M(ENOSPC);
+	} else {
+		g->pred = M(EFAULT);
+		g->tag = g->tag ? g->tag : "a range not all mapped";
+	}
+}
+
+/* DEVMM_IOC_SET_ATTR: attributes of a range of the fuzzer's memory, mostly demand paging. */
+static void gen_set_attr(struct gen *g)
+{
+	struct devmm_attr *a = &g->u.attr;
+	int r;
+
+	own_start(g, sizeof(*a));
+	r = clean ? 21 + rn(79) : rn(100);
+	attr_range(g);
+	attr_values(a);
+	set_attr_spoil(g, r);
+	if (range_ok(a->addr, a->npages))
+		a->npages = clip_foreign(a->addr, a->npages);
+	else if (!g->defect) {
+		g->defect = 1;
+		g->tag = "bad range";
+	}
+	if (!g->defect)
+		attr_pred(g);
+	own_finish(g);
+}
+
+/* DEVMM_IOC_GET_ATTR: its mask must be 0, the fields it fills are ignored on input. */
+static void gen_get_attr(struct gen *g)
+{
+	struct devmm_attr *a = &g->u.attr;
+	int r;
+
+	own_start(g, sizeof(*a));
+	r = clean ? 10 + rn(90) : rn(100);
+	attr_range(g);
+	if (r < 4) {
+		a->reserved[rn(NELEM(a->reserved))] = rnd() | 1;
+		g->defect = 1;
+		g->tag = "reserved[]";
+	} else if (r < 10) {
+		a->mask = chance(50) ? 1u << rn(32) : 1 + rn(DEVMM_ATTR_ALL);
+		g->defect = 1;
+		g->tag = "mask not 0";
+	} else if (r < 35) {
+		a->preferred = rnd();
+		a->migrate_on_fault = rnd();
+		a->accessed_by = rnd();
+		a->granularity = rnd();
+		g->tag = "out fields set on input";
+	}
+	if (!g->defect && !range_ok(a->addr, a->npages)) {
+		g->defect = 1;
+		g->tag = "bad range";
+	}
+	if (!g->defect)
+		attr_pred(g);
+	own_finish(g);
+}
+
+/*
+ * An ACCESS batch as generated: whether it was well-formed (the kernel then
+ * writes @done), its count, the first entry that cannot succeed (@k, or
+ * count), and what each entry up to it may give (an M() set, OK included if
+ * it may succeed).  after_node_call() checks @done against it.
+ */
+#define ACCESS_FILL	32
+static struct {
+	int valid;
+	uint32_t count, k;
+	unsigned int emask[ACCESS_FILL + 1];
+} plan;
+
+/* A batch's count: mostly a few, sometimes 0, sometimes past the entries there are. */
+static uint32_t access_count(void)
+{
+	static const uint32_t big[] = { DEVMM_ACCESS_MAX, DEVMM_ACCESS_MAX + 1, 1u << 20,
+					0x80000000u, 0xffffffffu, ABUF_ENTRIES, ABUF_ENTRIES + 1 };
+	unsigned int r = clean ? 0 : rn(100);
+
+	if (r < 55)
+		return 1 + rn(8);
+	if (r < 65)
+		return 0;
+	if (r < 75)
+		return 1 + rn(ACCESS_FILL);
+	if (r < 85)
+		return big[rn(NELEM(big))];
+	return 1 + rn(4);
+}
+
+/* One entry: an op, the range commands' picks of range and pointer, maybe a reserved field. */
+static void access_entry(struct devmm_access *e)
+{
+	unsigned long room;
+	uint64_t addr, ptr;
+
+	e->op = !clean && chance(6) ? (chance(50) ? DEVMM_ACCESS_TO_SYS + 1 + rn(100) :
+				       1u << (2 + rn(30))) : rn(DEVMM_ACCESS_TO_SYS + 1);
+	addr = pick_addr(&room);
+	e->npages = pick_npages(room);
+	ptr = pick_ptr();
+	make_safe(&addr, &ptr);
+	e->addr = addr;
+	e->ptr = ptr;
+	/* A device write must not change the batch it is part of. */
+	if (e->op == DEVMM_ACCESS_WRITE && addr >= (uintptr_t)abuf &&
+	    addr < (uintptr_t)abuf + ABUF_PAGES * PG)
+		e->op = DEVMM_ACCESS_TO_SYS;
+	if (!clean && chance(4))
+		e->reserved = rnd() | 1;
+}
+
+/*
+ * What entry @e may give: EINVAL for its own fields (a read or write gives
+ * it for nothing else), else its operation's errnos.
+ */
+static unsigned int entry_mask(int node, const struct devmm_access *e)
+{
+	static const int fam_of[] = { F_READ, F_WRITE, F_MTODEV, F_MTOSYS };
+
+	if (e->reserved || e->op > DEVMM_ACCESS_TO_SYS || !range_ok(e->addr, e->npages))
+		return M(EINVAL);
+	if (e->op >= DEVMM_ACCESS_TO_DEV && node_kind(node) == DEVMM_KIND_MIRROR)
+		return M(EOPNOTSUPP);
+	/* A migration of a range not all in readable mappings is EINVAL too, as MIGRATE_TO_*'s. */
+	return (fams[fam_of[e->op]].allowed | M(OK)) &
+	       ~(M(ENODEV) | M(EOPNOTSUPP) | (e->op <= DEVMM_ACCESS_WRITE ? M(EINVAL) : 0));
+}
+
+/*
+ * Where the entries go: at the start of abuf (zeros after them: an entry
+ * of zeros is EINVAL), at its end (a guard after them: EFAULT), or at an
+ * address the kernel cannot read, or in a page of zeros.  Returns the
+ * array's address; *readable: the entries the kernel can read there,
+ * *zeros: they are zeros.
+ */
+static uint64_t place_entries(const struct devmm_access *e, uint32_t nfill, uint32_t *readable,
+			      int *zeros, const char **tag)
+{
+	unsigned int r = clean ? 0 : rn(100);
+	size_t len = nfill * sizeof(*e);
+
+	*zeros = 0;
+	*readable = 0;
+	if (r < 88) {
+		char *at = r < 80 ? abuf : abuf + ABUF_PAGES * PG - len;
+
+		memset(abuf, 0, ABUF_PAGES * PG);
+		memcpy(at, e, len);
+		*readable = r < 80 ? ABUF_ENTRIES : nfill;
+		if (r >= 80)
+			*tag = "entries end at a guard page";
+		return (uintptr_t)at;
+	}
+	if (r < 91) {
+		*tag = "NULL entries";
+		return 0;
+	}
+	if (r < 93) {
+		*tag = "entries at a kernel address";
+		return 0xffff888000000000ULL;
+	}
+	if (r < 95) {
+		*tag = "unmapped entries";
+		return (uintptr_t)hole;
+	}
+	if (r < 97) {
+		*zeros = 1;
+		*readable = SMALL_PAGES * PG / sizeof(*e);
+		*tag = "entries in a page of zeros";
+		return (uintptr_t)ro;
+	}
+	*tag = "entries at a non-canonical address";
+	return 0x8000000000000000ULL;
+}
+
+/* What the ABI says of a well-formed batch: the errnos of its entries up to the first that must fail. */
+static void access_pred(struct gen *g, const struct devmm_access *e, uint32_t nfill,
+			uint32_t readable, int zeros)
+{
+	static const struct devmm_access zero;
+	uint32_t count = g->u.acc.count, i;
+	unsigned int pred = 0;
+
+	plan.count = count;
+	plan.k = count;
+	for (i = 0; i < count; i++) {
+		unsigned int m = i >= readable ? M(EFAULT) :
+				 entry_mask(g->node, zeros || i >= nfill ? &zero : &e[i]);
+
+		plan.emask[i] = m;
+		pred |= m & ~M(OK);
+		if (!(m & M(OK))) {
+			plan.k = i;
+			break;
+		}
+	}
+	g->pred = pred | (plan.k == count ? M(OK) : 0);
+	if (plan.k < count && !g->tag)
+		g->tag = (plan.emask[plan.k] == M(EINVAL)) ? "a bad entry" :
+			 plan.emask[plan.k] == M(EFAULT) ? "entries the kernel cannot read" :
+			 "migration on a mirror-only device";
+}
+
+/* DEVMM_IOC_ACCESS: a batch of reads, writes and migrations over the range picks. */
+static void gen_access(struct gen *g)
+{
+	struct devmm_access_batch *b = &g->u.acc;
+	struct devmm_access e[ACCESS_FILL];
+	uint32_t nfill, readable, i;
+	const char *etag = NULL;
+	int r, zeros;
+
+	own_start(g, sizeof(*b));
+	r = clean ? 20 + rn(80) : rn(100);
+	b->count = access_count();
+	nfill = b->count <= ACCESS_FILL ? b->count : 1 + rn(8);
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < nfill; i++)
+		access_entry(&e[i]);
+	b->ptr = place_entries(e, nfill, &readable, &zeros, &etag);
+	if (r < 4) {
+		b->flags = 1u << rn(32);
+		g->defect = 1;
+		g->tag = "flags";
+	} else if (r < 8) {
+		b->reserved0 = rnd() | 1;
+		g->defect = 1;
+		g->tag = "reserved0";
+	} else if (r < 12) {
+		b->reserved[rn(NELEM(b->reserved))] = rnd() | 1;
+		g->defect = 1;
+		g->tag = "reserved[]";
+	} else if (r < 20) {
+		b->done = rnd() | 1;
+		g->tag = "out field done set on input";
+	}
+	if (!g->defect && b->count > DEVMM_ACCESS_MAX) {
+		g->defect = 1;
+		g->tag = "count over DEVMM_ACCESS_MAX";
+	}
+	g->tag = g->tag ? g->tag : etag;
+	if (!g->defect)
+		access_pred(g, e, nfill, readable, zeros);
+	own_finish(g);
+	plan.valid = !g->size_bad && !g->arg_bad && !g->arg_ro && !g->tail && !g->defect;
+	/*
+	 * Another process than the opener: refused once the batch's own fields
+	 * pass (a struct in a page of zeros has a zero tail and fields).
+	 */
+	if (in_child && !g->size_bad && !g->arg_bad && (g->arg_ro || (!g->tail && !g->defect))) {
+		g->c->pred = M(EPERM);
+		g->c->tag = "child: a batch on the parent's memory";
+		plan.valid = 0;
+	}
+}
+
+/* Report what a call's answer got wrong beyond its errno. */
+static void post_fail(const struct call *c, const char *fmt, ...)
+{
+	char d[400], what[200];
+	va_list ap;
+
+	st->fails[c->fam]++;
+	if (st->diags++ >= 40)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	describe(c, d, sizeof(d));
+	tap_diag_raw("FAIL: %s: %s: %s", fams[c->fam].name, what, d);
+}
+
+/* After GET_ATTR: what it says against the attributes the fuzzer set. */
+static void check_get_attr(const struct call *c)
+{
+	struct devmm_attr in, out;
+	uint64_t run;
+	uint8_t want;
+	int di = nodes[c->node].dev;
+
+	memcpy(&in, c->copy, sizeof(in));
+	memcpy(&out, sbuf, sizeof(out));
+	want = attr_model_get(di, in.addr, in.npages, &run);
+	if (out.npages < 1 || out.npages > in.npages || out.preferred > DEVMM_LOC_SYSTEM ||
+	    out.migrate_on_fault > 1 || out.accessed_by > 1 || attr_code(&out) >> 4 >= NELEM(grans) ||
+	    out.mask || out.addr != in.addr)
+		post_fail(c, "GET_ATTR answered %llu pages, preferred %u migrate %u accessed_by %u granularity %llu",
+			  (unsigned long long)out.npages, out.preferred, out.migrate_on_fault,
+			  out.accessed_by, (unsigned long long)out.granularity);
+	else if (attr_model_ok && (attr_code(&out) != want || out.npages != run))
+		post_fail(c, "GET_ATTR answered attributes 0x%02x for %llu pages, the fuzzer set 0x%02x for %llu",
+			  attr_code(&out), (unsigned long long)out.npages, want,
+			  (unsigned long long)run);
+}
+
+/* After an ACCESS: its done index against the batch's entries. */
+static void check_access(const struct call *c, int ret)
+{
+	struct devmm_access_batch out;
+
+	memcpy(&out, sbuf, sizeof(out));
+	if (!ret && out.done != plan.count)
+		post_fail(c, "succeeded with done %u of %u entries", out.done, plan.count);
+	else if (ret && (out.done > plan.k || out.done >= plan.count ||
+			 !(plan.emask[out.done] & (1u << ebit(ret)))))
+		post_fail(c, "%s with done %u: entry %u cannot give it (the first that must fail: %u)",
+			  errname(ret), out.done, out.done, plan.k);
+}
+
 /* After a node call: track pins and data the kernel may have moved. */
 static void after_node_call(const struct call *c, int ret)
 {
 	struct node *n = &nodes[c->node];
 	struct devmm_range_cmd r;
 
-	if (ret || (c->fam != F_PIN && c->fam != F_UNPIN) || c->arg != sbuf)
+	if (ret == SKIPPED || c->arg != sbuf)
+		return;
+	if (c->fam == F_SET_ATTR && !ret) {
+		struct devmm_attr a;
+
+		memcpy(&a, c->copy, sizeof(a));
+		attr_model_set(n->dev, &a);
+	}
+	if (c->fam == F_GET_ATTR && !ret)
+		check_get_attr(c);
+	if (c->fam == F_ACCESS && plan.valid)
+		check_access(c, ret);
+	if (ret || (c->fam != F_PIN && c->fam != F_UNPIN))
 		return;
 	memcpy(&r, c->copy, sizeof(r));
 	if (c->fam == F_PIN) {
@@ -1352,16 +1980,20 @@ static void ctl_finish(struct gen *g)
 
 	if (g->defect)
 		g->pred = M(EINVAL);
-	g->size = pick_size(g->exact, &g->size_bad, &g->tail, &g->stag);
+	pick_gen_size(g);
 	c->cmd = _IOC(_IOC_READ | _IOC_WRITE, DEVMM_IOC_MAGIC, fams[g->fam].nr, g->size);
 	/* A DESTROY of a device in use must not come from a page of zeros. */
 	do {
 		c->arg = pick_arg(g->size, &g->arg_bad, &g->arg_ro, &g->atag);
-	} while (g->arg_ro && g->fam != F_INFO && g->fam != F_QUERY);
+	} while (g->arg_ro && g->fam != F_INFO && g->fam != F_QUERY && g->fam != F_SETTINGS);
 	if (g->size_bad)
 		g->pred = M(EINVAL);
 	else if (g->arg_bad)
 		g->pred = M(EFAULT);
+	else if (g->arg_ro && g->fam == F_SETTINGS)
+		/* Settings of device 0, read only (mask 0), that cannot copy out. */
+		g->pred = dev_index(0) < 0 ? M(ENODEV) :
+			  devs[dev_index(0)].kind == DEVMM_KIND_MIRROR ? M(EOPNOTSUPP) : M(EFAULT);
 	else if (g->arg_ro)
 		/* INFO and QUERY of zeros succeed and cannot copy out. */
 		g->pred = M(EFAULT);
@@ -1434,7 +2066,8 @@ static void create_fields(struct devmm_create *cr)
 	unsigned int kinds[] = { DEVMM_KIND_PRIVATE, DEVMM_KIND_COHERENT, DEVMM_KIND_MIRROR };
 
 	cr->kind = !clean && chance(8) ? bad_kinds[rn(4)] : kinds[rn(3)];
-	cr->policy = !clean && chance(8) ? 2 + rn(100) : rn(2);
+	cr->policy = !clean && chance(8) ? DEVMM_POLICY_MAX + 1 + rn(100) :
+					    rn(DEVMM_POLICY_MAX + 1);
 	if (cr->kind == DEVMM_KIND_PRIVATE) {
 		static const uint64_t caps_[] = { 0, PG, 16 * MB, 1ULL << 40, (1ULL << 40) + PG,
 						  4097, 100, ~0ULL & ~(PG - 1) };
@@ -1472,7 +2105,7 @@ static void create_spoil(struct gen *g, int full)
 		cr->id = rnd() | 1;
 		g->tag = "out field id";
 	}
-	if (cr->policy > DEVMM_POLICY_FIFO && !g->defect) {
+	if (cr->policy > DEVMM_POLICY_MAX && !g->defect) {
 		g->defect = 1;
 		g->tag = "unknown policy";
 	}
@@ -1571,7 +2204,7 @@ static uint64_t dev_cmd_value(int fam)
 		       (chance(50) ? rnd() : (uint64_t[]){ 0, 4097, 1ULL << 40,
 			(1ULL << 40) + PG, 256 * MB, 512 * MB }[rn(6)]);
 	if (fam == F_SETPOL)
-		return chance(85) ? rn(2) : 2 + rn(1000);
+		return chance(85) ? rn(DEVMM_POLICY_MAX + 1) : DEVMM_POLICY_MAX + 1 + rn(1000);
 	return chance(10) ? 1 + rn(100) : 0;
 }
 
@@ -1605,7 +2238,7 @@ static void dev_cmd_pred(struct gen *g, int di)
 		} else {
 			g->pred = M(OK) | M(EBUSY) | M(ENOMEM);
 		}
-	} else if (v > DEVMM_POLICY_FIFO) {
+	} else if (v > DEVMM_POLICY_MAX) {
 		g->defect = 1;
 		g->tag = g->tag ? g->tag : "unknown policy";
 	}
@@ -1649,6 +2282,7 @@ static void gen_query(struct gen *g)
 	int k, any = 0;
 
 	g->exact = sizeof(*q);
+	g->minsize = DEVMM_DEV_QUERY_SIZE_VER0;
 	q->id = id;
 	for (k = 0; k < ndevs; k++)
 		any |= devs[k].alive && (unsigned int)devs[k].id >= id;
@@ -1669,6 +2303,78 @@ static void gen_query(struct gen *g)
 	ctl_finish(g);
 }
 
+/* Field @k (0..2: policy, evict_batch, evict_unit) made invalid; its mask bit. */
+static unsigned int settings_bad_value(struct devmm_settings *s, int k, const char **tag)
+{
+	static const uint32_t bad_batches[] = { 0, DEVMM_EVICT_BATCH_MAX + 1, 1024, 0xffffffff };
+
+	switch (k) {
+	case 0:
+		s->policy = chance(80) ? DEVMM_POLICY_MAX + 1 + rn(1000) : ~0u;
+		*tag = "unknown policy";
+		return DEVMM_SET_POLICY;
+	case 1:
+		s->evict_batch = bad_batches[rn(NELEM(bad_batches))];
+		*tag = "evict_batch not 1 to 512";
+		return DEVMM_SET_EVICT_BATCH;
+	default:
+		s->evict_unit = DEVMM_EVICT_UNIT_BLOCK + 1 + rn(1000);
+		*tag = "unknown evict_unit";
+		return DEVMM_SET_EVICT_UNIT;
+	}
+}
+
+/*
+ * DEVMM_IOC_SETTINGS: a device's policy, eviction batch and unit, seed, by
+ * mask (0 only reads); by the draw r: flags, a reserved field, unknown mask
+ * bits, a bad value in the mask, a bad value outside it (not read).
+ */
+static void gen_settings(struct gen *g)
+{
+	static const uint32_t batches[] = { 1, 2, 8, 64, 511, DEVMM_EVICT_BATCH_MAX };
+	struct devmm_settings *s = &g->u.set;
+	int di = chance(85) ? pick_dev() : -1;
+	unsigned int bit;
+
+	g->exact = sizeof(*s);
+	s->id = di >= 0 ? (unsigned int)devs[di].id : free_id();
+	s->mask = rn(DEVMM_SET_SEED << 1);
+	s->policy = rn(DEVMM_POLICY_MAX + 1);
+	s->evict_batch = chance(50) ? batches[rn(NELEM(batches))] : 1 + rn(DEVMM_EVICT_BATCH_MAX);
+	s->evict_unit = rn(DEVMM_EVICT_UNIT_BLOCK + 1);
+	s->seed = chance(20) ? 0 : rnd();
+	if (g->r < 4) {
+		s->flags = 1u << rn(32);
+		g->defect = 1;
+		g->tag = "flags";
+	} else if (g->r < 8) {
+		s->reserved[rn(NELEM(s->reserved))] = rnd() | 1;
+		g->defect = 1;
+		g->tag = "reserved[]";
+	} else if (g->r < 12) {
+		s->mask |= 1u << (4 + rn(28));
+		g->defect = 1;
+		g->tag = "unknown mask bits";
+	} else if (g->r < 20) {
+		s->mask |= settings_bad_value(s, rn(3), &g->tag);
+		g->defect = 1;
+	} else if (g->r < 28) {
+		bit = settings_bad_value(s, rn(3), &g->tag);
+		s->mask &= ~bit;
+		g->tag = "bad value outside the mask";
+	}
+	if (!g->defect) {
+		if (di < 0) {
+			g->pred = M(ENODEV);
+			g->tag = g->tag ? g->tag : "unknown device";
+		} else if (devs[di].kind == DEVMM_KIND_MIRROR) {
+			g->pred = M(EOPNOTSUPP);
+			g->tag = g->tag ? g->tag : "mirror-only device";
+		}
+	}
+	ctl_finish(g);
+}
+
 /* ---- the generator of each family ---- */
 
 static void (*const generators[NFAM])(struct gen *g) = {
@@ -1679,6 +2385,7 @@ static void (*const generators[NFAM])(struct gen *g) = {
 	[F_SETCAP] = gen_dev_cmd,
 	[F_SETPOL] = gen_dev_cmd,
 	[F_QUERY] = gen_query,
+	[F_SETTINGS] = gen_settings,
 	[F_CTL_BAD] = gen_unknown,
 	[F_READ] = gen_range,
 	[F_WRITE] = gen_range,
@@ -1689,6 +2396,9 @@ static void (*const generators[NFAM])(struct gen *g) = {
 	[F_PIN] = gen_range,
 	[F_UNPIN] = gen_range,
 	[F_DEVINFO] = gen_dev_info,
+	[F_SET_ATTR] = gen_set_attr,
+	[F_GET_ATTR] = gen_get_attr,
+	[F_ACCESS] = gen_access,
 	[F_NODE_BAD] = gen_unknown,
 	[F_H_READ] = gen_hmm,
 	[F_H_WRITE] = gen_hmm,
@@ -1970,6 +2680,66 @@ static void trim_dead_nodes(void)
 			close_node(i);
 }
 
+#define SET_ALL	(DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH | DEVMM_SET_EVICT_UNIT | DEVMM_SET_SEED)
+
+/*
+ * After SETTINGS: the fields of its mask as asked, the others as the
+ * fuzzer's last calls left them (where it knows them); then it knows all.
+ */
+static void check_settings(const struct call *c)
+{
+	struct devmm_settings in, out, want;
+	int di;
+
+	memcpy(&in, c->copy, sizeof(in));
+	memcpy(&out, sbuf, sizeof(out));
+	di = dev_index(in.id);
+	if (di < 0)
+		return;
+	want = out;
+	if (in.mask & DEVMM_SET_POLICY)
+		want.policy = in.policy;
+	else if (devs[di].known & DEVMM_SET_POLICY)
+		want.policy = devs[di].set.policy;
+	if (in.mask & DEVMM_SET_EVICT_BATCH)
+		want.evict_batch = in.evict_batch;
+	else if (devs[di].known & DEVMM_SET_EVICT_BATCH)
+		want.evict_batch = devs[di].set.evict_batch;
+	if (in.mask & DEVMM_SET_EVICT_UNIT)
+		want.evict_unit = in.evict_unit;
+	else if (devs[di].known & DEVMM_SET_EVICT_UNIT)
+		want.evict_unit = devs[di].set.evict_unit;
+	if (in.mask & DEVMM_SET_SEED)
+		want.seed = in.seed;
+	else if (devs[di].known & DEVMM_SET_SEED)
+		want.seed = devs[di].set.seed;
+	if (out.policy != want.policy || out.evict_batch != want.evict_batch ||
+	    out.evict_unit != want.evict_unit || out.seed != want.seed || out.flags ||
+	    out.id != in.id || out.mask != in.mask || memcmp(out.reserved, in.reserved,
+							       sizeof(in.reserved)))
+		post_fail(c, "device %u: policy %u batch %u unit %u seed 0x%llx, expected policy %u batch %u unit %u seed 0x%llx",
+			  in.id, out.policy, out.evict_batch, out.evict_unit,
+			  (unsigned long long)out.seed, want.policy, want.evict_batch,
+			  want.evict_unit, (unsigned long long)want.seed);
+	devs[di].set = out;
+	devs[di].known = SET_ALL;
+}
+
+/* The settings of every live device with memory, before the random calls. */
+static void read_settings(void)
+{
+	int k;
+
+	for (k = 0; k < ndevs; k++) {
+		struct devmm_settings s = { .id = devs[k].id };
+
+		if (devs[k].alive && !ioctl(ctl, DEVMM_IOC_SETTINGS, &s)) {
+			devs[k].set = s;
+			devs[k].known = SET_ALL;
+		}
+	}
+}
+
 static void one_ctl_call(void)
 {
 	struct call *c = &cur;
@@ -2003,10 +2773,27 @@ static void one_ctl_call(void)
 			return;
 		}
 		devs[di].dynamic = 1;
+		/* A new device's settings: its policy, a batch of 512, pages. */
+		devs[di].set.policy = cr.policy;
+		devs[di].set.evict_batch = DEVMM_EVICT_BATCH_MAX;
+		devs[di].set.evict_unit = DEVMM_EVICT_UNIT_PAGE;
+		devs[di].known = DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH | DEVMM_SET_EVICT_UNIT;
 		open_dev_node(di);
 	} else if (fam == F_DESTROY && target >= 0) {
 		devs[target].alive = 0;
 		trim_dead_nodes();
+	} else if (fam == F_SETTINGS && c->arg == sbuf) {
+		check_settings(c);
+	} else if (fam == F_SETPOL && c->arg == sbuf) {
+		struct devmm_dev_cmd d;
+		int di;
+
+		memcpy(&d, c->copy, sizeof(d));
+		di = dev_index(d.id);
+		if (di >= 0) {
+			devs[di].set.policy = d.value;
+			devs[di].known |= DEVMM_SET_POLICY;
+		}
 	}
 }
 
@@ -2369,6 +3156,7 @@ static int setup_devices(int expect_private)
 	ret |= create_dev(DEVMM_KIND_MIRROR, 0, 0, 0) < 0;
 	ret |= map_regions();
 	read_maps();
+	read_settings();
 	return ret;
 }
 
@@ -2408,6 +3196,33 @@ static int random_phase(unsigned long ncalls)
 			tap_diag_raw("%lu calls", i + 1);
 	}
 	return forks_ok;
+}
+
+/*
+ * Demand paging in the random calls: the device faults (per page) that
+ * device reads, writes and ACCESS batches of migrate-on-fault ranges took
+ * on the live devices, and the pages they migrated.  With a few thousand
+ * calls there must have been some.
+ */
+static void demand_report(unsigned long ncalls)
+{
+	unsigned long long faults = 0, migrated = 0, remote = 0;
+	struct devmm_dev_query q = { 0 };
+
+	while (!ioctl(ctl, DEVMM_IOC_QUERY, &q)) {
+		unsigned int next = q.info.id + 1;
+
+		faults += q.info.fault_pages;
+		migrated += q.info.fault_migrated;
+		remote += q.info.remote_pages;
+		memset(&q, 0, sizeof(q));
+		q.id = next;
+	}
+	printf("# demand paging: %llu device faults, %llu pages migrated by them, %llu pages accessed remotely (live devices)\n",
+	       faults, migrated, remote);
+	ok(faults > 0 || ncalls < 5000,
+	   "demand paging: device accesses of migrate-on-fault ranges faulted pages to the devices (%llu faults, %llu pages migrated)",
+	   faults, migrated);
 }
 
 /* The devices of random CREATEs go; a DESTROY that fails counts against DESTROY. */
@@ -2504,7 +3319,7 @@ int main(int argc, char **argv)
 
 	ko = parse_args(argc, argv, &ncalls, &seed);
 	rng_state = seed;
-	tap_plan(4 + F_FORK + 6);
+	tap_plan(4 + F_FORK + 7);
 	printf("# seed: %llu (reproduce: t_fuzz -s %llu -n %lu devmm.ko)\n",
 	       (unsigned long long)seed, (unsigned long long)seed, ncalls);
 	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -2536,6 +3351,7 @@ int main(int argc, char **argv)
 	fork_unpin_check();
 	forks_ok = random_phase(ncalls);
 	printf("# fuzz: %lu calls\n", st->calls);
+	demand_report(ncalls);
 
 	/* The devices of random CREATEs go, then the deterministic cases. */
 	destroy_dynamic();

@@ -13,6 +13,22 @@
  * snapshots.  The control process's second thread evicts everything from
  * the churn device over and over, racing with its DESTROY.
  *
+ * Demand paging (ABI 1.1): two processes in three start with migrate-on-fault
+ * attributes over their whole private region, each on a device of its own
+ * at a granularity of its own; every thread gives its own ranges attributes
+ * (demand paging at 4 KiB, 64 KiB or 2 MiB, accessed-by, system memory, the
+ * defaults) for any device, the churn one included, and now and then the
+ * whole region again while other threads unmap and move their parts of it.
+ * Device reads and writes then often go through the file of the device the
+ * pages prefer, so their device faults migrate the pages there, racing with
+ * munmap, MADV_DONTNEED, mremap, mprotect, fork (a child gives its copy
+ * attributes of its own and reads it through a device), explicit
+ * migrations, evictions, capacity changes, DESTROY of the churn device and
+ * SETTINGS (policy, eviction batch and unit, seed) from the control
+ * process.  Batches of reads, writes and migrations go through
+ * DEVMM_IOC_ACCESS (a read in a batch sees the writes before it), and device
+ * reads of anybody's pages fault other threads' pages over.
+ *
  * Every page's content is tracked: each page of the memory has one owning
  * thread, the only one that writes it, and holds that thread's stamp
  * (owner, page, generation) in every word.  Whatever read it (the CPU, or a
@@ -51,23 +67,30 @@
 #define MAX_DEVS	6
 #define WORDS		(PG / 8)
 #define K		0x9e3779b97f4a7c15ULL
+/* attr_priv[], attr_shr[]: the churn device, beside the stable ones' indices. */
+#define CHURN_DI	MAX_DEVS
+
+/* Granularities of demand paging: a page, 64 KiB, a PMD. */
+static const uint64_t grans[] = { 4096, 65536, 2 * MB };
 
 /* ---- operations and shared state ---- */
 
 enum op {
 	OP_CPU_WRITE, OP_CPU_VERIFY, OP_MIGRATE_DEV, OP_MIGRATE_DEV_ANY, OP_MIGRATE_SYS,
 	OP_DEV_READ, OP_DEV_WRITE, OP_FORK, OP_MPROTECT, OP_MUNMAP, OP_MREMAP, OP_DONTNEED,
-	OP_EXCLUSIVE, OP_EXCLUSIVE_ANY, OP_SNAPSHOT, OP_MREMAP_REFUSED,
+	OP_EXCLUSIVE, OP_EXCLUSIVE_ANY, OP_SNAPSHOT, OP_SET_ATTR, OP_ACCESS, OP_DEV_READ_ANY,
+	OP_MREMAP_REFUSED,
 	/* the control process */
-	OP_EVICT, OP_SET_CAPACITY, OP_SET_POLICY, OP_QUERY, OP_DESTROY, OP_CREATE,
+	OP_EVICT, OP_SET_CAPACITY, OP_SET_POLICY, OP_SETTINGS, OP_QUERY, OP_DESTROY, OP_CREATE,
 	NOPS
 };
 
 static const char *const op_name[NOPS] = {
 	"cpu_write", "cpu_verify", "migrate_to_dev", "migrate_to_dev_any_owner",
 	"migrate_to_sys", "dev_read", "dev_write", "fork_cow", "mprotect", "munmap_remap",
-	"mremap", "madv_dontneed", "exclusive", "exclusive_any_owner", "snapshot", "mremap_of_several_mappings_refused",
-	"evict", "set_capacity", "set_policy", "query", "destroy", "create",
+	"mremap", "madv_dontneed", "exclusive", "exclusive_any_owner", "snapshot",
+	"set_attr", "access_batch", "dev_read_any_owner", "mremap_of_several_mappings_refused",
+	"evict", "set_capacity", "set_policy", "settings", "query", "destroy", "create",
 };
 
 /* Relative frequency of the workers' operations. */
@@ -76,7 +99,7 @@ static const int op_weight[OP_MREMAP_REFUSED] = {
 	[OP_MIGRATE_DEV_ANY] = 6, [OP_MIGRATE_SYS] = 8, [OP_DEV_READ] = 10,
 	[OP_DEV_WRITE] = 8, [OP_FORK] = 1, [OP_MPROTECT] = 3, [OP_MUNMAP] = 3,
 	[OP_MREMAP] = 3, [OP_DONTNEED] = 3, [OP_EXCLUSIVE] = 4, [OP_EXCLUSIVE_ANY] = 3,
-	[OP_SNAPSHOT] = 3,
+	[OP_SNAPSHOT] = 3, [OP_SET_ATTR] = 4, [OP_ACCESS] = 8, [OP_DEV_READ_ANY] = 4,
 };
 
 struct device {
@@ -94,6 +117,8 @@ struct shared {
 	struct device devs[MAX_DEVS];	/* the stable devices */
 	unsigned long ops[NOPS];
 	unsigned long mismatches, bad_errnos, unclean_children, diags;
+	/* demand paging on the churn devices, counted before each DESTROY */
+	unsigned long long churn_faults, churn_migrated, churn_remote;
 	/* what each thread is doing, for the watchdog */
 	volatile unsigned long beat[MAX_PROCS + 1][MAX_THREADS];
 	volatile int doing[MAX_PROCS + 1][MAX_THREADS];
@@ -183,7 +208,15 @@ struct thr {
 	uint32_t gen_priv[PRIV_PAGES], gen_shr[SHR_PAGES];
 	/* a page whose last write may or may not have happened: either gen */
 	uint32_t alt_priv[PRIV_PAGES], alt_shr[SHR_PAGES];
+	/*
+	 * The device (sh->devs[] index, CHURN_DI) each page was last given
+	 * demand-paging attributes for by this thread, or -1: which file a
+	 * device access of it goes through, now and then (a hint only).
+	 */
+	signed char attr_priv[PRIV_PAGES], attr_shr[SHR_PAGES];
+	int demand_di;			/* the process's region-wide demand device, or -1 */
 	uint32_t next_gen;
+	uint32_t batch_gen[PRIV_PAGES];	/* an ACCESS batch's writes, by scratch page */
 	int fds[MAX_DEVS];
 	/* The process's threads: their files are shared now and then. */
 	struct thr *siblings;
@@ -222,6 +255,11 @@ static char *block(struct thr *t, int shared)
 	return shared ? t->shr : t->priv;
 }
 
+static signed char *attr_hints(struct thr *t, int shared)
+{
+	return shared ? t->attr_shr : t->attr_priv;
+}
+
 /* A random range of the thread's own block: [*first, *first + *n). */
 static void own_range(struct thr *t, int shared, unsigned long *first, unsigned long *n)
 {
@@ -254,6 +292,33 @@ static int is_churn(struct thr *t, int fd)
 	return fd >= 0 && fd == t->churn_fd;
 }
 
+/*
+ * A new churn device's file: half the time, demand paging of one of the
+ * thread's private ranges on it, so that its device faults race with the
+ * device's DESTROY.
+ */
+static void churn_attrs(struct thr *t, int fd)
+{
+	struct devmm_attr a = { .mask = DEVMM_ATTR_ALL, .preferred = DEVMM_LOC_DEVICE,
+				.migrate_on_fault = 1 };
+	unsigned long first, n, i;
+	int ret;
+
+	if (!chance(t, 50))
+		return;
+	own_range(t, 0, &first, &n);
+	a.addr = (uintptr_t)t->priv + first * PG;
+	a.npages = n;
+	a.granularity = grans[rn(t, NELEM(grans))];
+	ret = ioctl(fd, DEVMM_IOC_SET_ATTR, &a) ? -errno : 0;
+	if (ret == -ENODEV)
+		t->churn_dead = 1;
+	else if (ret && ret != -ENOMEM)
+		bad_errno(t, OP_SET_ATTR, "SET_ATTR on a new churn device", ret);
+	for (i = first; !ret && i < first + n; i++)
+		t->attr_priv[i] = CHURN_DI;
+}
+
 /* The churn device's file, opened again if the device was re-created. */
 static int churn_fd(struct thr *t)
 {
@@ -269,6 +334,8 @@ static int churn_fd(struct thr *t)
 		t->churn_fd = devmm_node_open(id);
 		t->churn_id = id;
 		t->churn_gen = g;
+		if (t->churn_fd >= 0)
+			churn_attrs(t, t->churn_fd);
 	}
 	return t->churn_fd;
 }
@@ -305,6 +372,47 @@ static void churn_gone(struct thr *t, int fd, int ret)
 {
 	if (ret == -ENODEV && is_churn(t, fd))
 		t->churn_dead = 1;
+}
+
+/* Whether @fd is a file of a mirror-only device (no memory: no migration, no attributes). */
+static int fd_is_mirror(struct thr *t, int fd)
+{
+	int i, k;
+
+	for (i = 0; i < sh->ndevs; i++)
+		for (k = 0; sh->devs[i].kind == DEVMM_KIND_MIRROR && k < nthreads; k++)
+			if (t->siblings[k].fds[i] == fd)
+				return 1;
+	return 0;
+}
+
+/* A file of device @di (sh->devs[] index, or CHURN_DI): its own or a sibling's; -1 if none. */
+static int dev_fd(struct thr *t, int di)
+{
+	if (di == CHURN_DI)
+		return churn_fd(t);
+	if (nthreads > 1 && chance(t, 25))
+		return t->siblings[rn(t, nthreads)].fds[di];
+	return t->fds[di];
+}
+
+/*
+ * The file for a device access of a block's pages from @first: now and
+ * then that of the device the pages' attributes prefer (the access then
+ * faults them there: demand paging), else pick_fd()'s.
+ */
+static int demand_fd(struct thr *t, int shared, unsigned long first, int memory)
+{
+	int d = attr_hints(t, shared)[first], fd;
+
+	if (d < 0 && !shared)
+		d = t->demand_di;
+	if (d >= 0 && chance(t, 60)) {
+		fd = dev_fd(t, d);
+		if (fd >= 0)
+			return fd;
+	}
+	return pick_fd(t, memory);
 }
 
 /* The snapshot byte of one page through @fd, for diagnostics. */
@@ -433,10 +541,11 @@ static void op_dev_read(struct thr *t, int shared)
 {
 	unsigned long long cpages;
 	unsigned long first, n;
-	int fd = pick_fd(t, 0), ret;
+	int fd, ret;
 	char *start;
 
 	own_range(t, shared, &first, &n);
+	fd = demand_fd(t, shared, first, 0);
 	start = block(t, shared) + first * PG;
 	if (chance(t, 80))
 		ret = devmm_range(fd, DEVMM_IOC_READ, start, n, t->scratch, &cpages);
@@ -456,10 +565,11 @@ static void op_dev_write(struct thr *t, int shared)
 	uint32_t *g = gens(t, shared), *a = alts(t, shared);
 	unsigned long long cpages;
 	unsigned long first, n, i;
-	int fd = pick_fd(t, 0), ret;
+	int fd, ret;
 	char *start;
 
 	own_range(t, shared, &first, &n);
+	fd = demand_fd(t, shared, first, 0);
 	start = block(t, shared) + first * PG;
 	for (i = 0; i < n; i++) {
 		a[first + i] = ++t->next_gen;
@@ -483,6 +593,29 @@ static void op_dev_write(struct thr *t, int shared)
 		/* Some pages may have been written: either generation will do. */
 		bad_errno(t, OP_DEV_WRITE, "device write", ret);
 	}
+}
+
+/*
+ * In a fork child, which inherits no attributes: demand paging of its own
+ * copy through its own file of device @di, then a device read of it (its
+ * faults migrate the child's COW copies while the parent writes its own).
+ */
+static void child_demand(struct thr *t, int fd, int di, unsigned long first, unsigned long n)
+{
+	struct devmm_attr a = { .addr = (uintptr_t)t->priv + first * PG, .npages = n,
+				.mask = DEVMM_ATTR_ALL, .preferred = DEVMM_LOC_DEVICE,
+				.migrate_on_fault = 1 };
+	int ret;
+
+	a.granularity = grans[rn(t, NELEM(grans))];
+	ret = ioctl(fd, DEVMM_IOC_SET_ATTR, &a) ? -errno : 0;
+	if (ret && ret != -ENOMEM && !(ret == -EOPNOTSUPP && sh->devs[di].kind == DEVMM_KIND_MIRROR))
+		bad_errno(t, OP_FORK, "child: SET_ATTR", ret);
+	ret = devmm_range(fd, DEVMM_IOC_READ, t->priv + first * PG, n, t->scratch, NULL);
+	if (!ret)
+		verify(t, OP_FORK, 0, first, n, t->scratch, "child: device read with demand paging");
+	else if (ret != -EBUSY && ret != -ENOMEM)
+		bad_errno(t, OP_FORK, "child: device read with demand paging", ret);
 }
 
 /*
@@ -517,6 +650,15 @@ static void op_fork(struct thr *t)
 		ret = devmm_range(t->fds[di], DEVMM_IOC_READ, t->priv, 1, t->scratch, NULL);
 		if (ret != -EPERM)
 			bad_errno(t, OP_FORK, "child: device read through the parent's file", ret);
+		{
+			struct devmm_attr a = { .addr = (uintptr_t)t->priv, .npages = 1,
+						.mask = DEVMM_ATTR_PREFERRED };
+
+			ret = ioctl(t->fds[di], DEVMM_IOC_SET_ATTR, &a) ? -errno : 0;
+			if (ret != -EPERM && !(ret == -EOPNOTSUPP &&
+					       sh->devs[di].kind == DEVMM_KIND_MIRROR))
+				bad_errno(t, OP_FORK, "child: SET_ATTR through the parent's file", ret);
+		}
 		/* Diagnostics (snapshots) through the child's own file. */
 		t->fds[0] = fd;
 		verify(t, OP_FORK, 0, 0, PRIV_PAGES, t->priv, "child: CPU read");
@@ -537,6 +679,7 @@ static void op_fork(struct thr *t)
 			t->gen_shr[i] = child_gen + PRIV_PAGES + i;
 			fill_page(t->shr + i * PG, stamp(t->owner, 1, i, t->gen_shr[i]));
 		}
+		child_demand(t, fd, di, pf, pn);
 		verify(t, OP_FORK, 0, 0, PRIV_PAGES, t->priv, "child: CPU read after its writes");
 		_exit(t->fails != f0 ? 1 : 0);
 	}
@@ -577,7 +720,7 @@ static void op_mprotect(struct thr *t, int shared)
 		return;
 	}
 	verify(t, OP_MPROTECT, shared, first, n, start, "CPU read of read-only memory");
-	fd = pick_fd(t, 1);
+	fd = demand_fd(t, shared, first, 1);
 	if (chance(t, 50)) {
 		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, start, n, NULL, NULL);
 		churn_gone(t, fd, ret);
@@ -633,6 +776,8 @@ static void op_munmap(struct thr *t, int shared)
 	for (i = first; i < first + n; i++) {
 		g[i] = 0;
 		a[i] = 0;
+		/* munmap drops the range's attributes. */
+		attr_hints(t, shared)[i] = -1;
 	}
 	verify(t, OP_MUNMAP, shared, first, n, start, "CPU read of new memory");
 }
@@ -648,6 +793,8 @@ static void op_mremap(struct thr *t, int shared)
 	start = block(t, shared) + first * PG;
 	/* The same offset in the spare slot, so that a whole PMD stays one. */
 	to = t->spare + first * PG;
+	/* mremap carries no attributes and drops the source's. */
+	memset(attr_hints(t, shared) + first, -1, n);
 	p = mremap(start, n * PG, n * PG, MREMAP_MAYMOVE | MREMAP_FIXED, to);
 	if (p == MAP_FAILED && errno == EFAULT) {
 		/*
@@ -740,15 +887,45 @@ static void op_exclusive(struct thr *t, int shared)
 }
 
 /*
+ * Pages [first, first + n) of the process's region as a device read them
+ * into the scratch buffer while their owners wrote them: each word must be
+ * zero or a stamp of that very page by its owner, of any generation.
+ */
+static void check_anybody(struct thr *t, enum op op, unsigned long first, unsigned long n)
+{
+	unsigned long i, w;
+
+	for (i = 0; i < n; i++) {
+		unsigned long j = first + i;
+		uint64_t want = stamp((t->p << 4) | (j / PRIV_PAGES), 0, j % PRIV_PAGES, 1);
+		const uint64_t *p = (const uint64_t *)(t->scratch + i * PG);
+
+		for (w = 0; w < WORDS; w++) {
+			uint64_t v = p[w] ? p[w] ^ (w * K) : 0;
+
+			if (!v || ((v & 0xffffffffULL) == (want & 0xffffffffULL) && v >> 32))
+				continue;
+			t->fails++;
+			add(&sh->mismatches, 1);
+			if (diag_ok())
+				tap_diag_raw("FAIL: process %d thread %d: %s: page %lu of the region word %lu: found 0x%016llx, not a stamp of owner 0x%llx page %lu (seed %llu)",
+					     t->p, t->t, op_name[op], j, w, (unsigned long long)p[w],
+					     (unsigned long long)((want >> 20) & 0xfff),
+					     j % PRIV_PAGES, (unsigned long long)seed);
+			break;
+		}
+	}
+}
+
+/*
  * Exclusive access to anybody's private pages, then test_hmm's device read
  * of them, while their owners write, MADV_DONTNEED, munmap and mremap them
  * (the device table once kept a page such a zap had freed: a use-after-free
- * under KASAN).  The owner writes meanwhile, so each word read must only be
- * zero or a stamp of that very page by its owner, of any generation.
+ * under KASAN).
  */
 static void op_exclusive_any(struct thr *t)
 {
-	unsigned long total = t->region_pages, first, n, i, w;
+	unsigned long total = t->region_pages, first, n;
 	int fd = pick_fd(t, 0), ret;
 
 	n = 1 + rn(t, 16);
@@ -765,29 +942,8 @@ static void op_exclusive_any(struct thr *t)
 	if (ret && ret != -EBUSY && ret != -ENOENT && ret != -EFAULT && ret != -EINVAL &&
 	    ret != -EPERM && !(ret == -ENODEV && is_churn(t, fd)))
 		bad_errno(t, OP_EXCLUSIVE_ANY, "exclusive access to anybody's pages", ret);
-	if (ret)
-		return;
-	for (i = 0; i < n; i++) {
-		unsigned long j = first + i;
-		uint64_t want = stamp((t->p << 4) | (j / PRIV_PAGES), 0, j % PRIV_PAGES, 1);
-		const uint64_t *p = (const uint64_t *)(t->scratch + i * PG);
-
-		for (w = 0; w < WORDS; w++) {
-			uint64_t v = p[w] ? p[w] ^ (w * K) : 0;
-
-			if (!v || ((v & 0xffffffffULL) == (want & 0xffffffffULL) && v >> 32))
-				continue;
-			t->fails++;
-			add(&sh->mismatches, 1);
-			if (diag_ok())
-				tap_diag_raw("FAIL: process %d thread %d: %s: page %lu of the region word %lu: found 0x%016llx, not a stamp of owner 0x%llx page %lu (seed %llu)",
-					     t->p, t->t, op_name[OP_EXCLUSIVE_ANY], j, w,
-					     (unsigned long long)p[w],
-					     (unsigned long long)((want >> 20) & 0xfff),
-					     j % PRIV_PAGES, (unsigned long long)seed);
-			break;
-		}
-	}
+	if (!ret)
+		check_anybody(t, OP_EXCLUSIVE_ANY, first, n);
 }
 
 static void op_snapshot(struct thr *t, int shared)
@@ -806,6 +962,194 @@ static void op_snapshot(struct thr *t, int shared)
 			bad_errno(t, OP_SNAPSHOT, "snapshot says error for a mapped page", -EIO);
 			break;
 		}
+}
+
+/* ---- demand paging ---- */
+
+/* The answer of GET_ATTR over what SET_ATTR just set must be one the ABI can give. */
+static void check_attr_answer(struct thr *t, int fd, const char *start, unsigned long n)
+{
+	struct devmm_attr g = { .addr = (uintptr_t)start, .npages = n };
+	int ret = ioctl(fd, DEVMM_IOC_GET_ATTR, &g) ? -errno : 0;
+
+	churn_gone(t, fd, ret);
+	if (ret && !(ret == -ENODEV && is_churn(t, fd)))
+		bad_errno(t, OP_SET_ATTR, "GET_ATTR", ret);
+	else if (!ret && (g.npages < 1 || g.npages > n || g.preferred > DEVMM_LOC_SYSTEM ||
+			  g.migrate_on_fault > 1 || g.accessed_by > 1 ||
+			  (g.granularity != grans[0] && g.granularity != grans[1] &&
+			   g.granularity != grans[2])))
+		bad_errno(t, OP_SET_ATTR, "GET_ATTR's answer", -EIO);
+}
+
+/*
+ * Attributes of one of the thread's ranges for a device (mostly one with
+ * memory; the churn device, the mirror-only one): mostly demand paging at a
+ * random granularity, else accessed-by, system memory preferred, or the
+ * defaults again.  Now and then the whole region of the process again, on
+ * its demand device, while other threads unmap and move their parts of it.
+ */
+static void op_set_attr(struct thr *t, int shared)
+{
+	struct devmm_attr a = { 0 };
+	unsigned long first, n, i;
+	int di = rn(t, 100) < 15 ? CHURN_DI : (int)rn(t, sh->ndevs), fd, ret, whole = 0;
+	unsigned int r = rn(t, 100);
+	char *start;
+
+	own_range(t, shared, &first, &n);
+	if (!shared && t->demand_di >= 0 && chance(t, 8)) {
+		whole = 1;
+		di = t->demand_di;
+		r = 0;
+	}
+	fd = dev_fd(t, di);
+	if (fd < 0) {
+		di = rn(t, sh->ndevs);
+		fd = t->fds[di];
+	}
+	a.granularity = grans[rn(t, NELEM(grans))];
+	if (r < 70) {
+		a.mask = DEVMM_ATTR_ALL;
+		a.preferred = DEVMM_LOC_DEVICE;
+		a.migrate_on_fault = 1;
+	} else if (r < 80) {
+		a.mask = DEVMM_ATTR_ACCESSED_BY;
+		a.accessed_by = 1;
+	} else if (r < 90) {
+		a.mask = DEVMM_ATTR_PREFERRED;
+		a.preferred = DEVMM_LOC_SYSTEM;
+	} else {
+		a.mask = DEVMM_ATTR_ALL;
+		a.granularity = PG;
+	}
+	start = whole ? t->region : block(t, shared) + first * PG;
+	a.addr = (uintptr_t)start;
+	a.npages = whole ? t->region_pages : n;
+	ret = ioctl(fd, DEVMM_IOC_SET_ATTR, &a) ? -errno : 0;
+	churn_gone(t, fd, ret);
+	/* EFAULT: another thread's part of the region was unmapped for a moment. */
+	if (ret && ret != -ENOMEM && !(ret == -EOPNOTSUPP && fd_is_mirror(t, fd)) &&
+	    !(ret == -ENODEV && is_churn(t, fd)) && !(whole && ret == -EFAULT))
+		bad_errno(t, OP_SET_ATTR, "SET_ATTR", ret);
+	if (ret)
+		return;
+	if (whole) {
+		first = 0;
+		n = PRIV_PAGES;
+	}
+	for (i = first; i < first + n; i++)
+		attr_hints(t, shared)[i] = r < 70 ? di : -1;
+	check_attr_answer(t, fd, start, a.npages);
+}
+
+#define BATCH	8
+
+/* One entry of an ACCESS batch over the thread's own block; room in the scratch buffer for its data. */
+static int access_entry(struct thr *t, int shared, struct devmm_access *e, unsigned long *first,
+			unsigned long *n, unsigned long *off, unsigned long *used)
+{
+	unsigned int r = rn(t, 100);
+	unsigned long j;
+
+	own_range(t, shared, first, n);
+	e->op = r < 40 ? DEVMM_ACCESS_READ : r < 70 ? DEVMM_ACCESS_WRITE :
+		r < 85 ? DEVMM_ACCESS_TO_DEV : DEVMM_ACCESS_TO_SYS;
+	e->addr = (uintptr_t)block(t, shared) + *first * PG;
+	if (e->op <= DEVMM_ACCESS_WRITE) {
+		if (*used + *n > PRIV_PAGES)
+			*n = PRIV_PAGES - *used;
+		if (!*n)
+			return 0;
+		*off = *used;
+		e->ptr = (uintptr_t)t->scratch + *used * PG;
+		*used += *n;
+	}
+	e->npages = *n;
+	for (j = 0; e->op == DEVMM_ACCESS_WRITE && j < *n; j++) {
+		t->batch_gen[*off + j] = ++t->next_gen;
+		fill_page(t->scratch + (*off + j) * PG,
+			  stamp(t->owner, shared, *first + j, t->batch_gen[*off + j]));
+	}
+	return 1;
+}
+
+/*
+ * A batch of device reads, writes and migrations of the thread's own pages
+ * in one DEVMM_IOC_ACCESS, through the file of the device their attributes
+ * prefer now and then (its reads and writes fault them there).  The entries
+ * before @done all happened, in order: a read in the batch sees the writes
+ * before it; the failing entry's writes may or may not have happened.
+ */
+static void op_access(struct thr *t, int shared)
+{
+	uint32_t *g = gens(t, shared), *a = alts(t, shared);
+	unsigned long first[BATCH], n[BATCH], off[BATCH] = { 0 }, used = 0, j;
+	struct devmm_access e[BATCH];
+	struct devmm_access_batch b = { 0 };
+	int cnt = 1 + rn(t, BATCH), k, fd, ret, ndone;
+
+	memset(e, 0, sizeof(e));
+	for (k = 0; k < cnt; k++)
+		if (!access_entry(t, shared, &e[k], &first[k], &n[k], &off[k], &used))
+			break;
+	cnt = k;
+	fd = demand_fd(t, shared, first[0], 0);
+	b.ptr = (uintptr_t)e;
+	b.count = cnt;
+	ret = ioctl(fd, DEVMM_IOC_ACCESS, &b) ? -errno : 0;
+	churn_gone(t, fd, ret);
+	if ((!ret && b.done != (uint32_t)cnt) || (ret && b.done >= (uint32_t)cnt))
+		bad_errno(t, OP_ACCESS, "ACCESS's done index", ret ? ret : -EIO);
+	ndone = ret ? (int)b.done : cnt;
+	if (ndone > cnt)
+		ndone = cnt;
+	for (k = 0; k < ndone; k++) {
+		if (e[k].op == DEVMM_ACCESS_READ)
+			verify(t, OP_ACCESS, shared, first[k], n[k], t->scratch + off[k] * PG,
+			       "device read in an ACCESS batch");
+		for (j = 0; e[k].op == DEVMM_ACCESS_WRITE && j < n[k]; j++) {
+			g[first[k] + j] = t->batch_gen[off[k] + j];
+			a[first[k] + j] = 0;
+		}
+	}
+	for (j = 0; ret && ndone < cnt && e[ndone].op == DEVMM_ACCESS_WRITE && j < n[ndone]; j++)
+		a[first[ndone] + j] = t->batch_gen[off[ndone] + j];
+	if (ret && ret != -EBUSY && ret != -ENOMEM && !(ret == -ENODEV && is_churn(t, fd)) &&
+	    !(ret == -EOPNOTSUPP && fd_is_mirror(t, fd) && ndone < cnt &&
+	      e[ndone].op >= DEVMM_ACCESS_TO_DEV))
+		bad_errno(t, OP_ACCESS, "ACCESS", ret);
+	if (chance(t, 30))
+		verify(t, OP_ACCESS, shared, first[0], n[0], block(t, shared) + first[0] * PG,
+		       "CPU read after an ACCESS batch");
+}
+
+/*
+ * A device read of anybody's private pages, mostly through the file of the
+ * process's demand device: its faults migrate other threads' pages while
+ * they write, unmap, move, protect and fork them.
+ */
+static void op_dev_read_any(struct thr *t)
+{
+	unsigned long total = t->region_pages, first, n;
+	int fd = -1, ret;
+
+	n = 1 + rn(t, 64);
+	if (n > total)
+		n = total;
+	first = rn(t, total - n + 1);
+	if (t->demand_di >= 0 && chance(t, 70))
+		fd = dev_fd(t, t->demand_di);
+	if (fd < 0)
+		fd = pick_fd(t, 0);
+	ret = devmm_range(fd, DEVMM_IOC_READ, t->region + first * PG, n, t->scratch, NULL);
+	churn_gone(t, fd, ret);
+	/* EFAULT: a hole for a moment (munmap, mremap). */
+	if (ret && ret != -EBUSY && ret != -ENOMEM && ret != -EFAULT &&
+	    !(ret == -ENODEV && is_churn(t, fd)))
+		bad_errno(t, OP_DEV_READ_ANY, "device read of anybody's pages", ret);
+	if (!ret)
+		check_anybody(t, OP_DEV_READ_ANY, first, n);
 }
 
 static void *worker(void *arg)
@@ -875,6 +1219,15 @@ static void *worker(void *arg)
 		case OP_EXCLUSIVE_ANY:
 			op_exclusive_any(t);
 			break;
+		case OP_SET_ATTR:
+			op_set_attr(t, shared);
+			break;
+		case OP_ACCESS:
+			op_access(t, shared);
+			break;
+		case OP_DEV_READ_ANY:
+			op_dev_read_any(t);
+			break;
 		default:
 			op_snapshot(t, shared);
 			break;
@@ -888,6 +1241,39 @@ static void *worker(void *arg)
 	for (i = 0; i < NOPS; i++)
 		add(&sh->ops[i], t->ops[i]);
 	return NULL;
+}
+
+/*
+ * Demand paging over the whole private region of two processes in three,
+ * each on a device with memory and at a granularity of its own (from the
+ * seed); the others start without attributes.  0, or -errno.
+ */
+static int region_attrs(struct thr *thr, int p, char *region, unsigned long pages)
+{
+	struct devmm_attr a = { .addr = (uintptr_t)region, .npages = pages,
+				.mask = DEVMM_ATTR_ALL, .preferred = DEVMM_LOC_DEVICE,
+				.migrate_on_fault = 1 };
+	int i, n = 0, cand[MAX_DEVS], di;
+
+	for (i = 0; i < nthreads; i++) {
+		thr[i].demand_di = -1;
+		memset(thr[i].attr_priv, -1, sizeof(thr[i].attr_priv));
+		memset(thr[i].attr_shr, -1, sizeof(thr[i].attr_shr));
+	}
+	for (i = 0; i < sh->ndevs; i++)
+		if (sh->devs[i].kind != DEVMM_KIND_MIRROR)
+			cand[n++] = i;
+	if (p % 3 == 2 || !n)
+		return 0;
+	di = cand[(p + seed) % n];
+	a.granularity = grans[(p + seed / 3) % NELEM(grans)];
+	if (ioctl(thr[0].fds[di], DEVMM_IOC_SET_ATTR, &a))
+		return -errno;
+	for (i = 0; i < nthreads; i++) {
+		thr[i].demand_di = di;
+		memset(thr[i].attr_priv, di, sizeof(thr[i].attr_priv));
+	}
+	return 0;
 }
 
 /* A worker process: its private region, one thread per block. */
@@ -942,6 +1328,11 @@ static int worker_process(int p)
 			}
 		}
 	}
+	i = region_attrs(thr, p, region, pages);
+	if (i) {
+		tap_diag_raw("FAIL: process %d: SET_ATTR of its region: %s", p, errname(i));
+		return 4;
+	}
 	pthread_barrier_init(&start, NULL, nthreads);
 	for (t = 0; t < nthreads; t++) {
 		thr[t].start = &start;
@@ -988,6 +1379,47 @@ static void *evictor(void *arg)
 	return NULL;
 }
 
+/*
+ * SETTINGS of device @id: a random mask of policy (any of the six), eviction
+ * batch (often tiny), unit and seed; what it answers must be what it was
+ * asked for (nothing else changes settings meanwhile).  @churn: the device
+ * may be gone.
+ */
+static void ctl_settings(int ctl, unsigned int id, int churn, uint64_t *rng)
+{
+	static const uint32_t batches[] = { 1, 2, 16, 64, DEVMM_EVICT_BATCH_MAX };
+	struct devmm_settings s = { .id = id }, in;
+	int ret;
+
+	s.mask = 1 + splitmix64(rng) % 15;
+	s.policy = splitmix64(rng) % (DEVMM_POLICY_MAX + 1);
+	s.evict_batch = splitmix64(rng) % 2 ? batches[splitmix64(rng) % NELEM(batches)] :
+					      1 + splitmix64(rng) % DEVMM_EVICT_BATCH_MAX;
+	s.evict_unit = splitmix64(rng) % 2;
+	s.seed = splitmix64(rng);
+	in = s;
+	ret = ioctl(ctl, DEVMM_IOC_SETTINGS, &s) ? -errno : 0;
+	if (ret && !(churn && ret == -ENODEV))
+		ctl_fail("SETTINGS", id, ret);
+	else if (!ret && (((in.mask & DEVMM_SET_POLICY) && s.policy != in.policy) ||
+			  ((in.mask & DEVMM_SET_EVICT_BATCH) && s.evict_batch != in.evict_batch) ||
+			  ((in.mask & DEVMM_SET_EVICT_UNIT) && s.evict_unit != in.evict_unit) ||
+			  ((in.mask & DEVMM_SET_SEED) && s.seed != in.seed)))
+		ctl_fail("SETTINGS: an answer other than what was set", id, -EIO);
+}
+
+/* The churn device's demand-paging counters, before it goes. */
+static void churn_count(int ctl, int id)
+{
+	struct devmm_dev_query q = { .id = id };
+
+	if (ioctl(ctl, DEVMM_IOC_QUERY, &q) || (int)q.info.id != id)
+		return;
+	sh->churn_faults += q.info.fault_pages;
+	sh->churn_migrated += q.info.fault_migrated;
+	sh->churn_remote += q.info.remote_pages;
+}
+
 /* Create the churn device: private or coherent (over B) in turn. */
 static int churn_create(int ctl, int n)
 {
@@ -1030,6 +1462,7 @@ static int control_process(void)
 			next_churn = now() + 0.5 + (splitmix64(&rng) % 1500) / 1000.0;
 			sh->doing[MAX_PROCS][0] = OP_DESTROY;
 			if (churn >= 0) {
+				churn_count(ctl, churn);
 				sh->churn_id = -1;
 				ret = devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, churn, 0, NULL);
 				if (ret)
@@ -1049,7 +1482,7 @@ static int control_process(void)
 		}
 		if (d->kind == DEVMM_KIND_MIRROR)
 			continue;
-		if (r < 40) {
+		if (r < 35) {
 			uint64_t v = splitmix64(&rng) % 3 ? (splitmix64(&rng) % 4096) * PG : 0;
 
 			sh->doing[MAX_PROCS][0] = OP_EVICT;
@@ -1063,7 +1496,7 @@ static int control_process(void)
 					ctl_fail("EVICT", churn, ret);
 				ops[OP_EVICT]++;
 			}
-		} else if (r < 70) {
+		} else if (r < 60) {
 			uint64_t v = (256 + splitmix64(&rng) % 3840) * PG;
 
 			sh->doing[MAX_PROCS][0] = OP_SET_CAPACITY;
@@ -1071,12 +1504,21 @@ static int control_process(void)
 			if (ret && ret != -EBUSY)
 				ctl_fail("SET_CAPACITY", d->id, ret);
 			ops[OP_SET_CAPACITY]++;
-		} else if (r < 85) {
+		} else if (r < 70) {
 			sh->doing[MAX_PROCS][0] = OP_SET_POLICY;
-			ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_POLICY, d->id, splitmix64(&rng) % 2, NULL);
+			ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_POLICY, d->id,
+					    splitmix64(&rng) % (DEVMM_POLICY_MAX + 1), NULL);
 			if (ret)
 				ctl_fail("SET_POLICY", d->id, ret);
 			ops[OP_SET_POLICY]++;
+		} else if (r < 85) {
+			/* Policy, batch, unit, seed: of a stable device, or of the churn one. */
+			sh->doing[MAX_PROCS][0] = OP_SETTINGS;
+			if (churn >= 0 && splitmix64(&rng) % 3 == 0)
+				ctl_settings(ctl, churn, 1, &rng);
+			else
+				ctl_settings(ctl, d->id, 0, &rng);
+			ops[OP_SETTINGS]++;
 		} else {
 			struct devmm_dev_query q = { 0 };
 
@@ -1275,8 +1717,12 @@ static int workers_ok(const int *status, const int *done)
 	return good;
 }
 
-/* How often each operation ran, and what each stable device did. */
-static void print_stats(int ctl)
+/*
+ * How often each operation ran, and what each stable device did; *faults,
+ * *migrated: demand faults and the pages they migrated, on every device
+ * (the churn devices' counted before each DESTROY).
+ */
+static void print_stats(int ctl, unsigned long long *faults, unsigned long long *migrated)
 {
 	int i;
 
@@ -1287,7 +1733,7 @@ static void print_stats(int ctl)
 
 		if (ioctl(ctl, DEVMM_IOC_QUERY, &q) || (int)q.info.id != sh->devs[i].id)
 			continue;
-		printf("# device %d (%s): %llu pages to the device, %llu back, %llu evicted in %llu passes (%llu busy), %llu CPU faults, %llu device fault rounds, at most %llu KiB used\n",
+		printf("# device %d (%s): %llu pages to the device, %llu back, %llu evicted in %llu passes (%llu busy), %llu CPU faults, %llu device fault rounds, %llu demand faults (%llu pages migrated by them, %llu accessed remotely), at most %llu KiB used\n",
 		       q.info.id, q.info.kind == DEVMM_KIND_PRIVATE ? "private" :
 		       q.info.kind == DEVMM_KIND_COHERENT ? "coherent" : "mirror-only",
 		       (unsigned long long)q.info.to_device, (unsigned long long)q.info.to_system,
@@ -1295,8 +1741,17 @@ static void print_stats(int ctl)
 		       (unsigned long long)q.info.evict_failures,
 		       (unsigned long long)q.info.cpu_faults,
 		       (unsigned long long)q.info.device_faults,
+		       (unsigned long long)q.info.fault_pages,
+		       (unsigned long long)q.info.fault_migrated,
+		       (unsigned long long)q.info.remote_pages,
 		       (unsigned long long)q.info.used_max >> 10);
+		*faults += q.info.fault_pages;
+		*migrated += q.info.fault_migrated;
 	}
+	*faults += sh->churn_faults;
+	*migrated += sh->churn_migrated;
+	printf("# stress: demand_faults %llu (pages migrated by them %llu; churn devices: %llu faults, %llu migrated, %llu remote)\n",
+	       *faults, *migrated, sh->churn_faults, sh->churn_migrated, sh->churn_remote);
 }
 
 /*
@@ -1336,10 +1791,11 @@ int main(int argc, char **argv)
 	int status[MAX_PROCS + 1], done[MAX_PROCS + 1] = { 0 };
 	pid_t pids[MAX_PROCS + 1];
 	struct devmm_info info;
+	unsigned long long faults = 0, migrated = 0;
 	double start;
 
 	parse_args(argc, argv);
-	tap_plan(10);
+	tap_plan(11);
 	printf("# seed: %llu (reproduce: t_stress -s %llu -t %d -p %d -j %d devmm.ko)\n",
 	       (unsigned long long)seed, (unsigned long long)seed, seconds, nprocs, nthreads);
 	if (map_shared()) {
@@ -1374,14 +1830,17 @@ int main(int argc, char **argv)
 	stop_and_wait(pids, status, done);
 	children_ok = workers_ok(status, done);
 	control_ok = done[nprocs] && WIFEXITED(status[nprocs]) && !WEXITSTATUS(status[nprocs]);
-	print_stats(ctl);
+	print_stats(ctl, &faults, &migrated);
 	ok(!sh->mismatches, "every page read (CPU and device) held its last stamp (%lu mismatches)",
 	   sh->mismatches);
 	ok(!sh->bad_errnos, "no unexpected errno (%lu)", sh->bad_errnos);
+	ok(faults > 0 && sh->ops[OP_ACCESS] > 0,
+	   "demand paging in the mix: %llu device faults migrated %llu pages (%lu ACCESS batches, %lu SET_ATTR, %lu SETTINGS)",
+	   faults, migrated, sh->ops[OP_ACCESS], sh->ops[OP_SET_ATTR], sh->ops[OP_SETTINGS]);
 	ok(children_ok && !sh->unclean_children,
 	   "%d worker processes of %d threads and their fork children exited cleanly (%lu unclean children)",
 	   nprocs, nthreads, sh->unclean_children);
-	ok(control_ok, "the control process (evict, capacity, policy, destroy and create) exited cleanly (status 0x%x)",
+	ok(control_ok, "the control process (evict, capacity, policy, settings, destroy and create) exited cleanly (status 0x%x)",
 	   done[nprocs] ? status[nprocs] : -1);
 	check_empty_and_destroy(ctl, children_ok && control_ok);
 	close(ctl);
