@@ -2303,7 +2303,10 @@ static void gen_query(struct gen *g)
 	ctl_finish(g);
 }
 
-/* Field @k (0..2: policy, evict_batch, evict_unit) made invalid; its mask bit. */
+/*
+ * Field @k (0..4: policy, evict_batch, evict_unit, prefetch, thrashing) made
+ * invalid; its mask bit.
+ */
 static unsigned int settings_bad_value(struct devmm_settings *s, int k, const char **tag)
 {
 	static const uint32_t bad_batches[] = { 0, DEVMM_EVICT_BATCH_MAX + 1, 1024, 0xffffffff };
@@ -2317,10 +2320,34 @@ static unsigned int settings_bad_value(struct devmm_settings *s, int k, const ch
 		s->evict_batch = bad_batches[rn(NELEM(bad_batches))];
 		*tag = "evict_batch not 1 to 512";
 		return DEVMM_SET_EVICT_BATCH;
-	default:
+	case 2:
 		s->evict_unit = DEVMM_EVICT_UNIT_BLOCK + 1 + rn(1000);
 		*tag = "unknown evict_unit";
 		return DEVMM_SET_EVICT_UNIT;
+	case 3:
+		switch (rn(4)) {
+		case 0:
+			s->prefetch = DEVMM_PREFETCH_DENSITY + 1 + rn(1000);
+			break;
+		case 1:
+			s->prefetch = DEVMM_PREFETCH_NONE;
+			s->prefetch_arg = 1 + rn(100);
+			break;
+		case 2:
+			s->prefetch = DEVMM_PREFETCH_SEQ;
+			s->prefetch_arg = chance(50) ? 4 * rn(2) + (chance(50) ? 2049 : 1) : 4100;
+			break;
+		default:
+			s->prefetch = DEVMM_PREFETCH_DENSITY;
+			s->prefetch_arg = chance(50) ? 0 : 101 + rn(1000);
+			break;
+		}
+		*tag = "bad prefetch or argument";
+		return DEVMM_SET_PREFETCH;
+	default:
+		s->thrashing = 2 + rn(1000);
+		*tag = "thrashing not 0 or 1";
+		return DEVMM_SET_THRASHING;
 	}
 }
 
@@ -2338,28 +2365,35 @@ static void gen_settings(struct gen *g)
 
 	g->exact = sizeof(*s);
 	s->id = di >= 0 ? (unsigned int)devs[di].id : free_id();
-	s->mask = rn(DEVMM_SET_SEED << 1);
+	s->mask = rn(DEVMM_SET_THRASHING << 1);
 	s->policy = rn(DEVMM_POLICY_MAX + 1);
 	s->evict_batch = chance(50) ? batches[rn(NELEM(batches))] : 1 + rn(DEVMM_EVICT_BATCH_MAX);
 	s->evict_unit = rn(DEVMM_EVICT_UNIT_BLOCK + 1);
 	s->seed = chance(20) ? 0 : rnd();
+	s->prefetch = rn(DEVMM_PREFETCH_DENSITY + 1);
+	s->prefetch_arg = s->prefetch == DEVMM_PREFETCH_SEQ ? 4 * (1 + rn(512)) :
+			  s->prefetch == DEVMM_PREFETCH_DENSITY ? 1 + rn(100) : 0;
+	s->thrashing = rn(2);
 	if (g->r < 4) {
 		s->flags = 1u << rn(32);
 		g->defect = 1;
 		g->tag = "flags";
 	} else if (g->r < 8) {
-		s->reserved[rn(NELEM(s->reserved))] = rnd() | 1;
+		if (chance(25))
+			s->reserved1 = rnd() | 1;
+		else
+			s->reserved[rn(NELEM(s->reserved))] = rnd() | 1;
 		g->defect = 1;
 		g->tag = "reserved[]";
 	} else if (g->r < 12) {
-		s->mask |= 1u << (4 + rn(28));
+		s->mask |= 1u << (6 + rn(26));
 		g->defect = 1;
 		g->tag = "unknown mask bits";
 	} else if (g->r < 20) {
-		s->mask |= settings_bad_value(s, rn(3), &g->tag);
+		s->mask |= settings_bad_value(s, rn(5), &g->tag);
 		g->defect = 1;
 	} else if (g->r < 28) {
-		bit = settings_bad_value(s, rn(3), &g->tag);
+		bit = settings_bad_value(s, rn(5), &g->tag);
 		s->mask &= ~bit;
 		g->tag = "bad value outside the mask";
 	}
@@ -2680,7 +2714,8 @@ static void trim_dead_nodes(void)
 			close_node(i);
 }
 
-#define SET_ALL	(DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH | DEVMM_SET_EVICT_UNIT | DEVMM_SET_SEED)
+#define SET_ALL	(DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH | DEVMM_SET_EVICT_UNIT | \
+		 DEVMM_SET_SEED | DEVMM_SET_PREFETCH | DEVMM_SET_THRASHING)
 
 /*
  * After SETTINGS: the fields of its mask as asked, the others as the
@@ -2713,8 +2748,21 @@ static void check_settings(const struct call *c)
 		want.seed = in.seed;
 	else if (devs[di].known & DEVMM_SET_SEED)
 		want.seed = devs[di].set.seed;
+	if (in.mask & DEVMM_SET_PREFETCH) {
+		want.prefetch = in.prefetch;
+		want.prefetch_arg = in.prefetch_arg;
+	} else if (devs[di].known & DEVMM_SET_PREFETCH) {
+		want.prefetch = devs[di].set.prefetch;
+		want.prefetch_arg = devs[di].set.prefetch_arg;
+	}
+	if (in.mask & DEVMM_SET_THRASHING)
+		want.thrashing = in.thrashing;
+	else if (devs[di].known & DEVMM_SET_THRASHING)
+		want.thrashing = devs[di].set.thrashing;
 	if (out.policy != want.policy || out.evict_batch != want.evict_batch ||
-	    out.evict_unit != want.evict_unit || out.seed != want.seed || out.flags ||
+	    out.evict_unit != want.evict_unit || out.seed != want.seed ||
+	    out.prefetch != want.prefetch || out.prefetch_arg != want.prefetch_arg ||
+	    out.thrashing != want.thrashing || out.reserved1 || out.flags ||
 	    out.id != in.id || out.mask != in.mask || memcmp(out.reserved, in.reserved,
 							       sizeof(in.reserved)))
 		post_fail(c, "device %u: policy %u batch %u unit %u seed 0x%llx, expected policy %u batch %u unit %u seed 0x%llx",
