@@ -181,7 +181,7 @@ static void attr_tests(unsigned int id, const char *kind)
 
 /* Per-page counters of @fd's device, as deltas from *@base (updated). */
 struct counters {
-	unsigned long long faults, migrated, remote, evicted, failures;
+	unsigned long long faults, migrated, remote, evicted, failures, cpu, todev, tosys;
 };
 
 static struct counters delta(int fd, struct counters *base)
@@ -191,10 +191,12 @@ static struct counters delta(int fd, struct counters *base)
 
 	if (!dev_info(fd, &info))
 		now = (struct counters){ info.fault_pages, info.fault_migrated,
-					 info.remote_pages, info.evicted, info.evict_failures };
+					 info.remote_pages, info.evicted, info.evict_failures,
+					 info.cpu_faults, info.to_device, info.to_system };
 	d = (struct counters){ now.faults - base->faults, now.migrated - base->migrated,
 			       now.remote - base->remote, now.evicted - base->evicted,
-			       now.failures - base->failures };
+			       now.failures - base->failures, now.cpu - base->cpu,
+			       now.todev - base->todev, now.tosys - base->tosys };
 	*base = now;
 	return d;
 }
@@ -412,9 +414,10 @@ static void exact_test(unsigned int id, const char *kind, unsigned int policy)
 	ok(!ret && d.faults == misses && d.migrated == misses && d.remote == 0 &&
 	   d.evicted == misses - EX_FRAMES && d.failures == 0,
 	   "%s: %s, batch 1: %d one-page accesses fault exactly where the textbook misses "
-	   "(%lu; kernel: faults %llu, migrated %llu, evicted %llu, remote %llu, failures %llu)%s",
+	   "(%lu; kernel: faults %llu, migrated %llu, evicted %llu, remote %llu, failures %llu, "
+	   "CPU faults %llu, to device %llu, to system %llu)%s",
 	   kind, policy_names[policy], EX_RECORDS, misses, d.faults, d.migrated, d.evicted,
-	   d.remote, d.failures, ret ? " ACCESS failed" : "");
+	   d.remote, d.failures, d.cpu, d.todev, d.tosys, ret ? " ACCESS failed" : "");
 	ok(!bad, "%s: %s: every device read saw the last write (%d did not)", kind,
 	   policy_names[policy], bad);
 	close(fd);
