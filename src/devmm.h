@@ -424,7 +424,6 @@ unsigned long devmm_info_pfn(struct devmm_device *dev, struct devmm_pginfo *info
 /* policy.c */
 unsigned long devmm_pick_victims(struct devmm_device *dev, struct devmm_victim *v,
 				 unsigned long max_pages);
-const char *devmm_policy_name(unsigned int policy);
 void devmm_policy_set(struct devmm_device *dev, u32 mask, unsigned int policy,
 		      unsigned int unit, u64 seed);
 void devmm_policy_added(struct devmm_device *dev, struct devmm_pginfo *info);

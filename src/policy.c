@@ -25,17 +25,6 @@ static const struct devmm_policy_ops *policy_ops(struct devmm_device *dev)
 }
 
 /**
- * devmm_policy_name - the name of policy @policy
- * @policy: DEVMM_POLICY_*.
- *
- * Return: "lru", "fifo", ... or "unknown".
- */
-const char *devmm_policy_name(unsigned int policy)
-{
-	return policy <= DEVMM_POLICY_MAX ? policies[policy]->name : "unknown";
-}
-
-/**
  * devmm_policy_set - change a device's policy, seed or unit
  * @dev: the device.
  * @mask: DEVMM_SET_* of the fields below to change.

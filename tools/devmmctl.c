@@ -73,13 +73,14 @@ static void usage_text(FILE *f)
 		"  stats ID                         one device's statistics\n"
 		"  evict ID [BYTES|all]             evict device memory (default: all)\n"
 		"  capacity ID BYTES                change a device's capacity\n"
-		"  policy ID lru|fifo|clock|random|lfu|uvm               change a device's eviction policy\n"
+		"  policy ID POLICY                 change a device's eviction policy (lru, fifo,\n"
+		"                                   clock, random, lfu or uvm)\n"
 		"  selftest [ID]                    a verified 64 MiB migration round trip\n"
 		"  replay ID TRACE|--pattern P [REPLAY OPTIONS]\n"
 		"                                   replay accesses with demand paging (devmmctl(1))\n"
 		"options:\n"
 		"  --json              print JSON (stats --watch: one object per line)\n"
-		"  --policy lru|fifo|clock|random|lfu|uvm   eviction policy of a new device (create)\n"
+		"  --policy POLICY     eviction policy of a new device (create)\n"
 		"  --watch [SECONDS]   print the statistics again every SECONDS (stats)\n"
 		"  --progress, --no-progress\n"
 		"                      progress bar of a large eviction (default: on a terminal)\n"
@@ -279,7 +280,9 @@ static void json_device(const struct devmm_dev_info *d)
 	       "\"cpu_faults\": %llu, \"device_faults\": %llu, \"evicted\": %llu, "
 	       "\"evict_passes\": %llu, \"evict_failures\": %llu, \"map_bytes\": %llu, "
 	       "\"map_read_faults\": %llu, \"map_write_faults\": %llu, \"map_mkwrite\": %llu, "
-	       "\"chunks_ahead\": %llu}",
+	       "\"chunks_ahead\": %llu, \"fault_pages\": %llu, \"fault_migrated\": %llu, "
+	       "\"remote_pages\": %llu, \"prefetched\": %llu, \"prefetch_hits\": %llu, "
+	       "\"prefetch_waste\": %llu, \"thrashing_events\": %llu, \"thrashing_held\": %llu}",
 	       d->id, d->id, devmm_kind_name(d->kind), devmm_policy_name(d->policy),
 	       (unsigned long long)d->base, (unsigned long long)d->capacity,
 	       (unsigned long long)d->used, (unsigned long long)d->used_max,
@@ -289,7 +292,11 @@ static void json_device(const struct devmm_dev_info *d)
 	       (unsigned long long)d->evict_passes, (unsigned long long)d->evict_failures,
 	       (unsigned long long)d->map_bytes, (unsigned long long)d->map_read_faults,
 	       (unsigned long long)d->map_write_faults, (unsigned long long)d->map_mkwrite,
-	       (unsigned long long)d->chunks_ahead);
+	       (unsigned long long)d->chunks_ahead, (unsigned long long)d->fault_pages,
+	       (unsigned long long)d->fault_migrated, (unsigned long long)d->remote_pages,
+	       (unsigned long long)d->prefetched, (unsigned long long)d->prefetch_hits,
+	       (unsigned long long)d->prefetch_waste, (unsigned long long)d->thrashing_events,
+	       (unsigned long long)d->thrashing_held);
 }
 
 /* load, unload: through libkmod. */
@@ -641,6 +648,14 @@ static void print_stats(const struct devmm_dev_info *d)
 	printf("  map faults        %llu read, %llu write, %llu mkwrite\n",
 	       (unsigned long long)d->map_read_faults, (unsigned long long)d->map_write_faults,
 	       (unsigned long long)d->map_mkwrite);
+	printf("  demand paging     %llu device faults (pages), %llu pages migrated on fault, "
+	       "%llu remote\n", (unsigned long long)d->fault_pages,
+	       (unsigned long long)d->fault_migrated, (unsigned long long)d->remote_pages);
+	printf("  prefetch          %llu pages, %llu hits, %llu untouched\n",
+	       (unsigned long long)d->prefetched, (unsigned long long)d->prefetch_hits,
+	       (unsigned long long)d->prefetch_waste);
+	printf("  thrashing         %llu events, %llu faults held\n",
+	       (unsigned long long)d->thrashing_events, (unsigned long long)d->thrashing_held);
 }
 
 static volatile sig_atomic_t stop;
@@ -1386,7 +1401,8 @@ static int run(int argc, char **argv)
 			const char *v = a[8] == '=' ? a + 9 : argv[++i];
 
 			if (!v)
-				return usage("--policy needs lru or fifo");
+				return usage("--policy needs a policy (lru, fifo, clock, random, lfu "
+					     "or uvm)");
 			if (devmm_parse_policy(v, &opt.policy))
 				return usage("unknown policy '%s' (lru, fifo, clock, random, lfu or uvm)", v);
 			opt.have_policy = 1;

@@ -443,8 +443,10 @@ static long replay_faults(unsigned int id, unsigned int policy, uint64_t rseed, 
 	uint64_t x = 12345;
 	unsigned long i;
 
-	if (ioctl(ctl, DEVMM_IOC_SETTINGS, &s))
-		return -errno;
+	if (!acc || !p || !io || fd < 0 || ioctl(ctl, DEVMM_IOC_SETTINGS, &s)) {
+		ret = -errno ?: -ENOMEM;
+		goto out;
+	}
 	devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, EX_FRAMES * PSZ, NULL);
 	set_attr(fd, p, EX_PAGES, DEVMM_ATTR_PREFERRED | DEVMM_ATTR_MIGRATE, DEVMM_LOC_DEVICE,
 		 1, 0, 0);
@@ -459,8 +461,11 @@ static long replay_faults(unsigned int id, unsigned int policy, uint64_t rseed, 
 	delta(fd, &base);
 	ret = ioctl(fd, DEVMM_IOC_ACCESS, &b) ? -errno : 0;
 	d = delta(fd, &base);
-	close(fd);
-	munmap(p, EX_PAGES * PSZ);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (p)
+		munmap(p, EX_PAGES * PSZ);
 	free(acc);
 	free(io);
 	return ret ? ret : (long)d.faults;
