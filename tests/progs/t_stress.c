@@ -311,9 +311,10 @@ static void churn_attrs(struct thr *t, int fd)
 	a.npages = n;
 	a.granularity = grans[rn(t, NELEM(grans))];
 	ret = ioctl(fd, DEVMM_IOC_SET_ATTR, &a) ? -errno : 0;
+	/* EFAULT: a hole for a moment (a munmap or mremap of the range not redone yet). */
 	if (ret == -ENODEV)
 		t->churn_dead = 1;
-	else if (ret && ret != -ENOMEM)
+	else if (ret && ret != -ENOMEM && ret != -EFAULT)
 		bad_errno(t, OP_SET_ATTR, "SET_ATTR on a new churn device", ret);
 	for (i = first; !ret && i < first + n; i++)
 		t->attr_priv[i] = CHURN_DI;
