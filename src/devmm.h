@@ -137,8 +137,9 @@ struct devmm_attr_range {
 
 /**
  * struct devmm_pginfo - what the device knows about one of its pages
- * @lru: on the device's recency list while the page starts a folio in use
- *	(ZONE_DEVICE pages have no list field to spare).
+ * @lru: on the device's list of folios in use, in its eviction policy's
+ *	order (policy.c), while the page starts a folio in use (ZONE_DEVICE
+ *	pages have no list field to spare).
  * @owner: the process the folio was migrated from, or NULL.
  * @addr: the folio's (first page's) address in @owner's address space
  *	when it was migrated; mremap or fork may make it stale.

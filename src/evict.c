@@ -366,8 +366,8 @@ static unsigned long evict_victims(struct devmm_device *dev, struct devmm_victim
  * @locked_mm: an mm whose mmap_lock the caller holds (the process whose
  *	migration to the device needs room), or NULL if it holds none.
  *
- * Pages go in batches, least recently used first (or oldest first under
- * the FIFO policy).  Pages that cannot move now (locked, pinned, being
+ * Pages go in batches, in the order of the device's eviction policy
+ * (policy.c).  Pages that cannot move now (locked, pinned, being
  * migrated, their owner busy) are skipped and counted as failures.  Gives
  * up after a few passes that free nothing.  An owner's mmap_lock is only
  * tried, except by a caller that holds none (@locked_mm NULL): after a

@@ -274,8 +274,8 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 			info->owner = owner;
 			info->addr = addr;
 			/*
-			 * Newest: the last to be evicted under both policies.
-			 * Buffer pages never are: they stay off the list, so
+			 * Newest: at the tail of the policy's list.
+			 * Buffer pages are never evicted: they stay off it, so
 			 * that picking victims never walks them with
 			 * interrupts off.  They are counted with nused, so
 			 * that used_pages() never wraps.

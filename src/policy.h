@@ -23,7 +23,7 @@ struct devmm_pick {
 
 /**
  * struct devmm_policy_ops - an eviction policy
- * @name: as devmmctl and sysfs say it.
+ * @name: as libdevmm and devmmctl spell it (sysfs shows the number).
  * @accessed: the device accessed the folio (NULL: nothing to do, and the
  *	lock is not even taken).
  * @next: the next folio to take, or NULL when the policy has none left.
