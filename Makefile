@@ -94,13 +94,14 @@ lib/libdevmm.so: $(LIBDEVMM_SO)
 tools/devmmctl: $(DEVMMCTL_LIBDEVMM_DEP)
 out/progs/devmmctl: DEVMMCTL_LIBDEVMM_LINK = lib/libdevmm.a
 out/progs/devmmctl: lib/libdevmm.a
-tools/devmmctl out/progs/devmmctl: tools/devmmctl.c tools/replay.c tools/replay.h \
+DEVMMCTL_SRCS = tools/devmmctl.c tools/replay.c tools/trace.c
+tools/devmmctl out/progs/devmmctl: $(DEVMMCTL_SRCS) tools/replay.h tools/trace.h \
 		lib/libdevmm.h include/uapi/linux/devmm.h VERSION
 	@$(PKG_CONFIG) --exists libkmod || { echo "devmmctl needs libkmod and pkg-config" \
 		"(Debian: apt-get install libkmod-dev pkgconf)" >&2; exit 1; }
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) $(KMOD_CFLAGS) -DDEVMM_VERSION='"$(VERSION)"' \
-		-o $@ tools/devmmctl.c tools/replay.c $(LDFLAGS) $(DEVMMCTL_LIBDEVMM_LINK) \
+		-o $@ $(DEVMMCTL_SRCS) $(LDFLAGS) $(DEVMMCTL_LIBDEVMM_LINK) \
 		$(KMOD_LIBS)
 
 # The lab's guest programs (tests/lab/lib.sh copies out/progs into every
