@@ -12,6 +12,7 @@
 #   make tools                        libdevmm (static and shared), devmmctl and devmm-sim
 #   make progs                        the guests' test programs, devmmctl and devmm-sim,
 #                                     in out/progs
+#   make sim-check                    devmm-sim against the textbook's LRU/FIFO, on the host
 #   make bench-progs [TEST_HMM_UAPI_DIR=<dir of test_hmm_uapi.h>]
 #                                     make bench's program, in out/bench-progs
 #   make dkms-source DESTDIR=<dir>    the module's sources, as DKMS builds them, into <dir>
@@ -60,7 +61,7 @@ KMOD_CFLAGS = $(shell $(PKG_CONFIG) --cflags libkmod 2>/dev/null)
 KMOD_LIBS = $(shell $(PKG_CONFIG) --libs libkmod 2>/dev/null || echo -lkmod)
 
 .PHONY: all modules probes probes-dump clean check demo tools install-tools package-check lint bench \
-	matrix progs bench-progs dkms-source
+	matrix progs bench-progs dkms-source sim-check
 
 all: modules
 
@@ -175,6 +176,9 @@ dkms-source:
 
 check:
 	bash tests/lab/check.sh $(LANES)
+
+sim-check: tools/devmm-sim
+	bash tests/lab/sim-check.sh tools/devmm-sim
 
 demo:
 	bash tests/lab/demo.sh
