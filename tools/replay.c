@@ -23,6 +23,26 @@
 
 #define PSZ		4096UL
 #define BATCH		4096
+#define BLOCK		(2UL << 20)
+
+/*
+ * The replay buffer, 2 MiB aligned as the model of a replay has it
+ * (docs/model.md): granules, 2 MiB blocks and fault-around windows then
+ * start at the same page indices whatever address mmap() picks.
+ */
+static char *map_buffer(size_t len)
+{
+	char *raw = mmap(NULL, len + BLOCK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0), *buf;
+
+	if (raw == MAP_FAILED)
+		return raw;
+	buf = (char *)(((uintptr_t)raw + BLOCK - 1) & ~(BLOCK - 1));
+	if (buf > raw)
+		munmap(raw, buf - raw);
+	munmap(buf + len, raw + BLOCK - buf);
+	return buf;
+}
 
 /* Flush the batch: -errno and *@bad_rec on failure. */
 static int flush(int fd, struct devmm_access *acc, uint32_t *n, uint64_t first,
@@ -57,8 +77,7 @@ int trace_replay(int fd, const struct trace *t, struct replay_result *res, char 
 		if (k > scratch_pages)
 			scratch_pages = k;
 	}
-	buf = mmap(NULL, pages * PSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		   0);
+	buf = map_buffer(pages * PSZ);
 	if (buf != MAP_FAILED) {
 		madvise(buf, pages * PSZ, MADV_NOHUGEPAGE);
 		scratch = malloc(scratch_pages * PSZ);
