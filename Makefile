@@ -9,8 +9,10 @@
 #   make matrix                       build devmm against every Debian amd64 kernel headers
 #                                     package of bookworm, trixie and sid; writes docs/kernels.md
 #   make bench                        devmm vs the kernel's test_hmm, in QEMU (7.x lane)
-#   make tools                        libdevmm (static and shared) and devmmctl
-#   make progs                        the guests' test programs and devmmctl, in out/progs
+#   make tools                        libdevmm (static and shared), devmmctl and devmm-sim
+#   make progs                        the guests' test programs, devmmctl and devmm-sim,
+#                                     in out/progs
+#   make sim-check                    devmm-sim against the textbook's LRU/FIFO, on the host
 #   make bench-progs [TEST_HMM_UAPI_DIR=<dir of test_hmm_uapi.h>]
 #                                     make bench's program, in out/bench-progs
 #   make dkms-source DESTDIR=<dir>    the module's sources, as DKMS builds them, into <dir>
@@ -59,7 +61,7 @@ KMOD_CFLAGS = $(shell $(PKG_CONFIG) --cflags libkmod 2>/dev/null)
 KMOD_LIBS = $(shell $(PKG_CONFIG) --libs libkmod 2>/dev/null || echo -lkmod)
 
 .PHONY: all modules probes probes-dump clean check demo tools install-tools package-check lint bench \
-	matrix progs bench-progs dkms-source
+	matrix progs bench-progs dkms-source sim-check
 
 all: modules
 
@@ -72,7 +74,7 @@ modules: probes
 probes-dump: probes
 	@cat generated/probes.txt
 
-tools: lib/libdevmm.a lib/libdevmm.so tools/devmmctl
+tools: lib/libdevmm.a lib/libdevmm.so tools/devmmctl tools/devmm-sim
 
 lib/libdevmm.o: lib/libdevmm.c lib/libdevmm.h include/uapi/linux/devmm.h
 	$(CC) $(CFLAGS) $(USER_CFLAGS) -fPIC -c -o $@ $<
@@ -94,14 +96,25 @@ lib/libdevmm.so: $(LIBDEVMM_SO)
 tools/devmmctl: $(DEVMMCTL_LIBDEVMM_DEP)
 out/progs/devmmctl: DEVMMCTL_LIBDEVMM_LINK = lib/libdevmm.a
 out/progs/devmmctl: lib/libdevmm.a
-tools/devmmctl out/progs/devmmctl: tools/devmmctl.c tools/replay.c tools/replay.h \
+DEVMMCTL_SRCS = tools/devmmctl.c tools/replay.c tools/trace.c
+tools/devmmctl out/progs/devmmctl: $(DEVMMCTL_SRCS) tools/replay.h tools/trace.h \
 		lib/libdevmm.h include/uapi/linux/devmm.h VERSION
 	@$(PKG_CONFIG) --exists libkmod || { echo "devmmctl needs libkmod and pkg-config" \
 		"(Debian: apt-get install libkmod-dev pkgconf)" >&2; exit 1; }
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) $(KMOD_CFLAGS) -DDEVMM_VERSION='"$(VERSION)"' \
-		-o $@ tools/devmmctl.c tools/replay.c $(LDFLAGS) $(DEVMMCTL_LIBDEVMM_LINK) \
+		-o $@ $(DEVMMCTL_SRCS) $(LDFLAGS) $(DEVMMCTL_LIBDEVMM_LINK) \
 		$(KMOD_LIBS)
+
+# devmm-sim, the model of demand paging (docs/model.md): traces as devmmctl
+# replay reads them, libdevmm for its size parser only (no ioctls); static
+# in out/progs, for the guests' differential test (tests/guest/replay-diff.sh).
+SIM_SRCS = tools/devmm-sim.c tools/trace.c
+out/progs/devmm-sim: SIM_LDFLAGS = -static
+tools/devmm-sim out/progs/devmm-sim: $(SIM_SRCS) tools/trace.h lib/libdevmm.a lib/libdevmm.h \
+		include/uapi/linux/devmm.h
+	@mkdir -p $(@D)
+	$(CC) $(SIM_LDFLAGS) $(CFLAGS) $(USER_CFLAGS) -o $@ $(SIM_SRCS) $(LDFLAGS) lib/libdevmm.a
 
 # The lab's guest programs (tests/lab/lib.sh copies out/progs into every
 # initramfs), built once on the host: the guest kernels all run the same
@@ -111,7 +124,7 @@ tools/devmmctl out/progs/devmmctl: tools/devmmctl.c tools/replay.c tools/replay.
 # tests/guest/devmmctl.sh; t_libdevmm tests libdevmm, so links it.
 PROGS = $(patsubst tests/progs/%.c,out/progs/%,$(wildcard tests/progs/t_*.c)) out/progs/hold
 PROGS_HEADERS = $(wildcard tests/progs/*.h) include/uapi/linux/devmm.h
-progs: $(PROGS) out/progs/devmmctl
+progs: $(PROGS) out/progs/devmmctl out/progs/devmm-sim
 
 out/progs/t_libdevmm: PROGS_LIBS = lib/libdevmm.a
 out/progs/t_libdevmm: lib/libdevmm.a lib/libdevmm.h
@@ -164,6 +177,9 @@ dkms-source:
 check:
 	bash tests/lab/check.sh $(LANES)
 
+sim-check: tools/devmm-sim
+	bash tests/lab/sim-check.sh tools/devmm-sim
+
 demo:
 	bash tests/lab/demo.sh
 
@@ -181,4 +197,4 @@ package-check:
 
 clean:
 	-[ -d "$(KDIR)" ] && $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean
-	rm -rf generated out tools/devmmctl lib/*.o lib/*.a lib/libdevmm.so*
+	rm -rf generated out tools/devmmctl tools/devmm-sim lib/*.o lib/*.a lib/libdevmm.so*

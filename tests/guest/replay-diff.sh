@@ -1,0 +1,159 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The kernel against its model: the same replays through devmmctl replay on
+# a device and through devmm-sim (tools/devmm-sim.c, docs/model.md), which
+# must give the same counters, all of them but the timings (seconds,
+# records_per_second).  A fixed set of settings covers every policy,
+# granularity, eviction batch (1, a few, 512) and evict unit, each pair of
+# them at least once, over the built-in patterns and traces of every kind of
+# record this script writes; one TAP line per combination, with the keys
+# that differ on failure.  Each replay is small (buffers of 512 KiB to
+# 2.5 MiB, 256 KiB of device memory, at most a few thousand records).
+#
+# usage: replay-diff.sh ID KIND   devmm loaded, device ID (empty) of KIND
+#                                 (private or coherent); loads nothing itself
+#        replay-diff.sh --traces DIR
+#                                 only write the traces into DIR (they are the
+#                                 same on any POSIX awk), to replay them with
+#                                 devmm-sim elsewhere
+# Runs in the guests (busybox ash, /tests/tap.sh, jq); POSIX sh only.
+
+# mktrace FILE PAGES RECORDS SEED WIDE: R W C S M E records over PAGES pages;
+# WIDE: a quarter of them start just before the first 2 MiB boundary.  A
+# Park-Miller generator (exact in any awk's doubles), not awk's rand().
+mktrace() {
+	awk -v pages="$2" -v n="$3" -v x="$4" -v wide="$5" '
+	function rnd(m) { x = (x * 16807) % 2147483647; return x % m }
+	BEGIN {
+		size = pages * 4096
+		printf "# replay-diff.sh: R W C S M E records\nsize %d\n", size
+		for (i = 0; i < n; i++) {
+			k = rnd(20)
+			op = k < 8 ? "R" : k < 12 ? "W" : k < 14 ? "C" : k < 16 ? "S" : \
+			     k < 18 ? "M" : "E"
+			pg = rnd(pages)
+			if (wide && rnd(4) == 0)
+				pg = 511 - rnd(8)
+			off = pg * 4096
+			if (op == "R" || op == "W")
+				off += rnd(4096)
+			len = rnd(10) < 8 ? 1 + rnd(3 * 4096) : 1 + rnd(40 * 4096)
+			if (len > size - off)
+				len = size - off
+			printf "%s %d %d\n", op, off, len
+		}
+	}' >"$1"
+}
+
+# The traces: mixed (1 MiB, 1500 records), short (512 KiB, 300 records),
+# wide (2.5 MiB: records, windows and blocks across the 2 MiB boundary).
+# 2 MiB granules get short replays: with 256 KiB of device memory, each of
+# their faults leaves all but 64 pages of its granule to fail after 4
+# eviction passes over the 64 in flight (tens of thousands of passes in all).
+mktraces() {
+	mktrace "$1/mixed.trace" 256 1500 12345 0
+	mktrace "$1/short.trace" 128 300 777 0
+	mktrace "$1/wide.trace" 640 300 4242 1
+}
+
+if [ "${1-}" = --traces ] && [ $# = 2 ]; then
+	mkdir -p "$2" && mktraces "$2"
+	exit
+fi
+
+. /tests/tap.sh
+[ $# = 2 ] || bail "usage: replay-diff.sh ID KIND (private or coherent)"
+id=$1 kind=$2
+case $kind in private | coherent) ;; *) bail "KIND must be private or coherent, not $kind" ;; esac
+fa=$(cat /sys/module/devmm/parameters/fault_around_kb 2>/dev/null) || bail "devmm is not loaded"
+command -v devmm-sim >/dev/null || bail "no devmm-sim on PATH"
+command -v jq >/dev/null || bail "no jq on PATH"
+
+dir=/tmp/replay-diff
+kout=$dir/kernel.json kerr=$dir/kernel.err mout=$dir/model.json merr=$dir/model.err
+mkdir -p $dir
+mktraces $dir
+
+# diffkeys: "KEY: kernel V, model V" for every counter (and setting both
+# print) that differs, the timings aside; fails if either is not JSON.
+diffkeys() {
+	jq -rn --slurpfile k "$kout" --slurpfile m "$mout" '
+		$k[0] as $k | $m[0] as $m |
+		(["records", "device_faults", "pages_to_device", "pages_to_system", "evicted",
+		  "prefetched", "prefetch_hits", "thrashing_events", "remote_accesses",
+		  "cpu_faults", "fault_migrated", "evict_failures", "bad_pages",
+		  "cpu_read_mismatches"] +
+		 [$k | keys[] | select(. as $x | $m | has($x))]) | unique[] |
+		select(. != "seconds" and . != "records_per_second") |
+		select($k[.] != $m[.]) |
+		"\(.): kernel \($k[.] | tojson), model \($m[.] | tojson)"'
+}
+
+# POLICY GRANULARITY BATCH UNIT SIZE RECORDS TRACE: TRACE a pattern (with
+# --size SIZE --records RECORDS) or one of the traces above (SIZE, RECORDS -).
+# random replays get a seed of their own (--seed).
+while read -r pol gran batch unit size records trace <&3; do
+	case $pol in '' | '#'*) continue ;; esac
+	case $trace in
+	mixed | short | wide)
+		set -- "$dir/$trace.trace"
+		what="$trace.trace"
+		;;
+	*)
+		set -- --pattern "$trace" --size "$size" --records "$records"
+		what="--pattern $trace ($size, $records records)"
+		;;
+	esac
+	set -- "$@" --policy "$pol" --granularity "$gran" --evict-batch "$batch" \
+		--evict-unit "$unit" --capacity 256K
+	[ "$pol" = random ] && set -- "$@" --seed "$((batch * 1000 + ${#trace}))"
+	name="$pol, $gran granules, batch $batch, $unit unit, $what"
+	devmmctl evict "$id" all </dev/null >/dev/null 2>&1
+	krc=0 mrc=0
+	devmmctl replay "$id" "$@" --json </dev/null >"$kout" 2>"$kerr" || krc=$?
+	devmm-sim "$@" --kind "$kind" --fault-around-kb "$fa" --json </dev/null >"$mout" \
+		2>"$merr" || mrc=$?
+	if [ $krc != 0 ] || [ $mrc != 0 ]; then
+		not_ok "$name: devmmctl exit $krc, devmm-sim exit $mrc"
+		sed 's/^/# devmmctl: /' "$kerr"
+		sed 's/^/# devmm-sim: /' "$merr"
+	elif ! diffkeys >$dir/diff 2>&1; then
+		not_ok "$name: output not JSON"
+		sed 's/^/# /' $dir/diff
+		sed 's/^/# devmmctl: /' "$kout"
+		sed 's/^/# devmm-sim: /' "$mout"
+	elif [ -s $dir/diff ]; then
+		not_ok "$name: kernel != model ($(wc -l <$dir/diff) keys)"
+		sed 's/^/# /' $dir/diff
+		echo "# devmm-sim $* --kind $kind --fault-around-kb $fa" | sed "s|$dir/||"
+	else
+		ok "$name: kernel = model ($(jq -r '"\(.device_faults) faults, \(.evicted) evicted, \(.evict_failures) failures"' "$kout"))"
+	fi
+done 3<<'EOF'
+# policy  gran  batch  unit   size  records  trace
+lru       4K    1      page   1M    2000     stream
+lru       64K   8      block  -     -        mixed
+lru       2M    512    page   -     -        short
+lru       4K    3      page   -     -        mixed
+fifo      4K    8      block  1M    3000     random:3
+fifo      64K   512    page   512K  20       pingpong
+fifo      2M    1      block  -     -        short
+fifo      4K    1      page   1M    3000     hotcold:80
+clock     4K    512    block  1M    3000     hotcold:80
+clock     64K   1      page   1M    2000     stride:7
+clock     2M    8      page   -     -        short
+clock     64K   512    block  -     -        wide
+random    4K    1      block  -     -        wide
+random    64K   8      page   1M    3000     hotcold:80
+random    2M    512    block  512K  200      random:3
+random    64K   512    page   -     -        mixed
+lfu       4K    8      page   -     -        mixed
+lfu       64K   512    block  1M    2000     stream
+lfu       2M    1      page   512K  500      hotcold:80
+lfu       4K    1      block  512K  20       pingpong
+uvm       4K    512    page   512K  20       pingpong
+uvm       64K   1      block  -     -        wide
+uvm       2M    8      page   512K  500      stride:7
+EOF
+tap_plan
+[ "$tap_failed" = 0 ]
