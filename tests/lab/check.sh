@@ -49,6 +49,10 @@ summary=$(printf 'harness  %3d passed, %d failed' "$sp" "$sf")$'\n'
 tap_section lint --quiet-ok bash "$LAB_DIR/lint.sh"
 tp=$((tp + sp)) tf=$((tf + sf)) ts=$((ts + ss))
 summary="$summary$(printf 'lint     %3d passed, %d failed' "$sp" "$sf")"$'\n'
+# The reference model of demand paging (devmm-sim) against the textbook, on the host.
+tap_section sim make -s -C "$TOP_DIR" sim-check
+tp=$((tp + sp)) tf=$((tf + sf)) ts=$((ts + ss))
+summary="$summary$(printf 'sim      %3d passed, %d failed' "$sp" "$sf")"$'\n'
 # The Debian packages, built, linted, installed on the host (DKMS builds
 # devmm.ko for its headers) and in the build chroots, and purged again
 # (tests/lab/package.sh).  Skipped where devmm is installed already (a user's
