@@ -362,7 +362,7 @@ if [ "$private" = 1 ]; then
 	dm replay "$priv" --pattern pingpong --size 256K --thrashing on --json
 	jcheck ".bad_pages == 0 and .cpu_read_mismatches == 0 and .thrashing_events == 64 and
 		.pages_to_device * 10 <= $off" \
-		"replay pingpong, 100 rounds, thrashing control on: >= 90% fewer pages to the device than off ($off), data intact"
+		"replay pingpong, 100 rounds, thrashing control on: $(jval .pages_to_device) pages to the device, >= 90% fewer than off ($off), data intact"
 else
 	skip "replay --pattern pingpong on a private device" "no device-private memory"
 fi
