@@ -151,6 +151,26 @@ static long devmm_ioc_create(void __user *uarg, size_t usize)
 }
 
 /*
+ * The device numbered @id with a reference, for a command on its memory;
+ * NULL with *@err -ENODEV (none, or going away) or -EOPNOTSUPP (mirror-only).
+ */
+static struct devmm_device *memory_device_get(u32 id, int *err)
+{
+	struct devmm_device *dev = devmm_device_find(id, false);
+
+	*err = -ENODEV;
+	if (!dev)
+		return NULL;
+	/* Found just before a DESTROY took it down. */
+	if (!READ_ONCE(dev->dying) && dev->kind != DEVMM_MIRROR)
+		return dev;
+	if (!READ_ONCE(dev->dying))
+		*err = -EOPNOTSUPP;
+	devmm_device_put(dev);
+	return NULL;
+}
+
+/*
  * DEVMM_IOC_{DESTROY,EVICT,SET_CAPACITY,SET_POLICY}: an operation on one
  * device by number (see include/uapi/linux/devmm.h).
  */
@@ -171,18 +191,9 @@ static long devmm_ioc_dev_cmd(unsigned int nr, void __user *uarg, size_t usize)
 			return -EINVAL;
 		return devmm_device_destroy(c.id);
 	}
-	dev = devmm_device_find(c.id, false);
+	dev = memory_device_get(c.id, &ret);
 	if (!dev)
-		return -ENODEV;
-	/* Found just before a DESTROY took it down. */
-	if (READ_ONCE(dev->dying)) {
-		ret = -ENODEV;
-		goto out;
-	}
-	if (dev->kind == DEVMM_MIRROR) {
-		ret = -EOPNOTSUPP;
-		goto out;
-	}
+		return ret;
 	c.result = 0;
 	switch (nr) {
 	case _IOC_NR(DEVMM_IOC_EVICT): {
@@ -209,7 +220,6 @@ static long devmm_ioc_dev_cmd(unsigned int nr, void __user *uarg, size_t usize)
 	}
 	if (!ret)
 		ret = devmm_copy_out(uarg, usize, &c, sizeof(c));
-out:
 	devmm_device_put(dev);
 	return ret;
 }
@@ -281,17 +291,9 @@ static long devmm_ioc_settings(void __user *uarg, size_t usize)
 	     (!c.evict_batch || c.evict_batch > DEVMM_EVICT_BATCH_MAX)) ||
 	    ((c.mask & DEVMM_SET_EVICT_UNIT) && c.evict_unit > DEVMM_EVICT_UNIT_BLOCK))
 		return -EINVAL;
-	dev = devmm_device_find(c.id, false);
+	dev = memory_device_get(c.id, &ret);
 	if (!dev)
-		return -ENODEV;
-	if (READ_ONCE(dev->dying)) {
-		ret = -ENODEV;
-		goto out;
-	}
-	if (dev->kind == DEVMM_MIRROR) {
-		ret = -EOPNOTSUPP;
-		goto out;
-	}
+		return ret;
 	BUILD_BUG_ON(DEVMM_EVICT_BATCH_MAX > DEVMM_WINDOW_PAGES);
 	devmm_policy_set(dev, c.mask, c.policy, c.evict_unit, c.seed);
 	if (c.mask & DEVMM_SET_EVICT_BATCH)
@@ -312,7 +314,6 @@ static long devmm_ioc_settings(void __user *uarg, size_t usize)
 	c.prefetch_arg = READ_ONCE(dev->prefetch_arg);
 	c.thrashing = READ_ONCE(dev->thrashing);
 	ret = devmm_copy_out(uarg, usize, &c, sizeof(c));
-out:
 	devmm_device_put(dev);
 	return ret;
 }
