@@ -152,7 +152,8 @@ static long devmm_ioc_create(void __user *uarg, size_t usize)
 
 /*
  * The device numbered @id with a reference, for a command on its memory;
- * NULL with *@err -ENODEV (none, or going away) or -EOPNOTSUPP (mirror-only).
+ * *@err 0; else NULL with *@err -ENODEV (none, or going away) or -EOPNOTSUPP
+ * (mirror-only).
  */
 static struct devmm_device *memory_device_get(u32 id, int *err)
 {
@@ -162,8 +163,10 @@ static struct devmm_device *memory_device_get(u32 id, int *err)
 	if (!dev)
 		return NULL;
 	/* Found just before a DESTROY took it down. */
-	if (!READ_ONCE(dev->dying) && dev->kind != DEVMM_MIRROR)
+	if (!READ_ONCE(dev->dying) && dev->kind != DEVMM_MIRROR) {
+		*err = 0;
 		return dev;
+	}
 	if (!READ_ONCE(dev->dying))
 		*err = -EOPNOTSUPP;
 	devmm_device_put(dev);
