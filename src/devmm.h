@@ -35,6 +35,8 @@
 
 /* Migrations work in windows of up to one PMD (512 pages on x86-64). */
 #define DEVMM_WINDOW_PAGES	(PMD_SIZE >> PAGE_SHIFT)
+/* Victims one eviction pass may take: a window's worth per CPU helping. */
+#define DEVMM_EVICT_PASS_MAX	(DEVMM_WINDOW_PAGES * DEVMM_MAX_COPY_THREADS)
 
 enum devmm_kind {
 	DEVMM_PRIVATE = DEVMM_KIND_PRIVATE,
@@ -424,7 +426,7 @@ unsigned long devmm_info_pfn(struct devmm_device *dev, struct devmm_pginfo *info
 
 /* policy.c */
 unsigned long devmm_pick_victims(struct devmm_device *dev, struct devmm_victim *v,
-				 unsigned long max_pages);
+				 unsigned long max_pages, unsigned int windows);
 void devmm_policy_set(struct devmm_device *dev, u32 mask, unsigned int policy,
 		      unsigned int unit, u64 seed);
 void devmm_policy_added(struct devmm_device *dev, struct devmm_pginfo *info);

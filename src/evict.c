@@ -359,6 +359,18 @@ static unsigned long evict_victims(struct devmm_device *dev, struct devmm_victim
 	return moved;
 }
 
+/*
+ * Windows of victims per pass: one for each CPU that may take runs of them
+ * (evict_owner()), so that a large eviction keeps them all busy.  The pick
+ * takes them at once, as that many passes would one after another.
+ */
+static unsigned int evict_pass_windows(void)
+{
+	if (!devmm_task_placement_default())
+		return 1;
+	return clamp(devmm_param_copy_threads(), 1U, (unsigned int)DEVMM_MAX_COPY_THREADS);
+}
+
 /**
  * devmm_evict - evict pages a device needs least
  * @dev: a device with memory.
@@ -366,20 +378,22 @@ static unsigned long evict_victims(struct devmm_device *dev, struct devmm_victim
  * @locked_mm: an mm whose mmap_lock the caller holds (the process whose
  *	migration to the device needs room), or NULL if it holds none.
  *
- * Pages go in batches, in the order of the device's eviction policy
- * (policy.c).  Pages that cannot move now (locked, pinned, being
- * migrated, their owner busy) are skipped and counted as failures.  Gives
- * up after a few passes that free nothing.  An owner's mmap_lock is only
- * tried, except by a caller that holds none (@locked_mm NULL): after a
- * pass that freed nothing because an owner was busy, it drops evict_lock,
- * waits for that owner's lock and goes on holding it (mmap_lock before
- * evict_lock, as in a migration that needs room).
+ * Pages go in passes of up to a window per CPU, in the order of the
+ * device's eviction policy (policy.c).  Pages that cannot move now
+ * (locked, pinned, being migrated, their owner busy) are skipped and
+ * counted as failures.  Gives up after a few passes that free nothing.
+ * An owner's mmap_lock is only tried, except by a caller that holds none
+ * (@locked_mm NULL): after a pass that freed nothing because an owner was
+ * busy, it drops evict_lock, waits for that owner's lock and goes on
+ * holding it (mmap_lock before evict_lock, as in a migration that needs
+ * room).
  * Return: pages evicted.
  */
 unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
 			  struct mm_struct *locked_mm)
 {
 	struct mm_struct *held = NULL, *busy = NULL;
+	unsigned int windows = evict_pass_windows();
 	bool may_wait = !locked_mm;
 	struct devmm_victim *v;
 	unsigned long evicted = 0, n, i, pages, moved;
@@ -389,7 +403,7 @@ unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
 		return 0;
 	v = dev->victims;
 	while (evicted < target && idle < 4) {
-		n = devmm_pick_victims(dev, v, min(target - evicted, DEVMM_WINDOW_PAGES));
+		n = devmm_pick_victims(dev, v, target - evicted, windows);
 		if (!n)
 			break;
 		sort(v, n, sizeof(*v), cmp_victim, NULL);

@@ -503,7 +503,7 @@ int devmm_pagemap_init(struct devmm_device *dev, bool populate)
 	dev->max_chunks = DIV_ROUND_UP(span, DEVMM_CHUNK_SIZE);
 	dev->chunks = kcalloc(dev->max_chunks, sizeof(*dev->chunks), GFP_KERNEL);
 	dev->evict_batch = devmm_window_alloc(DEVMM_WINDOW_PAGES);
-	dev->victims = kvcalloc(DEVMM_WINDOW_PAGES, sizeof(*dev->victims), GFP_KERNEL);
+	dev->victims = kvcalloc(DEVMM_EVICT_PASS_MAX, sizeof(*dev->victims), GFP_KERNEL);
 	if (!dev->chunks || !dev->evict_batch || !dev->victims)
 		return -ENOMEM;
 	mutex_lock(&dev->chunks_lock);

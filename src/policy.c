@@ -153,23 +153,55 @@ static void take_block(struct devmm_pick *pk, struct devmm_pginfo *first, struct
 	}
 }
 
+/* One window of a pick: up to DEVMM_WINDOW_PAGES folios, @max_pages pages. */
+static void pick_window(struct devmm_pick *pk, const struct devmm_policy_ops *ops, bool block,
+			unsigned long max_pages, struct pick_out *out)
+{
+	struct devmm_pginfo *info;
+
+	/*
+	 * Full before asking the policy for more: its next() may have side
+	 * effects (CLOCK's hand, RANDOM's sequence) that must not happen for
+	 * a victim not taken.
+	 */
+	while (out->n < out->max_n && !(out->n && out->pages >= max_pages) &&
+	       (info = ops->next(pk))) {
+		unsigned long pfn = devmm_info_pfn(pk->dev, info), nr;
+
+		if (WARN_ON_ONCE(!pfn))
+			break;
+		nr = folio_pages_of(pfn);
+		if (out->n && out->pages + nr > max_pages)
+			break;
+		take(pk, info, pfn, nr, out);
+		if (block)
+			take_block(pk, info, out);
+	}
+}
+
 /**
  * devmm_pick_victims - the folios to evict next, as the device's policy says
  * @dev: the device.
  * @v: filled with the chosen folios and where their owners map them; each
  *	has a user reference on its owner entry (devmm_owners_put() them).
  * @max_pages: how many pages the chosen folios may span in all (the first
- *	folio is chosen whatever its size; whole blocks may go beyond).
+ *	folio of a window is chosen whatever its size; whole blocks may go
+ *	beyond).
+ * @windows: how many windows of victims to pick (1 to
+ *	DEVMM_MAX_COPY_THREADS), each as a pick of its own would, with what
+ *	the ones before took out of the way: the victims of @windows passes
+ *	that all evict what they pick, taken at once so that CPUs can share
+ *	them.
  *
- * Return: the number of folios chosen (at most DEVMM_WINDOW_PAGES).
+ * Return: the number of folios chosen (at most @windows DEVMM_WINDOW_PAGES).
  */
 unsigned long devmm_pick_victims(struct devmm_device *dev, struct devmm_victim *v,
-				 unsigned long max_pages)
+				 unsigned long max_pages, unsigned int windows)
 {
-	struct pick_out out = { .v = v, .max_n = DEVMM_WINDOW_PAGES };
 	const struct devmm_policy_ops *ops;
-	struct devmm_pginfo *info;
+	unsigned long n = 0;
 	struct devmm_pick pk;
+	unsigned int w;
 	bool block;
 
 	spin_lock_irq(&dev->free_lock);
@@ -178,24 +210,16 @@ unsigned long devmm_pick_victims(struct devmm_device *dev, struct devmm_victim *
 	if (!++dev->pick_gen)
 		dev->pick_gen++;
 	pk = (struct devmm_pick){ .dev = dev, .gen = dev->pick_gen, .untaken = dev->nfolios };
-	/*
-	 * Full before asking the policy for more: its next() may have side
-	 * effects (CLOCK's hand, RANDOM's sequence) that must not happen for
-	 * a victim not taken.
-	 */
-	while (out.n < out.max_n && !(out.n && out.pages >= max_pages) &&
-	       (info = ops->next(&pk))) {
-		unsigned long pfn = devmm_info_pfn(dev, info), nr;
+	for (w = 0; w < windows && max_pages; w++) {
+		struct pick_out out = { .v = v + n, .max_n = DEVMM_WINDOW_PAGES };
 
-		if (WARN_ON_ONCE(!pfn))
+		pick_window(&pk, ops, block, min_t(unsigned long, max_pages, DEVMM_WINDOW_PAGES),
+			    &out);
+		if (!out.n)
 			break;
-		nr = folio_pages_of(pfn);
-		if (out.n && out.pages + nr > max_pages)
-			break;
-		take(&pk, info, pfn, nr, &out);
-		if (block)
-			take_block(&pk, info, &out);
+		n += out.n;
+		max_pages -= min(out.pages, max_pages);
 	}
 	spin_unlock_irq(&dev->free_lock);
-	return out.n;
+	return n;
 }

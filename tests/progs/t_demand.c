@@ -30,7 +30,7 @@
 
 #define PSZ		4096UL
 #define MIB		(1024UL * 1024)
-#define KIND_TESTS	36
+#define KIND_TESTS	46
 
 static int ctl;
 static uint64_t seed;
@@ -217,6 +217,27 @@ static unsigned long on_device(int fd, char *p, unsigned long n)
 
 		k += t == HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL ||
 		     t == HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL;
+	}
+	free(s);
+	return k;
+}
+
+/* Pages of [p, p + n pages) on the device but read-only (a device write faults them back). */
+static unsigned long readonly_on_device(int fd, char *p, unsigned long n)
+{
+	unsigned char *s = calloc(n, 1);
+	unsigned long i, k = 0;
+
+	if (!s || devmm_range(fd, DEVMM_IOC_SNAPSHOT, p, n, s, NULL)) {
+		free(s);
+		return (unsigned long)-1;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char t = s[i] & ~(HMM_DMIRROR_PROT_WRITE | HMM_DMIRROR_PROT_READ |
+					   HMM_DMIRROR_PROT_PMD);
+
+		k += (t == HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL ||
+		      t == HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL) && !(s[i] & HMM_DMIRROR_PROT_WRITE);
 	}
 	free(s);
 	return k;
@@ -411,6 +432,9 @@ static void exact_test(unsigned int id, const char *kind, unsigned int policy)
 				bad++;
 	}
 	d = delta(fd, &base);
+	if (d.cpu || d.remote)
+		tap_diag("%s: %s: %lu of the device's pages are mapped read-only", kind,
+			 policy_names[policy], readonly_on_device(fd, p, EX_PAGES));
 	ok(!ret && d.faults == misses && d.migrated == misses && d.remote == 0 &&
 	   d.evicted == misses - EX_FRAMES && d.failures == 0,
 	   "%s: %s, batch 1: %d one-page accesses fault exactly where the textbook misses "
@@ -471,6 +495,158 @@ out:
 	return ret ? ret : (long)d.faults;
 }
 
+#define EO_PAGES	2048
+#define EO_HITS		3000
+#define EO_EVICT	1300	/* two windows and a half: several windows a pass */
+
+/*
+ * Fault EO_PAGES pages in with @trace (one-page device reads), then evict
+ * EO_EVICT of them by DEVMM_IOC_EVICT calls of @per_call pages; which pages
+ * stayed on the device go to @left, the counters' change to *@d.
+ */
+static int evict_order_run(unsigned int id, unsigned int policy, const unsigned int *trace,
+			   unsigned long len, unsigned long per_call, unsigned char *left,
+			   struct counters *d)
+{
+	struct devmm_settings s = { .id = id, .policy = policy, .evict_batch = 1, .seed = 7,
+				    .evict_unit = DEVMM_EVICT_UNIT_PAGE,
+				    .mask = DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH |
+					    DEVMM_SET_SEED | DEVMM_SET_EVICT_UNIT };
+	struct devmm_access *acc = calloc(len, sizeof(*acc));
+	struct devmm_access_batch b = { .ptr = (uintptr_t)acc, .count = len };
+	unsigned char *snap = malloc(EO_PAGES);
+	char *p = map_pages(EO_PAGES), *io = malloc(PSZ);
+	int fd = devmm_node_open(id), ret = -ENOMEM;
+	unsigned long long result;
+	unsigned long i, done;
+	struct counters base = {};
+
+	if (!acc || !snap || !p || !io || fd < 0)
+		goto out;
+	if (ioctl(ctl, DEVMM_IOC_SETTINGS, &s)) {
+		ret = -errno;
+		goto out;
+	}
+	devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, EO_PAGES * PSZ, NULL);
+	set_attr(fd, p, EO_PAGES, DEVMM_ATTR_PREFERRED | DEVMM_ATTR_MIGRATE, DEVMM_LOC_DEVICE,
+		 1, 0, 0);
+	for (i = 0; i < len; i++)
+		acc[i] = (struct devmm_access){ .addr = (uintptr_t)(p + trace[i] * PSZ),
+						.npages = 1, .ptr = (uintptr_t)io,
+						.op = DEVMM_ACCESS_READ };
+	ret = ioctl(fd, DEVMM_IOC_ACCESS, &b) ? -errno : 0;
+	delta(fd, &base);
+	for (done = 0; done < EO_EVICT && !ret; done += per_call)
+		ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id,
+				    (EO_EVICT - done < per_call ? EO_EVICT - done : per_call) * PSZ,
+				    &result);
+	*d = delta(fd, &base);
+	if (!ret)
+		ret = devmm_range(fd, DEVMM_IOC_SNAPSHOT, p, EO_PAGES, snap, NULL);
+	for (i = 0; i < EO_PAGES && !ret; i++) {
+		unsigned char t = snap[i] & ~(HMM_DMIRROR_PROT_WRITE | HMM_DMIRROR_PROT_READ |
+					      HMM_DMIRROR_PROT_PMD);
+
+		left[i] = t == HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL ||
+			  t == HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL;
+	}
+	if (!ret && !check_fill(p, 0, EO_PAGES))
+		ret = -EIO;
+out:
+	if (fd >= 0) {
+		devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+		close(fd);
+	}
+	if (p)
+		munmap(p, EO_PAGES * PSZ);
+	free(acc);
+	free(snap);
+	free(io);
+	return ret;
+}
+
+/*
+ * The pages a textbook policy keeps after evicting EO_EVICT of @trace's
+ * pages (all loaded, none evicted before): LRU's victims are the least
+ * recently used, FIFO's and CLOCK's (every bit set: one turn clears them
+ * all) the first loaded, LFU's the least used, loaded first among equals.
+ */
+static void textbook_left(const unsigned int *trace, unsigned long len, unsigned int policy,
+			  unsigned char *left)
+{
+	unsigned long key[EO_PAGES], uses[EO_PAGES] = {}, first[EO_PAGES], i, j, k;
+
+	for (i = 0; i < EO_PAGES; i++)
+		first[i] = ~0UL;
+	for (i = 0; i < len; i++) {
+		if (first[trace[i]] == ~0UL)
+			first[trace[i]] = i;
+		uses[trace[i]]++;
+		if (policy == DEVMM_POLICY_LRU)
+			key[trace[i]] = i;
+	}
+	for (i = 0; i < EO_PAGES; i++) {
+		if (policy == DEVMM_POLICY_LFU)
+			key[i] = uses[i] * len + first[i];
+		else if (policy != DEVMM_POLICY_LRU)
+			key[i] = first[i];
+		left[i] = 1;
+	}
+	/* EO_EVICT times the smallest key left: small sizes, no sort needed. */
+	for (k = 0; k < EO_EVICT; k++) {
+		for (i = 0, j = EO_PAGES; i < EO_PAGES; i++)
+			if (left[i] && (j == EO_PAGES || key[i] < key[j]))
+				j = i;
+		left[j] = 0;
+	}
+}
+
+/*
+ * A large eviction takes several windows of victims a pass, shared among
+ * the CPUs: the victims must be the ones the policy names, the same as
+ * evictions of one window each (for every policy, RANDOM by its seed), and
+ * the textbook's where there is one.
+ */
+static void evict_order_test(unsigned int id, const char *kind, unsigned int policy)
+{
+	unsigned long len = EO_PAGES + EO_HITS, i, diff = 0, tdiff = 0, kept = 0;
+	unsigned int *trace = malloc(len * sizeof(*trace));
+	unsigned char one[EO_PAGES], windows[EO_PAGES], book[EO_PAGES];
+	struct counters d1, dw;
+	int r1, rw;
+
+	for (i = 0; i < EO_PAGES; i++)
+		trace[i] = i;
+	for (i = EO_PAGES - 1; i > 0; i--) {	/* fault them in a random order */
+		unsigned long j = rnd() % (i + 1);
+		unsigned int t = trace[i];
+
+		trace[i] = trace[j];
+		trace[j] = t;
+	}
+	for (i = EO_PAGES; i < len; i++)
+		trace[i] = rnd() % 4 ? rnd() % (EO_PAGES / 4) : rnd() % EO_PAGES;
+	r1 = evict_order_run(id, policy, trace, len, EO_EVICT, one, &d1);
+	rw = evict_order_run(id, policy, trace, len, DEVMM_EVICT_BATCH_MAX, windows, &dw);
+	textbook_left(trace, len, policy, book);
+	for (i = 0; i < EO_PAGES; i++) {
+		diff += one[i] != windows[i];
+		tdiff += one[i] != book[i];
+		kept += one[i];
+	}
+	/* UVM takes whole blocks: the last one goes whole. */
+	ok(!r1 && !rw && d1.evicted == dw.evicted && !d1.failures && !dw.failures &&
+	   (policy == DEVMM_POLICY_UVM ? d1.evicted >= EO_EVICT : d1.evicted == EO_EVICT) &&
+	   kept == EO_PAGES - d1.evicted && !diff,
+	   "%s: %s: one eviction of %d pages takes the victims of evictions of a window each "
+	   "(%s, %s; evicted %llu, %llu; %lu pages differ)", kind, policy_names[policy], EO_EVICT,
+	   errname(r1), errname(rw), d1.evicted, dw.evicted, diff);
+	if (policy == DEVMM_POLICY_RANDOM || policy == DEVMM_POLICY_UVM)
+		return;
+	ok(!r1 && !tdiff, "%s: %s: ...and the textbook's victims (%lu pages differ)", kind,
+	   policy_names[policy], tdiff);
+}
+
 static void random_test(unsigned int id, const char *kind)
 {
 	long a = replay_faults(id, DEVMM_POLICY_RANDOM, 7, DEVMM_EVICT_UNIT_PAGE);
@@ -525,6 +701,8 @@ static void settings_tests(unsigned int id, const char *kind)
 
 static void kind_tests(unsigned int id, const char *kind)
 {
+	unsigned int policy;
+
 	settings_tests(id, kind);
 	attr_tests(id, kind);
 	fault_tests(id, kind);
@@ -534,6 +712,8 @@ static void kind_tests(unsigned int id, const char *kind)
 	exact_test(id, kind, DEVMM_POLICY_CLOCK);
 	exact_test(id, kind, DEVMM_POLICY_LFU);
 	random_test(id, kind);
+	for (policy = DEVMM_POLICY_LRU; policy <= DEVMM_POLICY_UVM; policy++)
+		evict_order_test(id, kind, policy);
 }
 
 int main(int argc, char **argv)
