@@ -32,6 +32,9 @@
  *                   (DEVMM_IOC_SET_ATTR), into the faulted-in ptr buffer:
  *                   device faults migrate the range, then it is read there,
  *                   the work of migrate_to_dev driven by faults (devmm only)
+ *   evict_pressure  DEVMM_IOC_MIGRATE_TO_DEV of a filled buffer twice the
+ *                   device's capacity: eviction under pressure, as the
+ *                   migration makes room for its second half (devmm only)
  * With -P PTR, only migrate_to_dev, its read-back into a ptr buffer of kind
  * PTR (fresh-4k, faulted-4k, fresh-thp, faulted-thp: "fresh" is a new,
  * never touched buffer per repetition; kind SOURCE/PTR), and with -C the
@@ -79,11 +82,12 @@
 #define KPF_THP		22
 
 enum op { OP_MIGRATE_TO_DEV, OP_CPU_FAULT, OP_MIGRATE_TO_SYS, OP_DEV_READ, OP_DEV_WRITE,
-	  OP_DEV_READ_LOCAL, OP_EVICT, OP_MEMCPY, OP_DEMAND_READ, OP_MIGRATE_TO_DEV_COLD, NR_OPS };
+	  OP_DEV_READ_LOCAL, OP_EVICT, OP_MEMCPY, OP_DEMAND_READ, OP_EVICT_PRESSURE,
+	  OP_MIGRATE_TO_DEV_COLD, NR_OPS };
 
 static const char *const op_name[NR_OPS] = {
 	"migrate_to_dev", "cpu_fault", "migrate_to_sys", "dev_read", "dev_write", "dev_read_local",
-	"evict", "memcpy", "demand_read", "migrate_to_dev_cold",
+	"evict", "memcpy", "demand_read", "evict_pressure", "migrate_to_dev_cold",
 };
 
 /* The kinds of ptr buffer (the read-back target of migrate_to_dev). */
@@ -406,6 +410,48 @@ static void demand_read(int fd, int thp, char *out, size_t len, uint64_t seed, s
 }
 
 /*
+ * Eviction under pressure (devmm's alone): an explicit migration to the
+ * device (DEVMM_IOC_MIGRATE_TO_DEV, no read-back) of a filled buffer twice
+ * the device's capacity, which evicts its first half as it goes; timed,
+ * checked (pages evicted, data intact), the capacity restored.
+ */
+static void evict_pressure(int ctl, int fd, const struct devmm_dev_info *info, int thp,
+			   size_t len, uint64_t seed, struct samples *s)
+{
+	struct devmm_dev_cmd cap = { .id = info->id, .value = len / 2 };
+	struct devmm_range_cmd m = { .npages = len / psz };
+	struct devmm_dev_info i0, i1;
+	char *p = buf_alloc(len, thp);
+	unsigned long long evicted = 0;
+	int ret;
+	uint64_t t = 0;
+	long bad;
+
+	pattern_fill(p, len, seed);
+	layout(s, p, len);
+	s->thp_after = -1;
+	m.addr = (uintptr_t)p;
+	ret = ioctl(ctl, DEVMM_IOC_SET_CAPACITY, &cap) ? -errno : test_dev_info(fd, &i0);
+	if (!ret) {
+		t = timer_start(OP_EVICT_PRESSURE);
+		ret = ioctl(fd, DEVMM_IOC_MIGRATE_TO_DEV, &m) ? -errno : 0;
+		t = timer_stop(OP_EVICT_PRESSURE, t);
+	}
+	if (!ret && !test_dev_info(fd, &i1))
+		evicted = i1.evicted - i0.evicted;
+	bad = pattern_bad_word(p, len, seed);
+	if (ret || m.cpages != len / psz || evicted < len / 2 / psz || bad >= 0)
+		bench_err(OP_EVICT_PRESSURE, "ret=%d cpages=%llu/%zu evicted=%llu mismatch=%ld", ret,
+			  (unsigned long long)m.cpages, len / psz, evicted, bad);
+	else
+		add(OP_EVICT_PRESSURE, s, t);
+	munmap(p, len);
+	cap.value = info->capacity;
+	if (ioctl(ctl, DEVMM_IOC_SET_CAPACITY, &cap))
+		bench_err(OP_EVICT_PRESSURE, "capacity not restored: %s", strerror(errno));
+}
+
+/*
  * A device READ (@op OP_DEV_READ) of a filled buffer of @thp pages into a
  * fresh 4 KiB buffer, or a WRITE (OP_DEV_WRITE) of a filled 4 KiB buffer
  * into fresh memory of @thp pages, through a new mirror; timed, checked.
@@ -576,6 +622,8 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 	}
 	for (r = 0; have_info && r < reps; r++)
 		demand_read(fd, thp, out, len, 200 + r, &s[OP_DEMAND_READ]);
+	for (r = 0; have_info && ctl >= 0 && r < reps; r++)
+		evict_pressure(ctl, fd, &i0, thp, len, 300 + r, &s[OP_EVICT_PRESSURE]);
 	if (have_info && !test_dev_info(fd, &i1))
 		print_counters("bench", &i0, &i1);
 	close(fd);
@@ -605,6 +653,11 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 	for (r = 0; r < OP_MIGRATE_TO_DEV_COLD; r++) {
 		if (r == OP_EVICT && !(ctl >= 0 && have_info)) {
 			printf("BENCH module=%s round=%s kind=%s op=evict bytes=%zu na=1 reason=no-eviction-ioctl\n",
+			       label, round_id, kind, len);
+			continue;
+		}
+		if (r == OP_EVICT_PRESSURE && !(ctl >= 0 && have_info)) {
+			printf("BENCH module=%s round=%s kind=%s op=evict_pressure bytes=%zu na=1 reason=no-eviction-ioctl\n",
 			       label, round_id, kind, len);
 			continue;
 		}
