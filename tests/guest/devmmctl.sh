@@ -298,6 +298,7 @@ if [ "$rc" = 0 ] && grep -q "^device $coh (/dev/devmm$coh) settings:" "$out" &&
 	grep -Eq '^  evict-unit +page$' "$out" && grep -Eq '^  seed +0$' "$out" &&
 	grep -Eq '^  prefetch +none$' "$out" && grep -Eq '^  thrashing +off$' "$out"; then
 	ok "settings $coh: policy fifo (set above), the other defaults"
+	sed 's/^/# /' "$out"
 else
 	not_ok "settings $coh: policy fifo (set above), the other defaults"
 fi
@@ -310,6 +311,7 @@ dm settings "$coh" --policy clock --evict-batch 64 --evict-unit block --seed 7 \
 expect 0 "settings $coh: every setting changed"
 jcheck '.policy == "clock" and .evict_batch == 64 and .evict_unit == "block" and .seed == 7 and
 	.prefetch == "seq:128" and .thrashing == "on"' "settings --json prints the new settings"
+sed 's/^/# /' "$out"
 dm stats "$coh" --json
 jcheck '.policy == "clock"' "stats --json: the new policy"
 dm settings "$coh" --prefetch density
