@@ -3,10 +3,10 @@
 # The user-space tools.  First libdevmm itself (t_libdevmm: every wrapper,
 # its errnos and error strings; its TAP folded into ours), then devmmctl end
 # to end, as a user drives it: load (libkmod) with parameters, info, list,
-# create, stats, evict, capacity, policy, selftest, destroy, unload, each in
-# text and --json (parsed with jq), and the exit codes and messages of bad
-# input.  Private-device cases skip where the kernel has no device-private
-# memory (the refusal itself is checked there).
+# create, stats, evict, capacity, policy, settings, selftest, destroy,
+# unload, each in text and --json (parsed with jq), and the exit codes and
+# messages of bad input.  Private-device cases skip where the kernel has no
+# device-private memory (the refusal itself is checked there).
 #
 # usage: devmmctl.sh /path/to/devmm.ko
 # lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A, LANE_COHERENT_B.
