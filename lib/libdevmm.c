@@ -367,6 +367,10 @@ static const char *const op_names[DEVMM_OP_COUNT] = {
 	[DEVMM_OP_EXCLUSIVE] = "exclusive access",
 	[DEVMM_OP_PIN] = "pin",
 	[DEVMM_OP_UNPIN] = "unpin",
+	[DEVMM_OP_SETTINGS] = "settings",
+	[DEVMM_OP_SET_ATTR] = "set range attributes",
+	[DEVMM_OP_GET_ATTR] = "get range attributes",
+	[DEVMM_OP_ACCESS] = "batched device access",
 };
 
 const char *devmm_op_name(enum devmm_op op)
@@ -378,7 +382,8 @@ static const struct {
 	int err;
 	const char *name;
 } errno_names[] = {
-	{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { ESRCH, "ESRCH" }, { EIO, "EIO" },
+	{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { ESRCH, "ESRCH" }, { EINTR, "EINTR" },
+	{ EIO, "EIO" },
 	{ ENXIO, "ENXIO" }, { E2BIG, "E2BIG" }, { EBADF, "EBADF" }, { EAGAIN, "EAGAIN" },
 	{ ENOMEM, "ENOMEM" }, { EACCES, "EACCES" }, { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
 	{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" }, { EINVAL, "EINVAL" }, { ENOTTY, "ENOTTY" },
@@ -455,8 +460,80 @@ static const char *range_strerror(enum devmm_op op, int err)
 		if (op == DEVMM_OP_MIGRATE_TO_DEV || op == DEVMM_OP_MIGRATE_TO_SYS)
 			return "the device failed to copy the data";
 		break;
+	case EINTR:
+		if (op == DEVMM_OP_READ || op == DEVMM_OP_WRITE)
+			return "a fatal signal during demand paging";
+		break;
 	}
 	return NULL;
+}
+
+/*
+ * The ABI 1.1 commands of a device node: range attributes and batched
+ * accesses (whose entries can also fail as their own range commands do).
+ */
+static const char *demand_strerror(enum devmm_op op, int err)
+{
+	switch (err) {
+	case EINVAL:
+		if (op == DEVMM_OP_SET_ATTR)
+			return "bad attributes: a mask of 0 or with unknown bits, a preferred "
+			       "location above DEVMM_LOC_SYSTEM, migrate_on_fault or accessed_by "
+			       "above 1, or a granularity other than 4096, 65536 or 2097152 (or a "
+			       "bad range: unaligned, empty, wrapping or beyond the user address "
+			       "space)";
+		if (op == DEVMM_OP_GET_ATTR)
+			return "a non-zero mask, or a bad range (unaligned, empty, wrapping or "
+			       "beyond the user address space)";
+		return "more than 65536 entries, or an entry with an unknown op, a non-zero "
+		       "reserved field or a bad range (unaligned, empty, wrapping or beyond the "
+		       "user address space; for a migration, also not wholly covered by "
+		       "readable mappings)";
+	case EFAULT:
+		if (op == DEVMM_OP_SET_ATTR)
+			return "the range is not wholly mapped";
+		if (op == DEVMM_OP_ACCESS)
+			return "an entry could not be read, or a read or write entry's range has "
+			       "unmapped or PROT_NONE memory, or a bad buffer";
+		break;
+	case EOPNOTSUPP:
+		if (op == DEVMM_OP_ACCESS)
+			return "a mirror-only device has no memory to migrate to or from (a "
+			       "migration entry)";
+		return "a mirror-only device has no memory: there is nothing to prefer";
+	case ENOSPC:
+		if (op == DEVMM_OP_SET_ATTR)
+			return "too many ranges of attributes: at most 65536 per device and process";
+		break;
+	case EPERM:
+		if (op == DEVMM_OP_ACCESS)
+			return "the file belongs to another process (device files are not shared "
+			       "across fork; no entry ran), or a write entry met read-only memory";
+		break;
+	case EINTR:
+		if (op == DEVMM_OP_ACCESS)
+			return "a fatal signal during demand paging";
+		break;
+	case EBUSY:
+		if (op == DEVMM_OP_ACCESS)
+			return "a read or write entry's range kept changing: too many device fault "
+			       "rounds";
+		break;
+	case ENOENT:
+		if (op == DEVMM_OP_ACCESS)
+			return "a page of a read or write entry's range is not present";
+		break;
+	case ENOMEM:
+		if (op == DEVMM_OP_ACCESS)
+			return "out of device or system memory";
+		break;
+	case EIO:
+		if (op == DEVMM_OP_ACCESS)
+			return "the device failed to copy the data of a migration entry";
+		break;
+	}
+	/* ENODEV, EPERM, ESRCH, ENOMEM: as for the range commands. */
+	return range_strerror(op, err);
 }
 
 /* Meanings shared by the operations on a device by number. */
@@ -472,6 +549,9 @@ static const char *dev_cmd_strerror(enum devmm_op op, int err)
 			return "a mirror-only device has no capacity";
 		if (op == DEVMM_OP_SET_POLICY)
 			return "a mirror-only device has no memory, so no eviction policy";
+		if (op == DEVMM_OP_SETTINGS)
+			return "a mirror-only device has no memory, so no eviction or demand-paging "
+			       "settings";
 		break;
 	case EBUSY:
 		if (op == DEVMM_OP_DESTROY)
@@ -488,7 +568,14 @@ static const char *dev_cmd_strerror(enum devmm_op op, int err)
 			return "bad capacity: a non-zero multiple of the page size, at most 1 TiB, "
 			       "and for a coherent device at most its range";
 		if (op == DEVMM_OP_SET_POLICY)
-			return "unknown policy (lru or fifo)";
+			return "unknown policy (lru, fifo, clock, random, lfu or uvm; a module of "
+			       "ABI 1.0 knows lru and fifo only)";
+		if (op == DEVMM_OP_SETTINGS)
+			return "bad settings: an unknown mask bit, or for a field the mask names a "
+			       "policy above uvm, an eviction batch of 0 or above 512, an eviction "
+			       "unit other than page or block, an unknown prefetch or its argument "
+			       "out of range (seq: 4 to 2048 KiB, a multiple of 4; density: 1 to "
+			       "100 percent; none: 0), or thrashing above 1";
 		break;
 	case ENOMEM:
 		return "out of memory";
@@ -569,6 +656,7 @@ const char *devmm_strerror(enum devmm_op op, int err)
 	case DEVMM_OP_EVICT:
 	case DEVMM_OP_SET_CAPACITY:
 	case DEVMM_OP_SET_POLICY:
+	case DEVMM_OP_SETTINGS:
 		s = dev_cmd_strerror(op, err);
 		break;
 	case DEVMM_OP_QUERY:
@@ -592,6 +680,11 @@ const char *devmm_strerror(enum devmm_op op, int err)
 	case DEVMM_OP_PIN:
 	case DEVMM_OP_UNPIN:
 		s = range_strerror(op, err);
+		break;
+	case DEVMM_OP_SET_ATTR:
+	case DEVMM_OP_GET_ATTR:
+	case DEVMM_OP_ACCESS:
+		s = demand_strerror(op, err);
 		break;
 	default:
 		break;

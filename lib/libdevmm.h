@@ -55,6 +55,11 @@ enum devmm_op {
 	DEVMM_OP_EXCLUSIVE,		/* DEVMM_IOC_EXCLUSIVE */
 	DEVMM_OP_PIN,			/* DEVMM_IOC_PIN */
 	DEVMM_OP_UNPIN,			/* DEVMM_IOC_UNPIN */
+	/* ABI 1.1; appended, so that the codes above keep their values. */
+	DEVMM_OP_SETTINGS,		/* DEVMM_IOC_SETTINGS */
+	DEVMM_OP_SET_ATTR,		/* DEVMM_IOC_SET_ATTR */
+	DEVMM_OP_GET_ATTR,		/* DEVMM_IOC_GET_ATTR */
+	DEVMM_OP_ACCESS,		/* DEVMM_IOC_ACCESS */
 	DEVMM_OP_COUNT
 };
 
@@ -100,7 +105,7 @@ int devmm_destroy(int ctl, uint32_t id);
 int devmm_evict(int ctl, uint32_t id, uint64_t bytes, uint64_t *evicted);
 /* DEVMM_IOC_SET_CAPACITY: shrinking evicts down to @bytes. */
 int devmm_set_capacity(int ctl, uint32_t id, uint64_t bytes);
-/* DEVMM_IOC_SET_POLICY: DEVMM_POLICY_LRU or DEVMM_POLICY_FIFO. */
+/* DEVMM_IOC_SET_POLICY: a DEVMM_POLICY_* (an ABI 1.0 module: LRU or FIFO only). */
 int devmm_set_policy(int ctl, uint32_t id, uint32_t policy);
 /*
  * DEVMM_IOC_QUERY: the device with the lowest number >= @from, or -ENOENT

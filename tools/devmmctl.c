@@ -76,6 +76,8 @@ static void usage_text(FILE *f)
 		"  policy ID POLICY                 change a device's eviction policy (lru, fifo,\n"
 		"                                   clock, random, lfu or uvm)\n"
 		"  selftest [ID]                    a verified 64 MiB migration round trip\n"
+		"  settings ID [SETTINGS OPTIONS]   a device's eviction and demand-paging settings:\n"
+		"                                   print them, or change those given (devmmctl(1))\n"
 		"  replay ID TRACE|--pattern P [REPLAY OPTIONS]\n"
 		"                                   replay accesses with demand paging (devmmctl(1))\n"
 		"options:\n"
@@ -1149,45 +1151,49 @@ static char *param_swap(const char *name, const char *val)
 	return strdup(old);
 }
 
-/* One replay option and its value; EXIT_OK or a usage error. */
-static int replay_option(const char *a, const char *val, struct devmm_settings *set,
-			 struct replay_result *res, const char **pattern, uint64_t *size,
-			 uint64_t *records, uint64_t *capacity)
+static const char settings_usage[] =
+	"usage: settings ID [--policy lru|fifo|clock|random|lfu|uvm] [--evict-batch N] "
+	"[--evict-unit page|block] [--seed N] [--prefetch none|seq[:KB]|density[:PCT]] "
+	"[--thrashing on|off] [--json]";
+
+/*
+ * One option of a device's settings and its value (@cmd's: settings and
+ * replay share them) into @set, with its DEVMM_SET_* bit in @set->mask:
+ * EXIT_OK, a usage error naming the option and what it takes, or -1 if @a
+ * is not a settings option.
+ */
+static int settings_option(const char *cmd, const char *a, const char *val,
+			   struct devmm_settings *set)
 {
 	uint64_t v;
 
+	if (strcmp(a, "--policy") && strcmp(a, "--evict-batch") && strcmp(a, "--evict-unit") &&
+	    strcmp(a, "--seed") && strcmp(a, "--prefetch") && strcmp(a, "--thrashing"))
+		return -1;
 	if (!val)
-		return usage("replay: %s needs a value", a);
-	if (!strcmp(a, "--pattern")) {
-		*pattern = val;
-	} else if (!strcmp(a, "--size") || !strcmp(a, "--capacity") || !strcmp(a, "--records")) {
-		if (parse_size(val, &v))
-			return EXIT_USAGE;
-		*(!strcmp(a, "--size") ? size : !strcmp(a, "--records") ? records : capacity) = v;
-	} else if (!strcmp(a, "--policy")) {
+		return usage("%s: %s needs a value", cmd, a);
+	if (!strcmp(a, "--policy")) {
 		if (devmm_parse_policy(val, &set->policy))
-			return usage("unknown policy '%s' (lru, fifo, clock, random, lfu or uvm)", val);
+			return usage("--policy: unknown policy '%s' (lru, fifo, clock, random, lfu "
+				     "or uvm)", val);
 		set->mask |= DEVMM_SET_POLICY;
 	} else if (!strcmp(a, "--evict-batch")) {
 		if (devmm_parse_size(val, &v) || !v || v > DEVMM_EVICT_BATCH_MAX)
-			return usage("--evict-batch takes 1 to %d pages", DEVMM_EVICT_BATCH_MAX);
+			return usage("--evict-batch takes 1 to %d pages, not '%s'",
+				     DEVMM_EVICT_BATCH_MAX, val);
 		set->evict_batch = v;
 		set->mask |= DEVMM_SET_EVICT_BATCH;
 	} else if (!strcmp(a, "--evict-unit")) {
 		if (strcmp(val, "page") && strcmp(val, "block"))
-			return usage("--evict-unit takes page or block");
+			return usage("--evict-unit takes page or block, not '%s'", val);
 		set->evict_unit = !strcmp(val, "block") ? DEVMM_EVICT_UNIT_BLOCK :
 							  DEVMM_EVICT_UNIT_PAGE;
 		set->mask |= DEVMM_SET_EVICT_UNIT;
 	} else if (!strcmp(a, "--seed")) {
 		if (devmm_parse_size(val, &v))
-			return usage("--seed takes a number");
+			return usage("--seed takes a number, 0 to 2^64-1, not '%s'", val);
 		set->seed = v;
 		set->mask |= DEVMM_SET_SEED;
-	} else if (!strcmp(a, "--granularity")) {
-		if (devmm_parse_size(val, &v) || (v != 4096 && v != 65536 && v != 2097152))
-			return usage("--granularity takes 4K, 64K or 2M");
-		res->granularity = v;
 	} else if (!strcmp(a, "--prefetch")) {
 		const char *colon = strchr(val, ':');
 		size_t len = colon ? (size_t)(colon - val) : strlen(val);
@@ -1203,7 +1209,8 @@ static int replay_option(const char *a, const char *val, struct devmm_settings *
 			set->prefetch = DEVMM_PREFETCH_DENSITY;
 			set->prefetch_arg = 51;
 		} else {
-			return usage("--prefetch takes none, seq[:KB] or density[:PCT]");
+			return usage("--prefetch takes none, seq[:KB] or density[:PCT], not '%s'",
+				     val);
 		}
 		if (colon && (devmm_parse_size(colon + 1, &v) || v > 2048 ||
 			      (set->prefetch == DEVMM_PREFETCH_SEQ && (v < 4 || v % 4)) ||
@@ -1212,14 +1219,111 @@ static int replay_option(const char *a, const char *val, struct devmm_settings *
 				     "density:PCT 1 to 100", val);
 		if (colon)
 			set->prefetch_arg = v;
-	} else if (!strcmp(a, "--thrashing")) {
+	} else {
 		if (strcmp(val, "on") && strcmp(val, "off"))
-			return usage("--thrashing takes on or off");
+			return usage("--thrashing takes on or off, not '%s'", val);
 		set->thrashing = !strcmp(val, "on");
 		set->mask |= DEVMM_SET_THRASHING;
-	} else {
-		return usage("replay: unknown option '%s'", a);
 	}
+	return EXIT_OK;
+}
+
+/* One replay option and its value; EXIT_OK or a usage error. */
+static int replay_option(const char *a, const char *val, struct devmm_settings *set,
+			 struct replay_result *res, const char **pattern, uint64_t *size,
+			 uint64_t *records, uint64_t *capacity)
+{
+	uint64_t v;
+	int ret = settings_option("replay", a, val, set);
+
+	if (ret >= 0)
+		return ret;
+	if (strcmp(a, "--pattern") && strcmp(a, "--size") && strcmp(a, "--capacity") &&
+	    strcmp(a, "--records") && strcmp(a, "--granularity"))
+		return usage("replay: unknown option '%s'", a);
+	if (!val)
+		return usage("replay: %s needs a value", a);
+	if (!strcmp(a, "--pattern")) {
+		*pattern = val;
+	} else if (!strcmp(a, "--granularity")) {
+		if (devmm_parse_size(val, &v) || (v != 4096 && v != 65536 && v != 2097152))
+			return usage("--granularity takes 4K, 64K or 2M, not '%s'", val);
+		res->granularity = v;
+	} else {
+		if (parse_size(val, &v))
+			return EXIT_USAGE;
+		*(!strcmp(a, "--size") ? size : !strcmp(a, "--records") ? records : capacity) = v;
+	}
+	return EXIT_OK;
+}
+
+static void print_settings(uint32_t id, const struct devmm_settings *set)
+{
+	char pf[32];
+
+	prefetch_str(set, pf, sizeof(pf));
+	if (opt.json) {
+		printf("{\"id\": %u, \"policy\": \"%s\", \"evict_batch\": %u, \"evict_unit\": "
+		       "\"%s\", \"seed\": %llu, \"prefetch\": \"%s\", \"thrashing\": \"%s\"}\n",
+		       id, devmm_policy_name(set->policy), set->evict_batch,
+		       set->evict_unit == DEVMM_EVICT_UNIT_BLOCK ? "block" : "page",
+		       (unsigned long long)set->seed, pf, set->thrashing ? "on" : "off");
+		return;
+	}
+	printf("device %u (/dev/" DEVMM_NODE_PREFIX "%u) settings:\n", id, id);
+	printf("  policy            %s\n", devmm_policy_name(set->policy));
+	printf("  evict-batch       %u\n", set->evict_batch);
+	printf("  evict-unit        %s\n",
+	       set->evict_unit == DEVMM_EVICT_UNIT_BLOCK ? "block" : "page");
+	printf("  seed              %llu\n", (unsigned long long)set->seed);
+	printf("  prefetch          %s\n", pf);
+	printf("  thrashing         %s\n", set->thrashing ? "on" : "off");
+}
+
+/*
+ * devmmctl settings: read a device's settings, or change those the options
+ * name, in one DEVMM_IOC_SETTINGS (the kernel checks every field before it
+ * changes any), and print them.
+ */
+static int cmd_settings(int argc, char **argv)
+{
+	struct devmm_settings set = {};
+	int ctl, ret, i, have_id = 0;
+	uint32_t id = 0;
+
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json")) {
+			opt.json = 1;
+		} else if (a[0] == '-' && a[1]) {
+			ret = settings_option("settings", a, i + 1 < argc ? argv[i + 1] : NULL,
+					      &set);
+			if (ret < 0)
+				return usage("settings: unknown option '%s'", a);
+			if (ret)
+				return ret;
+			i++;
+		} else if (!have_id) {
+			ret = parse_id(a, &id);
+			if (ret)
+				return ret;
+			have_id = 1;
+		} else {
+			return usage("%s", settings_usage);
+		}
+	}
+	if (!have_id)
+		return usage("%s", settings_usage);
+	ret = open_control(&ctl);
+	if (ret)
+		return ret;
+	set.id = id;
+	ret = devmm_settings(ctl, &set);
+	close(ctl);
+	if (ret)
+		return fail(DEVMM_OP_SETTINGS, ret, "settings %u", id);
+	print_settings(id, &set);
 	return EXIT_OK;
 }
 
@@ -1260,6 +1364,7 @@ static int cmd_replay(int argc, char **argv)
 	struct replay_result res = { .granularity = 4096 };
 	uint64_t size = 0, records = 0, capacity = 0;
 	int ctl, fd, ret, i, have_id = 0;
+	enum devmm_op op = DEVMM_OP_SETTINGS;
 	struct devmm_dev_info info;
 	struct trace t = {};
 	char *threads;
@@ -1324,17 +1429,22 @@ static int cmd_replay(int argc, char **argv)
 	ret = devmm_settings(ctl, &saved);
 	if (!ret)
 		ret = devmm_settings(ctl, &set);
-	if (!ret && capacity)
+	if (!ret && capacity) {
+		op = DEVMM_OP_SET_CAPACITY;
 		ret = devmm_set_capacity(ctl, id, capacity);
-	fd = ret ? ret : devmm_open_node(id);
+	}
+	if (!ret) {
+		op = DEVMM_OP_OPEN_NODE;
+		ret = devmm_open_node(id);
+	}
+	fd = ret;
 	if (fd >= 0) {
 		ret = trace_replay(fd, &t, &res, err, sizeof(err));
 		close(fd);
 		if (ret)
-			errno_err(ret, "replay %u: %s", id, err);
+			errno_err(ret, "replay %u: %s (%s)", id, err, ename(ret));
 	} else {
-		ret = fd;
-		errno_err(ret, "replay %u: cannot set the device up: %s", id, strerror(-ret));
+		fail(op, ret, "replay %u: cannot set the device up: %s", id, devmm_op_name(op));
 	}
 	/* Restore what the replay changed. */
 	if (threads)
@@ -1381,10 +1491,15 @@ static int run(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		/* replay parses its own options (some share names with others'). */
-		if (n == 1 && !strcmp(pos[0], "replay")) {
+		/*
+		 * replay and settings parse their own options (some share names
+		 * with others').
+		 */
+		if (n == 1 && (!strcmp(pos[0], "replay") || !strcmp(pos[0], "settings"))) {
 			if (opt.have_policy || opt.watch)
-				return usage("replay's options follow the word replay");
+				return usage("%s's options follow the word %s", pos[0], pos[0]);
+			if (!strcmp(pos[0], "settings"))
+				return cmd_settings(argc - i, argv + i);
 			return cmd_replay(argc - i, argv + i);
 		}
 		if (only_pos || a[0] != '-' || !a[1]) {
@@ -1439,6 +1554,8 @@ static int run(int argc, char **argv)
 
 	if (!strcmp(cmd, "replay"))
 		return cmd_replay(n - 1, pos + 1);
+	if (!strcmp(cmd, "settings"))
+		return cmd_settings(n - 1, pos + 1);
 	if (!strcmp(cmd, "help"))  {
 		usage_text(stdout);
 		return EXIT_OK;

@@ -94,10 +94,16 @@ int trace_replay(int fd, const struct trace *t, struct replay_result *res, char 
 	}
 	ret = devmm_set_attr(fd, buf, pages, DEVMM_ATTR_ALL, &a);
 	if (ret) {
-		snprintf(err, errlen, "SET_ATTR on the replay buffer: %s", strerror(-ret));
+		snprintf(err, errlen, "%s on the replay buffer: %s",
+			 devmm_op_name(DEVMM_OP_SET_ATTR), devmm_strerror(DEVMM_OP_SET_ATTR, ret));
 		goto out;
 	}
 	ret = devmm_dev_info(fd, &res->before);
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", devmm_op_name(DEVMM_OP_DEV_INFO),
+			 devmm_strerror(DEVMM_OP_DEV_INFO, ret));
+		goto out;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; !ret && i < t->n; i++) {
 		const struct trace_rec *r = &t->rec[i];
@@ -155,10 +161,14 @@ int trace_replay(int fd, const struct trace *t, struct replay_result *res, char 
 	res->seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (ret) {
 		snprintf(err, errlen, "record %" PRIu64 " (%c at %#" PRIx64 "): %s", bad_rec + 1,
-			 t->rec[bad_rec].op, t->rec[bad_rec].off, strerror(-ret));
+			 t->rec[bad_rec].op, t->rec[bad_rec].off,
+			 devmm_strerror(DEVMM_OP_ACCESS, ret));
 		goto out;
 	}
 	ret = devmm_dev_info(fd, &res->after);
+	if (ret)
+		snprintf(err, errlen, "%s: %s", devmm_op_name(DEVMM_OP_DEV_INFO),
+			 devmm_strerror(DEVMM_OP_DEV_INFO, ret));
 	/* After the counters: checking reads every page back from the CPU. */
 	for (pg = 0; !ret && pg < pages; pg++) {
 		const unsigned char *c = (unsigned char *)buf + pg * PSZ;

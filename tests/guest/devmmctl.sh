@@ -3,10 +3,10 @@
 # The user-space tools.  First libdevmm itself (t_libdevmm: every wrapper,
 # its errnos and error strings; its TAP folded into ours), then devmmctl end
 # to end, as a user drives it: load (libkmod) with parameters, info, list,
-# create, stats, evict, capacity, policy, selftest, destroy, unload, each in
-# text and --json (parsed with jq), and the exit codes and messages of bad
-# input.  Private-device cases skip where the kernel has no device-private
-# memory (the refusal itself is checked there).
+# create, stats, evict, capacity, policy, settings, selftest, destroy,
+# unload, each in text and --json (parsed with jq), and the exit codes and
+# messages of bad input.  Private-device cases skip where the kernel has no
+# device-private memory (the refusal itself is checked there).
 #
 # usage: devmmctl.sh /path/to/devmm.ko
 # lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A, LANE_COHERENT_B.
@@ -194,7 +194,7 @@ expect_err 2 'usage: create coherent BASE SIZE' "create coherent without SIZE is
 
 # Unknown devices and bad ids.
 for cmd in "stats 99" "destroy 99" "evict 99 all" "capacity 99 64M" "policy 99 lru" \
-	"selftest 99"; do
+	"selftest 99" "settings 99" "settings 99 --thrashing on"; do
 	dm $cmd
 	expect_err 1 'no such device.*ENODEV' "$cmd: no such device, ENODEV"
 done
@@ -290,6 +290,71 @@ if hold "$coh" 16 mmap; then
 else
 	not_ok "a process maps 16 MiB of device $coh ($(cat /tmp/hold.out))"
 fi
+
+# Settings (ABI 1.1): read, changed in one call, refused whole.
+dm settings "$coh"
+if [ "$rc" = 0 ] && grep -q "^device $coh (/dev/devmm$coh) settings:" "$out" &&
+	grep -Eq '^  policy +fifo$' "$out" && grep -Eq '^  evict-batch +512$' "$out" &&
+	grep -Eq '^  evict-unit +page$' "$out" && grep -Eq '^  seed +0$' "$out" &&
+	grep -Eq '^  prefetch +none$' "$out" && grep -Eq '^  thrashing +off$' "$out"; then
+	ok "settings $coh: policy fifo (set above), the other defaults"
+	sed 's/^/# /' "$out"
+else
+	not_ok "settings $coh: policy fifo (set above), the other defaults"
+fi
+dm settings "$coh" --json
+jcheck ".id == $coh and .policy == \"fifo\" and .evict_batch == 512 and
+	.evict_unit == \"page\" and .seed == 0 and .prefetch == \"none\" and
+	.thrashing == \"off\"" "settings --json: the same, as one object"
+dm settings "$coh" --policy clock --evict-batch 64 --evict-unit block --seed 7 \
+	--prefetch seq:128 --thrashing on --json
+expect 0 "settings $coh: every setting changed"
+jcheck '.policy == "clock" and .evict_batch == 64 and .evict_unit == "block" and .seed == 7 and
+	.prefetch == "seq:128" and .thrashing == "on"' "settings --json prints the new settings"
+sed 's/^/# /' "$out"
+dm stats "$coh" --json
+jcheck '.policy == "clock"' "stats --json: the new policy"
+dm settings "$coh" --prefetch density
+if [ "$rc" = 0 ] && grep -Eq '^  prefetch +density:51$' "$out" &&
+	grep -Eq '^  policy +clock$' "$out" && grep -Eq '^  evict-batch +64$' "$out"; then
+	ok "settings --prefetch density: density:51, the others kept"
+else
+	not_ok "settings --prefetch density: density:51, the others kept"
+fi
+dm settings "$coh" --policy lru --evict-batch 0
+expect_err 2 "evict-batch takes 1 to 512" "settings --evict-batch 0 is a usage error"
+dm settings "$coh" --policy lru --prefetch seq:5
+expect_err 2 "seq:KB takes 4 to 2048" "settings --prefetch seq:5 is a usage error"
+dm settings "$coh" --thrashing off --policy mru
+expect_err 2 "unknown policy 'mru'" "settings --policy mru is a usage error"
+dm settings "$coh" --json
+jcheck '.policy == "clock" and .evict_batch == 64 and .prefetch == "density:51" and
+	.thrashing == "on"' "after the refusals nothing changed (not the valid options either)"
+dm settings "$coh" --policy fifo --evict-batch 512 --evict-unit page --seed 0 --prefetch none \
+	--thrashing off --json
+jcheck '.policy == "fifo" and .evict_batch == 512 and .evict_unit == "page" and .seed == 0 and
+	.prefetch == "none" and .thrashing == "off"' "settings back to the defaults (policy fifo)"
+dm create mirror --json
+mir=$(jval .id)
+dm settings "$mir"
+expect_err 1 'mirror-only.*EOPNOTSUPP' "settings of a mirror-only device: EOPNOTSUPP"
+dm destroy "$mir"
+expect 0 "destroy the mirror-only device $mir"
+# Not root: the control device is root's (mode 0600).  The initramfs's / is
+# 0700: open it to others for the while.
+mkdir -p /etc
+grep -q '^nobody:' /etc/passwd 2>/dev/null ||
+	echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd
+rootmode=$(stat -c %a /)
+chmod 755 /
+if [ "$(su -s /bin/sh nobody -c 'id -u' 2>/dev/null)" = 65534 ]; then
+	rc=0
+	su -s /bin/sh nobody -c "/tests/devmmctl settings $coh" >"$out" 2>"$err" || rc=$?
+	expect_err 1 'root-only.*EACCES' "settings as another user than root: EACCES"
+else
+	skip "settings as another user than root" "su to nobody does not work here"
+fi
+chmod "$rootmode" /
 
 # devmmctl replay: demand paging through traces, exact against the textbook.
 awk 'BEGIN { srand(7); print "# one-page records, a hot third"; print "size 0x60000"

@@ -85,9 +85,39 @@ static void test_strerror(void)
 	ok(has(devmm_strerror(DEVMM_OP_OPEN_CONTROL, -ENOENT), "module loaded"),
 	   "strerror(OPEN_CONTROL, ENOENT): %s", devmm_strerror(DEVMM_OP_OPEN_CONTROL, ENOENT));
 	ok(has(devmm_strerror(DEVMM_OP_UNPIN, -ENOENT), "no pin") &&
-	   has(devmm_strerror(DEVMM_OP_SET_POLICY, -EINVAL), "lru or fifo") &&
+	   has(devmm_strerror(DEVMM_OP_SET_POLICY, -EINVAL), "clock, random, lfu or uvm") &&
 	   has(devmm_strerror(DEVMM_OP_INFO, -ENOTTY), "does not know this command"),
 	   "strerror of UNPIN ENOENT, SET_POLICY EINVAL, any ENOTTY");
+	/* ABI 1.1's operations: appended, the codes before them unchanged. */
+	ok(DEVMM_OP_UNPIN == 20 && DEVMM_OP_SETTINGS == 21 && DEVMM_OP_ACCESS == 24 &&
+	   DEVMM_OP_COUNT == 25 && !strcmp(devmm_op_name(DEVMM_OP_SETTINGS), "settings") &&
+	   !strcmp(devmm_op_name(DEVMM_OP_SET_ATTR), "set range attributes") &&
+	   !strcmp(devmm_op_name(DEVMM_OP_GET_ATTR), "get range attributes") &&
+	   !strcmp(devmm_op_name(DEVMM_OP_ACCESS), "batched device access"),
+	   "DEVMM_OP_SETTINGS .. DEVMM_OP_ACCESS appended (21 to 24), with their names");
+	ok(has(devmm_strerror(DEVMM_OP_SETTINGS, -EINVAL), "eviction batch of 0 or above 512") &&
+	   has(devmm_strerror(DEVMM_OP_SETTINGS, EOPNOTSUPP), "mirror-only") &&
+	   has(devmm_strerror(DEVMM_OP_SETTINGS, ENODEV), "no such device"),
+	   "strerror of SETTINGS: EINVAL (%s), EOPNOTSUPP, ENODEV",
+	   devmm_strerror(DEVMM_OP_SETTINGS, EINVAL));
+	ok(has(devmm_strerror(DEVMM_OP_SET_ATTR, EFAULT), "not wholly mapped") &&
+	   has(devmm_strerror(DEVMM_OP_SET_ATTR, EINVAL), "granularity") &&
+	   has(devmm_strerror(DEVMM_OP_SET_ATTR, ENOSPC), "65536") &&
+	   has(devmm_strerror(DEVMM_OP_SET_ATTR, EOPNOTSUPP), "mirror-only") &&
+	   has(devmm_strerror(DEVMM_OP_GET_ATTR, EINVAL), "non-zero mask") &&
+	   has(devmm_strerror(DEVMM_OP_GET_ATTR, EPERM), "another process") &&
+	   has(devmm_strerror(DEVMM_OP_GET_ATTR, ESRCH), "address space") &&
+	   has(devmm_strerror(DEVMM_OP_SET_ATTR, ENODEV), "destroyed"),
+	   "strerror of SET_ATTR: EFAULT (%s), EINVAL, ENOSPC, EOPNOTSUPP, ENODEV; GET_ATTR",
+	   devmm_strerror(DEVMM_OP_SET_ATTR, EFAULT));
+	ok(has(devmm_strerror(DEVMM_OP_ACCESS, EINTR), "fatal signal") &&
+	   has(devmm_strerror(DEVMM_OP_READ, EINTR), "fatal signal") &&
+	   has(devmm_strerror(DEVMM_OP_ACCESS, EINVAL), "65536 entries") &&
+	   has(devmm_strerror(DEVMM_OP_ACCESS, EPERM), "another process") &&
+	   has(devmm_strerror(DEVMM_OP_ACCESS, ESRCH), "address space") &&
+	   !strcmp(devmm_errno_name(EINTR), "EINTR"),
+	   "strerror of ACCESS: EINTR (%s), EINVAL, EPERM, ESRCH; READ's EINTR; EINTR's name",
+	   devmm_strerror(DEVMM_OP_ACCESS, EINTR));
 	ok(!strcmp(devmm_strerror(DEVMM_OP_INFO, EXDEV), strerror(EXDEV)) &&
 	   !strcmp(devmm_strerror(DEVMM_OP_INFO, 0), "success"),
 	   "strerror of an undocumented errno is strerror()'s");
@@ -96,6 +126,36 @@ static void test_strerror(void)
 	   !strcmp(devmm_op_name(DEVMM_OP_PIN), "pin") &&
 	   !strcmp(devmm_op_name(DEVMM_OP_COUNT), "unknown operation"),
 	   "devmm_errno_name, devmm_op_name");
+}
+
+/* devmm_settings (ABI 1.1) on coherent device @cid and mirror-only @mid. */
+static void test_settings(int ctl, uint32_t cid, uint32_t mid)
+{
+	struct devmm_settings s = { .id = cid }, t;
+	int ret;
+
+	ret = devmm_settings(ctl, &s);
+	ok(!ret && s.policy == DEVMM_POLICY_LRU && s.evict_batch == DEVMM_EVICT_BATCH_MAX &&
+	   s.evict_unit == DEVMM_EVICT_UNIT_PAGE && s.prefetch == DEVMM_PREFETCH_NONE &&
+	   !s.thrashing, "devmm_settings reads the defaults: LRU, batch %u, page, no prefetch (%s)",
+	   s.evict_batch, errname(ret));
+	t = (struct devmm_settings){ .id = cid, .mask = DEVMM_SET_EVICT_BATCH | DEVMM_SET_SEED,
+				     .evict_batch = 0, .seed = 42 };
+	ret = devmm_settings(ctl, &t);
+	s.mask = 0;
+	if (ret == -EINVAL)
+		ret = devmm_settings(ctl, &s) ?: -EINVAL;
+	ok(ret == -EINVAL && s.evict_batch == DEVMM_EVICT_BATCH_MAX && s.seed == 0,
+	   "devmm_settings with a batch of 0: EINVAL, and the seed asked for too is not set, %s",
+	   devmm_strerror(DEVMM_OP_SETTINGS, ret));
+	t = (struct devmm_settings){ .id = mid };
+	ret = devmm_settings(ctl, &t);
+	ok(ret == -EOPNOTSUPP, "devmm_settings on a mirror-only device: EOPNOTSUPP, %s",
+	   devmm_strerror(DEVMM_OP_SETTINGS, ret));
+	t = (struct devmm_settings){ .id = 999 };
+	ret = devmm_settings(ctl, &t);
+	ok(ret == -ENODEV, "devmm_settings(999): ENODEV, %s",
+	   devmm_strerror(DEVMM_OP_SETTINGS, ret));
 }
 
 static void fill(uint64_t *p, size_t n, uint64_t seed)
@@ -111,7 +171,9 @@ static void test_node(int ctl, uint32_t id, int exclusive)
 {
 	size_t psz = sysconf(_SC_PAGESIZE), len = NP * psz;
 	uint64_t *p, *src, *dst, cpages = 0, faults = 0;
+	struct devmm_attr attr = { .preferred = DEVMM_LOC_DEVICE };
 	struct devmm_dev_info d;
+	char *q;
 	uint8_t prot[NP];
 	unsigned int i, n;
 	int fd, ret;
@@ -173,6 +235,23 @@ static void test_node(int ctl, uint32_t id, int exclusive)
 	ret = devmm_unpin(fd, p, NP);
 	ok(ret == -ENOENT, "devmm_unpin again: ENOENT, %s", devmm_strerror(DEVMM_OP_UNPIN, ret));
 
+	/* Range attributes (ABI 1.1): a page mapped, the next one not. */
+	q = mmap(NULL, 2 * psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q == MAP_FAILED) {
+		printf("Bail out! mmap\n");
+		exit(1);
+	}
+	munmap(q + psz, psz);
+	ret = devmm_set_attr(fd, q, 2, DEVMM_ATTR_PREFERRED, &attr);
+	ok(ret == -EFAULT, "devmm_set_attr over an unmapped page: EFAULT, %s",
+	   devmm_strerror(DEVMM_OP_SET_ATTR, ret));
+	ret = devmm_set_attr(fd, q, 1, DEVMM_ATTR_PREFERRED, &attr);
+	if (!ret)
+		ret = devmm_get_attr(fd, q, 2, &attr);
+	ok(!ret && attr.preferred == DEVMM_LOC_DEVICE && attr.npages == 1,
+	   "devmm_set_attr, devmm_get_attr: 1 page preferring the device (%s)", errname(ret));
+	munmap(q, psz);
+
 	ret = devmm_destroy(ctl, id);
 	ok(ret == 0, "devmm_destroy(%u) (%s)", id, errname(ret));
 	ret = devmm_dev_info(fd, &d);
@@ -200,7 +279,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s devmm.ko\n", argv[0]);
 		return 2;
 	}
-	tap_plan(48);
+	tap_plan(58);
 	test_parsers();
 	test_strerror();
 
@@ -270,6 +349,7 @@ int main(int argc, char **argv)
 	   "devmm_set_capacity: %llu MiB (%s)", (unsigned long long)d.capacity >> 20, errname(ret));
 	ret = devmm_set_policy(ctl, cid, 7);
 	ok(ret == -EINVAL, "devmm_set_policy(7): EINVAL (%s)", errname(ret));
+	test_settings(ctl, cid, mid);
 	ret = devmm_set_policy(ctl, cid, DEVMM_POLICY_FIFO);
 	ok(ret == 0, "devmm_set_policy(FIFO) (%s)", errname(ret));
 
