@@ -517,12 +517,15 @@ static int evict_order_run(unsigned int id, unsigned int policy, const unsigned 
 	unsigned char *snap = malloc(EO_PAGES);
 	char *p = map_pages(EO_PAGES), *io = malloc(PSZ);
 	int fd = devmm_node_open(id), ret = -ENOMEM;
-	unsigned long long result;
+	unsigned long long result, used;
 	unsigned long i, done;
 	struct counters base = {};
 
 	if (!acc || !snap || !p || !io || fd < 0)
 		goto out;
+	/* Empty first: an eviction would step RANDOM's sequence. */
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+	used = devmm_used(ctl, id);
 	if (ioctl(ctl, DEVMM_IOC_SETTINGS, &s)) {
 		ret = -errno;
 		goto out;
@@ -534,8 +537,14 @@ static int evict_order_run(unsigned int id, unsigned int policy, const unsigned 
 		acc[i] = (struct devmm_access){ .addr = (uintptr_t)(p + trace[i] * PSZ),
 						.npages = 1, .ptr = (uintptr_t)io,
 						.op = DEVMM_ACCESS_READ };
-	ret = ioctl(fd, DEVMM_IOC_ACCESS, &b) ? -errno : 0;
 	delta(fd, &base);
+	ret = ioctl(fd, DEVMM_IOC_ACCESS, &b) ? -errno : 0;
+	*d = delta(fd, &base);
+	/* The setup must start empty and evict nothing (RANDOM's sequence is its seed's). */
+	if (used || d->evicted || d->failures || d->faults != EO_PAGES)
+		tap_diag("%s: setup: %llu bytes in use before, %llu faults, %llu evicted, "
+			 "%llu failures", policy_names[policy], used, d->faults, d->evicted,
+			 d->failures);
 	for (done = 0; done < EO_EVICT && !ret; done += per_call)
 		ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id,
 				    (EO_EVICT - done < per_call ? EO_EVICT - done : per_call) * PSZ,
@@ -639,8 +648,9 @@ static void evict_order_test(unsigned int id, const char *kind, unsigned int pol
 	   (policy == DEVMM_POLICY_UVM ? d1.evicted >= EO_EVICT : d1.evicted == EO_EVICT) &&
 	   kept == EO_PAGES - d1.evicted && !diff,
 	   "%s: %s: one eviction of %d pages takes the victims of evictions of a window each "
-	   "(%s, %s; evicted %llu, %llu; %lu pages differ)", kind, policy_names[policy], EO_EVICT,
-	   errname(r1), errname(rw), d1.evicted, dw.evicted, diff);
+	   "(%s, %s; evicted %llu, %llu; failures %llu, %llu; %lu pages differ)", kind,
+	   policy_names[policy], EO_EVICT, errname(r1), errname(rw), d1.evicted, dw.evicted,
+	   d1.failures, dw.failures, diff);
 	if (policy == DEVMM_POLICY_RANDOM || policy == DEVMM_POLICY_UVM)
 		return;
 	ok(!r1 && !tdiff, "%s: %s: ...and the textbook's victims (%lu pages differ)", kind,
