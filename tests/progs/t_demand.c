@@ -30,7 +30,7 @@
 
 #define PSZ		4096UL
 #define MIB		(1024UL * 1024)
-#define KIND_TESTS	46
+#define KIND_TESTS	48
 
 static int ctl;
 static uint64_t seed;
@@ -452,6 +452,61 @@ static void exact_test(unsigned int id, const char *kind, unsigned int policy)
 	free(io);
 }
 
+/*
+ * Automatic NUMA balancing scans a process's memory every scan period and
+ * makes its PTEs PROT_NONE to catch the next access ("hinting"); a page
+ * migrated to the device from such a PTE is mapped read-only there, and a
+ * later device write faults it back.  Make the scans as frequent as the
+ * knobs allow (@on), or restore them; false where there is no balancing.
+ */
+#define NB_DIR "/sys/kernel/debug/sched/numa_balancing/"
+static const char *const nb_knobs[] = { "scan_delay_ms", "scan_period_min_ms",
+					"scan_period_max_ms" };
+static char nb_saved[3][32];
+
+static int numa_hinting(int on)
+{
+	char path[128], buf[32] = "";
+	unsigned int i;
+	FILE *f = fopen("/proc/sys/kernel/numa_balancing", "r");
+	int enabled = f && fgets(buf, sizeof(buf), f) && atoi(buf) > 0;
+
+	if (f)
+		fclose(f);
+	if (!enabled)
+		return 0;
+	for (i = 0; i < NELEM(nb_knobs); i++) {
+		snprintf(path, sizeof(path), NB_DIR "%s", nb_knobs[i]);
+		f = fopen(path, on ? "r+" : "w");
+		if (!f)
+			return 0;
+		if (on && !fgets(nb_saved[i], sizeof(nb_saved[i]), f))
+			nb_saved[i][0] = '\0';
+		rewind(f);
+		fputs(on ? (i ? "10" : "0") : nb_saved[i], f);
+		fclose(f);
+	}
+	return 1;
+}
+
+/*
+ * The exactness run of LRU while NUMA balancing scans the buffer all the
+ * time: hinting must not change what faults (the buffer is exempt).
+ */
+static void exact_numa_test(unsigned int id, const char *kind)
+{
+	if (!numa_hinting(1)) {
+		tap_skip("no automatic NUMA balancing here (one node, or turned off)",
+			 "%s: LRU exactness while NUMA balancing scans", kind);
+		tap_skip("no automatic NUMA balancing here (one node, or turned off)",
+			 "%s: LRU data while NUMA balancing scans", kind);
+		return;
+	}
+	tap_diag("%s: NUMA balancing scans every 10 ms", kind);
+	exact_test(id, kind, DEVMM_POLICY_LRU);
+	numa_hinting(0);
+}
+
 /* Device faults of a random replay under @policy, with @seed and @unit. */
 static long replay_faults(unsigned int id, unsigned int policy, uint64_t rseed, unsigned int unit)
 {
@@ -721,6 +776,7 @@ static void kind_tests(unsigned int id, const char *kind)
 	exact_test(id, kind, DEVMM_POLICY_FIFO);
 	exact_test(id, kind, DEVMM_POLICY_CLOCK);
 	exact_test(id, kind, DEVMM_POLICY_LFU);
+	exact_numa_test(id, kind);
 	random_test(id, kind);
 	for (policy = DEVMM_POLICY_LRU; policy <= DEVMM_POLICY_UVM; policy++)
 		evict_order_test(id, kind, policy);
