@@ -176,7 +176,7 @@ report()
 	for f in results.log runs.tsv study.conf; do
 		[ -f "$dir/$f" ] || die "no $f in $dir"
 	done
-	tr -d '\r' <"$dir/results.log" | grep -q '^STUDYDONE' ||
+	grep -q '^STUDYDONE' "$dir/results.log" ||
 		problems+=("the VM did not finish the study (see console.log)")
 	while read -r line; do
 		problems+=("${line#STUDYERR }")
