@@ -20,7 +20,7 @@
 #                    "none/off seq:64/off density:50/off none/on"
 #   STUDY_MIB        the patterns' buffer in MiB, default 4 (pingpong: 256 KiB)
 #   STUDY_BATCH      --evict-batch, default 1;  STUDY_GRANULARITY, default 4K
-#   STUDY_KIND       private (default) or coherent;  DEVMM_VM_TIMEOUT, default 2400
+#   STUDY_KIND       private (default) or coherent;  DEVMM_VM_TIMEOUT, default 3600
 # Results: out/policy-report/<timestamp>/ (and out/policy-report/latest):
 # table.txt, policy.png (policy.gp, policy.dat), records.jsonl (one JSON
 # object per run, the kernel's and the model's), runs.tsv (the run list),
@@ -428,7 +428,7 @@ log "booting $(cat "$CACHE/kernels/$lane/abi") under QEMU (TCG): $nruns replays"
 	"$(wc -w <<<"$VARIANTS") prefetch/thrashing settings x $(wc -w <<<"$POLICIES") policies);" \
 	"$(($(pgrep -c qemu-system-x86 || true))) other QEMU VMs running"
 t1=$SECONDS
-lab_boot "$lane" "$res/initrd.gz" "$res" "${DEVMM_VM_TIMEOUT:-2400}" || true
+lab_boot "$lane" "$res/initrd.gz" "$res" "${DEVMM_VM_TIMEOUT:-3600}" || true
 log "the VM ran for $((SECONDS - t1))s"
 rm -rf "$res/initrd.gz" "$res/guest"
 ln -sfn "$stamp" "$TOP_DIR/out/policy-report/latest"
