@@ -8,7 +8,7 @@
 # then the same patterns through the reference model tools/devmm-sim on the
 # host, with Belady's optimal policy (opt) as the lower bound on device
 # faults and the kernel's policies to check the kernel against.  Writes a
-# table and a chart, and prints the table.  Not part of make check.
+# table and two charts, and prints the table.  Not part of make check.
 #
 # usage: tests/lab/policy-report.sh            (make policy-report)
 #        tests/lab/policy-report.sh --report DIR   the report of an earlier run again
@@ -22,9 +22,10 @@
 #   STUDY_BATCH      --evict-batch, default 1;  STUDY_GRANULARITY, default 4K
 #   STUDY_KIND       private (default) or coherent;  DEVMM_VM_TIMEOUT, default 3600
 # Results: out/policy-report/<timestamp>/ (and out/policy-report/latest):
-# table.txt, policy.png (policy.gp, policy.dat), records.jsonl (one JSON
-# object per run, the kernel's and the model's), runs.tsv (the run list),
-# results.log and console.log (the VM's), traces/ (the trace files replayed).
+# table.txt, policy.png and prefetch.png (policy.gp, policy.dat,
+# prefetch.dat), records.jsonl (one JSON object per run, the kernel's and the
+# model's), runs.tsv (the run list), results.log and console.log (the VM's),
+# traces/ (the trace files replayed), study.conf (the settings, for --report).
 . "$(dirname "$0")/lib.sh"
 
 lane=7
@@ -39,8 +40,9 @@ KIND=${STUDY_KIND:-private}
 SIM="$TOP_DIR/out/progs/devmm-sim"
 
 # pattern_spec NAME: "SOURCE SIZE RECORDS" of a pattern of the study:
-# SOURCE is --pattern P, or a trace file (traces/NAME.trace, written by
-# write_trace); RECORDS is a pattern's --records (pingpong: rounds).
+# SOURCE is --pattern (devmmctl's built-in pattern NAME) or a trace file
+# (traces/NAME.trace, written by write_trace); RECORDS is a pattern's
+# --records (pingpong's: rounds).
 pattern_spec()
 {
 	local size=$((MIB * 1048576)) pages=$((MIB * 256))
@@ -56,7 +58,7 @@ pattern_spec()
 }
 
 # write_trace NAME SIZE RECORDS FILE: the study's trace files.  scanhot: a
-# sequential scan of the whole buffer, one page in four records, among
+# sequential scan of the whole buffer, one record in four, among
 # accesses to a hot fifth of it (a quarter of them writes), drawn by a
 # Park-Miller generator (the same on any awk).
 write_trace()
@@ -192,8 +194,8 @@ report()
 	while read -r line; do
 		problems+=("$line")
 	done < <(jq -r 'select(.source == "devmm" and (.rc != 0 or .bad_pages != 0 or
-		.cpu_read_mismatches != 0)) | "run \(.n) (\(.pattern), \(.oversub)%): exit status \(.rc),
-		\(.bad_pages // "-") pages lost their data"' "$dir/records.jsonl")
+		.cpu_read_mismatches != 0)) | "run \(.n) (\(.pattern), \(.oversub)%): exit status " +
+		"\(.rc), \(.bad_pages // "-") pages lost their data"' "$dir/records.jsonl")
 
 	jq -r 'select(.rc == 0 or .source == "model") | [.source, .pattern, .oversub,
 		.run_policy // .policy, .run_prefetch // .prefetch, .run_thrashing // .thrashing,
