@@ -201,10 +201,12 @@ report()
 		.run_policy // .policy, .run_prefetch // .prefetch, .run_thrashing // .thrashing,
 		.device_faults, .pages_to_device, .pages_to_system, .evicted,
 		.prefetched, .prefetch_hits, .thrashing_events, .thrashing_held, .seconds,
-		(.wall // "-"), .size, .records, .capacity] | @tsv' "$dir/records.jsonl" |
+		.evict_failures, .size, .records, .capacity, .remote_accesses] | @tsv' \
+		"$dir/records.jsonl" |
 	awk -F'\t' -v patterns="$PATTERNS" -v oversub="$OVERSUB" -v policies="$POLICIES" \
 		-v variants="$VARIANTS" -v batch="$BATCH" -v gran="$GRAN" -v kind="$KIND" \
 		-v info="$(tr -d '\r' <"$dir/results.log" | sed -n 's/^STUDYINFO guest //p')" \
+		-v done="$(tr -d '\r' <"$dir/results.log" | sed -n 's/^STUDYDONE //p')" \
 		-v dat="$dir/policy.dat" -v pdat="$dir/prefetch.dat" '
 	function mib(pages) { return sprintf("%.1f", pages * 4096 / 1048576) }
 	{
@@ -215,6 +217,7 @@ report()
 		} else {
 			have[k] = 1
 			for (i = 7; i <= 16; i++) v[k, i] = $i
+			v[k, 20] = $20
 		}
 		size[$2] = $17; recs[$2] = $18; cap[$2, $3] = $19
 	}
@@ -222,12 +225,13 @@ report()
 		np = split(patterns, P, " "); no = split(oversub, O, " ")
 		nq = split(policies, Q, " "); nv = split(variants, V, " ")
 		printf "devmm policy study: %s device, --evict-batch %s, --granularity %s\n", kind, batch, gran
-		printf "guest: %s\n", info
+		printf "guest: %s\nthe VM: %s\n", info, done
 		printf "faults = device faults (pages); model = devmm-sim'"'"'s faults for the same settings\n"
 		printf "(prefetch none, thrashing off only); opt = Belady (the model'"'"'s, offline);\n"
 		printf "to-dev, to-sys = MiB migrated to the device and to system memory; evicted,\n"
-		printf "prefetched (hits) in pages; thrash = thrashing events (faults held);\n"
-		printf "seconds = the replay'"'"'s records (the kernel'"'"'s), wall = the whole command\n\n"
+		printf "fails (evictions that could not move a page then), remote (pages the device\n"
+		printf "accessed in system memory), prefetched (hits) in pages; thrash = thrashing\n"
+		printf "events (faults held); seconds = the kernel'"'"'s time over the records\n\n"
 
 		# The summary: device faults without prefetch or thrashing control.
 		printf "Device faults, prefetch none, thrashing off (* = equal to opt)\n"
@@ -249,9 +253,9 @@ report()
 			printf "\n== %s: %s MiB buffer (%d pages), %d records, %s%% of a %s MiB device (%d pages)\n",
 				P[p], mib(size[P[p]] / 4096), size[P[p]] / 4096, recs[P[p]], O[o],
 				mib(c / 4096), c / 4096
-			printf "%-7s %-11s %-6s %7s %7s %8s %8s %7s %13s %9s %8s %6s\n", "policy",
+			printf "%-7s %-11s %-6s %7s %7s %8s %8s %7s %8s %6s %13s %9s %8s\n", "policy",
 				"prefetch", "thrash", "faults", "model", "to-dev", "to-sys", "evicted",
-				"prefetched", "thrash", "seconds", "wall"
+				"fails", "remote", "prefetched", "thrash", "seconds"
 			for (w = 1; w <= nv; w++) for (q = 1; q <= nq; q++) {
 				pf = V[w]; sub(/\/.*/, "", pf); th = V[w]; sub(/.*\//, "", th)
 				k = P[p] SUBSEP O[o] SUBSEP Q[q] SUBSEP pf SUBSEP th
@@ -260,14 +264,14 @@ report()
 					continue
 				}
 				m = (pf == "none" && th == "off" && ((P[p], O[o], Q[q]) in mf)) ? mf[P[p], O[o], Q[q]] : "-"
-				printf "%-7s %-11s %-6s %7d %7s %8s %8s %7d %6d (%4d) %4d (%3d) %8.3f %6s\n",
+				printf "%-7s %-11s %-6s %7d %7s %8s %8s %7d %8d %6d %6d (%4d) %4d (%3d) %8.3f\n",
 					Q[q], pf, th, v[k, 7], m, mib(v[k, 8]), mib(v[k, 9]), v[k, 10],
-					v[k, 11], v[k, 12], v[k, 13], v[k, 14], v[k, 15], v[k, 16]
+					v[k, 16], v[k, 20], v[k, 11], v[k, 12], v[k, 13], v[k, 14], v[k, 15]
 			}
 			if ((P[p], O[o], "opt") in mf)
-				printf "%-7s %-11s %-6s %7d %7s %8s %8s %7s %13s %9s %8s %6s\n", "opt", "none",
+				printf "%-7s %-11s %-6s %7d %7s %8s %8s %7s %8s %6s %13s %9s %8s\n", "opt", "none",
 					"off", mf[P[p], O[o], "opt"], "-", mib(msd[P[p], O[o], "opt"]),
-					mib(mss[P[p], O[o], "opt"]), "-", "-", "-", "-", "-"
+					mib(mss[P[p], O[o], "opt"]), "-", "-", "-", "-", "-", "-"
 		}
 
 		# The checks.
