@@ -12,7 +12,7 @@
 #   make policy-report                the eviction policies and prefetchers over a set of
 #                                     access patterns at 110-200% oversubscription, in QEMU
 #                                     (7.x lane), with devmm-sim's Belady bound: a table and
-#                                     a chart in out/policy-report/latest
+#                                     charts in out/policy-report/latest
 #   make tools                        libdevmm (static and shared), devmmctl and devmm-sim
 #   make progs                        the guests' test programs, devmmctl and devmm-sim,
 #                                     in out/progs
