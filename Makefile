@@ -9,6 +9,10 @@
 #   make matrix                       build devmm against every Debian amd64 kernel headers
 #                                     package of bookworm, trixie and sid; writes docs/kernels.md
 #   make bench                        devmm vs the kernel's test_hmm, in QEMU (7.x lane)
+#   make policy-report                the eviction policies and prefetchers over a set of
+#                                     access patterns at 110-200% oversubscription, in QEMU
+#                                     (7.x lane), with devmm-sim's Belady bound: a table and
+#                                     charts in out/policy-report/latest
 #   make tools                        libdevmm (static and shared), devmmctl and devmm-sim
 #   make progs                        the guests' test programs, devmmctl and devmm-sim,
 #                                     in out/progs
@@ -61,7 +65,7 @@ KMOD_CFLAGS = $(shell $(PKG_CONFIG) --cflags libkmod 2>/dev/null)
 KMOD_LIBS = $(shell $(PKG_CONFIG) --libs libkmod 2>/dev/null || echo -lkmod)
 
 .PHONY: all modules probes probes-dump clean check demo tools install-tools package-check lint bench \
-	matrix progs bench-progs dkms-source sim-check
+	matrix progs bench-progs dkms-source sim-check policy-report
 
 all: modules
 
@@ -191,6 +195,9 @@ lint:
 
 bench:
 	bash tests/lab/bench.sh
+
+policy-report:
+	bash tests/lab/policy-report.sh
 
 package-check:
 	bash tests/lab/package.sh
