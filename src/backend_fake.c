@@ -7,12 +7,13 @@
  * allocating a device page again costs no allocation and no zeroing
  * (INIT_ON_ALLOC), and a copy fully overwrites it anyway.  Coherent device
  * memory is real, CPU-addressable memory (a boot-reserved range): its pages
- * hold their own contents.  Copies are CPU copies.
+ * hold their own contents.  Copies are CPU copies, large ones shared among
+ * CPUs.
  */
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
-#include <linux/sched.h>
+#include <linux/workqueue.h>
 #include "devmm.h"
 
 /* The system page holding the contents of device page @dpage. */
@@ -93,28 +94,66 @@ static struct page *storage(struct devmm_device *dev, struct page *dpage)
 }
 
 /*
- * Copies run on the calling CPU.  (Shared out among CPUs, they once made a
- * fuzzer seed on 7.2 lose process memory, read back as zeros: t_fuzz -s
- * 1796572102831636926 on the 7 lane, 5 of 5 runs with them, 0 of 2
- * without; never explained, so they stay off.)
+ * A copy of many pages is shared out among CPUs: the fake device has no copy
+ * engine, and the CPU copy is the whole cost of moving data.  The pages are
+ * taken in chunks from a shared counter, by the caller and by work items on
+ * the next CPUs, so a helper that starts late (its CPU busy) costs the caller
+ * nothing: what it did not take, the caller copies; a helper that never
+ * started is cancelled.  Below COPY_PARALLEL_MIN pages, waking helpers costs
+ * more than it saves.
  */
+#define COPY_PARALLEL_MIN	64
+#define COPY_CHUNK		32
+
+struct copy_job {
+	struct devmm_device *dev;
+	struct page **dst, **src;
+	unsigned long n;
+	bool to_dev;
+	atomic_long_t next;	/* the first page no one has taken yet */
+};
+
+static void copy_one(struct copy_job *job, unsigned long i)
+{
+	if (!job->dst[i])
+		return;
+	if (job->to_dev && job->src[i])
+		copy_highpage(storage(job->dev, job->dst[i]), job->src[i]);
+	else if (job->to_dev)
+		clear_highpage(storage(job->dev, job->dst[i]));
+	else if (job->src[i])
+		copy_highpage(job->dst[i], storage(job->dev, job->src[i]));
+}
+
+static void copy_chunks(struct copy_job *job)
+{
+	unsigned long i, end;
+
+	for (;;) {
+		i = atomic_long_fetch_add(COPY_CHUNK, &job->next);
+		if (i >= job->n)
+			return;
+		for (end = min(i + COPY_CHUNK, job->n); i < end; i++)
+			copy_one(job, i);
+	}
+}
+
+static void copy_helper(void *job)
+{
+	copy_chunks(job);
+}
+
 static void fake_copy(struct devmm_device *dev, struct page **dst, struct page **src,
 		      unsigned long n, bool to_dev)
 {
-	unsigned long i;
+	struct copy_job job = { .dev = dev, .dst = dst, .src = src, .n = n, .to_dev = to_dev };
+	struct devmm_helpers hs;
 
-	for (i = 0; i < n; i++) {
-		if (!dst[i])
-			continue;
-		if (to_dev && src[i])
-			copy_highpage(storage(dev, dst[i]), src[i]);
-		else if (to_dev)
-			clear_highpage(storage(dev, dst[i]));
-		else if (src[i])
-			copy_highpage(dst[i], storage(dev, src[i]));
-		if (i % 64 == 63)
-			cond_resched();
-	}
+	atomic_long_set(&job.next, 0);
+	devmm_helpers_start(&hs, n < COPY_PARALLEL_MIN ? 0 : DEVMM_MAX_COPY_THREADS, copy_helper,
+			    &job);
+	copy_chunks(&job);
+	devmm_helpers_finish(&hs);
 }
 
 static int fake_copy_to_dev(struct devmm_device *dev, struct page **dst, struct page **src,

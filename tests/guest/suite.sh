@@ -18,9 +18,6 @@ run t_demand /tests/t_demand /devmm.ko
 # Random ioctls (DEVMM_FUZZ_CALLS of them), then random load with every page
 # checked (DEVMM_STRESS_SECONDS); both print their seed.
 run t_fuzz /tests/t_fuzz /devmm.ko
-# Seeds that once failed, replayed on the lane that found them (7: the fake
-# backend's copies shared among CPUs lost process memory).
-[ "$LANE" != 7 ] || run t_fuzz-seeds /tests/t_fuzz -s 1796572102831636926 -n 30000 /devmm.ko
 run t_stress /tests/t_stress /devmm.ko
 # The kernel's own hmm selftest against devmm's test_hmm-compatible nodes.
 run upstream-hmm sh /tests/upstream-hmm.sh /lane.xfail $LANE_HMM_ARGS
