@@ -535,16 +535,25 @@ static int alloc_page(struct sim *s, uint32_t q)
 	}
 }
 
-/* Migrate [gs, ge) (at most a block) to the device: a fault's granule or an M window. */
+/*
+ * Migrate [gs, ge) (at most a block) to the device: a fault's granule or an
+ * M window.  The pages to move are those not on the device when the
+ * migration starts (the kernel's migrate_vma_setup() collects them then): a
+ * page that was on the device and is evicted to make room for an earlier
+ * one stays in system memory.
+ */
 static void migrate(struct sim *s, uint64_t gs, uint64_t ge, int fault)
 {
+	uint32_t todo[BLOCK_PAGES];
 	uint64_t q, moved = 0;
-	size_t i;
+	size_t i, n = 0;
 
 	s->nflight = 0;
 	for (q = gs; q < ge; q++)
 		if (!s->pg[q].resident)
-			moved += alloc_page(s, q);
+			todo[n++] = q;
+	for (i = 0; i < n; i++)
+		moved += alloc_page(s, todo[i]);
 	for (i = 0; i < s->nflight; i++) {
 		s->pg[s->flight[i]].inflight = 0;
 		if (s->policy == SIM_POLICY_OPT)	/* in flight is part of opt's order */
