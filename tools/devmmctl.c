@@ -1129,16 +1129,15 @@ static const char replay_usage[] =
 	"[--thrashing on|off] [--json]";
 
 /*
- * Write @val to devmm's module parameter @name; the old value (malloc()ed),
- * or NULL if it could not be read or written.
+ * Write @val to the file @path (a parameter or sysctl); the old value
+ * (malloc()ed), or NULL if it could not be read or written.
  */
-static char *param_swap(const char *name, const char *val)
+static char *file_swap(const char *path, const char *val)
 {
-	char path[128], old[32] = "";
+	char old[32] = "";
 	FILE *f;
 	int ok;
 
-	snprintf(path, sizeof(path), "/sys/module/devmm/parameters/%s", name);
 	f = fopen(path, "r+");
 	if (!f)
 		return NULL;
@@ -1148,6 +1147,24 @@ static char *param_swap(const char *name, const char *val)
 	old[strcspn(old, "\n")] = '\0';
 	return strdup(old);
 }
+
+/* file_swap() of devmm's module parameter @name. */
+static char *param_swap(const char *name, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/devmm/parameters/%s", name);
+	return file_swap(path, val);
+}
+
+/*
+ * NUMA balancing's scanner makes a process's PTEs PROT_NONE at times of its
+ * own; a page that migrates to the device from such a PTE becomes a
+ * read-only device page (migrate_vma_setup() takes the PTE's write bit), and
+ * the next device write to it faults it back to system memory: a CPU fault
+ * the trace does not have.
+ */
+#define NUMA_BALANCING	"/proc/sys/kernel/numa_balancing"
 
 /* One replay option and its value; EXIT_OK or a usage error. */
 static int replay_option(const char *a, const char *val, struct devmm_settings *set,
@@ -1262,7 +1279,7 @@ static int cmd_replay(int argc, char **argv)
 	int ctl, fd, ret, i, have_id = 0;
 	struct devmm_dev_info info;
 	struct trace t = {};
-	char *threads;
+	char *threads, *numa;
 	char err[256] = "";
 	uint32_t id = 0;
 
@@ -1321,6 +1338,8 @@ static int cmd_replay(int argc, char **argv)
 	set.id = id;
 	/* One CPU: explicit migrations then allocate in address order (the model's). */
 	threads = param_swap("copy_threads", "1");
+	/* And no NUMA balancing (see NUMA_BALANCING): the counters are the trace's alone. */
+	numa = file_swap(NUMA_BALANCING, "0");
 	ret = devmm_settings(ctl, &saved);
 	if (!ret)
 		ret = devmm_settings(ctl, &set);
@@ -1339,6 +1358,8 @@ static int cmd_replay(int argc, char **argv)
 	/* Restore what the replay changed. */
 	if (threads)
 		free(param_swap("copy_threads", threads));
+	if (numa)
+		free(file_swap(NUMA_BALANCING, numa));
 	saved.mask = DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH | DEVMM_SET_EVICT_UNIT |
 		     DEVMM_SET_SEED | DEVMM_SET_PREFETCH | DEVMM_SET_THRASHING;
 	devmm_settings(ctl, &saved);
