@@ -140,7 +140,9 @@ compare() {
 			sed 's/^/# /' $dir/diff
 			echo "# devmm-sim $* --kind $kind --fault-around-kb $fa" | sed "s|$dir/||"
 		else
-			ok "$name: kernel = model ($(jq -r '"\(.device_faults) faults, \(.evicted) evicted, \(.evict_failures) failures"' "$kout"))"
+			sum=$(jq -r '"\(.device_faults) faults, \(.evicted) evicted, " +
+				"\(.evict_failures) failures"' "$kout")
+			ok "$name: kernel = model ($sum)"
 		fi
 	done 3<<'EOF'
 # policy  gran  batch  unit   cap   size  records  trace       options
