@@ -699,8 +699,9 @@ static void device_window(struct sim *s, uint64_t ws, uint64_t we, uint64_t i)
 				s->c.prefetch_hits++;
 			}
 			policy_accessed(s, p);
-		} else
+		} else {
 			s->c.remote_accesses++;
+		}
 	}
 }
 
