@@ -199,6 +199,8 @@ if [ "$1" = --load ]; then
 	private=${LANE_EXPECT_PRIVATE:-0}
 	devmmctl load "$ko" private=$private capacity=64M coherent=$LANE_COHERENT_A ||
 		bail "cannot load $ko private=$private coherent=$LANE_COHERENT_A"
+	# The next steps of the suite load devmm themselves: never leave it loaded.
+	trap 'devmmctl unload >/dev/null 2>&1' EXIT
 	devmmctl list --json >$dir/list.json || bail "devmmctl list failed"
 	for kind in private coherent; do
 		id=$(jq -r "[.[] | select(.kind == \"$kind\") | .id][0] // empty" $dir/list.json)
@@ -209,7 +211,8 @@ if [ "$1" = --load ]; then
 				"this kernel has no $kind device memory (LANE_EXPECT_PRIVATE=$private)"
 		fi
 	done
-	devmmctl unload >/dev/null || not_ok "devmmctl unload"
+	trap - EXIT
+	devmmctl unload >/dev/null || not_ok "devmmctl unload after the comparisons"
 else
 	case $2 in private | coherent) ;; *) bail "KIND must be private or coherent, not $2" ;; esac
 	compare "$1" "$2"
