@@ -54,6 +54,11 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 #define ALLOC_TRIES	8	/* evictions one page allocation may run */
 #define IDLE_PASSES	4	/* eviction passes that free nothing before giving up */
 #define MAX_VICTIMS	(2 * BLOCK_PAGES)	/* a pick: < 512, then a block */
+/* Thrashing control's epochs (src/device_fault.c): 30 bits, 0 is never. */
+#define EPOCH_MASK	((1U << 30) - 1)
+
+/* How a migration to the device came about: what it counts, what it marks. */
+enum { MIG_EXPLICIT, MIG_FAULT, MIG_PREFETCH };
 
 static const struct {
 	const char *name;
@@ -78,11 +83,18 @@ struct page {
 	uint8_t inflight;	/* allocated by the migration being built */
 	uint8_t ref;		/* CLOCK */
 	uint8_t taken;		/* picked by the pick under way */
+	uint8_t pf;		/* prefetch mark: brought by the prefetcher, not accessed since */
+};
+
+/* Thrashing control's history of the granule starting at a page (0: never). */
+struct thrash {
+	uint32_t last, held, refaults;
 };
 
 struct counters {
 	uint64_t device_faults, pages_to_device, pages_to_system, evicted, evict_failures,
-		 fault_migrated, remote_accesses, cpu_faults;
+		 fault_migrated, remote_accesses, cpu_faults, prefetched, prefetch_hits,
+		 prefetch_waste, thrashing_events, thrashing_held;
 };
 
 struct sim {
@@ -93,6 +105,8 @@ struct sim {
 	uint64_t fa;			/* pages a CPU fault brings back, at most */
 	int private;			/* device kind private (CPU faults) or coherent */
 	uint64_t cap;			/* capacity in pages */
+	uint32_t prefetch, prefetch_arg;	/* DEVMM_PREFETCH_*, KiB or percent */
+	int thrashing;			/* thrashing control on */
 	/* State. */
 	uint64_t npages, used, stamp, rng;
 	struct page *pg;
@@ -101,6 +115,8 @@ struct sim {
 	size_t nv;
 	uint32_t flight[BLOCK_PAGES];	/* pages the migration under way allocated */
 	size_t nflight;
+	struct thrash *th;		/* per granule start page, with --thrashing on */
+	uint32_t epoch;			/* the device's faults while the control is on */
 	/*
 	 * Indexes, for speed only (the semantics are the list's): LFU and opt
 	 * keep the resident pages in a heap, in the order they would be taken
@@ -482,6 +498,11 @@ static void to_system(struct sim *s, uint32_t p)
 	s->pg[p].resident = 0;
 	s->used--;
 	s->c.pages_to_system++;
+	/* A prefetched page that leaves before any access was prefetched for nothing. */
+	if (s->pg[p].pf) {
+		s->pg[p].pf = 0;
+		s->c.prefetch_waste++;
+	}
 	policy_removed(s, p);
 }
 
@@ -513,8 +534,8 @@ static uint64_t evict(struct sim *s, uint64_t target)
 	return evicted;
 }
 
-/* A device page for @q: 1, or 0 if no room could be made. */
-static int alloc_page(struct sim *s, uint32_t q)
+/* A device page for @q (prefetch-marked if @mark): 1, or 0 if no room could be made. */
+static int alloc_page(struct sim *s, uint32_t q, int mark)
 {
 	unsigned int tries = 0;
 
@@ -525,6 +546,7 @@ static int alloc_page(struct sim *s, uint32_t q)
 			s->pg[q].inflight = 1;
 			s->flight[s->nflight++] = q;
 			policy_added(s, q);
+			s->pg[q].pf = mark;
 			return 1;
 		}
 		if (tries >= ALLOC_TRIES)
@@ -535,16 +557,25 @@ static int alloc_page(struct sim *s, uint32_t q)
 	}
 }
 
-/* Migrate [gs, ge) (at most a block) to the device: a fault's granule or an M window. */
-static void migrate(struct sim *s, uint64_t gs, uint64_t ge, int fault)
+/*
+ * Migrate [gs, ge) (at most a block) to the device: a fault's granule, an M
+ * window or a prefetch window (@how).  The pages to move are those not on
+ * the device when the migration starts (the kernel's migrate_vma_setup()
+ * collects them then): a page that was on the device and is evicted to
+ * make room for an earlier one stays in system memory.
+ */
+static void migrate(struct sim *s, uint64_t gs, uint64_t ge, int how)
 {
+	uint32_t todo[BLOCK_PAGES];
 	uint64_t q, moved = 0;
-	size_t i;
+	size_t i, n = 0;
 
 	s->nflight = 0;
 	for (q = gs; q < ge; q++)
 		if (!s->pg[q].resident)
-			moved += alloc_page(s, q);
+			todo[n++] = q;
+	for (i = 0; i < n; i++)
+		moved += alloc_page(s, todo[i], how == MIG_PREFETCH);
 	for (i = 0; i < s->nflight; i++) {
 		s->pg[s->flight[i]].inflight = 0;
 		if (s->policy == SIM_POLICY_OPT)	/* in flight is part of opt's order */
@@ -552,8 +583,87 @@ static void migrate(struct sim *s, uint64_t gs, uint64_t ge, int fault)
 	}
 	s->nflight = 0;
 	s->c.pages_to_device += moved;
-	if (fault)
+	if (how == MIG_FAULT)
 		s->c.fault_migrated += moved;
+	else if (how == MIG_PREFETCH)
+		s->c.prefetched += moved;
+}
+
+/* Migrate [p0, p1) in windows that do not cross a 2 MiB block (M, prefetch). */
+static void migrate_range(struct sim *s, uint64_t p0, uint64_t p1, int how)
+{
+	uint64_t p, we;
+
+	for (p = p0; p < p1; p = we) {
+		we = (p / BLOCK_PAGES + 1) * BLOCK_PAGES;
+		if (we > p1)
+			we = p1;
+		migrate(s, p, we, how);
+	}
+}
+
+/*
+ * The prefetcher after a fault at page @p migrated its granule, which ends
+ * at @ge: seq:KB the next KB / 4 pages; density:PCT p's 2 MiB block, if
+ * pages of it are missing and at least PCT percent are there.  Both cut to
+ * the buffer (the range of attributes, the VMA).
+ */
+static void prefetch(struct sim *s, uint64_t p, uint64_t ge)
+{
+	uint64_t bs, be, q, there = 0, end;
+
+	if (s->prefetch == DEVMM_PREFETCH_SEQ) {
+		end = ge + s->prefetch_arg / 4;
+		migrate_range(s, ge, end < s->npages ? end : s->npages, MIG_PREFETCH);
+	} else if (s->prefetch == DEVMM_PREFETCH_DENSITY) {
+		bs = p / BLOCK_PAGES * BLOCK_PAGES;
+		be = bs + BLOCK_PAGES < s->npages ? bs + BLOCK_PAGES : s->npages;
+		for (q = bs; q < be; q++)
+			there += s->pg[q].resident;
+		if (there < be - bs && there * 100 >= (uint64_t)s->prefetch_arg * (be - bs))
+			migrate(s, bs, be, MIG_PREFETCH);
+	}
+}
+
+/* Epochs from @from to @to, modulo the wrap. */
+static uint32_t epoch_dist(uint32_t from, uint32_t to)
+{
+	return (to - from) & EPOCH_MASK;
+}
+
+/*
+ * Thrashing control at a device fault on the granule starting at @gs:
+ * whether it is held where it is (docs/architecture.md, "Demand paging,
+ * exactly"; src/device_fault.c's thrash_hold()).  The device's epoch starts
+ * at 0 here and wherever the kernel's device left it there: only
+ * differences of epochs count, and a replay makes far fewer than 2^30
+ * faults.
+ */
+static int thrash_hold(struct sim *s, uint64_t gs)
+{
+	struct thrash *h = &s->th[gs];
+	uint32_t e;
+	int hold = 0;
+
+	s->epoch = ((s->epoch + 1) & EPOCH_MASK) ? (s->epoch + 1) & EPOCH_MASK : 1;
+	e = s->epoch;
+	if (h->held && epoch_dist(e, h->held) && epoch_dist(e, h->held) <= DEVMM_THRASH_HOLD) {
+		hold = 1;
+	} else {
+		h->held = 0;
+		h->refaults = h->last && epoch_dist(h->last, e) <= DEVMM_THRASH_WINDOW ?
+			      h->refaults + 1 : 0;
+		if (h->refaults >= DEVMM_THRASH_REFAULTS) {
+			s->c.thrashing_events++;
+			h->held = (e + DEVMM_THRASH_HOLD) & EPOCH_MASK ?
+				  (e + DEVMM_THRASH_HOLD) & EPOCH_MASK : 1;
+			h->refaults = 0;
+			hold = 1;
+		}
+	}
+	s->c.thrashing_held += hold;
+	h->last = e;
+	return hold;
 }
 
 /* A device read or write's window [ws, we): demand pass, then copy pass (record @i). */
@@ -573,17 +683,25 @@ static void device_window(struct sim *s, uint64_t ws, uint64_t we, uint64_t i)
 		s->c.device_faults++;
 		gs = p / s->gran * s->gran;
 		ge = gs + s->gran < s->npages ? gs + s->gran : s->npages;
-		migrate(s, gs, ge, 1);
 		a = ge;
+		if (s->thrashing && thrash_hold(s, gs))
+			continue;
+		migrate(s, gs, ge, MIG_FAULT);
+		prefetch(s, p, ge);
 	}
 	for (p = ws; p < we; p++) {
 		if (s->policy == SIM_POLICY_OPT && s->cur[p] < s->occ_start[p + 1] &&
 		    s->occ[s->cur[p]] == i)
 			s->cur[p]++;
-		if (s->pg[p].resident)
+		if (s->pg[p].resident) {
+			if (s->pg[p].pf) {
+				s->pg[p].pf = 0;
+				s->c.prefetch_hits++;
+			}
 			policy_accessed(s, p);
-		else
+		} else {
 			s->c.remote_accesses++;
+		}
 	}
 }
 
@@ -606,7 +724,7 @@ static void cpu_access(struct sim *s, uint64_t p)
 
 static void replay_record(struct sim *s, const struct trace_rec *r, uint64_t i)
 {
-	uint64_t p0 = r->off / PSZ, p1 = (r->off + r->len + PSZ - 1) / PSZ, p, we;
+	uint64_t p0 = r->off / PSZ, p1 = (r->off + r->len + PSZ - 1) / PSZ, p;
 
 	switch (r->op) {
 	case 'R':
@@ -620,10 +738,7 @@ static void replay_record(struct sim *s, const struct trace_rec *r, uint64_t i)
 			cpu_access(s, p);
 		break;
 	case 'M':
-		for (p = p0; p < p1; p = we) {
-			we = (p / BLOCK_PAGES + 1) * BLOCK_PAGES;
-			migrate(s, p, we < p1 ? we : p1, 0);
-		}
+		migrate_range(s, p0, p1, MIG_EXPLICIT);
 		break;
 	case 'E':
 		for (p = p0; p < p1; p++)
@@ -685,6 +800,8 @@ static int sim_run(struct sim *s, const struct trace *t, double *seconds)
 		return EXIT_FAILED;
 	}
 	s->pg = calloc(s->npages, sizeof(*s->pg));
+	if (s->thrashing)
+		s->th = calloc(s->npages, sizeof(*s->th));
 	if (s->policy == SIM_POLICY_OPT || s->policy == DEVMM_POLICY_LFU) {
 		s->heap = malloc(s->npages * sizeof(*s->heap));
 		s->before = s->policy == SIM_POLICY_OPT ? opt_before : lfu_before;
@@ -698,7 +815,7 @@ static int sim_run(struct sim *s, const struct trace *t, double *seconds)
 		s->bit = calloc(s->nbit, sizeof(*s->bit));
 		s->at_stamp = calloc(s->nbit, sizeof(*s->at_stamp));
 	}
-	if (!s->pg || (s->before && !s->heap) ||
+	if (!s->pg || (s->before && !s->heap) || (s->thrashing && !s->th) ||
 	    (s->policy == DEVMM_POLICY_RANDOM && (!s->bit || !s->at_stamp)) ||
 	    (s->policy == SIM_POLICY_OPT && opt_prepare(s, t))) {
 		fprintf(stderr, "devmm-sim: out of memory for a buffer of %" PRIu64 " pages\n",
@@ -724,8 +841,8 @@ static const char usage_text[] =
 	"usage: devmm-sim TRACE|--pattern P [--size BYTES] [--records N] --capacity BYTES\n"
 	"         [--kind private|coherent] [--policy lru|fifo|clock|random|lfu|uvm|opt]\n"
 	"         [--evict-batch N] [--evict-unit page|block] [--seed N]\n"
-	"         [--granularity 4K|64K|2M] [--fault-around-kb N] [--prefetch none]\n"
-	"         [--thrashing off] [--json]\n"
+	"         [--granularity 4K|64K|2M] [--fault-around-kb N]\n"
+	"         [--prefetch none|seq[:KB]|density[:PCT]] [--thrashing on|off] [--json]\n"
 	"Replays a trace (format v1; '-': stdin) or a built-in pattern (stream, stride:N,\n"
 	"random:SEED, hotcold:PCT, pingpong) on the model of devmm's demand paging and\n"
 	"prints devmmctl replay's counters (docs/model.md).  Exit codes: 0 success,\n"
@@ -827,12 +944,33 @@ static int option(const char *a, const char *val, struct sim *s, struct opts *o)
 		if (parse_u64(val, &o->fault_around_kb) || o->fault_around_kb > 2048)
 			return usage("--fault-around-kb takes 0 to 2048 (devmm's fault_around_kb)");
 	} else if (!strcmp(a, "--prefetch")) {
-		if (strcmp(val, "none"))
-			return usage("--prefetch %s: devmm has no prefetcher yet (none only)", val);
+		/* As devmmctl replay parses it, with its defaults (seq:64, density:51). */
+		const char *colon = strchr(val, ':');
+		size_t len = colon ? (size_t)(colon - val) : strlen(val);
+
+		s->prefetch_arg = 0;
+		if (len == 4 && !strncmp(val, "none", 4) && !colon) {
+			s->prefetch = DEVMM_PREFETCH_NONE;
+		} else if (len == 3 && !strncmp(val, "seq", 3)) {
+			s->prefetch = DEVMM_PREFETCH_SEQ;
+			s->prefetch_arg = 64;
+		} else if (len == 7 && !strncmp(val, "density", 7)) {
+			s->prefetch = DEVMM_PREFETCH_DENSITY;
+			s->prefetch_arg = 51;
+		} else {
+			return usage("--prefetch takes none, seq[:KB] or density[:PCT]");
+		}
+		if (colon && (devmm_parse_size(colon + 1, &v) || v > 2048 ||
+			      (s->prefetch == DEVMM_PREFETCH_SEQ && (v < 4 || v % 4)) ||
+			      (s->prefetch == DEVMM_PREFETCH_DENSITY && (v < 1 || v > 100))))
+			return usage("--prefetch %s: seq:KB takes 4 to 2048 (a multiple of 4), "
+				     "density:PCT 1 to 100", val);
+		if (colon)
+			s->prefetch_arg = v;
 	} else if (!strcmp(a, "--thrashing")) {
-		if (strcmp(val, "off"))
-			return usage("--thrashing %s: devmm has no thrashing control yet (off only)",
-				     val);
+		if (strcmp(val, "on") && strcmp(val, "off"))
+			return usage("--thrashing takes on or off");
+		s->thrashing = !strcmp(val, "on");
 	} else {
 		return usage("unknown option '%s'", a);
 	}
@@ -872,22 +1010,36 @@ static void print(const struct sim *s, const struct opts *o, const struct trace 
 	const struct counters *c = &s->c;
 	double rate = seconds > 0 ? t->n / seconds : 0;
 	const char *unit = s->unit == UNIT_BLOCK ? "block" : "page";
+	const char *thr = s->thrashing ? "on" : "off";
+	char pf[32];
+
+	/* devmmctl's spelling of the prefetcher. */
+	if (s->prefetch == DEVMM_PREFETCH_SEQ)
+		snprintf(pf, sizeof(pf), "seq:%u", s->prefetch_arg);
+	else if (s->prefetch == DEVMM_PREFETCH_DENSITY)
+		snprintf(pf, sizeof(pf), "density:%u", s->prefetch_arg);
+	else
+		snprintf(pf, sizeof(pf), "none");
 
 	if (o->json) {
 		printf("{\"records\": %zu, \"device_faults\": %" PRIu64 ", \"pages_to_device\": %"
 		       PRIu64 ", \"pages_to_system\": %" PRIu64 ", \"evicted\": %" PRIu64
-		       ", \"prefetched\": 0, \"prefetch_hits\": 0, \"thrashing_events\": 0, "
-		       "\"remote_accesses\": %" PRIu64 ", \"cpu_faults\": %" PRIu64
-		       ", \"fault_migrated\": %" PRIu64 ", \"evict_failures\": %" PRIu64
-		       ", \"seconds\": %.6f, \"records_per_second\": %.0f, \"bad_pages\": 0, "
+		       ", \"prefetched\": %" PRIu64 ", \"prefetch_hits\": %" PRIu64
+		       ", \"prefetch_waste\": %" PRIu64 ", \"thrashing_events\": %" PRIu64
+		       ", \"thrashing_held\": %" PRIu64 ", \"remote_accesses\": %" PRIu64
+		       ", \"cpu_faults\": %" PRIu64 ", \"fault_migrated\": %" PRIu64
+		       ", \"evict_failures\": %" PRIu64 ", \"seconds\": %.6f, "
+		       "\"records_per_second\": %.0f, \"bad_pages\": 0, "
 		       "\"cpu_read_mismatches\": 0, \"policy\": \"%s\", \"evict_batch\": %u, "
-		       "\"granularity\": %" PRIu64 ", \"capacity\": %" PRIu64 ", \"prefetch\": "
-		       "\"none\", \"thrashing\": \"off\", \"kind\": \"%s\", \"evict_unit\": \"%s\", "
-		       "\"seed\": %" PRIu64 "}\n",
+		       "\"evict_unit\": \"%s\", \"seed\": %" PRIu64 ", \"granularity\": %" PRIu64
+		       ", \"capacity\": %" PRIu64 ", \"prefetch\": \"%s\", \"thrashing\": \"%s\", "
+		       "\"kind\": \"%s\"}\n",
 		       t->n, c->device_faults, c->pages_to_device, c->pages_to_system, c->evicted,
-		       c->remote_accesses, c->cpu_faults, c->fault_migrated, c->evict_failures,
-		       seconds, rate, policy_name(s->policy), s->batch, s->gran * PSZ,
-		       o->capacity, s->private ? "private" : "coherent", unit, s->seed);
+		       c->prefetched, c->prefetch_hits, c->prefetch_waste, c->thrashing_events,
+		       c->thrashing_held, c->remote_accesses, c->cpu_faults, c->fault_migrated,
+		       c->evict_failures, seconds, rate, policy_name(s->policy), s->batch, unit,
+		       s->seed, s->gran * PSZ, o->capacity, pf, thr,
+		       s->private ? "private" : "coherent");
 		return;
 	}
 	printf("records          %zu (%.0f/s, %.3f s)\n", t->n, rate, seconds);
@@ -897,6 +1049,10 @@ static void print(const struct sim *s, const struct opts *o, const struct trace 
 	printf("to system        %" PRIu64 " pages\n", c->pages_to_system);
 	printf("evicted          %" PRIu64 " pages (%" PRIu64 " could not move then)\n",
 	       c->evicted, c->evict_failures);
+	printf("prefetched       %" PRIu64 " pages (%s: %" PRIu64 " then accessed, %" PRIu64
+	       " left untouched)\n", c->prefetched, pf, c->prefetch_hits, c->prefetch_waste);
+	printf("thrashing        %" PRIu64 " events, %" PRIu64 " faults held in place "
+	       "(control %s)\n", c->thrashing_events, c->thrashing_held, thr);
 	printf("remote accesses  %" PRIu64 " pages\n", c->remote_accesses);
 	printf("CPU faults       %" PRIu64 "\n", c->cpu_faults);
 	printf("model            %s, evict batch %u, %s unit, %" PRIu64 "-byte granules, "
@@ -945,6 +1101,7 @@ int main(int argc, char **argv)
 		print(&s, &o, &t, seconds);
 	free(t.rec);
 	free(s.pg);
+	free(s.th);
 	free(s.occ);
 	free(s.occ_start);
 	free(s.cur);

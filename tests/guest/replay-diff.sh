@@ -5,13 +5,21 @@
 # must give the same counters, all of them but the timings (seconds,
 # records_per_second).  A fixed set of settings covers every policy,
 # granularity, eviction batch (1, a few, 512) and evict unit, each pair of
-# them at least once, over the built-in patterns and traces of every kind of
-# record this script writes; one TAP line per combination, with the keys
-# that differ on failure.  Each replay is small (buffers of 512 KiB to
-# 2.5 MiB, 256 KiB of device memory, at most a few thousand records).
+# them at least once, the prefetchers and the thrashing control, over the
+# built-in patterns and traces of every kind of record this script writes;
+# one TAP line per combination, with the keys that differ on failure.  Each
+# replay is small (buffers of 512 KiB to 8 MiB, 256 KiB to 4 MiB of device
+# memory, at most a few thousand records).
 #
 # usage: replay-diff.sh ID KIND   devmm loaded, device ID (empty) of KIND
 #                                 (private or coherent); loads nothing itself
+#        replay-diff.sh --load KO  (suite.sh) load KO with a private device
+#                                 (where the lane has them: LANE_EXPECT_PRIVATE)
+#                                 and a coherent one (LANE_COHERENT_A), compare
+#                                 on each, unload; a kind the kernel cannot make
+#                                 is a SKIP
+#                                 (LANE_REPLAY_DIFF_LIGHT, in the debug lanes:
+#                                 no 2 MiB granules)
 #        replay-diff.sh --traces DIR
 #                                 only write the traces into DIR (they are the
 #                                 same on any POSIX awk), to replay them with
@@ -46,7 +54,8 @@ mktrace() {
 }
 
 # The traces: mixed (1 MiB, 1500 records), short (512 KiB, 300 records),
-# wide (2.5 MiB: records, windows and blocks across the 2 MiB boundary).
+# wide (2.5 MiB: records, windows and blocks across the 2 MiB boundary), big
+# (8 MiB, 400 records: for 2 MiB granules on a device that holds two).
 # 2 MiB granules get short replays: with 256 KiB of device memory, each of
 # their faults leaves all but 64 pages of its granule to fail after 4
 # eviction passes over the 64 in flight (tens of thousands of passes in all).
@@ -54,6 +63,7 @@ mktraces() {
 	mktrace "$1/mixed.trace" 256 1500 12345 0
 	mktrace "$1/short.trace" 128 300 777 0
 	mktrace "$1/wide.trace" 640 300 4242 1
+	mktrace "$1/big.trace" 2048 400 2026 0
 }
 
 if [ "${1-}" = --traces ] && [ $# = 2 ]; then
@@ -62,10 +72,7 @@ if [ "${1-}" = --traces ] && [ $# = 2 ]; then
 fi
 
 . /tests/tap.sh
-[ $# = 2 ] || bail "usage: replay-diff.sh ID KIND (private or coherent)"
-id=$1 kind=$2
-case $kind in private | coherent) ;; *) bail "KIND must be private or coherent, not $kind" ;; esac
-fa=$(cat /sys/module/devmm/parameters/fault_around_kb 2>/dev/null) || bail "devmm is not loaded"
+[ $# = 2 ] || bail "usage: replay-diff.sh ID KIND (private or coherent), or --load KO"
 command -v devmm-sim >/dev/null || bail "no devmm-sim on PATH"
 command -v jq >/dev/null || bail "no jq on PATH"
 
@@ -80,80 +87,143 @@ diffkeys() {
 	jq -rn --slurpfile k "$kout" --slurpfile m "$mout" '
 		$k[0] as $k | $m[0] as $m |
 		(["records", "device_faults", "pages_to_device", "pages_to_system", "evicted",
-		  "prefetched", "prefetch_hits", "thrashing_events", "remote_accesses",
-		  "cpu_faults", "fault_migrated", "evict_failures", "bad_pages",
-		  "cpu_read_mismatches"] +
+		  "prefetched", "prefetch_hits", "prefetch_waste", "thrashing_events",
+		  "thrashing_held", "remote_accesses", "cpu_faults", "fault_migrated",
+		  "evict_failures", "bad_pages", "cpu_read_mismatches"] +
 		 [$k | keys[] | select(. as $x | $m | has($x))]) | unique[] |
 		select(. != "seconds" and . != "records_per_second") |
 		select($k[.] != $m[.]) |
 		"\(.): kernel \($k[.] | tojson), model \($m[.] | tojson)"'
 }
 
-# POLICY GRANULARITY BATCH UNIT SIZE RECORDS TRACE: TRACE a pattern (with
-# --size SIZE --records RECORDS) or one of the traces above (SIZE, RECORDS -).
-# random replays get a seed of their own (--seed).
-while read -r pol gran batch unit size records trace <&3; do
-	case $pol in '' | '#'*) continue ;; esac
-	case $trace in
-	mixed | short | wide)
-		set -- "$dir/$trace.trace"
-		what="$trace.trace"
-		;;
-	*)
-		set -- --pattern "$trace" --size "$size" --records "$records"
-		what="--pattern $trace ($size, $records records)"
-		;;
-	esac
-	set -- "$@" --policy "$pol" --granularity "$gran" --evict-batch "$batch" \
-		--evict-unit "$unit" --capacity 256K
-	[ "$pol" = random ] && set -- "$@" --seed "$((batch * 1000 + ${#trace}))"
-	name="$pol, $gran granules, batch $batch, $unit unit, $what"
-	devmmctl evict "$id" all </dev/null >/dev/null 2>&1
-	krc=0 mrc=0
-	devmmctl replay "$id" "$@" --json </dev/null >"$kout" 2>"$kerr" || krc=$?
-	devmm-sim "$@" --kind "$kind" --fault-around-kb "$fa" --json </dev/null >"$mout" \
-		2>"$merr" || mrc=$?
-	if [ $krc != 0 ] || [ $mrc != 0 ]; then
-		not_ok "$name: devmmctl exit $krc, devmm-sim exit $mrc"
-		sed 's/^/# devmmctl: /' "$kerr"
-		sed 's/^/# devmm-sim: /' "$merr"
-	elif ! diffkeys >$dir/diff 2>&1; then
-		not_ok "$name: output not JSON"
-		sed 's/^/# /' $dir/diff
-		sed 's/^/# devmmctl: /' "$kout"
-		sed 's/^/# devmm-sim: /' "$mout"
-	elif [ -s $dir/diff ]; then
-		not_ok "$name: kernel != model ($(wc -l <$dir/diff) keys)"
-		sed 's/^/# /' $dir/diff
-		echo "# devmm-sim $* --kind $kind --fault-around-kb $fa" | sed "s|$dir/||"
-	else
-		ok "$name: kernel = model ($(jq -r '"\(.device_faults) faults, \(.evicted) evicted, \(.evict_failures) failures"' "$kout"))"
-	fi
-done 3<<'EOF'
-# policy  gran  batch  unit   size  records  trace
-lru       4K    1      page   1M    2000     stream
-lru       64K   8      block  -     -        mixed
-lru       2M    512    page   -     -        short
-lru       4K    3      page   -     -        mixed
-fifo      4K    8      block  1M    3000     random:3
-fifo      64K   512    page   512K  20       pingpong
-fifo      2M    1      block  -     -        short
-fifo      4K    1      page   1M    3000     hotcold:80
-clock     4K    512    block  1M    3000     hotcold:80
-clock     64K   1      page   1M    2000     stride:7
-clock     2M    8      page   -     -        short
-clock     64K   512    block  -     -        wide
-random    4K    1      block  -     -        wide
-random    64K   8      page   1M    3000     hotcold:80
-random    2M    512    block  512K  200      random:3
-random    64K   512    page   -     -        mixed
-lfu       4K    8      page   -     -        mixed
-lfu       64K   512    block  1M    2000     stream
-lfu       2M    1      page   512K  500      hotcold:80
-lfu       4K    1      block  512K  20       pingpong
-uvm       4K    512    page   512K  20       pingpong
-uvm       64K   1      block  -     -        wide
-uvm       2M    8      page   512K  500      stride:7
+# compare ID KIND: every combination below on device ID of KIND.
+# POLICY GRANULARITY BATCH UNIT CAPACITY SIZE RECORDS TRACE [OPTIONS]: TRACE a
+# pattern (with --size SIZE --records RECORDS) or one of the traces above
+# (SIZE, RECORDS -), on CAPACITY bytes of device memory; OPTIONS (prefetch,
+# thrashing control) go to both.  random replays get a seed of their own.
+compare() {
+	id=$1 kind=$2
+	fa=$(cat /sys/module/devmm/parameters/fault_around_kb 2>/dev/null) || bail "devmm is not loaded"
+	t0=$(date +%s)
+	while read -r pol gran batch unit cap size records trace opts <&3; do
+		case $pol in '' | '#'*) continue ;; esac
+		# The debug lanes (KASAN, lockdep) leave out what costs most there.
+		if [ -n "${LANE_REPLAY_DIFF_LIGHT-}" ] && [ "$gran" = 2M ]; then
+			skip "$kind: $pol, $gran granules, batch $batch, $unit unit, $cap, $trace" \
+				"2 MiB granules take minutes each under KASAN (LANE_REPLAY_DIFF_LIGHT)"
+			continue
+		fi
+		case $trace in
+		mixed | short | wide | big)
+			set -- "$dir/$trace.trace"
+			what="$trace.trace"
+			;;
+		*)
+			set -- --pattern "$trace" --size "$size" --records "$records"
+			what="--pattern $trace ($size, $records records)"
+			;;
+		esac
+		# $opts: words on purpose.
+		# shellcheck disable=SC2086
+		set -- "$@" --policy "$pol" --granularity "$gran" --evict-batch "$batch" \
+			--evict-unit "$unit" --capacity "$cap" $opts
+		[ "$pol" = random ] && set -- "$@" --seed "$((batch * 1000 + ${#trace}))"
+		name="$kind: $pol, $gran granules, batch $batch, $unit unit, $cap, $what${opts:+ $opts}"
+		devmmctl evict "$id" all </dev/null >/dev/null 2>&1
+		krc=0 mrc=0
+		devmmctl replay "$id" "$@" --json </dev/null >"$kout" 2>"$kerr" || krc=$?
+		devmm-sim "$@" --kind "$kind" --fault-around-kb "$fa" --json </dev/null >"$mout" \
+			2>"$merr" || mrc=$?
+		if [ $krc != 0 ] || [ $mrc != 0 ]; then
+			not_ok "$name: devmmctl exit $krc, devmm-sim exit $mrc"
+			sed 's/^/# devmmctl: /' "$kerr"
+			sed 's/^/# devmm-sim: /' "$merr"
+		elif ! diffkeys >$dir/diff 2>&1; then
+			not_ok "$name: output not JSON"
+			sed 's/^/# /' $dir/diff
+			sed 's/^/# devmmctl: /' "$kout"
+			sed 's/^/# devmm-sim: /' "$mout"
+		elif [ -s $dir/diff ]; then
+			not_ok "$name: kernel != model ($(wc -l <$dir/diff) keys)"
+			sed 's/^/# /' $dir/diff
+			echo "# devmm-sim $* --kind $kind --fault-around-kb $fa" | sed "s|$dir/||"
+		else
+			sum=$(jq -r '"\(.device_faults) faults, \(.evicted) evicted, " +
+				"\(.evict_failures) failures"' "$kout")
+			ok "$name: kernel = model ($sum)"
+		fi
+	done 3<<'EOF'
+# policy  gran  batch  unit   cap   size  records  trace       options
+# Every policy, granularity, batch (1, a few, 512) and unit, each pair at
+# least once, on 256 KiB of device memory; with 2 MiB granules, a granule
+# larger than the device (all but 64 pages of a fault fail, after 4 eviction
+# passes over the 64 in flight each).
+lru       4K    1      page   256K  1M    2000     stream
+lru       64K   8      block  256K  -     -        mixed
+lru       2M    512    page   256K  -     -        short
+lru       4K    3      page   256K  -     -        mixed
+fifo      4K    8      block  256K  1M    3000     random:3
+fifo      64K   512    page   256K  512K  20       pingpong
+fifo      2M    1      block  256K  -     -        short
+fifo      4K    1      page   256K  1M    3000     hotcold:80
+clock     4K    512    block  256K  1M    3000     hotcold:80
+clock     64K   1      page   256K  1M    2000     stride:7
+clock     2M    8      page   256K  -     -        short
+clock     64K   512    block  256K  -     -        wide
+random    4K    1      block  256K  -     -        wide
+random    64K   8      page   256K  1M    3000     hotcold:80
+random    2M    512    block  256K  512K  200      random:3
+random    64K   512    page   256K  -     -        mixed
+lfu       4K    8      page   256K  -     -        mixed
+lfu       64K   512    block  256K  1M    2000     stream
+lfu       2M    1      page   256K  512K  500      hotcold:80
+lfu       4K    1      block  256K  512K  20       pingpong
+uvm       4K    512    page   256K  512K  20       pingpong
+uvm       64K   1      block  256K  -     -        wide
+uvm       2M    8      page   256K  512K  500      stride:7
+# 2 MiB granules on a device of two of them (8 MiB of records of every kind).
+lru       2M    512    page   4M    -     -        big
+random    2M    8      page   4M    -     -        big
+uvm       2M    512    block  4M    8M    400      hotcold:80
+# The prefetcher and the thrashing control, alone and together.
+lru       4K    1      page   256K  1M    2000     stream      --prefetch seq:64
+fifo      64K   8      page   256K  -     -        mixed       --prefetch seq:16
+clock     4K    3      page   256K  -     -        wide        --prefetch density:25
+lfu       64K   512    block  1M    -     -        wide        --prefetch density
+random    4K    8      block  2M    -     -        wide        --prefetch density:40
+lru       4K    8      page   256K  512K  40       pingpong    --thrashing on
+random    64K   1      page   256K  1M    3000     random:3    --thrashing on
+fifo      4K    512    page   256K  -     -        mixed       --thrashing on
+uvm       64K   8      block  256K  1M    3000     hotcold:80  --thrashing on --prefetch seq:128
+clock     2M    8      page   4M    -     -        big         --prefetch seq:256 --thrashing on
+lfu       2M    1      page   4M    -     -        big         --prefetch density:60
 EOF
+	echo "# $kind device: the combinations took $(($(date +%s) - t0)) s"
+}
+
+if [ "$1" = --load ]; then
+	ko=$2
+	[ ! -d /sys/module/devmm ] || bail "devmm is loaded before the test"
+	private=${LANE_EXPECT_PRIVATE:-0}
+	devmmctl load "$ko" private=$private capacity=64M coherent=$LANE_COHERENT_A ||
+		bail "cannot load $ko private=$private coherent=$LANE_COHERENT_A"
+	# The next steps of the suite load devmm themselves: never leave it loaded.
+	trap 'devmmctl unload >/dev/null 2>&1' EXIT
+	devmmctl list --json >$dir/list.json || bail "devmmctl list failed"
+	for kind in private coherent; do
+		id=$(jq -r "[.[] | select(.kind == \"$kind\") | .id][0] // empty" $dir/list.json)
+		if [ -n "$id" ]; then
+			compare "$id" "$kind"
+		else
+			skip "$kind device: kernel = model" \
+				"this kernel has no $kind device memory (LANE_EXPECT_PRIVATE=$private)"
+		fi
+	done
+	trap - EXIT
+	devmmctl unload >/dev/null || not_ok "devmmctl unload after the comparisons"
+else
+	case $2 in private | coherent) ;; *) bail "KIND must be private or coherent, not $2" ;; esac
+	compare "$1" "$2"
+fi
 tap_plan
 [ "$tap_failed" = 0 ]

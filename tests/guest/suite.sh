@@ -15,6 +15,9 @@ run t_copy /tests/t_copy /devmm.ko
 run t_numa /tests/t_numa /devmm.ko
 # Demand paging: range attributes, device faults that migrate, exact eviction.
 run t_demand /tests/t_demand /devmm.ko
+# The kernel's demand paging against its model, devmm-sim (docs/model.md), on
+# a device of each kind the lane has.
+run replay-diff sh /tests/replay-diff.sh --load /devmm.ko
 # Random ioctls (DEVMM_FUZZ_CALLS of them), then random load with every page
 # checked (DEVMM_STRESS_SECONDS); both print their seed.
 run t_fuzz /tests/t_fuzz /devmm.ko

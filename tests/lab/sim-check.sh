@@ -201,6 +201,31 @@ for p in hotcold:80 random:4 stride:7; do
 		not_ok "--pattern $p: uvm = fifo with the block unit ($a)"
 	fi
 done
+printf 'size 0x40000\nR 0 0x40000\n' >"$tmp/t.trace"
+run "$tmp/t.trace" --capacity 1M --prefetch seq:16 --json
+check '.device_faults == 13 and .fault_migrated == 13 and .prefetched == 51 and
+	.prefetch_hits == 51 and .prefetch_waste == 0 and .pages_to_device == 64' \
+	"seq:16 over 64 pages: a fault every 5 pages brings 4 more, each then accessed"
+printf 'size 0x40000\nR 0 1\nE 0 0x40000\n' >"$tmp/t.trace"
+run "$tmp/t.trace" --capacity 1M --prefetch seq:16 --json
+check '.prefetched == 4 and .prefetch_hits == 0 and .prefetch_waste == 4 and
+	.pages_to_system == 5' "seq:16: 4 pages prefetched, none accessed before E: all waste"
+printf 'size 0x200000\nM 0 0x100000\nR 0x100000 1\n' >"$tmp/t.trace"
+run "$tmp/t.trace" --capacity 2M --prefetch density:50 --json
+check '.device_faults == 1 and .prefetched == 255 and .pages_to_device == 512' \
+	"density:50: 257 of 512 pages there, the block's other 255 come"
+run "$tmp/t.trace" --capacity 2M --prefetch density:51 --json
+check '.device_faults == 1 and .prefetched == 0 and .pages_to_device == 257' \
+	"density:51: 257 of 512 pages are not enough"
+printf 'size 0x2000\n' >"$tmp/t.trace"
+for i in 1 2 3 4 5; do printf 'R 0 1\nR 0x1000 1\n' >>"$tmp/t.trace"; done
+run "$tmp/t.trace" --capacity 4K --evict-batch 1 --thrashing on --json
+check '.device_faults == 8 and .thrashing_events == 1 and .thrashing_held == 2 and
+	.remote_accesses == 2 and .pages_to_device == 6' \
+	"thrashing: page 0's 4th fault in a row is held, and its 5th"
+run "$tmp/t.trace" --capacity 4K --evict-batch 1 --thrashing off --json
+check '.device_faults == 10 and .thrashing_events == 0 and .thrashing_held == 0 and
+	.pages_to_device == 10' "thrashing control off: every fault migrates"
 
 # 3. Bounds whatever the policy, on a trace of every kind of record.
 awk 'BEGIN { srand(5); pages = 768; size = pages * 4096; printf "size %d\n", size
@@ -281,8 +306,10 @@ for args in "--pattern stream" "--pattern stream --capacity 6000" \
 	    "--pattern stream --capacity 64K --evict-unit folio" \
 	    "--pattern stream --capacity 64K --kind mirror" \
 	    "--pattern stream --capacity 64K --fault-around-kb 4096" \
-	    "--pattern stream --capacity 64K --prefetch seq:64" \
-	    "--pattern stream --capacity 64K --thrashing on" \
+	    "--pattern stream --capacity 64K --prefetch seq:6" \
+	    "--pattern stream --capacity 64K --prefetch density:0" \
+	    "--pattern stream --capacity 64K --prefetch none:4" \
+	    "--pattern stream --capacity 64K --thrashing maybe" \
 	    "--pattern stream --capacity 64K --frobnicate 1" \
 	    "--pattern stream --capacity 64K --seed" \
 	    "--pattern nosuch --capacity 64K" \
