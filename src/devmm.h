@@ -35,8 +35,9 @@
 
 /* Migrations work in windows of up to one PMD (512 pages on x86-64). */
 #define DEVMM_WINDOW_PAGES	(PMD_SIZE >> PAGE_SHIFT)
-/* Victims one eviction pass may take: a window's worth per CPU helping. */
-#define DEVMM_EVICT_PASS_MAX	(DEVMM_WINDOW_PAGES * DEVMM_MAX_COPY_THREADS)
+/* Windows of victims one eviction pass may take, and their pages. */
+#define DEVMM_EVICT_PASS_WINDOWS	8
+#define DEVMM_EVICT_PASS_MAX	(DEVMM_WINDOW_PAGES * DEVMM_EVICT_PASS_WINDOWS)
 
 enum devmm_kind {
 	DEVMM_PRIVATE = DEVMM_KIND_PRIVATE,

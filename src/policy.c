@@ -188,7 +188,7 @@ static void pick_window(struct devmm_pick *pk, const struct devmm_policy_ops *op
  *	folio of a window is chosen whatever its size; whole blocks may go
  *	beyond).
  * @windows: how many windows of victims to pick (1 to
- *	DEVMM_MAX_COPY_THREADS), each as a pick of its own would, with what
+ *	DEVMM_EVICT_PASS_WINDOWS), each as a pick of its own would, with what
  *	the ones before took out of the way: the victims of @windows passes
  *	that all evict what they pick, taken at once so that CPUs can share
  *	them.
