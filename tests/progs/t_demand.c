@@ -201,8 +201,13 @@ static struct counters delta(int fd, struct counters *base)
 	return d;
 }
 
-/* Pages of [p, p + n pages) on the device, by SNAPSHOT. */
-static unsigned long on_device(int fd, char *p, unsigned long n)
+/*
+ * Pages of [p, p + n pages) on the device, by SNAPSHOT: all of them, or only
+ * the read-only ones if @readonly (a device write faults those back); each
+ * page's answer in @local if not NULL.  -1 if the snapshot fails.
+ */
+static unsigned long local_pages(int fd, char *p, unsigned long n, int readonly,
+				 unsigned char *local)
 {
 	unsigned char *s = calloc(n, 1);
 	unsigned long i, k = 0;
@@ -214,33 +219,21 @@ static unsigned long on_device(int fd, char *p, unsigned long n)
 	for (i = 0; i < n; i++) {
 		unsigned char t = s[i] & ~(HMM_DMIRROR_PROT_WRITE | HMM_DMIRROR_PROT_READ |
 					   HMM_DMIRROR_PROT_PMD);
+		int here = (t == HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL ||
+			    t == HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL) &&
+			   !(readonly && (s[i] & HMM_DMIRROR_PROT_WRITE));
 
-		k += t == HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL ||
-		     t == HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL;
+		if (local)
+			local[i] = here;
+		k += here;
 	}
 	free(s);
 	return k;
 }
 
-/* Pages of [p, p + n pages) on the device but read-only (a device write faults them back). */
-static unsigned long readonly_on_device(int fd, char *p, unsigned long n)
+static unsigned long on_device(int fd, char *p, unsigned long n)
 {
-	unsigned char *s = calloc(n, 1);
-	unsigned long i, k = 0;
-
-	if (!s || devmm_range(fd, DEVMM_IOC_SNAPSHOT, p, n, s, NULL)) {
-		free(s);
-		return (unsigned long)-1;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char t = s[i] & ~(HMM_DMIRROR_PROT_WRITE | HMM_DMIRROR_PROT_READ |
-					   HMM_DMIRROR_PROT_PMD);
-
-		k += (t == HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL ||
-		      t == HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL) && !(s[i] & HMM_DMIRROR_PROT_WRITE);
-	}
-	free(s);
-	return k;
+	return local_pages(fd, p, n, 0, NULL);
 }
 
 static int check_fill(const char *buf, unsigned long first, unsigned long n)
@@ -434,7 +427,7 @@ static void exact_test(unsigned int id, const char *kind, unsigned int policy)
 	d = delta(fd, &base);
 	if (d.cpu || d.remote)
 		tap_diag("%s: %s: %lu of the device's pages are mapped read-only", kind,
-			 policy_names[policy], readonly_on_device(fd, p, EX_PAGES));
+			 policy_names[policy], local_pages(fd, p, EX_PAGES, 1, NULL));
 	ok(!ret && d.faults == misses && d.migrated == misses && d.remote == 0 &&
 	   d.evicted == misses - EX_FRAMES && d.failures == 0,
 	   "%s: %s, batch 1: %d one-page accesses fault exactly where the textbook misses "
@@ -569,14 +562,13 @@ static int evict_order_run(unsigned int id, unsigned int policy, const unsigned 
 					    DEVMM_SET_SEED | DEVMM_SET_EVICT_UNIT };
 	struct devmm_access *acc = calloc(len, sizeof(*acc));
 	struct devmm_access_batch b = { .ptr = (uintptr_t)acc, .count = len };
-	unsigned char *snap = malloc(EO_PAGES);
 	char *p = map_pages(EO_PAGES), *io = malloc(PSZ);
 	int fd = devmm_node_open(id), ret = -ENOMEM;
 	unsigned long long result, used;
 	unsigned long i, done;
 	struct counters base = {};
 
-	if (!acc || !snap || !p || !io || fd < 0)
+	if (!acc || !p || !io || fd < 0)
 		goto out;
 	/* Empty first: an eviction would step RANDOM's sequence. */
 	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
@@ -605,15 +597,8 @@ static int evict_order_run(unsigned int id, unsigned int policy, const unsigned 
 				    (EO_EVICT - done < per_call ? EO_EVICT - done : per_call) * PSZ,
 				    &result);
 	*d = delta(fd, &base);
-	if (!ret)
-		ret = devmm_range(fd, DEVMM_IOC_SNAPSHOT, p, EO_PAGES, snap, NULL);
-	for (i = 0; i < EO_PAGES && !ret; i++) {
-		unsigned char t = snap[i] & ~(HMM_DMIRROR_PROT_WRITE | HMM_DMIRROR_PROT_READ |
-					      HMM_DMIRROR_PROT_PMD);
-
-		left[i] = t == HMM_DMIRROR_PROT_DEV_PRIVATE_LOCAL ||
-			  t == HMM_DMIRROR_PROT_DEV_COHERENT_LOCAL;
-	}
+	if (!ret && local_pages(fd, p, EO_PAGES, 0, left) == (unsigned long)-1)
+		ret = -EIO;
 	if (!ret && !check_fill(p, 0, EO_PAGES))
 		ret = -EIO;
 out:
@@ -624,7 +609,6 @@ out:
 	if (p)
 		munmap(p, EO_PAGES * PSZ);
 	free(acc);
-	free(snap);
 	free(io);
 	return ret;
 }
