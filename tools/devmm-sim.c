@@ -944,29 +944,13 @@ static int option(const char *a, const char *val, struct sim *s, struct opts *o)
 		if (parse_u64(val, &o->fault_around_kb) || o->fault_around_kb > 2048)
 			return usage("--fault-around-kb takes 0 to 2048 (devmm's fault_around_kb)");
 	} else if (!strcmp(a, "--prefetch")) {
-		/* As devmmctl replay parses it, with its defaults (seq:64, density:51). */
-		const char *colon = strchr(val, ':');
-		size_t len = colon ? (size_t)(colon - val) : strlen(val);
+		int err = trace_parse_prefetch(val, &s->prefetch, &s->prefetch_arg);
 
-		s->prefetch_arg = 0;
-		if (len == 4 && !strncmp(val, "none", 4) && !colon) {
-			s->prefetch = DEVMM_PREFETCH_NONE;
-		} else if (len == 3 && !strncmp(val, "seq", 3)) {
-			s->prefetch = DEVMM_PREFETCH_SEQ;
-			s->prefetch_arg = 64;
-		} else if (len == 7 && !strncmp(val, "density", 7)) {
-			s->prefetch = DEVMM_PREFETCH_DENSITY;
-			s->prefetch_arg = 51;
-		} else {
+		if (err == -EINVAL)
 			return usage("--prefetch takes none, seq[:KB] or density[:PCT]");
-		}
-		if (colon && (devmm_parse_size(colon + 1, &v) || v > 2048 ||
-			      (s->prefetch == DEVMM_PREFETCH_SEQ && (v < 4 || v % 4)) ||
-			      (s->prefetch == DEVMM_PREFETCH_DENSITY && (v < 1 || v > 100))))
+		if (err)
 			return usage("--prefetch %s: seq:KB takes 4 to 2048 (a multiple of 4), "
 				     "density:PCT 1 to 100", val);
-		if (colon)
-			s->prefetch_arg = v;
 	} else if (!strcmp(a, "--thrashing")) {
 		if (strcmp(val, "on") && strcmp(val, "off"))
 			return usage("--thrashing takes on or off");

@@ -1195,30 +1195,15 @@ static int settings_option(const char *cmd, const char *a, const char *val,
 		set->seed = v;
 		set->mask |= DEVMM_SET_SEED;
 	} else if (!strcmp(a, "--prefetch")) {
-		const char *colon = strchr(val, ':');
-		size_t len = colon ? (size_t)(colon - val) : strlen(val);
+		int err = trace_parse_prefetch(val, &set->prefetch, &set->prefetch_arg);
 
-		set->mask |= DEVMM_SET_PREFETCH;
-		set->prefetch_arg = 0;
-		if (len == 4 && !strncmp(val, "none", 4) && !colon) {
-			set->prefetch = DEVMM_PREFETCH_NONE;
-		} else if (len == 3 && !strncmp(val, "seq", 3)) {
-			set->prefetch = DEVMM_PREFETCH_SEQ;
-			set->prefetch_arg = 64;
-		} else if (len == 7 && !strncmp(val, "density", 7)) {
-			set->prefetch = DEVMM_PREFETCH_DENSITY;
-			set->prefetch_arg = 51;
-		} else {
+		if (err == -EINVAL)
 			return usage("--prefetch takes none, seq[:KB] or density[:PCT], not '%s'",
 				     val);
-		}
-		if (colon && (devmm_parse_size(colon + 1, &v) || v > 2048 ||
-			      (set->prefetch == DEVMM_PREFETCH_SEQ && (v < 4 || v % 4)) ||
-			      (set->prefetch == DEVMM_PREFETCH_DENSITY && (v < 1 || v > 100))))
+		if (err)
 			return usage("--prefetch %s: seq:KB takes 4 to 2048 (a multiple of 4), "
 				     "density:PCT 1 to 100", val);
-		if (colon)
-			set->prefetch_arg = v;
+		set->mask |= DEVMM_SET_PREFETCH;
 	} else {
 		if (strcmp(val, "on") && strcmp(val, "off"))
 			return usage("--thrashing takes on or off, not '%s'", val);

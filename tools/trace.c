@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "libdevmm.h"
 #include "trace.h"
 
 #define PSZ		4096UL
@@ -174,5 +175,33 @@ int trace_pattern(const char *spec, uint64_t size, uint64_t records, struct trac
 		snprintf(err, errlen, "out of memory for %" PRIu64 " records", records);
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+int trace_parse_prefetch(const char *val, uint32_t *kind, uint32_t *arg)
+{
+	const char *colon = strchr(val, ':');
+	size_t len = colon ? (size_t)(colon - val) : strlen(val);
+	uint64_t v;
+
+	if (len == 4 && !strncmp(val, "none", 4) && !colon) {
+		*kind = DEVMM_PREFETCH_NONE;
+		*arg = 0;
+	} else if (len == 3 && !strncmp(val, "seq", 3)) {
+		*kind = DEVMM_PREFETCH_SEQ;
+		*arg = 64;
+	} else if (len == 7 && !strncmp(val, "density", 7)) {
+		*kind = DEVMM_PREFETCH_DENSITY;
+		*arg = 51;
+	} else {
+		return -EINVAL;
+	}
+	if (!colon)
+		return 0;
+	if (devmm_parse_size(colon + 1, &v) || v > 2048 ||
+	    (*kind == DEVMM_PREFETCH_SEQ && (v < 4 || v % 4)) ||
+	    (*kind == DEVMM_PREFETCH_DENSITY && (v < 1 || v > 100)))
+		return -ERANGE;
+	*arg = v;
 	return 0;
 }

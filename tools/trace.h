@@ -28,5 +28,11 @@ int trace_parse(FILE *f, struct trace *t, char *err, size_t errlen);
 /* stream, stride:N, random:SEED, hotcold:PCT, pingpong over @size bytes. */
 int trace_pattern(const char *spec, uint64_t size, uint64_t records, struct trace *t,
 		  char *err, size_t errlen);
+/*
+ * A prefetcher as devmmctl and devmm-sim take it: none, seq[:KB] (64 if not
+ * given) or density[:PCT] (51), into @kind (DEVMM_PREFETCH_*) and @arg.
+ * -EINVAL for an unknown name, -ERANGE for a KB or PCT out of range.
+ */
+int trace_parse_prefetch(const char *val, uint32_t *kind, uint32_t *arg);
 
 #endif
