@@ -32,7 +32,7 @@
  * usage: t_fuzz [-v] [-s SEED] [-n CALLS] /path/to/devmm.ko  (-v: print every call)
  * lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A, LANE_COHERENT_B,
  * LANE_RAM_RANGE, DEVMM_FUZZ_CALLS (the default for -n), DEVMM_FUZZ_SEED
- * (the default for -s; else a new seed each run).
+ * (the default for -s; else a new seed each run), DEVMM_FUZZ_VERBOSE=1 (as -v).
  */
 #include <poll.h>
 #include <pthread.h>
@@ -3174,6 +3174,8 @@ static const char *parse_args(int argc, char **argv, unsigned long *ncalls, uint
 		*seed = lane_seed("DEVMM_FUZZ_SEED");
 	if (getenv("DEVMM_FUZZ_SKIP"))
 		parse_skip(getenv("DEVMM_FUZZ_SKIP"));
+	if (getenv("DEVMM_FUZZ_VERBOSE") && strcmp(getenv("DEVMM_FUZZ_VERBOSE"), "0"))
+		verbose = 1;
 	lane_range(lane_env("LANE_COHERENT_A"), &coh_a, &coh_a_size);
 	lane_range(lane_env("LANE_COHERENT_B"), &coh_b, &coh_b_size);
 	lane_range(lane_env("LANE_RAM_RANGE"), &ram_base, &ram_size);
