@@ -359,7 +359,8 @@ lab_initramfs()
 		cat "$TOP_DIR/tests/lanes/$lane.env"
 		echo "LANE=$lane"
 		for v in DEVMM_FUZZ_SEED DEVMM_FUZZ_CALLS DEVMM_FUZZ_SKIP DEVMM_FUZZ_VERBOSE \
-			 DEVMM_STRESS_SEED DEVMM_STRESS_SECONDS DEVMM_RACE_SECONDS DEVMM_DEMAND_SEED DEVMM_ONLY; do
+			 DEVMM_FUZZ_PARAMS DEVMM_STRESS_SEED DEVMM_STRESS_SECONDS \
+			 DEVMM_RACE_SECONDS DEVMM_DEMAND_SEED DEVMM_ONLY; do
 			[ -z "${!v:-}" ] || echo "$v=\"${!v}\""
 		done
 	} >"$root/lane.env"

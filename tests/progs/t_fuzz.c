@@ -22,6 +22,9 @@
  *    table but not the one the ABI names is a "mismatch" between code and
  *    documentation, reported as a diagnostic, not a failure.
  *
+ * Memory it never offers the kernel (canary pages, the watchdog thread's
+ * TCB) is checked after every call.
+ *
  * Calls only ever reach memory this program mapped for the purpose: every
  * region the kernel may read, write, migrate or pin is surrounded by
  * PROT_NONE guards (the kernel works through a range in order and stops at
@@ -32,7 +35,8 @@
  * usage: t_fuzz [-v] [-s SEED] [-n CALLS] /path/to/devmm.ko  (-v: print every call)
  * lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A, LANE_COHERENT_B,
  * LANE_RAM_RANGE, DEVMM_FUZZ_CALLS (the default for -n), DEVMM_FUZZ_SEED
- * (the default for -s; else a new seed each run), DEVMM_FUZZ_VERBOSE=1 (as -v).
+ * (the default for -s; else a new seed each run), DEVMM_FUZZ_VERBOSE=1 (as -v),
+ * DEVMM_FUZZ_PARAMS (more module parameters, e.g. copy_threads=1).
  */
 #include <poll.h>
 #include <pthread.h>
@@ -732,6 +736,8 @@ static void note_kind(const struct call *c, int ret)
  * Judge one result.  @count: the family the call counts for (F_FORK and
  * F_DEAD collect the calls of their phases).
  */
+static void check_outside(const struct call *c);
+
 static void judge(struct call *c, int count, int ret)
 {
 	const struct fam *f = &fams[c->fam];
@@ -749,6 +755,7 @@ static void judge(struct call *c, int count, int ret)
 		describe(c, d, sizeof(d));
 		tap_diag_raw("call %lu: %s: %s", st->calls, d, errname(ret));
 	}
+	check_outside(c);
 	st->calls++;
 	st->ncalls[count]++;
 	st->errs[count][ebit(ret)]++;
@@ -771,6 +778,102 @@ static void judge(struct call *c, int count, int ret)
 			tap_diag_raw("FAIL: %s gave %s, expected %s: %s", f->name, errname(ret),
 			     set_name(c->pred, s1, sizeof(s1)), d);
 		}
+	}
+}
+
+/*
+ * Memory the fuzzer never offers the kernel must never change: canary
+ * pages mapped apart from the reservation, and the watchdog thread's TCB
+ * (glibc on x86-64: its first and third words hold its own address).  Both
+ * are checked after every call, so that the first call after which they
+ * differ is named.
+ */
+static pthread_t wd;
+static unsigned char *canary;
+static int outside_bad;
+#define CANARY_PAGES	64
+
+static unsigned char canary_byte(size_t i)
+{
+	return (unsigned char)(i * 7 + i / PG + 1);
+}
+
+static int canary_intact(void)
+{
+	size_t i;
+
+	for (i = 0; canary && i < CANARY_PAGES * PG; i++)
+		if (canary[i] != canary_byte(i))
+			return 0;
+	return 1;
+}
+
+static int tcb_intact(void)
+{
+#if defined(__GLIBC__) && defined(__x86_64__)
+	const uintptr_t *tcb = (const uintptr_t *)wd;
+
+	return !wd || (tcb[0] == (uintptr_t)wd && tcb[2] == (uintptr_t)wd);
+#else
+	return 1;
+#endif
+}
+
+/* What /proc/self/pagemap says of the page at @p. */
+static void pagemap_diag(const char *what, const void *p)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t e = 0;
+
+	if (fd >= 0 && pread(fd, &e, sizeof(e), ((uintptr_t)p / PG) * 8) == sizeof(e))
+		tap_diag_raw("  %s %p: pagemap 0x%016llx (present %d, swap/device %d, pfn 0x%llx)",
+			     what, p, (unsigned long long)e, (int)(e >> 63), (int)((e >> 62) & 1),
+			     (unsigned long long)(e & ((1ULL << 55) - 1)));
+	if (fd >= 0)
+		close(fd);
+}
+
+static void check_outside(const struct call *c)
+{
+	char d[400];
+	size_t i;
+
+	if (outside_bad || (canary_intact() && tcb_intact()))
+		return;
+	outside_bad = 1;
+	describe(c, d, sizeof(d));
+	tap_diag_raw("FAIL: memory the fuzzer never offered the kernel changed (canary %s, "
+		     "watchdog TCB %s) by call %lu or before: %s", canary_intact() ? "intact" :
+		     "changed", tcb_intact() ? "intact" : "changed", st->calls, d);
+	pagemap_diag("watchdog TCB", (void *)wd);
+	tap_diag_raw("  regions: arena %p thp %p ro %p shr %p filem %p buf %p sbuf %p abuf %p",
+		     arena, thp, ro, shr, filem, buf, sbuf, abuf);
+	if (c->cmd == DEVMM_IOC_ACCESS) {
+		const struct devmm_access_batch *b = (const void *)c->arg;
+		const struct devmm_access *e = (const void *)(uintptr_t)b->ptr;
+
+		for (i = 0; i < b->count && i < 16 && (const char *)(e + i) >= abuf &&
+			    (const char *)(e + i + 1) <= abuf + ABUF_PAGES * PG; i++)
+			tap_diag_raw("  entry %zu: op %u addr 0x%llx npages %llu ptr 0x%llx "
+				     "reserved %u", i, e[i].op, (unsigned long long)e[i].addr,
+				     (unsigned long long)e[i].npages,
+				     (unsigned long long)e[i].ptr, e[i].reserved);
+	}
+	for (i = 0; canary && i < CANARY_PAGES; i++) {
+		size_t first = PG, last = 0, k;
+		char what[64];
+
+		for (k = 0; k < PG; k++) {
+			if (canary[i * PG + k] == canary_byte(i * PG + k))
+				continue;
+			first = first < k ? first : k;
+			last = k;
+		}
+		if (first == PG)
+			continue;
+		snprintf(what, sizeof(what), "canary page %zu, bytes %zu-%zu now 0x%02x...", i,
+			 first, last, canary[i * PG + first]);
+		pagemap_diag(what, canary + i * PG);
 	}
 }
 
@@ -2543,6 +2646,42 @@ static void touch_all(void)
  * @id sees them (snapshot bytes 0x2x..0x5x: on a device), and how much
  * device @id still holds.
  */
+/*
+ * The mappings outside the fuzzer's reservation, each with how many of its
+ * pages are not present but not swapped out either (no swap in the guest:
+ * device-private, migration or exclusive entries): memory the fuzzer
+ * promises the kernel never to reach.
+ */
+static void foreign_report(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	int pm = open("/proc/self/pagemap", O_RDONLY);
+	char line[512];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long s, e, a, swapped = 0, present = 0;
+		uint64_t ent;
+
+		if (sscanf(line, "%llx-%llx", &s, &e) != 2)
+			continue;
+		if (s >= (uintptr_t)resv && e <= (uintptr_t)resv_end)
+			continue;
+		for (a = s; pm >= 0 && a < e && e - s <= 64 * MB; a += PG) {
+			if (pread(pm, &ent, sizeof(ent), (a / PG) * 8) != sizeof(ent))
+				break;
+			swapped += (ent >> 62) & 1;
+			present += (ent >> 63) & 1;
+		}
+		line[strcspn(line, "\n")] = 0;
+		tap_diag_raw("  %s: %llu present, %llu not present (device)", line, present,
+			     swapped);
+	}
+	if (f)
+		fclose(f);
+	if (pm >= 0)
+		close(pm);
+}
+
 static void hang_report(unsigned int id)
 {
 	struct devmm_dev_query q = { .id = id };
@@ -2618,6 +2757,8 @@ static int destroy_via_helper(const struct call *c, int seconds)
 	sysrq('w');
 	dump_kernel_log(120);
 	hang_report(((const struct devmm_dev_cmd *)c->arg)->id);
+	tap_diag_raw("this process's other mappings:");
+	foreign_report();
 	tap_diag_raw("closing this process's device files (their pins)");
 	for (i = nnodes - 1; i >= 0; i--)
 		close_node(i);
@@ -3365,22 +3506,33 @@ int main(int argc, char **argv)
 	struct devmm_info info;
 	uint64_t seed = 0;
 	const char *ko;
-	pthread_t wd;
 
 	ko = parse_args(argc, argv, &ncalls, &seed);
 	rng_state = seed;
-	tap_plan(4 + F_FORK + 7);
+	tap_plan(4 + F_FORK + 8);
 	printf("# seed: %llu (reproduce: t_fuzz -s %llu -n %lu devmm.ko)\n",
 	       (unsigned long long)seed, (unsigned long long)seed, ncalls);
 	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (st == MAP_FAILED || pthread_create(&wd, NULL, watchdog, NULL)) {
-		printf("Bail out! no memory for the statistics or the watchdog\n");
+	/* The canary page, with unmapped pages on both sides. */
+	canary = mmap(NULL, (CANARY_PAGES + 2) * PG, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (canary != MAP_FAILED) {
+		munmap(canary, PG);
+		munmap(canary + (CANARY_PAGES + 1) * PG, PG);
+		canary += PG;
+		for (ret = 0; ret < (int)(CANARY_PAGES * PG); ret++)
+			canary[ret] = canary_byte(ret);
+	}
+	if (st == MAP_FAILED || canary == MAP_FAILED ||
+	    pthread_create(&wd, NULL, watchdog, NULL)) {
+		printf("Bail out! no memory for the statistics, the canary or the watchdog\n");
 		return 1;
 	}
 	memset(st, 0, sizeof(*st));
 
-	snprintf(params, sizeof(params), "dmirror_compat=1 capacity=64M coherent=%s",
-		 lane_env("LANE_COHERENT_A"));
+	snprintf(params, sizeof(params), "dmirror_compat=1 capacity=64M coherent=%s%s%s",
+		 lane_env("LANE_COHERENT_A"), getenv("DEVMM_FUZZ_PARAMS") ? " " : "",
+		 getenv("DEVMM_FUZZ_PARAMS") ?: "");
 	ret = devmm_load(ko, params);
 	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
 	if (!ok(ret == 0 && ctl >= 0 && !test_module_info(&info), "load devmm %s (%s)", params,
@@ -3426,6 +3578,9 @@ int main(int argc, char **argv)
 			 "DESTROY of a coherent device with a pinned page returns within 10 s (%s)",
 			 why);
 	report_mismatches();
+	check_outside(&cur);
+	ok(!outside_bad, "memory the fuzzer never offered the kernel (canary pages, the "
+	   "watchdog thread's TCB) stayed intact");
 
 	check_nothing_left();
 	close(ctl);
