@@ -56,10 +56,8 @@ static int fault_window(struct devmm_mirror *m, struct mm_struct *mm, unsigned l
 
 /*
  * Fault [start, end) into the table, for reading or writing, a window at a
- * time, in order: the first window that fails ends the round.  (Sharing the
- * windows, or the pinning of user pages, with helpers that fault in the
- * caller's address space crashed t_fuzz on 7.2: a process's memory read back
- * as zeros, seed 1796549942311286412, 5 of 6 runs; helpers only copy.)
+ * time, in order: the first window that fails ends the round.  Helpers never
+ * fault the caller's memory in; they only copy between pinned pages.
  */
 int devmm_device_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
 		       unsigned long end, bool write)
@@ -89,18 +87,34 @@ int devmm_device_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
  * cannot move (no room: pinned or busy pages) is accessed where it is.
  */
 
-/* Mark the pages of @range that are on this device. */
-static int consume_resident(struct devmm_mirror *m, struct hmm_range *range, void *bits)
+/*
+ * What a walk for demand paging found: which pages are on this device, and
+ * the first one the access cannot reach (no VMA, or one that cannot be
+ * read: the walk, which faults nothing, goes on past it, the access stops
+ * there).
+ */
+struct resident {
+	DECLARE_BITMAP(bits, DEVMM_FAULT_PAGES);
+	unsigned long unreachable;
+};
+
+static int consume_resident(struct devmm_mirror *m, struct hmm_range *range, void *arg)
 {
 	unsigned long i, n = (range->end - range->start) >> PAGE_SHIFT;
+	struct resident *r = arg;
 
-	bitmap_zero(bits, n);
+	bitmap_zero(r->bits, n);
+	r->unreachable = n;
 	for (i = 0; i < n; i++) {
 		unsigned long pfn = range->hmm_pfns[i];
 
+		if (pfn & HMM_PFN_ERROR) {
+			r->unreachable = i;
+			break;
+		}
 		if ((pfn & HMM_PFN_VALID) &&
 		    devmm_page_is_own(m, devmm_walk_page(pfn, range->start + (i << PAGE_SHIFT))))
-			__set_bit(i, bits);
+			__set_bit(i, r->bits);
 	}
 	return 0;
 }
@@ -110,31 +124,34 @@ static int consume_resident(struct devmm_mirror *m, struct hmm_range *range, voi
  * attributes and its VMA (returned too, for the prefetcher).
  */
 static bool demand_granule(struct devmm_mirror *m, struct mm_struct *mm, unsigned long addr,
-			   const struct devmm_attrs *a, unsigned long *gs, unsigned long *ge,
-			   unsigned long *lo, unsigned long *hi)
+			   const struct devmm_attrs *a, bool write, unsigned long *gs,
+			   unsigned long *ge, unsigned long *lo, unsigned long *hi)
 {
 	unsigned long size = PAGE_SIZE << a->gran_order;
 	struct vm_area_struct *vma;
+	bool reachable;
 
 	devmm_attr_span(m->owner, addr, lo, hi);
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, addr);
-	if (vma) {
+	/* A write stops at a read-only VMA as a read at an unreadable one. */
+	reachable = vma && (vma->vm_flags & VM_READ) && (!write || (vma->vm_flags & VM_WRITE));
+	if (reachable) {
 		*lo = max(*lo, vma->vm_start);
 		*hi = min(*hi, vma->vm_end);
 	}
 	mmap_read_unlock(mm);
 	*gs = max(ALIGN_DOWN(addr, size), *lo);
 	*ge = min(ALIGN_DOWN(addr, size) + size, *hi);
-	return vma;
+	return reachable;
 }
 
 /* Pages of [start, end) on the device. */
 static unsigned long count_resident(struct devmm_mirror *m, struct mm_struct *mm,
 				    unsigned long start, unsigned long end)
 {
-	DECLARE_BITMAP(resident, DEVMM_FAULT_PAGES);
 	unsigned long pfns[DEVMM_FAULT_PAGES], n = 0;
+	struct resident resident;
 	struct hmm_range range = {
 		.notifier = &m->notifier,
 		.hmm_pfns = pfns,
@@ -143,9 +160,9 @@ static unsigned long count_resident(struct devmm_mirror *m, struct mm_struct *mm
 
 	for (range.start = start; range.start < end; range.start = range.end) {
 		range.end = min(end, range.start + (DEVMM_FAULT_PAGES << PAGE_SHIFT));
-		if (devmm_mirror_walk(m, mm, &range, consume_resident, resident))
+		if (devmm_mirror_walk(m, mm, &range, consume_resident, &resident))
 			break;
-		n += bitmap_weight(resident, (range.end - range.start) >> PAGE_SHIFT);
+		n += bitmap_weight(resident.bits, resident.unreachable);
 	}
 	return n;
 }
@@ -267,11 +284,11 @@ static bool thrash_hold(struct devmm_mirror *m, unsigned long gs)
 
 /* Demand paging over [start, end), all of one range with attributes @a. */
 static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
-		       unsigned long end, const struct devmm_attrs *a)
+		       unsigned long end, const struct devmm_attrs *a, bool write)
 {
-	DECLARE_BITMAP(resident, DEVMM_FAULT_PAGES);
 	unsigned long pfns[DEVMM_FAULT_PAGES];
 	struct devmm_device *dev = m->dev;
+	struct resident resident;
 	unsigned long addr = start;
 
 	while (addr < end) {
@@ -285,18 +302,24 @@ static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
 		unsigned long i, n = (range.end - addr) >> PAGE_SHIFT, gs, ge, lo, hi;
 		u64 moved = 0;
 
-		/* Unmapped or unreadable: the access itself reports it. */
-		if (devmm_mirror_walk(m, mm, &range, consume_resident, resident))
+		/*
+		 * The access stops at the first page it cannot reach (and
+		 * reports it): so does demand paging, which would otherwise
+		 * move pages past it that the access never touches.
+		 */
+		if (devmm_mirror_walk(m, mm, &range, consume_resident, &resident))
 			return 0;
-		i = find_first_zero_bit(resident, n);
-		if (i == n) {
+		i = find_first_zero_bit(resident.bits, resident.unreachable);
+		if (i == resident.unreachable) {
+			if (i < n)
+				return 0;
 			addr = range.end;
 			continue;
 		}
 		addr += i << PAGE_SHIFT;
-		atomic64_inc(&dev->stats.fault_pages);
-		if (!demand_granule(m, mm, addr, a, &gs, &ge, &lo, &hi))
+		if (!demand_granule(m, mm, addr, a, write, &gs, &ge, &lo, &hi))
 			return 0;
+		atomic64_inc(&dev->stats.fault_pages);
 		if (thrash_hold(m, gs)) {
 			addr = ge;
 			if (fatal_signal_pending(current))
@@ -320,12 +343,13 @@ static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
  * @mm: its mm (a user reference held).
  * @start: page-aligned start of the pages the device is about to touch.
  * @end: their end.
+ * @write: the access writes (it stops at the first page it cannot write).
  *
  * Return: 0 (pages that did not move are accessed where they are), or
  * -EINTR on a fatal signal.
  */
 int devmm_device_fault_demand(struct devmm_mirror *m, struct mm_struct *mm,
-			      unsigned long start, unsigned long end)
+			      unsigned long start, unsigned long end, bool write)
 {
 	unsigned long addr = start, span_end;
 	int ret = 0;
@@ -337,7 +361,7 @@ int devmm_device_fault_demand(struct devmm_mirror *m, struct mm_struct *mm,
 
 		span_end = devmm_attr_get(m->owner, addr, end, &a);
 		if (devmm_attrs_demand(&a))
-			ret = demand_span(m, mm, addr, span_end, &a);
+			ret = demand_span(m, mm, addr, span_end, &a, write);
 	}
 	return ret;
 }

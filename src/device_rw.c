@@ -423,7 +423,7 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 		if (fault && addr >= demanded) {
 			unsigned long dend = min(end, demanded + (DEVMM_COPY_PAGES << PAGE_SHIFT));
 
-			ret = devmm_device_fault_demand(m, mm, demanded, dend);
+			ret = devmm_device_fault_demand(m, mm, demanded, dend, write);
 			if (ret)
 				break;
 			demanded = dend;

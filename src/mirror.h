@@ -30,7 +30,7 @@ static inline bool devmm_page_is_own(struct devmm_mirror *m, struct page *page)
 int devmm_device_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
 		       unsigned long end, bool write);
 int devmm_device_fault_demand(struct devmm_mirror *m, struct mm_struct *mm,
-			      unsigned long start, unsigned long end);
+			      unsigned long start, unsigned long end, bool write);
 
 /* pin.c */
 void devmm_mirror_unpin_all(struct devmm_mirror *m);

@@ -30,7 +30,7 @@
 
 #define PSZ		4096UL
 #define MIB		(1024UL * 1024)
-#define KIND_TESTS	48
+#define KIND_TESTS	50
 
 static int ctl;
 static uint64_t seed;
@@ -309,6 +309,41 @@ static void fault_tests(unsigned int id, const char *kind)
 	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, n, NULL, NULL);
 	ok((unsigned char)p[0] == 0xa5 && (unsigned char)p[n * PSZ - 1] == 0xa5,
 	   "%s: ...and its data reads back from the CPU", kind);
+	close(fd);
+	munmap(p, n * PSZ);
+	free(buf);
+}
+
+/*
+ * A device access stops at the first page it cannot reach; demand paging
+ * must stop there too, not move the pages past it (past a PROT_NONE page,
+ * or for a write past a read-only one) that the access never touches.
+ */
+static void stop_tests(unsigned int id, const char *kind)
+{
+	unsigned long n = 64, before, after, ro;
+	char *p = map_pages(n), *buf = malloc(n * PSZ);
+	int fd = devmm_node_open(id), ret;
+
+	set_attr(fd, p, n, DEVMM_ATTR_ALL, DEVMM_LOC_DEVICE, 1, 0, PSZ);
+	mprotect(p + 20 * PSZ, 4 * PSZ, PROT_NONE);
+	mprotect(p + 40 * PSZ, 24 * PSZ, PROT_READ);
+	ret = devmm_range(fd, DEVMM_IOC_READ, p, n, buf, NULL);
+	before = on_device(fd, p, 20);
+	after = on_device(fd, p + 24 * PSZ, 40);
+	ok(ret == -EFAULT && before == 20 && after == 0,
+	   "%s: a device read stops at a PROT_NONE page, and so does demand paging (%s; on the "
+	   "device: %lu of the 20 pages before it, %lu of the 40 after it)", kind, errname(ret),
+	   before, after);
+	ret = devmm_range(fd, DEVMM_IOC_WRITE, p + 24 * PSZ, 40, buf, NULL);
+	before = on_device(fd, p + 24 * PSZ, 16);
+	ro = on_device(fd, p + 40 * PSZ, 24);
+	ok(ret < 0 && before == 16 && ro == 0,
+	   "%s: a device write stops at a read-only page, and so does demand paging (%s; on the "
+	   "device: %lu of the 16 pages before it, %lu of the 24 read-only ones)", kind,
+	   errname(ret), before, ro);
+	mprotect(p, n * PSZ, PROT_READ | PROT_WRITE);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, n, NULL, NULL);
 	close(fd);
 	munmap(p, n * PSZ);
 	free(buf);
@@ -755,6 +790,7 @@ static void kind_tests(unsigned int id, const char *kind)
 	settings_tests(id, kind);
 	attr_tests(id, kind);
 	fault_tests(id, kind);
+	stop_tests(id, kind);
 	access_tests(id, kind);
 	exact_test(id, kind, DEVMM_POLICY_LRU);
 	exact_test(id, kind, DEVMM_POLICY_FIFO);
