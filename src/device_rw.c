@@ -11,12 +11,13 @@
  * with page faults disabled where present, else through a bounce buffer
  * copied to or from user space outside the lock.  A user buffer that
  * overlaps the range goes through a kernel buffer, as memmove() would.
- * Helpers that share a large copy hold no lock of their own: the caller
- * holds the mirror lock for them until they are done (or cancelled before
- * they start, so the caller never waits for a worker to be created).
+ * An access stops at its first page it cannot reach and touches nothing
+ * past it.  Helpers share only copies between pinned pages; they hold no
+ * lock of their own: the caller holds the mirror lock for them until they
+ * are done (or cancelled before they start, so the caller never waits for a
+ * worker to be created).
  */
 #include <linux/highmem.h>
-#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -26,8 +27,9 @@
 
 /*
  * The window of device reads/writes copied straight to or from user pages
- * (the copy shared among CPUs from SHARE_MIN pages on, SHARE_CHUNK pages at
- * a time); the bounce buffer for memory that cannot be pinned.
+ * (a copy between pinned pages shared among CPUs from SHARE_MIN pages on,
+ * SHARE_CHUNK pages at a time); the bounce buffer for memory that cannot be
+ * pinned.
  */
 #define DEVMM_COPY_PAGES	512UL
 #define DEVMM_BOUNCE_PAGES	64UL
@@ -126,87 +128,36 @@ static unsigned long copy_window(struct devmm_mirror *m, unsigned long addr, uns
 }
 
 /*
- * A copy between table pages and the caller's user pages, shared out in
- * chunks among the caller and helpers on other CPUs, which work in the
- * caller's address space (kthread_use_mm()) while the caller holds the
- * mirror lock for them.  @missing: the lowest page whose user page was not
- * there (n if none); pages past it may have been copied too, harmlessly:
- * the bounce path copies them again.
- */
-struct user_copy {
-	struct mm_struct *mm;
-	struct page **pages;
-	void __user *ubuf;
-	unsigned long n;
-	bool to_page;
-	atomic_long_t next;
-	atomic_long_t missing;
-};
-
-static void user_copy_chunks(struct user_copy *uc)
-{
-	unsigned long i, end, old;
-
-	for (;;) {
-		i = atomic_long_fetch_add(SHARE_CHUNK, &uc->next);
-		for (end = min(i + SHARE_CHUNK, uc->n); i < end; i++) {
-			if (i >= atomic_long_read(&uc->missing))
-				return;
-			if (copy_pt_page(uc->pages[i], NULL, uc->ubuf + (i << PAGE_SHIFT),
-					 uc->to_page))
-				continue;
-			old = atomic_long_read(&uc->missing);
-			while (i < old && !atomic_long_try_cmpxchg(&uc->missing, &old, i))
-				;
-			return;
-		}
-		if (i >= uc->n)
-			return;
-	}
-}
-
-static void user_copy_helper(void *job)
-{
-	struct user_copy *uc = job;
-
-	kthread_use_mm(uc->mm);
-	user_copy_chunks(uc);
-	kthread_unuse_mm(uc->mm);
-}
-
-/*
  * Copy the table's pages of [addr, addr + n pages) straight to or from the
- * user pages at @ubuf, up to the first table page that is missing (or, for
- * writes, not writable), or whose user page is not there (*@user_missing).
+ * user pages at @ubuf, in order, up to the first table page that is missing
+ * (or, for writes, not writable), or whose user page is not there
+ * (*@user_missing).  This is the path for user memory that cannot be pinned
+ * (a PFN map, or the first unreachable page): it is never shared with
+ * helpers, which would copy pages past the first one that fails, and those
+ * may belong to another mapping of the process.
  * @pages: room for n page pointers.
  */
 static unsigned long copy_window_direct(struct devmm_mirror *m, unsigned long addr,
 					unsigned long n, void __user *ubuf, bool write,
 					bool *user_missing, struct page **pages)
 {
-	struct user_copy uc = { .mm = current->mm, .pages = pages, .ubuf = ubuf,
-				.to_page = write };
-	struct devmm_helpers hs;
-	unsigned long done;
+	unsigned long i, k;
 
 	mutex_lock(&m->lock);
-	for (uc.n = 0; uc.n < n; uc.n++) {
-		pages[uc.n] = table_page(m, addr + (uc.n << PAGE_SHIFT), write);
-		if (!pages[uc.n])
+	for (k = 0; k < n; k++) {
+		pages[k] = table_page(m, addr + (k << PAGE_SHIFT), write);
+		if (!pages[k])
 			break;
 	}
-	count_remote(m, pages, addr, uc.n);
-	atomic_long_set(&uc.next, 0);
-	atomic_long_set(&uc.missing, uc.n);
-	devmm_helpers_start(&hs, uc.n < SHARE_MIN || !uc.mm ? 0 : DEVMM_MAX_COPY_THREADS,
-			    user_copy_helper, &uc);
-	user_copy_chunks(&uc);
-	devmm_helpers_finish(&hs);
+	count_remote(m, pages, addr, k);
+	for (i = 0; i < k; i++) {
+		if (!copy_pt_page(pages[i], NULL, ubuf + (i << PAGE_SHIFT), write)) {
+			*user_missing = true;
+			break;
+		}
+	}
 	mutex_unlock(&m->lock);
-	done = atomic_long_read(&uc.missing);
-	if (done < uc.n)
-		*user_missing = true;
-	return done;
+	return i;
 }
 
 /*
@@ -470,15 +421,61 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
  * buffer, walking from the end when data moves to higher addresses, so no
  * chunk reads what an earlier one wrote.
  */
+/* Pages from @addr, at most @npages, that VMAs with all of @flags cover without a gap. */
+static unsigned long vma_covered(struct mm_struct *mm, unsigned long addr, unsigned long npages,
+				 vm_flags_t flags)
+{
+	unsigned long a = addr, end = addr + (npages << PAGE_SHIFT);
+
+	while (a < end) {
+		struct vm_area_struct *vma = vma_lookup(mm, a);
+
+		if (!vma || (vma->vm_flags & flags) != flags)
+			break;
+		a = vma->vm_end;
+	}
+	return (min(a, end) - addr) >> PAGE_SHIFT;
+}
+
+/*
+ * The pages of an overlapping access that the same access in order would
+ * reach: its range and buffer both mapped, readable and, where written,
+ * writable.  Past them the access must touch nothing (the chunks go last to
+ * first), so it is cut there, and *@err is what it then fails with.
+ */
+static unsigned long overlap_reach(struct mm_struct *mm, unsigned long start,
+				   unsigned long npages, unsigned long u, bool write, int *err)
+{
+	unsigned long dev, user;
+
+	mmap_read_lock(mm);
+	dev = vma_covered(mm, start, npages, VM_READ | (write ? VM_WRITE : 0));
+	user = vma_covered(mm, u, npages, write ? VM_READ : VM_WRITE);
+	*err = 0;
+	if (dev < npages || user < npages) {
+		struct vm_area_struct *vma = vma_lookup(mm, start + (dev << PAGE_SHIFT));
+
+		/* As mirror_access() would say: a device write to read-only memory is EPERM. */
+		*err = dev <= user && write && vma && (vma->vm_flags & VM_READ) ? -EPERM : -EFAULT;
+	}
+	mmap_read_unlock(mm);
+	return min(dev, user);
+}
+
 static int mirror_xfer_overlap(struct devmm_mirror *m, unsigned long start,
 			       unsigned long npages, void __user *ubuf, bool write, bool fault,
 			       u64 *cpages, u64 *faults)
 {
 	unsigned long from = write ? (unsigned long)ubuf : start;
 	unsigned long to = write ? start : (unsigned long)ubuf;
-	unsigned long nchunks = DIV_ROUND_UP(npages, DEVMM_COPY_PAGES), c;
+	unsigned long nchunks, c;
+	int ret = 0, stop;
 	void *kbuf;
-	int ret = 0;
+
+	npages = overlap_reach(current->mm, start, npages, (unsigned long)ubuf, write, &stop);
+	if (!npages)
+		return stop;
+	nchunks = DIV_ROUND_UP(npages, DEVMM_COPY_PAGES);
 
 	kbuf = kvmalloc(min(npages, DEVMM_COPY_PAGES) << PAGE_SHIFT, GFP_KERNEL);
 	if (!kbuf)
@@ -501,7 +498,7 @@ static int mirror_xfer_overlap(struct devmm_mirror *m, unsigned long start,
 		*cpages += done;
 	}
 	kvfree(kbuf);
-	return ret;
+	return ret ?: stop;
 }
 
 static int mirror_xfer(struct devmm_mirror *m, unsigned long start, unsigned long npages,

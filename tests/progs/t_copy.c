@@ -36,7 +36,7 @@
 /* Tests per device kind and place of the range (system, device). */
 #define PLACE_TESTS	12
 /* Tests per device kind, besides those. */
-#define KIND_TESTS	4
+#define KIND_TESTS	5
 
 static int ctl;
 
@@ -324,6 +324,38 @@ static void test_child_overlap(int fd, const char *name)
 	   "overlaps the range, is EPERM (child status 0x%x)", name, status);
 }
 
+/*
+ * An overlapping access that cannot be done whole must stop where the same
+ * access in order would, at its first unreachable page, and touch nothing
+ * past it.  Here ptr (inside the range) is a hole, and past it lies other
+ * memory of this process (@other): the access is EFAULT and @other stays
+ * as it was (the overlap path once copied its last chunk first, into memory
+ * far past the hole: t_fuzz saw another thread's stack zeroed).
+ */
+static void test_overlap_stop(int fd, const char *name)
+{
+	size_t n = 1024, span = (n + 24) * PG;
+	char *m = devmm_map_aligned(span, 0), *other;
+	long bad = -2;
+	int rd = -1, wr = -1;
+
+	if (m) {
+		munmap(m + 8 * PG, 8 * PG);
+		other = m + 16 * PG;
+		pattern_fill(m, 8 * PG, 21);
+		pattern_fill(other, span - 16 * PG, 22);
+		rd = devmm_range(fd, DEVMM_IOC_READ, m, n, m + 8 * PG, NULL);
+		wr = devmm_range(fd, DEVMM_IOC_WRITE, m, n, m + 8 * PG, NULL);
+		bad = pattern_bad_word(other, span - 16 * PG, 22);
+		munmap(m, 8 * PG);
+		munmap(other, span - 16 * PG);
+	}
+	ok(m && rd == -EFAULT && wr == -EFAULT && bad == -1,
+	   "%s: READ and WRITE of %zu pages into and from a buffer inside the range that "
+	   "starts in a hole: EFAULT (%s, %s), and the memory past the hole is untouched "
+	   "(first bad word %ld)", name, n, errname(rd), errname(wr), bad);
+}
+
 static void test_kind(unsigned int kind, uint64_t base)
 {
 	const char *name = kind == DEVMM_KIND_PRIVATE ? "private" : "coherent";
@@ -342,6 +374,7 @@ static void test_kind(unsigned int kind, uint64_t base)
 	for (on_dev = 0; on_dev < 2; on_dev++)
 		test_ptr_kinds(fd, id, kind == DEVMM_KIND_COHERENT, name, on_dev);
 	test_overlap(fd, name, 1);
+	test_overlap_stop(fd, name);
 	test_child_overlap(fd, name);
 	close(fd);
 	/* Everything was unmapped: nothing may be left on the device. */
