@@ -87,41 +87,65 @@ int devmm_device_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
  * cannot move (no room: pinned or busy pages) is accessed where it is.
  */
 
-/*
- * What a walk for demand paging found: which pages are on this device, and
- * the first one the access cannot reach (no VMA, or one that cannot be
- * read: the walk, which faults nothing, goes on past it, the access stops
- * there).
- */
-struct resident {
-	DECLARE_BITMAP(bits, DEVMM_FAULT_PAGES);
-	unsigned long unreachable;
-};
-
-static int consume_resident(struct devmm_mirror *m, struct hmm_range *range, void *arg)
+/* Mark the pages of @range that are on this device. */
+static int consume_resident(struct devmm_mirror *m, struct hmm_range *range, void *bits)
 {
 	unsigned long i, n = (range->end - range->start) >> PAGE_SHIFT;
-	struct resident *r = arg;
 
-	bitmap_zero(r->bits, n);
-	r->unreachable = n;
+	bitmap_zero(bits, n);
 	for (i = 0; i < n; i++) {
 		unsigned long pfn = range->hmm_pfns[i];
 
-		if (pfn & HMM_PFN_ERROR) {
-			r->unreachable = i;
-			break;
-		}
 		if ((pfn & HMM_PFN_VALID) &&
 		    devmm_page_is_own(m, devmm_walk_page(pfn, range->start + (i << PAGE_SHIFT))))
-			__set_bit(i, r->bits);
+			__set_bit(i, bits);
 	}
 	return 0;
 }
 
 /*
+ * Whether a device access reaches pages of @vma: it may read them (and, for
+ * a write, write them), and they are not a PFN or I/O map other than a
+ * buffer of the mirror's own device.
+ */
+static bool vma_reachable(struct devmm_mirror *m, struct vm_area_struct *vma, bool write)
+{
+	if (!vma || !(vma->vm_flags & VM_READ) || (write && !(vma->vm_flags & VM_WRITE)))
+		return false;
+	return !(vma->vm_flags & (VM_IO | VM_PFNMAP)) || devmm_vma_is_own_buffer(m, vma);
+}
+
+/**
+ * devmm_access_reach - where a device access stops
+ * @m: the mirror.
+ * @mm: its mm, mmap_lock held for reading.
+ * @start: page-aligned start of the access.
+ * @end: its end.
+ * @write: the access writes.
+ *
+ * An access works through its range in order and stops at the first page it
+ * cannot reach (vma_reachable()); nothing past that page may be touched.
+ * Return: the end of the part of [start, end) before that page.
+ */
+unsigned long devmm_access_reach(struct devmm_mirror *m, struct mm_struct *mm,
+				 unsigned long start, unsigned long end, bool write)
+{
+	unsigned long addr = start;
+
+	while (addr < end) {
+		struct vm_area_struct *vma = vma_lookup(mm, addr);
+
+		if (!vma_reachable(m, vma, write))
+			break;
+		addr = vma->vm_end;
+	}
+	return min(addr, end);
+}
+
+/*
  * The granule of @a around @addr, within [*lo, *hi): its range of
- * attributes and its VMA (returned too, for the prefetcher).
+ * attributes and its VMA (returned too, for the prefetcher).  False if the
+ * access cannot reach @addr (vma_reachable()).
  */
 static bool demand_granule(struct devmm_mirror *m, struct mm_struct *mm, unsigned long addr,
 			   const struct devmm_attrs *a, bool write, unsigned long *gs,
@@ -134,8 +158,8 @@ static bool demand_granule(struct devmm_mirror *m, struct mm_struct *mm, unsigne
 	devmm_attr_span(m->owner, addr, lo, hi);
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, addr);
-	/* A write stops at a read-only VMA as a read at an unreadable one. */
-	reachable = vma && (vma->vm_flags & VM_READ) && (!write || (vma->vm_flags & VM_WRITE));
+	/* The VMAs may have changed since devmm_access_reach(). */
+	reachable = vma_reachable(m, vma, write);
 	if (reachable) {
 		*lo = max(*lo, vma->vm_start);
 		*hi = min(*hi, vma->vm_end);
@@ -150,8 +174,8 @@ static bool demand_granule(struct devmm_mirror *m, struct mm_struct *mm, unsigne
 static unsigned long count_resident(struct devmm_mirror *m, struct mm_struct *mm,
 				    unsigned long start, unsigned long end)
 {
+	DECLARE_BITMAP(resident, DEVMM_FAULT_PAGES);
 	unsigned long pfns[DEVMM_FAULT_PAGES], n = 0;
-	struct resident resident;
 	struct hmm_range range = {
 		.notifier = &m->notifier,
 		.hmm_pfns = pfns,
@@ -160,9 +184,9 @@ static unsigned long count_resident(struct devmm_mirror *m, struct mm_struct *mm
 
 	for (range.start = start; range.start < end; range.start = range.end) {
 		range.end = min(end, range.start + (DEVMM_FAULT_PAGES << PAGE_SHIFT));
-		if (devmm_mirror_walk(m, mm, &range, consume_resident, &resident))
+		if (devmm_mirror_walk(m, mm, &range, consume_resident, resident))
 			break;
-		n += bitmap_weight(resident.bits, resident.unreachable);
+		n += bitmap_weight(resident, (range.end - range.start) >> PAGE_SHIFT);
 	}
 	return n;
 }
@@ -286,9 +310,9 @@ static bool thrash_hold(struct devmm_mirror *m, unsigned long gs)
 static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
 		       unsigned long end, const struct devmm_attrs *a, bool write)
 {
+	DECLARE_BITMAP(resident, DEVMM_FAULT_PAGES);
 	unsigned long pfns[DEVMM_FAULT_PAGES];
 	struct devmm_device *dev = m->dev;
-	struct resident resident;
 	unsigned long addr = start;
 
 	while (addr < end) {
@@ -302,17 +326,11 @@ static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
 		unsigned long i, n = (range.end - addr) >> PAGE_SHIFT, gs, ge, lo, hi;
 		u64 moved = 0;
 
-		/*
-		 * The access stops at the first page it cannot reach (and
-		 * reports it): so does demand paging, which would otherwise
-		 * move pages past it that the access never touches.
-		 */
-		if (devmm_mirror_walk(m, mm, &range, consume_resident, &resident))
+		/* Unmapped or unreadable: the access itself reports it. */
+		if (devmm_mirror_walk(m, mm, &range, consume_resident, resident))
 			return 0;
-		i = find_first_zero_bit(resident.bits, resident.unreachable);
-		if (i == resident.unreachable) {
-			if (i < n)
-				return 0;
+		i = find_first_zero_bit(resident, n);
+		if (i == n) {
 			addr = range.end;
 			continue;
 		}
@@ -356,6 +374,14 @@ int devmm_device_fault_demand(struct devmm_mirror *m, struct mm_struct *mm,
 
 	if (!m->owner || !READ_ONCE(m->owner->nattrs))
 		return 0;
+	/*
+	 * Only up to where the access stops: hmm_range_fault() without fault
+	 * flags walks on past a VMA the access cannot reach, and demand paging
+	 * would move pages past it that the access never touches.
+	 */
+	mmap_read_lock(mm);
+	end = devmm_access_reach(m, mm, start, end, write);
+	mmap_read_unlock(mm);
 	for (; !ret && addr < end; addr = span_end) {
 		struct devmm_attrs a;
 

@@ -252,7 +252,7 @@ static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigne
 {
 	struct pinned_copy pc = { .pages = pages, .upages = upages, .to_page = write,
 				  .uoff = offset_in_page(u) };
-	unsigned long npin = n + (pc.uoff ? 1 : 0), want = n;
+	unsigned long npin = n + (pc.uoff ? 1 : 0), want = n, written;
 	struct devmm_helpers hs;
 	long pinned;
 
@@ -281,10 +281,10 @@ static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigne
 	devmm_helpers_finish(&hs);
 	mutex_unlock(&m->lock);
 
-	if (write)
-		unpin_user_pages(upages, pinned);
-	else
-		unpin_user_pages_dirty_lock(upages, pinned, pc.n > 0);
+	/* A read dirties the user pages it wrote, and only those. */
+	written = write || !pc.n ? 0 : pc.n + (pc.uoff ? 1 : 0);
+	unpin_user_pages_dirty_lock(upages, written, true);
+	unpin_user_pages(upages + written, pinned - written);
 	/* Every table page there, but not every user page: the caller goes on. */
 	*user_short = pc.n == n && n < want;
 	return pc.n;
@@ -415,53 +415,63 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 }
 
 /*
+ * Pages of the user buffer at @u, at most @npages, that VMAs cover without a
+ * gap with what the access needs: a device read writes the buffer, a write
+ * reads it (x86 reads what it may write).
+ */
+static unsigned long user_covered(struct mm_struct *mm, unsigned long u, unsigned long npages,
+				  bool write)
+{
+	vm_flags_t need = write ? VM_READ | VM_WRITE : VM_WRITE;
+	unsigned long a = u, end = u + (npages << PAGE_SHIFT);
+
+	while (a < end) {
+		struct vm_area_struct *vma = vma_lookup(mm, a);
+
+		if (!vma || !(vma->vm_flags & need))
+			break;
+		a = vma->vm_end;
+	}
+	return (min(a, end) - u) >> PAGE_SHIFT;
+}
+
+/*
+ * The pages of an overlapping access that the same access in order would
+ * reach: its range as devmm_access_reach() says, and its buffer.  Past them
+ * the access must touch nothing (its chunks may go last to first), so it is
+ * cut there, and *@err is what it then fails with.
+ */
+static unsigned long overlap_reach(struct devmm_mirror *m, struct mm_struct *mm,
+				   unsigned long start, unsigned long npages, unsigned long u,
+				   bool write, int *err)
+{
+	unsigned long dev, user;
+	struct vm_area_struct *vma;
+
+	mmap_read_lock(mm);
+	dev = (devmm_access_reach(m, mm, start, start + (npages << PAGE_SHIFT), write) -
+	       start) >> PAGE_SHIFT;
+	user = user_covered(mm, u, npages, write);
+	*err = 0;
+	if (dev < npages || user < npages) {
+		*err = -EFAULT;
+		vma = vma_lookup(mm, start + (dev << PAGE_SHIFT));
+		/* As the access in order says: a device write to read-only memory is EPERM. */
+		if (dev <= user && write && vma && (vma->vm_flags & VM_READ) &&
+		    !(vma->vm_flags & VM_WRITE))
+			*err = -EPERM;
+	}
+	mmap_read_unlock(mm);
+	return min(dev, user);
+}
+
+/*
  * A device access whose user buffer overlaps the range it copies (both are
  * the caller's memory): copied as memmove() would, as if the whole source
  * were read before anything is written.  Chunk by chunk through a kernel
  * buffer, walking from the end when data moves to higher addresses, so no
  * chunk reads what an earlier one wrote.
  */
-/* Pages from @addr, at most @npages, that VMAs with all of @flags cover without a gap. */
-static unsigned long vma_covered(struct mm_struct *mm, unsigned long addr, unsigned long npages,
-				 vm_flags_t flags)
-{
-	unsigned long a = addr, end = addr + (npages << PAGE_SHIFT);
-
-	while (a < end) {
-		struct vm_area_struct *vma = vma_lookup(mm, a);
-
-		if (!vma || (vma->vm_flags & flags) != flags)
-			break;
-		a = vma->vm_end;
-	}
-	return (min(a, end) - addr) >> PAGE_SHIFT;
-}
-
-/*
- * The pages of an overlapping access that the same access in order would
- * reach: its range and buffer both mapped, readable and, where written,
- * writable.  Past them the access must touch nothing (the chunks go last to
- * first), so it is cut there, and *@err is what it then fails with.
- */
-static unsigned long overlap_reach(struct mm_struct *mm, unsigned long start,
-				   unsigned long npages, unsigned long u, bool write, int *err)
-{
-	unsigned long dev, user;
-
-	mmap_read_lock(mm);
-	dev = vma_covered(mm, start, npages, VM_READ | (write ? VM_WRITE : 0));
-	user = vma_covered(mm, u, npages, write ? VM_READ : VM_WRITE);
-	*err = 0;
-	if (dev < npages || user < npages) {
-		struct vm_area_struct *vma = vma_lookup(mm, start + (dev << PAGE_SHIFT));
-
-		/* As mirror_access() would say: a device write to read-only memory is EPERM. */
-		*err = dev <= user && write && vma && (vma->vm_flags & VM_READ) ? -EPERM : -EFAULT;
-	}
-	mmap_read_unlock(mm);
-	return min(dev, user);
-}
-
 static int mirror_xfer_overlap(struct devmm_mirror *m, unsigned long start,
 			       unsigned long npages, void __user *ubuf, bool write, bool fault,
 			       u64 *cpages, u64 *faults)
@@ -472,7 +482,7 @@ static int mirror_xfer_overlap(struct devmm_mirror *m, unsigned long start,
 	int ret = 0, stop;
 	void *kbuf;
 
-	npages = overlap_reach(current->mm, start, npages, (unsigned long)ubuf, write, &stop);
+	npages = overlap_reach(m, current->mm, start, npages, (unsigned long)ubuf, write, &stop);
 	if (!npages)
 		return stop;
 	nchunks = DIV_ROUND_UP(npages, DEVMM_COPY_PAGES);

@@ -554,6 +554,7 @@ int devmm_mirror_unpin(struct devmm_mirror *m, unsigned long start, unsigned lon
 
 /* mmap.c */
 int devmm_buffer_mmap(struct devmm_mirror *m, struct vm_area_struct *vma);
+bool devmm_vma_is_own_buffer(struct devmm_mirror *m, struct vm_area_struct *vma);
 int devmm_buffer_mirror(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
 			unsigned long end, bool write);
 

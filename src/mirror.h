@@ -29,6 +29,8 @@ static inline bool devmm_page_is_own(struct devmm_mirror *m, struct page *page)
 /* device_fault.c */
 int devmm_device_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
 		       unsigned long end, bool write);
+unsigned long devmm_access_reach(struct devmm_mirror *m, struct mm_struct *mm,
+				 unsigned long start, unsigned long end, bool write);
 int devmm_device_fault_demand(struct devmm_mirror *m, struct mm_struct *mm,
 			      unsigned long start, unsigned long end, bool write);
 

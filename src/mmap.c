@@ -181,6 +181,13 @@ int devmm_buffer_mmap(struct devmm_mirror *m, struct vm_area_struct *vma)
 	return 0;
 }
 
+/* Whether @vma maps a buffer of @m's device (which device accesses reach without a walk). */
+bool devmm_vma_is_own_buffer(struct devmm_mirror *m, struct vm_area_struct *vma)
+{
+	return vma->vm_ops == &buffer_vm_ops &&
+	       ((struct devmm_buffer *)vma->vm_private_data)->dev == m->dev;
+}
+
 /**
  * devmm_buffer_mirror - device access to a range mapping the device's own
  * buffer: enter its pages into the mirror's table directly

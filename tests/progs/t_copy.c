@@ -36,7 +36,7 @@
 /* Tests per device kind and place of the range (system, device). */
 #define PLACE_TESTS	12
 /* Tests per device kind, besides those. */
-#define KIND_TESTS	5
+#define KIND_TESTS	6
 
 static int ctl;
 
@@ -354,6 +354,26 @@ static void test_overlap_stop(int fd, const char *name)
 	   "%s: READ and WRITE of %zu pages into and from a buffer inside the range that "
 	   "starts in a hole: EFAULT (%s, %s), and the memory past the hole is untouched "
 	   "(first bad word %ld)", name, n, errname(rd), errname(wr), bad);
+
+	/* The other way round: the buffer below the range, a hole 8 pages into the range. */
+	m = devmm_map_aligned(span, 0);
+	bad = -2;
+	wr = rd = -1;
+	if (m) {
+		munmap(m + 16 * PG, 8 * PG);
+		other = m + 24 * PG;
+		pattern_fill(m, 16 * PG, 23);
+		pattern_fill(other, span - 24 * PG, 24);
+		wr = devmm_range(fd, DEVMM_IOC_WRITE, m + 8 * PG, n, m, NULL);
+		rd = devmm_range(fd, DEVMM_IOC_READ, m + 8 * PG, n, m, NULL);
+		bad = pattern_bad_word(other, span - 24 * PG, 24);
+		munmap(m, 16 * PG);
+		munmap(other, span - 24 * PG);
+	}
+	ok(m && rd == -EFAULT && wr == -EFAULT && bad == -1,
+	   "%s: WRITE and READ of %zu pages from and into a buffer below the range, with a hole "
+	   "8 pages into the range: EFAULT (%s, %s), and the memory past the hole is untouched "
+	   "(first bad word %ld)", name, n, errname(wr), errname(rd), bad);
 }
 
 static void test_kind(unsigned int kind, uint64_t base)
