@@ -16,7 +16,9 @@
  *    is touched;
  *  - overlapping the range: the result is memmove()'s, as if the whole
  *    source was read before anything was written (it failed before the fix:
- *    the copy, page by page, read what it had just written).
+ *    the copy, page by page, read what it had just written); with a hole in
+ *    the buffer or the range, the access stops where the access in order
+ *    would and leaves the memory past the hole alone.
  *
  * usage: t_copy /path/to/devmm.ko
  * lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A.
