@@ -115,6 +115,18 @@ static bool vma_reachable(struct devmm_mirror *m, struct vm_area_struct *vma, bo
 	return !(vma->vm_flags & (VM_IO | VM_PFNMAP)) || devmm_vma_is_own_buffer(m, vma);
 }
 
+struct reach_arg {
+	struct devmm_mirror *m;
+	bool write;
+};
+
+static bool vma_reachable_span(struct vm_area_struct *vma, void *arg)
+{
+	struct reach_arg *r = arg;
+
+	return vma_reachable(r->m, vma, r->write);
+}
+
 /**
  * devmm_access_reach - where a device access stops
  * @m: the mirror.
@@ -125,21 +137,16 @@ static bool vma_reachable(struct devmm_mirror *m, struct vm_area_struct *vma, bo
  *
  * An access works through its range in order and stops at the first page it
  * cannot reach (vma_reachable()); nothing past that page may be touched.
- * Return: the end of the part of [start, end) before that page.
+ * Return: the end of the part of [start, end) before that page; *@stop (may
+ * be NULL) the VMA of that page, or NULL.
  */
 unsigned long devmm_access_reach(struct devmm_mirror *m, struct mm_struct *mm,
-				 unsigned long start, unsigned long end, bool write)
+				 unsigned long start, unsigned long end, bool write,
+				 struct vm_area_struct **stop)
 {
-	unsigned long addr = start;
+	struct reach_arg r = { m, write };
 
-	while (addr < end) {
-		struct vm_area_struct *vma = vma_lookup(mm, addr);
-
-		if (!vma_reachable(m, vma, write))
-			break;
-		addr = vma->vm_end;
-	}
-	return min(addr, end);
+	return devmm_vma_span(mm, start, end, vma_reachable_span, &r, stop);
 }
 
 /*
@@ -380,7 +387,7 @@ int devmm_device_fault_demand(struct devmm_mirror *m, struct mm_struct *mm,
 	 * would move pages past it that the access never touches.
 	 */
 	mmap_read_lock(mm);
-	end = devmm_access_reach(m, mm, start, end, write);
+	end = devmm_access_reach(m, mm, start, end, write, NULL);
 	mmap_read_unlock(mm);
 	for (; !ret && addr < end; addr = span_end) {
 		struct devmm_attrs a;

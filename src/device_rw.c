@@ -415,24 +415,15 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 }
 
 /*
- * Pages of the user buffer at @u, at most @npages, that VMAs cover without a
- * gap with what the access needs: a device read writes the buffer, a write
- * reads it (x86 reads what it may write).
+ * Whether the user buffer's @vma allows what the access needs (@arg non-NULL:
+ * a device write): a device read writes the buffer, a write reads it (x86
+ * reads what it may write).
  */
-static unsigned long user_covered(struct mm_struct *mm, unsigned long u, unsigned long npages,
-				  bool write)
+static bool vma_user_ok(struct vm_area_struct *vma, void *arg)
 {
-	vm_flags_t need = write ? VM_READ | VM_WRITE : VM_WRITE;
-	unsigned long a = u, end = u + (npages << PAGE_SHIFT);
+	bool write = arg != NULL;
 
-	while (a < end) {
-		struct vm_area_struct *vma = vma_lookup(mm, a);
-
-		if (!vma || !(vma->vm_flags & need))
-			break;
-		a = vma->vm_end;
-	}
-	return (min(a, end) - u) >> PAGE_SHIFT;
+	return vma->vm_flags & (write ? VM_READ | VM_WRITE : VM_WRITE);
 }
 
 /*
@@ -445,17 +436,16 @@ static unsigned long overlap_reach(struct devmm_mirror *m, struct mm_struct *mm,
 				   unsigned long start, unsigned long npages, unsigned long u,
 				   bool write, int *err)
 {
-	unsigned long dev, user;
+	unsigned long len = npages << PAGE_SHIFT, dev, user;
 	struct vm_area_struct *vma;
 
 	mmap_read_lock(mm);
-	dev = (devmm_access_reach(m, mm, start, start + (npages << PAGE_SHIFT), write) -
-	       start) >> PAGE_SHIFT;
-	user = user_covered(mm, u, npages, write);
+	dev = (devmm_access_reach(m, mm, start, start + len, write, &vma) - start) >> PAGE_SHIFT;
+	user = (devmm_vma_span(mm, u, u + len, vma_user_ok, write ? mm : NULL, NULL) - u) >>
+	       PAGE_SHIFT;
 	*err = 0;
 	if (dev < npages || user < npages) {
 		*err = -EFAULT;
-		vma = vma_lookup(mm, start + (dev << PAGE_SHIFT));
 		/* As the access in order says: a device write to read-only memory is EPERM. */
 		if (dev <= user && write && vma && (vma->vm_flags & VM_READ) &&
 		    !(vma->vm_flags & VM_WRITE))

@@ -347,10 +347,14 @@ struct devmm_device {
  * @flags: HMM_DMIRROR_FLAG_* of this file.
  * @foreign_gen: invalidations other than this mirror's own migrations to
  *	the device, under @lock (see devmm_mirror_migrated()).
+ * @opener: the opening process (its thread group), named in the file's
+ *	fdinfo, so that a tool can tell a process's own files from those it
+ *	inherited (devmmctl advise).
  */
 struct devmm_mirror {
 	struct devmm_device *dev;
 	struct mmu_interval_notifier notifier;
+	struct pid *opener;
 	struct mutex lock;
 	struct xarray pt;
 	struct list_head pins;
@@ -533,6 +537,10 @@ void devmm_owners_free(struct devmm_device *dev);
 struct devmm_mirror *devmm_mirror_create(struct devmm_device *dev, bool dmirror);
 void devmm_mirror_destroy(struct devmm_mirror *m);
 struct mm_struct *devmm_mirror_mm_get(struct devmm_mirror *m);
+struct mm_struct *devmm_mirror_opener_mm(struct devmm_mirror *m);
+unsigned long devmm_vma_span(struct mm_struct *mm, unsigned long start, unsigned long end,
+			     bool (*ok)(struct vm_area_struct *vma, void *arg), void *arg,
+			     struct vm_area_struct **stop);
 int devmm_mirror_read(struct devmm_mirror *m, unsigned long start, unsigned long npages,
 		      void __user *ubuf, bool fault, u64 *cpages, u64 *faults);
 int devmm_mirror_write(struct devmm_mirror *m, unsigned long start, unsigned long npages,

@@ -345,22 +345,9 @@ static void walk_helper(void *job)
 	mmap_read_unlock(wk->mm);
 }
 
-/*
- * The end of the part of [start, end) that readable VMAs cover without a
- * gap, from @start on.
- */
-static unsigned long covered_end(struct mm_struct *mm, unsigned long start, unsigned long end)
+static bool vma_readable(struct vm_area_struct *vma, void *arg)
 {
-	unsigned long addr = start;
-
-	while (addr < end) {
-		struct vm_area_struct *vma = vma_lookup(mm, addr);
-
-		if (!vma || !(vma->vm_flags & VM_READ))
-			break;
-		addr = vma->vm_end;
-	}
-	return min(addr, end);
+	return vma->vm_flags & VM_READ;
 }
 
 /*
@@ -399,7 +386,7 @@ static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long
 	bool offload = false;
 	int ret;
 
-	wk.end = covered_end(mm, start, end);
+	wk.end = devmm_vma_span(mm, start, end, vma_readable, NULL, NULL);
 	atomic_long_set(&wk.next, 0);
 	atomic_set(&wk.err, 0);
 	atomic64_set(&wk.moved, 0);

@@ -19,6 +19,7 @@
 #include <linux/hmm.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+#include <linux/pid.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include "devmm.h"
@@ -124,6 +125,7 @@ struct devmm_mirror *devmm_mirror_create(struct devmm_device *dev, bool dmirror)
 	}
 	devmm_device_get(dev);
 	m->dev = dev;
+	m->opener = get_pid(task_tgid(current));
 	return m;
 }
 
@@ -137,6 +139,7 @@ void devmm_mirror_destroy(struct devmm_mirror *m)
 	if (m->owner)
 		devmm_owner_put(m->dev, m->owner);
 	devmm_device_put(m->dev);
+	put_pid(m->opener);
 	kfree(m);
 }
 
@@ -151,13 +154,57 @@ void devmm_mirror_destroy(struct devmm_mirror *m)
  */
 struct mm_struct *devmm_mirror_mm_get(struct devmm_mirror *m)
 {
+	if (current->mm != m->notifier.mm)
+		return ERR_PTR(-EPERM);
+	return devmm_mirror_opener_mm(m);
+}
+
+/**
+ * devmm_mirror_opener_mm - the mirrored mm, from any process holding the file
+ * @m: the mirror.
+ *
+ * Only for commands a process may issue on another's memory (range
+ * attributes with DEVMM_ATTR_OPENER): holding the opener's file is the
+ * right, as pidfd_getfd(2) checks ptrace-attach access to hand one out.
+ * Return: the mm with a user reference (mmput() it), or ERR_PTR(-ESRCH) once
+ * the mm is gone.
+ */
+struct mm_struct *devmm_mirror_opener_mm(struct devmm_mirror *m)
+{
 	struct mm_struct *mm = m->notifier.mm;
 
-	if (current->mm != mm)
-		return ERR_PTR(-EPERM);
-	if (!mmget_not_zero(mm))
-		return ERR_PTR(-ESRCH);
-	return mm;
+	return mmget_not_zero(mm) ? mm : ERR_PTR(-ESRCH);
+}
+
+/**
+ * devmm_vma_span - how far VMAs that pass @ok cover a range without a gap
+ * @mm: the address space, mmap_lock held.
+ * @start: start of the range.
+ * @end: its end.
+ * @ok: the test each VMA must pass (NULL: any VMA).
+ * @arg: for @ok.
+ * @stop: (may be NULL) the VMA at the returned end that failed @ok, or
+ *	NULL (a gap, or the whole range covered).
+ *
+ * Return: the end of the covered part of [@start, @end), from @start on.
+ */
+unsigned long devmm_vma_span(struct mm_struct *mm, unsigned long start, unsigned long end,
+			     bool (*ok)(struct vm_area_struct *vma, void *arg), void *arg,
+			     struct vm_area_struct **stop)
+{
+	struct vm_area_struct *vma = NULL;
+	unsigned long addr = start;
+
+	while (addr < end) {
+		vma = vma_lookup(mm, addr);
+		if (!vma || (ok && !ok(vma, arg)))
+			break;
+		addr = vma->vm_end;
+		vma = NULL;
+	}
+	if (stop)
+		*stop = vma;
+	return min(addr, end);
 }
 
 /*

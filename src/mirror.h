@@ -30,7 +30,8 @@ static inline bool devmm_page_is_own(struct devmm_mirror *m, struct page *page)
 int devmm_device_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
 		       unsigned long end, bool write);
 unsigned long devmm_access_reach(struct devmm_mirror *m, struct mm_struct *mm,
-				 unsigned long start, unsigned long end, bool write);
+				 unsigned long start, unsigned long end, bool write,
+				 struct vm_area_struct **stop);
 int devmm_device_fault_demand(struct devmm_mirror *m, struct mm_struct *mm,
 			      unsigned long start, unsigned long end, bool write);
 

@@ -12,6 +12,7 @@
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/uaccess.h>
 #include "devmm.h"
@@ -139,21 +140,8 @@ static int granularity_order(u64 bytes)
 	}
 }
 
-/* Whether VMAs cover [start, end) without a gap; mmap_lock held. */
-static bool range_mapped(struct mm_struct *mm, unsigned long start, unsigned long end)
-{
-	while (start < end) {
-		struct vm_area_struct *vma = vma_lookup(mm, start);
-
-		if (!vma)
-			return false;
-		start = vma->vm_end;
-	}
-	return true;
-}
-
 /**
- * devmm_ioc_attr - DEVMM_IOC_{SET,GET}_ATTR: range attributes of the caller
+ * devmm_ioc_attr - DEVMM_IOC_{SET,GET}_ATTR: range attributes of the opener
  * @m: the file's mirror.
  * @nr: the command's number.
  * @uarg: user pointer to struct devmm_attr.
@@ -161,8 +149,9 @@ static bool range_mapped(struct mm_struct *mm, unsigned long start, unsigned lon
  *
  * Return: 0 or a negative errno: -EINVAL for a bad size, mask, value,
  * reserved field or range, -EFAULT (SET) for a range not all mapped, -EPERM
- * from another process than the opener, -EOPNOTSUPP on a device without
- * memory, -ENOMEM, -ENOSPC for too many ranges.
+ * from another process than the opener without DEVMM_ATTR_OPENER, -ESRCH once
+ * the opener's memory is gone, -EOPNOTSUPP on a device without memory,
+ * -ENOMEM, -ENOSPC for too many ranges.
  */
 static long devmm_ioc_attr(struct devmm_mirror *m, unsigned int nr, void __user *uarg,
 			   size_t usize)
@@ -172,6 +161,7 @@ static long devmm_ioc_attr(struct devmm_mirror *m, unsigned int nr, void __user 
 	struct mm_struct *mm;
 	unsigned long end;
 	int order = 0;
+	u32 mask;
 	long ret;
 
 	BUILD_BUG_ON(sizeof(c) != DEVMM_ATTR_SIZE_VER0);
@@ -180,20 +170,21 @@ static long devmm_ioc_attr(struct devmm_mirror *m, unsigned int nr, void __user 
 		return ret;
 	if (memchr_inv(c.reserved, 0, sizeof(c.reserved)) || devmm_check_range(c.addr, c.npages, &end))
 		return -EINVAL;
+	mask = c.mask & ~DEVMM_ATTR_OPENER;
 	if (nr == _IOC_NR(DEVMM_IOC_SET_ATTR)) {
-		if (c.mask & DEVMM_ATTR_GRANULARITY)
+		if (mask & DEVMM_ATTR_GRANULARITY)
 			order = granularity_order(c.granularity);
-		if (!c.mask || (c.mask & ~DEVMM_ATTR_ALL) || order < 0 ||
-		    ((c.mask & DEVMM_ATTR_PREFERRED) && c.preferred > DEVMM_LOC_SYSTEM) ||
-		    ((c.mask & DEVMM_ATTR_MIGRATE) && c.migrate_on_fault > 1) ||
-		    ((c.mask & DEVMM_ATTR_ACCESSED_BY) && c.accessed_by > 1))
+		if (!mask || (mask & ~DEVMM_ATTR_ALL) || order < 0 ||
+		    ((mask & DEVMM_ATTR_PREFERRED) && c.preferred > DEVMM_LOC_SYSTEM) ||
+		    ((mask & DEVMM_ATTR_MIGRATE) && c.migrate_on_fault > 1) ||
+		    ((mask & DEVMM_ATTR_ACCESSED_BY) && c.accessed_by > 1))
 			return -EINVAL;
-	} else if (c.mask) {
+	} else if (mask) {
 		return -EINVAL;
 	}
 	if (!m->owner)
 		return -EOPNOTSUPP;
-	mm = devmm_mirror_mm_get(m);
+	mm = c.mask & DEVMM_ATTR_OPENER ? devmm_mirror_opener_mm(m) : devmm_mirror_mm_get(m);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
 	if (nr == _IOC_NR(DEVMM_IOC_SET_ATTR)) {
@@ -201,8 +192,8 @@ static long devmm_ioc_attr(struct devmm_mirror *m, unsigned int nr, void __user 
 					  .accessed_by = c.accessed_by, .gran_order = order };
 		/* munmap waits for us: no attribute outlives its mapping. */
 		mmap_read_lock(mm);
-		ret = range_mapped(mm, c.addr, end) ?
-		      devmm_attr_set(m->owner, c.addr, end, c.mask, &v) : -EFAULT;
+		ret = devmm_vma_span(mm, c.addr, end, NULL, NULL, NULL) == end ?
+		      devmm_attr_set(m->owner, c.addr, end, mask, &v) : -EFAULT;
 		mmap_read_unlock(mm);
 	} else {
 		end = devmm_attr_get(m->owner, c.addr, end, &v);
@@ -417,6 +408,22 @@ static struct attribute *devmm_node_attrs[] = {
 };
 ATTRIBUTE_GROUPS(devmm_node);
 
+/*
+ * /proc/PID/fdinfo/N of a device file: the device, and the process whose
+ * memory the file mirrors (0 once its address space is gone, as after an
+ * exec), in the reader's pid namespace.  A process may hold files that
+ * others opened (inherited, received); devmm_open_process_node() picks
+ * the target's own by this.
+ */
+static void devmm_node_show_fdinfo(struct seq_file *s, struct file *file)
+{
+	struct devmm_mirror *m = file->private_data;
+	bool live = atomic_read(&m->notifier.mm->mm_users);
+
+	seq_printf(s, "devmm-device:\t%u\n", m->dev->id);
+	seq_printf(s, "devmm-opener:\t%d\n", live ? pid_vnr(m->opener) : 0);
+}
+
 static const struct file_operations devmm_node_fops = {
 	.owner = THIS_MODULE,
 	.open = devmm_node_open,
@@ -425,6 +432,7 @@ static const struct file_operations devmm_node_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = devmm_node_mmap,
 	.llseek = noop_llseek,
+	.show_fdinfo = devmm_node_show_fdinfo,
 };
 
 /**

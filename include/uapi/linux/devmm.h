@@ -22,7 +22,7 @@
 
 /* Bumped on incompatible changes (major) and on additions (minor). */
 #define DEVMM_ABI_MAJOR		1
-#define DEVMM_ABI_MINOR		1
+#define DEVMM_ABI_MINOR		2
 
 #define DEVMM_CONTROL_NAME	"devmm"
 #define DEVMM_IOC_MAGIC		0xDB
@@ -406,6 +406,13 @@ struct devmm_settings {
  * not carried by mremap (the moved range has none) and not inherited on
  * fork.  A range without attributes behaves as before they existed: the
  * device accesses its pages where they are.
+ *
+ * Another process may set and read them for the opener (ABI 1.2) with
+ * DEVMM_ATTR_OPENER, through a file of the opener's that it holds: one it
+ * took with pidfd_getfd(2), which needs ptrace-attach rights over the opener
+ * (devmmctl advise does this), or one the opener passed it.  Without the
+ * flag, a process other than the opener gets -EPERM, as from every other
+ * command that names memory.
  */
 #define DEVMM_LOC_NONE		0	/* no preferred location */
 #define DEVMM_LOC_DEVICE	1	/* this device */
@@ -417,6 +424,11 @@ struct devmm_settings {
 #define DEVMM_ATTR_ACCESSED_BY	(1U << 2)
 #define DEVMM_ATTR_GRANULARITY	(1U << 3)
 #define DEVMM_ATTR_ALL		((1U << 4) - 1)
+/*
+ * Not an attribute (SET_ATTR and GET_ATTR, ABI 1.2): act on the address
+ * space of the process that opened the file, called from any process.
+ */
+#define DEVMM_ATTR_OPENER	(1U << 31)
 
 /**
  * struct devmm_attr - attributes of a range (DEVMM_IOC_SET_ATTR,
@@ -426,8 +438,9 @@ struct devmm_settings {
  *	-EFAULT).  GET_ATTR: (out) the pages from @addr, at most the asked
  *	number, that share the attributes returned.
  * @mask: (in) SET_ATTR: DEVMM_ATTR_* bits, which of the fields below to
- *	set (the others keep their value); GET_ATTR: must be 0 (the fields
- *	below are then out only, their input ignored).
+ *	set (the others keep their value); GET_ATTR: 0 (the fields below are
+ *	then out only, their input ignored).  Both: DEVMM_ATTR_OPENER may be
+ *	added, for a call on the opener's memory from another process.
  * @preferred: DEVMM_LOC_*.
  * @migrate_on_fault: 1: a device read or write of pages not on the device
  *	migrates them there first (when @preferred is DEVMM_LOC_DEVICE).
