@@ -32,7 +32,7 @@
 
 #define PSZ		4096UL
 #define MIB		(1024UL * 1024)
-#define KIND_TESTS	50
+#define KIND_TESTS	52
 
 static int ctl;
 static uint64_t seed;
@@ -100,6 +100,108 @@ static void *map_pages(unsigned long npages)
 	for (i = 0; i < npages; i++)
 		memset((char *)p + i * PSZ, (int)(i & 0xff), PSZ);
 	return p;
+}
+
+static int check_fill(const char *buf, unsigned long first, unsigned long n);
+
+/*
+ * DEVMM_ATTR_OPENER: another process sets and reads the opener's attributes
+ * through a file of the opener's it holds (inherited here; taken with
+ * pidfd_getfd(2) in the second test, as devmmctl advise does).  @fd: this
+ * process's file, with migrate-on-fault over pages 16-19 of @p.
+ */
+static void opener_tests(unsigned int id, const char *kind, int fd, char *p)
+{
+	int status = 0, req[2], rsp[2];
+	struct devmm_attr a;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int r = 0;
+
+		a = (struct devmm_attr){ .addr = (uintptr_t)(p + 16 * PSZ), .npages = 4,
+					 .mask = DEVMM_ATTR_OPENER };
+		if (ioctl(fd, DEVMM_IOC_GET_ATTR, &a) || a.npages != 4 || !a.migrate_on_fault)
+			r |= 1;
+		if (set_attr(fd, p + 18 * PSZ, 2, DEVMM_ATTR_OPENER | DEVMM_ATTR_ACCESSED_BY, 0, 0,
+			     1, 0))
+			r |= 2;
+		_exit(r);
+	}
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && !get_attr(fd, p + 16 * PSZ, 4, &a) &&
+	   a.npages == 2 && !a.accessed_by && !get_attr(fd, p + 18 * PSZ, 2, &a) &&
+	   a.npages == 2 && a.accessed_by && a.migrate_on_fault,
+	   "%s: with DEVMM_ATTR_OPENER a fork child reads and sets its parent's attributes "
+	   "through the parent's file (%d)", kind, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+
+	/* The opener is the child: it opens, maps, waits; we advise; it reads. */
+	if (pipe(req) || pipe(rsp)) {
+		ok(0, "%s: pipes", kind);
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct devmm_dev_info b, e;
+		int cfd = devmm_node_open(id);
+		char *q = map_pages(16), go, *buf = malloc(16 * PSZ);
+		uintptr_t msg[2] = { (uintptr_t)q, (uintptr_t)cfd };
+		struct devmm_range_cmd c = { .addr = (uintptr_t)q, .npages = 16,
+					     .ptr = (uintptr_t)buf };
+
+		if (cfd < 0 || !q || !buf || write(req[1], msg, sizeof(msg)) != sizeof(msg) ||
+		    read(rsp[0], &go, 1) != 1 || go != 'y')
+			_exit(1);
+		if (dev_info(cfd, &b) || ioctl(cfd, DEVMM_IOC_READ, &c) || dev_info(cfd, &e))
+			_exit(2);
+		if (!check_fill(buf, 0, 16))
+			_exit(3);
+		_exit(e.fault_migrated - b.fault_migrated == 16 ? 0 : 4);
+	}
+	{
+		const char *what = "the child's message";
+		int pidfd = -1, tfd = -1, ret = -EIO;
+		uintptr_t msg[2];
+		char go = 'n';
+
+		if (read(req[0], msg, sizeof(msg)) == sizeof(msg)) {
+			what = "pidfd_open";
+			pidfd = syscall(SYS_pidfd_open, pid, 0);
+			ret = pidfd < 0 ? -errno : 0;
+		}
+		if (pidfd >= 0) {
+			what = "pidfd_getfd";
+			tfd = syscall(SYS_pidfd_getfd, pidfd, (int)msg[1], 0);
+			ret = tfd < 0 ? -errno : 0;
+		}
+		if (tfd >= 0) {
+			what = "SET_ATTR";
+			ret = set_attr(tfd, (void *)msg[0], 16, DEVMM_ATTR_OPENER |
+				       DEVMM_ATTR_PREFERRED | DEVMM_ATTR_MIGRATE, DEVMM_LOC_DEVICE,
+				       1, 0, 0);
+		}
+		if (!ret)
+			go = 'y';
+		if (write(rsp[1], &go, 1) != 1)
+			go = 'n';
+		waitpid(pid, &status, 0);
+		ok(!ret && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		   "%s: attributes set through the opener's file taken with pidfd_getfd drive "
+		   "its device faults: 16 of 16 pages migrated, data intact (%s: %s, exit %d)",
+		   kind, what, errname(ret),
+		   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		if (pidfd >= 0)
+			close(pidfd);
+		if (tfd >= 0)
+			close(tfd);
+	}
+	close(req[0]);
+	close(req[1]);
+	close(rsp[0]);
+	close(rsp[1]);
 }
 
 static void attr_tests(unsigned int id, const char *kind)
@@ -171,6 +273,7 @@ static void attr_tests(unsigned int id, const char *kind)
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	   "%s: a fork child inherits no attributes, and its parent's file is -EPERM (%d)",
 	   kind, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	opener_tests(id, kind, fd, p);
 	close(fd);
 	ok(!get_attr(fd2, p + 16 * PSZ, 4, &a) && a.migrate_on_fault, "%s: attributes stay "
 	   "while a file of the process is open", kind);
