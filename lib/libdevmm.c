@@ -3,14 +3,27 @@
  * libdevmm: the ioctls of /dev/devmm and /dev/devmmN, and what their errnos
  * mean.  See libdevmm.h; the ABI is include/uapi/linux/devmm.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "libdevmm.h"
+
+/* Both since Linux 5.6; older C libraries may lack their numbers. */
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -170,6 +183,102 @@ int devmm_get_attr(int fd, const void *addr, uint64_t npages, struct devmm_attr 
 	a->addr = (uintptr_t)addr;
 	a->npages = npages;
 	return xioctl(fd, DEVMM_IOC_GET_ATTR, a);
+}
+
+int devmm_get_attr_opener(int fd, uint64_t addr, uint64_t npages, struct devmm_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->addr = addr;
+	a->npages = npages;
+	a->mask = DEVMM_ATTR_OPENER;
+	return xioctl(fd, DEVMM_IOC_GET_ATTR, a);
+}
+
+/*
+ * From /proc/@pid/fdinfo/@fd (@pid 0: ours): the devmm device of the file
+ * and the process whose memory it mirrors.  0, or -errno (-ENOENT for a file
+ * that is not a device file of devmm).
+ */
+static int fdinfo(pid_t pid, int fd, uint32_t *id, long *opener)
+{
+	char path[64], line[128];
+	int have = 0, ret = 0;
+	FILE *f;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+	else
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "devmm-device: %" SCNu32, id) == 1)
+			have |= 1;
+		else if (sscanf(line, "devmm-opener: %ld", opener) == 1)
+			have |= 2;
+	}
+	if (ferror(f))
+		ret = -EIO;
+	fclose(f);
+	return ret ? ret : have == 3 ? 0 : -ENOENT;
+}
+
+int devmm_open_process_node(pid_t pid, uint32_t id)
+{
+	int pidfd, ret = -ENOENT;
+	struct dirent *e;
+	char dir[32];
+	DIR *d;
+
+	if (pid <= 0)
+		return -ESRCH;
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	if (!d) {
+		ret = errno == ENOENT ? -ESRCH : errno == EACCES ? -EPERM : -errno;
+		close(pidfd);
+		return ret;
+	}
+	while ((e = readdir(d))) {
+		uint32_t fid;
+		long opener;
+		char *end;
+		long tfd;
+		int fd, r;
+
+		tfd = strtol(e->d_name, &end, 10);
+		if (*end || end == e->d_name || tfd < 0 || tfd > INT_MAX)
+			continue;
+		/* Its own file of the device, not one it inherited or was passed. */
+		r = fdinfo(pid, tfd, &fid, &opener);
+		if (r == -EACCES || r == -EPERM) {
+			ret = -EPERM;
+			break;
+		}
+		if (r || fid != id || opener != pid)
+			continue;
+		/* The kernel checks ptrace-attach rights over @pid here. */
+		fd = syscall(SYS_pidfd_getfd, pidfd, (int)tfd, 0);
+		if (fd < 0) {
+			if (errno == EBADF)
+				continue;	/* closed meanwhile */
+			ret = -errno;
+			break;
+		}
+		/* The descriptor may have been reused since: ask the file we got. */
+		if (!fdinfo(0, fd, &fid, &opener) && fid == id && opener == pid) {
+			ret = fd;
+			break;
+		}
+		close(fd);
+	}
+	closedir(d);
+	close(pidfd);
+	return ret;
 }
 
 int devmm_access(int fd, const struct devmm_access *acc, uint32_t count, uint32_t *done)
@@ -483,8 +592,8 @@ static const char *demand_strerror(enum devmm_op op, int err)
 			       "bad range: unaligned, empty, wrapping or beyond the user address "
 			       "space)";
 		if (op == DEVMM_OP_GET_ATTR)
-			return "a non-zero mask, or a bad range (unaligned, empty, wrapping or "
-			       "beyond the user address space)";
+			return "a mask other than 0 or DEVMM_ATTR_OPENER, or a bad range "
+			       "(unaligned, empty, wrapping or beyond the user address space)";
 		return "more than 65536 entries, or an entry with an unknown op, a non-zero "
 		       "reserved field or a bad range (unaligned, empty, wrapping or beyond the "
 		       "user address space; for a migration, also not wholly covered by "
@@ -509,7 +618,8 @@ static const char *demand_strerror(enum devmm_op op, int err)
 		if (op == DEVMM_OP_ACCESS)
 			return "the file belongs to another process (device files are not shared "
 			       "across fork; no entry ran), or a write entry met read-only memory";
-		break;
+		return "the file belongs to another process (DEVMM_ATTR_OPENER acts on its "
+		       "opener's memory)";
 	case EINTR:
 		if (op == DEVMM_OP_ACCESS)
 			return "a fatal signal during demand paging";

@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/devmm.h>
 /* The HMM_DMIRROR_PROT_* bytes of devmm_snapshot(). */
 #include <linux/devmm_hmm.h>
@@ -161,6 +162,17 @@ int devmm_set_attr(int fd, void *addr, uint64_t npages, uint32_t mask,
  * npages says how many of the @npages pages from @addr share them.
  */
 int devmm_get_attr(int fd, const void *addr, uint64_t npages, struct devmm_attr *a);
+/*
+ * ABI 1.2: another process's range attributes.  devmm_open_process_node()
+ * returns (O_CLOEXEC) a file of device @id that process @pid opened and has
+ * open (not one it inherited: the files' fdinfo says), taken with
+ * pidfd_getfd(2), which needs ptrace-attach rights over @pid; or -ENOENT
+ * (no such file), -EPERM, -ESRCH (no such process), -ENOSYS (kernel before
+ * 5.6).  On it, devmm_set_attr() with DEVMM_ATTR_OPENER in @mask and
+ * devmm_get_attr_opener() act on @pid's memory, at its addresses.
+ */
+int devmm_open_process_node(pid_t pid, uint32_t id);
+int devmm_get_attr_opener(int fd, uint64_t addr, uint64_t npages, struct devmm_attr *a);
 /*
  * DEVMM_IOC_ACCESS (ABI 1.1): @count device accesses in order; @done (may
  * be NULL) gets the entries completed (on an error, the failing one's

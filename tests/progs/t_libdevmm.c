@@ -10,10 +10,12 @@
  * Run by tests/guest/devmmctl.sh (the user-space tools' test).
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "devmm_load.h"
 #include "libdevmm.h"
@@ -104,8 +106,9 @@ static void test_strerror(void)
 	   has(devmm_strerror(DEVMM_OP_SET_ATTR, EINVAL), "granularity") &&
 	   has(devmm_strerror(DEVMM_OP_SET_ATTR, ENOSPC), "65536") &&
 	   has(devmm_strerror(DEVMM_OP_SET_ATTR, EOPNOTSUPP), "mirror-only") &&
-	   has(devmm_strerror(DEVMM_OP_GET_ATTR, EINVAL), "non-zero mask") &&
+	   has(devmm_strerror(DEVMM_OP_GET_ATTR, EINVAL), "DEVMM_ATTR_OPENER") &&
 	   has(devmm_strerror(DEVMM_OP_GET_ATTR, EPERM), "another process") &&
+	   has(devmm_strerror(DEVMM_OP_SET_ATTR, EPERM), "DEVMM_ATTR_OPENER") &&
 	   has(devmm_strerror(DEVMM_OP_GET_ATTR, ESRCH), "address space") &&
 	   has(devmm_strerror(DEVMM_OP_SET_ATTR, ENODEV), "destroyed"),
 	   "strerror of SET_ATTR: EFAULT (%s), EINVAL, ENOSPC, EOPNOTSUPP, ENODEV; GET_ATTR",
@@ -167,6 +170,114 @@ static void fill(uint64_t *p, size_t n, uint64_t seed)
 }
 
 /* The range commands on the node of coherent device @id. */
+/*
+ * ABI 1.2: devmm_open_process_node() and DEVMM_ATTR_OPENER on device @id,
+ * from the outside of a child that opened it (as devmmctl advise works).
+ */
+static void test_process_node(uint32_t id)
+{
+	struct devmm_attr attr = { .preferred = DEVMM_LOC_DEVICE };
+	int req[2], done[2], fd, ret, status = 0;
+	struct devmm_dev_info d;
+	uintptr_t addr = 0;
+	pid_t child, other;
+
+	if (pipe(req) || pipe(done)) {
+		printf("Bail out! pipe\n");
+		exit(1);
+	}
+	fd = devmm_open_node(id);
+	{
+		char path[64], text[512] = "", want[96];
+		FILE *f;
+		size_t n = 0;
+
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+		f = fopen(path, "r");
+		if (f) {
+			n = fread(text, 1, sizeof(text) - 1, f);
+			fclose(f);
+		}
+		text[n] = '\0';
+		snprintf(want, sizeof(want), "devmm-device:\t%u\ndevmm-opener:\t%d\n", id,
+			 (int)getpid());
+		ok(fd >= 0 && strstr(text, want), "fdinfo of a device file names the device and the "
+		   "opener: %s", want);
+		close(fd);
+	}
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		int cfd = devmm_open_node(id);
+		void *q = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		char c;
+
+		close(done[1]);
+		if (cfd < 0 || q == MAP_FAILED)
+			_exit(1);
+		addr = (uintptr_t)q;
+		if (write(req[1], &addr, sizeof(addr)) != sizeof(addr))
+			_exit(1);
+		(void)!read(done[0], &c, 1);	/* until the parent closes it */
+		_exit(0);
+	}
+	close(done[0]);
+	if (read(req[0], &addr, sizeof(addr)) != sizeof(addr))
+		addr = 0;
+	fd = devmm_open_process_node(child, id);
+	ok(fd >= 0 && !devmm_dev_info(fd, &d) && d.id == id,
+	   "devmm_open_process_node(child, %u): the child's own file of the device, not the one "
+	   "it inherited (%s)", id, errname(fd < 0 ? fd : 0));
+	ret = fd < 0 ? fd : devmm_set_attr(fd, (void *)addr, 1, DEVMM_ATTR_PREFERRED, &attr);
+	ok(ret == -EPERM, "devmm_set_attr on it without DEVMM_ATTR_OPENER: EPERM, %s",
+	   devmm_strerror(DEVMM_OP_SET_ATTR, ret));
+	ret = fd < 0 ? fd : devmm_set_attr(fd, (void *)addr, 1, DEVMM_ATTR_PREFERRED |
+					   DEVMM_ATTR_OPENER, &attr);
+	if (!ret)
+		ret = devmm_get_attr_opener(fd, addr, 1, &attr);
+	ok(!ret && attr.preferred == DEVMM_LOC_DEVICE && attr.npages == 1,
+	   "devmm_set_attr with DEVMM_ATTR_OPENER, devmm_get_attr_opener: the child's page "
+	   "prefers the device (%s)", errname(ret));
+	if (fd >= 0)
+		close(fd);
+	ret = devmm_open_process_node(child, id + 1000);
+	ok(ret == -ENOENT, "devmm_open_process_node for a device it has not open: ENOENT (%s)",
+	   errname(ret));
+	ret = devmm_open_process_node(0x3ffffff0, id);
+	ok(ret == -ESRCH, "devmm_open_process_node of no process: ESRCH (%s)", errname(ret));
+	/* A process that holds only files others opened (inherited) has none of its own. */
+	fflush(stdout);
+	other = fork();
+	if (other == 0) {
+		char c;
+
+		close(done[1]);
+		(void)!read(done[0], &c, 1);
+		_exit(0);
+	}
+	ret = devmm_open_process_node(other, id);
+	ok(ret == -ENOENT, "devmm_open_process_node of a process that only inherited the device's "
+	   "files: ENOENT (%s)", errname(ret));
+	kill(other, SIGKILL);
+	waitpid(other, &status, 0);
+	fflush(stdout);
+	other = fork();
+	if (other == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		_exit(devmm_open_process_node(child, id) == -EPERM ? 0 : 1);
+	}
+	waitpid(other, &status, 0);
+	ok(WIFEXITED(status) && !WEXITSTATUS(status),
+	   "devmm_open_process_node as another user (nobody): EPERM (exit %d)",
+	   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	close(done[1]);
+	close(req[0]);
+	close(req[1]);
+	waitpid(child, &status, 0);
+}
+
 static void test_node(int ctl, uint32_t id, int exclusive)
 {
 	size_t psz = sysconf(_SC_PAGESIZE), len = NP * psz;
@@ -251,6 +362,7 @@ static void test_node(int ctl, uint32_t id, int exclusive)
 	ok(!ret && attr.preferred == DEVMM_LOC_DEVICE && attr.npages == 1,
 	   "devmm_set_attr, devmm_get_attr: 1 page preferring the device (%s)", errname(ret));
 	munmap(q, psz);
+	test_process_node(id);
 
 	ret = devmm_destroy(ctl, id);
 	ok(ret == 0, "devmm_destroy(%u) (%s)", id, errname(ret));
@@ -279,7 +391,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s devmm.ko\n", argv[0]);
 		return 2;
 	}
-	tap_plan(58);
+	tap_plan(66);
 	test_parsers();
 	test_strerror();
 
