@@ -78,6 +78,10 @@ static void usage_text(FILE *f)
 		"  selftest [ID]                    a verified 64 MiB migration round trip\n"
 		"  settings ID [SETTINGS OPTIONS]   a device's eviction and demand-paging settings:\n"
 		"                                   print them, or change those given (devmmctl(1))\n"
+		"  advise ID PID ADDR LENGTH [ADVISE OPTIONS]\n"
+		"                                   the range attributes process PID gives device\n"
+		"                                   ID's memory: print them, or change those given\n"
+		"                                   (devmmctl(1))\n"
 		"  replay ID TRACE|--pattern P [REPLAY OPTIONS]\n"
 		"                                   replay accesses with demand paging (devmmctl(1))\n"
 		"options:\n"
@@ -1312,6 +1316,196 @@ static int cmd_settings(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* devmmctl advise: another process's range attributes (ABI 1.2). */
+
+static const char advise_usage[] =
+	"usage: advise ID PID ADDR LENGTH [--prefer device|system|none] "
+	"[--migrate-on-fault on|off] [--accessed-by on|off] [--granularity 4K|64K|2M] [--json]";
+
+static const char *const loc_names[] = { "none", "device", "system" };
+
+/* "on"/"off" into @v; 0, or EXIT_USAGE. */
+static int parse_onoff(const char *opt_name, const char *s, uint32_t *v)
+{
+	if (s && !strcmp(s, "on"))
+		*v = 1;
+	else if (s && !strcmp(s, "off"))
+		*v = 0;
+	else
+		return usage("%s needs on or off", opt_name);
+	return EXIT_OK;
+}
+
+/* One advise option (with its value @val) into @a/@mask: 1 if taken, 0 if unknown. */
+static int advise_option(const char *o, const char *val, struct devmm_attr *a, uint32_t *mask,
+			 int *ret)
+{
+	uint32_t i;
+
+	*ret = EXIT_OK;
+	if (!strcmp(o, "--prefer")) {
+		for (i = 0; i < 3; i++)
+			if (val && !strcmp(val, loc_names[i]))
+				break;
+		if (i == 3)
+			*ret = usage("--prefer needs device, system or none");
+		a->preferred = i;
+		*mask |= DEVMM_ATTR_PREFERRED;
+	} else if (!strcmp(o, "--migrate-on-fault")) {
+		*ret = parse_onoff(o, val, &a->migrate_on_fault);
+		*mask |= DEVMM_ATTR_MIGRATE;
+	} else if (!strcmp(o, "--accessed-by")) {
+		*ret = parse_onoff(o, val, &a->accessed_by);
+		*mask |= DEVMM_ATTR_ACCESSED_BY;
+	} else if (!strcmp(o, "--granularity")) {
+		uint64_t g = 0;
+
+		if (!val || devmm_parse_size(val, &g) || (g != 4096 && g != 65536 && g != 2 * MIB))
+			*ret = usage("--granularity needs 4K, 64K or 2M");
+		a->granularity = g;
+		*mask |= DEVMM_ATTR_GRANULARITY;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+static int advise_open(uint32_t id, long pid)
+{
+	int fd = devmm_open_process_node(pid, id);
+
+	if (fd >= 0)
+		return fd;
+	switch (-fd) {
+	case ENOENT:
+		errno_err(fd, "advise: process %ld has no file of device %u open (range attributes "
+			  "last while it has one)", pid, id);
+		break;
+	case ESRCH:
+		errno_err(fd, "advise: no process %ld", pid);
+		break;
+	case EPERM:
+		errno_err(fd, "advise: not permitted to take process %ld's file of the device "
+			  "(pidfd_getfd needs ptrace access: the same user, or CAP_SYS_PTRACE, and "
+			  "what Yama's ptrace_scope allows)", pid);
+		break;
+	case ENOSYS:
+		errno_err(fd, "advise: this kernel has no pidfd_getfd (Linux 5.6 or later)");
+		break;
+	default:
+		errno_err(fd, "advise: cannot take process %ld's file of device %u: %s", pid, id,
+			  strerror(-fd));
+	}
+	return -1;
+}
+
+/* Print the attributes over [addr, addr + len), one line (or object) per span. */
+static int advise_print(int fd, uint32_t id, long pid, uint64_t addr, uint64_t len)
+{
+	uint64_t pos = addr, end = addr + len;
+	int n = 0, ret;
+
+	if (opt.json)
+		printf("{\"id\": %u, \"pid\": %ld, \"ranges\": [", id, pid);
+	while (pos < end) {
+		struct devmm_attr a;
+		uint64_t bytes;
+
+		ret = devmm_get_attr_opener(fd, pos, (end - pos) / 4096, &a);
+		if (ret) {
+			if (opt.json)
+				printf("]}\n");
+			return fail(DEVMM_OP_GET_ATTR, ret, "advise %u: process %ld at 0x%llx", id,
+				    pid, (unsigned long long)pos);
+		}
+		bytes = a.npages * 4096;
+		if (opt.json)
+			printf("%s{\"addr\": %llu, \"bytes\": %llu, \"preferred\": \"%s\", "
+			       "\"migrate_on_fault\": %s, \"accessed_by\": %s, \"granularity\": %llu}",
+			       n ? ", " : "", (unsigned long long)pos, (unsigned long long)bytes,
+			       loc_names[a.preferred % 3], a.migrate_on_fault ? "true" : "false",
+			       a.accessed_by ? "true" : "false",
+			       (unsigned long long)a.granularity);
+		else
+			printf("0x%llx-0x%llx prefer=%s migrate-on-fault=%s accessed-by=%s "
+			       "granularity=%lluK\n", (unsigned long long)pos,
+			       (unsigned long long)(pos + bytes), loc_names[a.preferred % 3],
+			       a.migrate_on_fault ? "on" : "off", a.accessed_by ? "on" : "off",
+			       (unsigned long long)a.granularity / 1024);
+		pos += bytes;
+		n++;
+	}
+	if (opt.json)
+		printf("]}\n");
+	return EXIT_OK;
+}
+
+/*
+ * devmmctl advise: the attributes that process PID gave device ID's memory
+ * over a range of its address space; change those given, then print.
+ */
+static int cmd_advise(int argc, char **argv)
+{
+	const char *pos[4];
+	struct devmm_attr a = {};
+	uint32_t id, mask = 0;
+	uint64_t addr, len;
+	int i, n = 0, fd, ret;
+	long pid;
+	char *end;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			opt.json = 1;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			if (!advise_option(argv[i], i + 1 < argc ? argv[i + 1] : NULL, &a, &mask,
+					   &ret))
+				return usage("advise: unknown option '%s'", argv[i]);
+			if (ret)
+				return ret;
+			i++;
+		} else if (n < 4) {
+			pos[n++] = argv[i];
+		} else {
+			return usage("%s", advise_usage);
+		}
+	}
+	if (n != 4)
+		return usage("%s", advise_usage);
+	ret = parse_id(pos[0], &id);
+	if (ret)
+		return ret;
+	errno = 0;
+	pid = strtol(pos[1], &end, 10);
+	if (*pos[1] < '1' || *pos[1] > '9' || *end || errno || pid > INT_MAX)
+		return usage("bad process id '%s'", pos[1]);
+	errno = 0;
+	addr = strtoull(pos[2], &end, 0);
+	if (*pos[2] < '0' || *pos[2] > '9' || *end || errno || addr % 4096)
+		return usage("bad address '%s': a page-aligned number (0x for hex)", pos[2]);
+	ret = parse_size(pos[3], &len);
+	if (ret)
+		return ret;
+	if (!len || len % 4096 || addr + len < addr)
+		return usage("bad length '%s': a non-zero multiple of 4096 that does not wrap",
+			     pos[3]);
+	fd = advise_open(id, pid);
+	if (fd < 0)
+		return EXIT_FAILED;
+	if (mask) {
+		ret = devmm_set_attr(fd, (void *)(uintptr_t)addr, len / 4096,
+				     mask | DEVMM_ATTR_OPENER, &a);
+		if (ret) {
+			close(fd);
+			return fail(DEVMM_OP_SET_ATTR, ret, "advise %u: process %ld, 0x%llx+%llu", id,
+				    pid, (unsigned long long)addr, (unsigned long long)len);
+		}
+	}
+	ret = advise_print(fd, id, pid, addr, len);
+	close(fd);
+	return ret;
+}
+
 /* The trace to replay: from a file ("-": stdin) or a built-in pattern. */
 static int replay_trace(const char *file, const char *pattern, uint64_t size, uint64_t records,
 			struct trace *t)
@@ -1477,14 +1671,17 @@ static int run(int argc, char **argv)
 		const char *a = argv[i];
 
 		/*
-		 * replay and settings parse their own options (some share names
-		 * with others').
+		 * replay, settings and advise parse their own options (some share
+		 * names with others').
 		 */
-		if (n == 1 && (!strcmp(pos[0], "replay") || !strcmp(pos[0], "settings"))) {
+		if (n == 1 && (!strcmp(pos[0], "replay") || !strcmp(pos[0], "settings") ||
+			       !strcmp(pos[0], "advise"))) {
 			if (opt.have_policy || opt.watch)
 				return usage("%s's options follow the word %s", pos[0], pos[0]);
 			if (!strcmp(pos[0], "settings"))
 				return cmd_settings(argc - i, argv + i);
+			if (!strcmp(pos[0], "advise"))
+				return cmd_advise(argc - i, argv + i);
 			return cmd_replay(argc - i, argv + i);
 		}
 		if (only_pos || a[0] != '-' || !a[1]) {
@@ -1541,6 +1738,8 @@ static int run(int argc, char **argv)
 		return cmd_replay(n - 1, pos + 1);
 	if (!strcmp(cmd, "settings"))
 		return cmd_settings(n - 1, pos + 1);
+	if (!strcmp(cmd, "advise"))
+		return cmd_advise(n - 1, pos + 1);
 	if (!strcmp(cmd, "help"))  {
 		usage_text(stdout);
 		return EXIT_OK;

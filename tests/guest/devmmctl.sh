@@ -432,6 +432,60 @@ else
 	skip "replay --pattern pingpong on a private device" "no device-private memory"
 fi
 
+# advise: another process's range attributes, through its file (pidfd_getfd).
+if hold "$coh" 1 advised; then
+	h=$hold_pid
+	addr=$(sed -n 's/^ready //p' /tmp/hold.out)
+	mid=$(printf '0x%x' $((addr + 524288)))
+	dm advise "$coh" "$h" "$addr" 1M
+	if [ "$rc" = 0 ] && [ "$(wc -l <"$out")" = 1 ] &&
+	   grep -q "^$addr-.* prefer=none migrate-on-fault=off accessed-by=off granularity=4K$" "$out"
+	then
+		ok "advise without options: process $h's 1 MiB at $addr has the defaults"
+	else
+		not_ok "advise without options: process $h's 1 MiB at $addr has the defaults (exit $rc)"
+	fi
+	dm advise "$coh" "$h" "$addr" 1M --prefer device --migrate-on-fault on --granularity 64K \
+		--json
+	jcheck ".id == $coh and .pid == $h and (.ranges | length) == 1 and
+		.ranges[0].preferred == \"device\" and .ranges[0].migrate_on_fault and
+		(.ranges[0].accessed_by | not) and .ranges[0].granularity == 65536 and
+		.ranges[0].bytes == 1048576" \
+		"advise --prefer device --migrate-on-fault on --granularity 64K --json: one range"
+	dm advise "$coh" "$h" "$mid" 256K --accessed-by on
+	if [ "$rc" = 0 ] && grep -q "^$mid-.* accessed-by=on" "$out"; then
+		ok "advise --accessed-by on over the third quarter"
+	else
+		not_ok "advise --accessed-by on over the third quarter (exit $rc)"
+	fi
+	dm advise "$coh" "$h" "$addr" 1M
+	[ "$rc" = 0 ] && [ "$(wc -l <"$out")" = 3 ] && ok "the 1 MiB now reads as three ranges" ||
+		not_ok "the 1 MiB now reads as three ranges (exit $rc)"
+	kill -USR1 "$h"
+	i=0
+	while ! grep -Eq '^(read [0-9]|bad|read failed)' /tmp/hold.out && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	got=$(sed -n 's/^read \([0-9]*\)$/\1/p' /tmp/hold.out)
+	[ "$got" = 192 ] &&
+		ok "process $h's device read migrates the advised pages on fault: 192 of 256, data intact" ||
+		not_ok "process $h's device read migrates the advised pages on fault: 192 of 256 ($(tail -n1 /tmp/hold.out))"
+	dm advise "$coh" "$h" 0x10000 4K --prefer device
+	expect_err 1 'not wholly mapped.*EFAULT' "advise over memory the process has not mapped: EFAULT"
+	dm advise "$coh" $$ "$addr" 4K
+	expect_err 1 "has no file of device $coh open.*" "advise of a process without the device: a clear message"
+	dm advise "$coh" 2147483647 "$addr" 4K --json
+	jcheck '.exit == 1 and .errno == "ESRCH"' "advise of no process: ESRCH"
+	dm advise "$coh" "$h" "$addr" 1000
+	expect_err 2 'bad length' "advise with a length not a multiple of 4096: a usage error"
+	dm advise "$coh" "$h" "$addr" 4K --granularity 8K
+	expect_err 2 'granularity needs' "advise --granularity 8K: a usage error"
+	release "$h"
+else
+	not_ok "a process holds 1 MiB of advised memory ($(cat /tmp/hold.out))"
+fi
+
 # Destroy and unload.
 dm destroy "$coh" --json
 expect 0 "destroy $coh"
