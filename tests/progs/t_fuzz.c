@@ -12,6 +12,9 @@
  * pages over: demand paging, under the evictions that follow), GET_ATTR
  * checked against the attributes set, ACCESS batches whose done index is
  * checked against their entries, SETTINGS' answers against the settings set.
+ * ABI 1.2: DEVMM_ATTR_OPENER, with which a fork child reads its parent's
+ * attributes through the parent's files (checked against the parent's
+ * model), and which changes nothing for the opener.
  *
  * Each call's errno is judged twice:
  *  - against its command's table of errnos that include/uapi/linux/devmm.h,
@@ -1640,7 +1643,8 @@ static void set_attr_spoil(struct gen *g, int r)
 		g->defect = 1;
 		g->tag = "mask 0";
 	} else if (r < 10) {
-		a->mask |= 1u << (4 + rn(28));
+		/* Bits 4 to 30: bit 31 is DEVMM_ATTR_OPENER. */
+		a->mask |= 1u << (4 + rn(27));
 		g->defect = 1;
 		g->tag = "unknown mask bits";
 	} else if (r < 21) {
@@ -1664,7 +1668,7 @@ static void attr_pred(struct gen *g)
 	if (node_kind(g->node) == DEVMM_KIND_MIRROR) {
 		g->pred = M(EOPNOTSUPP);
 		g->tag = "a device without memory";
-	} else if (in_child) {
+	} else if (in_child && !(a->mask & DEVMM_ATTR_OPENER)) {
 		g->pred = M(EPERM);
 		g->tag = "child: attributes of the parent";
 	} else if (g->fam == F_GET_ATTR) {
@@ -1694,6 +1698,13 @@ static void gen_set_attr(struct gen *g)
 		g->defect = 1;
 		g->tag = "bad range";
 	}
+	/*
+	 * ABI 1.2's flag changes nothing for the opener.  A child does not set
+	 * it: its change of the parent's attributes would leave the parent's
+	 * model behind (the child reads them with it, in GET_ATTR).
+	 */
+	if (!in_child && a->mask && chance(10))
+		a->mask |= DEVMM_ATTR_OPENER;
 	if (!g->defect)
 		attr_pred(g);
 	own_finish(g);
@@ -1713,9 +1724,9 @@ static void gen_get_attr(struct gen *g)
 		g->defect = 1;
 		g->tag = "reserved[]";
 	} else if (r < 10) {
-		a->mask = chance(50) ? 1u << rn(32) : 1 + rn(DEVMM_ATTR_ALL);
+		a->mask = chance(50) ? 1u << rn(31) : 1 + rn(DEVMM_ATTR_ALL);
 		g->defect = 1;
-		g->tag = "mask not 0";
+		g->tag = "mask not 0 or DEVMM_ATTR_OPENER";
 	} else if (r < 35) {
 		a->preferred = rnd();
 		a->migrate_on_fault = rnd();
@@ -1727,6 +1738,9 @@ static void gen_get_attr(struct gen *g)
 		g->defect = 1;
 		g->tag = "bad range";
 	}
+	/* The opener's attributes from any process (ABI 1.2); the opener's own otherwise. */
+	if (!g->defect && chance(in_child ? 60 : 10))
+		a->mask |= DEVMM_ATTR_OPENER;
 	if (!g->defect)
 		attr_pred(g);
 	own_finish(g);
@@ -1959,7 +1973,7 @@ static void check_get_attr(const struct call *c)
 	want = attr_model_get(di, in.addr, in.npages, &run);
 	if (out.npages < 1 || out.npages > in.npages || out.preferred > DEVMM_LOC_SYSTEM ||
 	    out.migrate_on_fault > 1 || out.accessed_by > 1 || attr_code(&out) >> 4 >= NELEM(grans) ||
-	    out.mask || out.addr != in.addr)
+	    out.mask != in.mask || out.addr != in.addr)
 		post_fail(c, "GET_ATTR answered %llu pages, preferred %u migrate %u accessed_by %u granularity %llu",
 			  (unsigned long long)out.npages, out.preferred, out.migrate_on_fault,
 			  out.accessed_by, (unsigned long long)out.granularity);
@@ -3004,7 +3018,10 @@ static void one_node_call(int fam, int node, int count)
 		 * rest, but for DEV_INFO (the device's statistics) and
 		 * CHECK_EXCLUSIVE (which tells no contents), as the ABI says.
 		 */
-		if (fams[fam].mm && (c->pred & M(OK))) {
+		if (fam == F_GET_ATTR && c->arg == sbuf &&
+		    (((struct devmm_attr *)c->copy)->mask & DEVMM_ATTR_OPENER)) {
+			/* The parent's attributes (ABI 1.2), as attr_pred() says. */
+		} else if (fams[fam].mm && (c->pred & M(OK))) {
 			c->pred = (c->pred & (M(EOPNOTSUPP) | M(ENOSPC) | M(ENOMEM))) | M(EPERM);
 			c->tag = "child: memory command";
 		} else if (!fams[fam].mm && fam != F_DEVINFO && fam != F_H_CHECK &&
@@ -3022,6 +3039,9 @@ static void one_node_call(int fam, int node, int count)
 	judge(c, count < 0 ? fam : count, ret);
 	if (!in_child && node_alive(node))
 		after_node_call(c, ret);
+	/* The child's copy of the model is its waiting parent's. */
+	if (in_child && fam == F_GET_ATTR && !ret && c->arg == sbuf)
+		check_get_attr(c);
 }
 
 /*

@@ -22,7 +22,8 @@
  * Device reads and writes then often go through the file of the device the
  * pages prefer, so their device faults migrate the pages there, racing with
  * munmap, MADV_DONTNEED, mremap, mprotect, fork (a child gives its copy
- * attributes of its own and reads it through a device), explicit
+ * attributes of its own and reads it through a device, and changes its
+ * parent's through the parent's file with DEVMM_ATTR_OPENER), explicit
  * migrations, evictions, capacity changes, DESTROY of the churn device and
  * SETTINGS (policy, eviction batch and unit, seed) from the control
  * process.  Batches of reads, writes and migrations go through
@@ -659,6 +660,24 @@ static void op_fork(struct thr *t)
 			if (ret != -EPERM && !(ret == -EOPNOTSUPP &&
 					       sh->devs[di].kind == DEVMM_KIND_MIRROR))
 				bad_errno(t, OP_FORK, "child: SET_ATTR through the parent's file", ret);
+		}
+		/*
+		 * With DEVMM_ATTR_OPENER (ABI 1.2) it may change the parent's
+		 * attributes, while the parent's other threads unmap, move and
+		 * fault their memory: placement changes, contents never do.
+		 */
+		if (wn) {
+			struct devmm_attr a = { .addr = (uintptr_t)(t->priv + wf * PG), .npages = wn,
+						.mask = DEVMM_ATTR_OPENER | DEVMM_ATTR_ALL,
+						.preferred = DEVMM_LOC_DEVICE,
+						.migrate_on_fault = 1, .granularity = PG };
+
+			ret = ioctl(t->fds[di], DEVMM_IOC_SET_ATTR, &a) ? -errno : 0;
+			if (ret && ret != -EFAULT && ret != -ENOMEM && ret != -ENOSPC &&
+			    ret != -ENODEV && !(ret == -EOPNOTSUPP &&
+						sh->devs[di].kind == DEVMM_KIND_MIRROR))
+				bad_errno(t, OP_FORK, "child: SET_ATTR of the parent's memory with "
+					  "DEVMM_ATTR_OPENER", ret);
 		}
 		/* Diagnostics (snapshots) through the child's own file. */
 		t->fds[0] = fd;
