@@ -210,6 +210,100 @@ static void test_on_demand(int id, int fd, const char *name)
 	munmap(p, len);
 }
 
+/* Whether process @pid still has its address space (/proc/PID/status shows VmRSS). */
+static int has_mm(pid_t pid)
+{
+	char path[40], line[128];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		found |= !strncmp(line, "VmRSS:", 6);
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * A process that fills the device and is killed: while its teardown frees
+ * 512 MiB of other memory first (mapped below, so unmapped first), its
+ * device pages are still there and eviction cannot take them (its address
+ * space is going).  A migration then must wait for them to be freed, not
+ * fail for want of room.
+ */
+static void test_exiting_owner(int id, int fd, const char *name)
+{
+	size_t big = 512 * MB;
+	unsigned long long cpages = 0;
+	int pfd[2], ret = -1, status, tries = 0;
+	char *p = NULL, c;
+	pid_t pid;
+
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+	if (pipe(pfd)) {
+		ok(0, "%s: setup of the exiting-owner test", name);
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int cfd = devmm_node_open(id);
+		char *d = map_anon(CAPACITY), *q;
+		unsigned long long n = 0;
+
+		if (cfd < 0 || !d)
+			_exit(1);
+		memset(d, 1, CAPACITY);
+		if (devmm_range(cfd, DEVMM_IOC_MIGRATE_TO_DEV, d, CAPACITY / psz, NULL, &n) ||
+		    n != CAPACITY / psz)
+			_exit(2);
+		q = map_anon(big);
+		if (!q || q > d)
+			_exit(3);
+		memset(q, 2, big);
+		if (write(pfd[1], "r", 1) != 1)
+			_exit(4);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	/* Mapped after the fork: the child must not share these pages. */
+	if (read(pfd[0], &c, 1) == 1 && (p = map_anon(4 * psz))) {
+		pattern_fill(p, 4 * psz, 67);
+		kill(pid, SIGKILL);
+		/* Until its mm is detached: its teardown has begun. */
+		while (has_mm(pid) && tries++ < 100000)
+			;
+		{
+			struct devmm_dev_info b = {}, e = {};
+			double t0;
+
+			query(id, &b);
+			t0 = now();
+			ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 4, NULL, &cpages);
+			query(id, &e);
+			tap_diag("%s: the migration took %.3f s; device used %llu -> %llu pages, "
+				 "eviction failures +%llu", name, now() - t0,
+				 (unsigned long long)b.used / psz, (unsigned long long)e.used / psz,
+				 (unsigned long long)(e.evict_failures - b.evict_failures));
+		}
+	}
+	if (!p)
+		kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	close(pfd[0]);
+	ok(p && ret == 0 && cpages == 4 && pattern_ok(p, 4 * psz, 67),
+	   "%s: with the device full of a killed process's pages, a migration during its "
+	   "teardown waits for them: %llu of 4 pages moved (%s; child %s %d)", name, cpages,
+	   errname(ret), WIFSIGNALED(status) ? "killed by" : "exit",
+	   WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+	if (p)
+		munmap(p, 4 * psz);
+}
+
 static void bench_evict(int id, int fd, const char *name)
 {
 	size_t len = 48 * MB;
@@ -369,13 +463,14 @@ static void test_device(int id, unsigned int kind, const char *name)
 	test_policy(id, fd, kind, DEVMM_POLICY_LRU, name);
 	test_policy(id, fd, kind, DEVMM_POLICY_FIFO, name);
 	test_on_demand(id, fd, name);
+	test_exiting_owner(id, fd, name);
 	bench_evict(id, fd, name);
 	test_stale(id, fd, name);
 	test_destroy_pinned(id, fd, kind, name);
 	test_destroy_under_load(id, fd, name);
 	close(fd);
 }
-#define DEVICE_TESTS 25
+#define DEVICE_TESTS 26
 
 /*
  * Fragmentation (7.x, large device folios): on a private device whose every
