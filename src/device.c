@@ -104,6 +104,7 @@ struct devmm_device *devmm_device_create(enum devmm_kind kind, phys_addr_t base,
 	dev->evict_pages = DEVMM_WINDOW_PAGES;
 	INIT_LIST_HEAD(&dev->owners);
 	spin_lock_init(&dev->free_lock);
+	init_waitqueue_head(&dev->free_wait);
 	dev->ops = kind == DEVMM_PRIVATE ? &devmm_fake_private_ops : &devmm_fake_coherent_ops;
 
 	if (kind != DEVMM_MIRROR) {

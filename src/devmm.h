@@ -96,6 +96,9 @@ struct devmm_backend_ops {
  * @attrs: ranges with attributes, sorted, @nattrs of room for @attrs_cap.
  * @nattrs: their number.
  * @attrs_cap: room in @attrs.
+ * @exit_stuck: @mm is exiting, but its memory stopped being freed (a fork
+ *	child still maps them): allocations no longer wait for them (pagemap.c),
+ *	under the device's free_lock.
  *
  * (devmm_owner_get/devmm_owner_put and the pruning live in evict.c.)
  *
@@ -115,6 +118,7 @@ struct devmm_owner {
 	struct devmm_attr_range *attrs;
 	unsigned int nattrs;
 	unsigned int attrs_cap;
+	bool exit_stuck;
 };
 
 /* The attributes of a range (struct devmm_attr), as attr.c keeps them. */
@@ -262,6 +266,7 @@ struct devmm_stats {
  * @free_large: free PMD-sized blocks (their first pages), linked the same way.
  * @nfree: free pages, on both lists.
  * @nused: pages in use.
+ * @free_wait: allocations waiting for an exiting process to free pages.
  * @used_max: the most pages ever in use at once.
  * @lru: folios in use, in the order of @policy (policy.c); under @free_lock.
  * @owners: struct devmm_owner entries, under @free_lock.
@@ -305,6 +310,7 @@ struct devmm_device {
 	struct page *free_large;
 	unsigned long nfree;
 	unsigned long nused;
+	wait_queue_head_t free_wait;
 	unsigned long used_max;
 	struct list_head lru;
 	struct list_head owners;

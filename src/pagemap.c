@@ -15,6 +15,7 @@
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/wait.h>
 #include "devmm.h"
 #include "policy.h"
 
@@ -216,6 +217,55 @@ static struct devmm_pginfo *pginfo(struct devmm_chunk *chunk, unsigned long pfn)
 	return &chunk->info[pfn - chunk->pfn_first];
 }
 
+/*
+ * Processes that are exiting and still hold pages of @dev: how much memory
+ * they still map (plus one each, so that 0 says there are none).  With
+ * @stuck, mark them as no longer freeing it.
+ */
+static unsigned long exiting_owners(struct devmm_device *dev, bool stuck)
+{
+	unsigned long rss = 0;
+	struct devmm_owner *o;
+
+	spin_lock_irq(&dev->free_lock);
+	list_for_each_entry(o, &dev->owners, node)
+		if (o->pages && !o->exit_stuck && !atomic_read(&o->mm->mm_users)) {
+			o->exit_stuck = stuck;
+			rss += get_mm_rss(o->mm) + 1;
+		}
+	spin_unlock_irq(&dev->free_lock);
+	return rss;
+}
+
+/*
+ * Full, and eviction made no room.  Eviction cannot take the pages of a
+ * process that is exiting (its address space is going), but its teardown
+ * is about to free them: a new job on the device must not fail because the
+ * last one was killed a moment ago.  Wait for room while such a process
+ * frees memory; give up after a second in which it freed nothing (pages a
+ * fork child still maps outlive their exiting owner: such an owner is not
+ * waited for again) or on a fatal signal.  True if room came.
+ */
+static bool wait_exiting_owners(struct devmm_device *dev, unsigned long n)
+{
+	unsigned long used, rss;
+	long ret;
+
+	while ((rss = exiting_owners(dev, false))) {
+		used = READ_ONCE(dev->nused);
+		ret = wait_event_killable_timeout(dev->free_wait, READ_ONCE(dev->dying) ||
+						  READ_ONCE(dev->nused) + n <= capacity_pages(dev),
+						  HZ);
+		if (ret)
+			return ret > 0;
+		if (READ_ONCE(dev->nused) >= used && exiting_owners(dev, false) >= rss) {
+			exiting_owners(dev, true);
+			return false;
+		}
+	}
+	return false;
+}
+
 /**
  * devmm_page_alloc - allocate a device folio
  * @dev: a device with memory.
@@ -256,6 +306,8 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 			if (evictions++ < DEVMM_ALLOC_EVICTIONS &&
 			    devmm_evict(dev, max(n, (unsigned long)READ_ONCE(dev->evict_pages)),
 					locked_mm))
+				continue;
+			if (wait_exiting_owners(dev, n))
 				continue;
 			return ERR_PTR(-ENOSPC);
 		}
@@ -344,6 +396,8 @@ void devmm_page_free(struct page *page, unsigned int order)
 	dev->nused -= n;
 	chunk->used -= n;
 	spin_unlock_irqrestore(&dev->free_lock, flags);
+	if (wq_has_sleeper(&dev->free_wait))
+		wake_up(&dev->free_wait);
 }
 
 /* pgmap folio_split: @tail now starts a folio split off the one at @head. */
