@@ -334,48 +334,47 @@ static void test_child_overlap(int fd, const char *name)
  * as it was (the overlap path once copied its last chunk first, into memory
  * far past the hole: t_fuzz saw another thread's stack zeroed).
  */
+/*
+ * One overlapping access pair over a mapping of 1048 pages with an 8-page
+ * hole at page @hole: the range at page @range, the buffer at page @buf
+ * (1024 pages each).  Both must fail with EFAULT and leave the memory past
+ * the hole as it was; returns the first changed word there (-1: none).
+ */
+static long overlap_stop(int fd, size_t hole, size_t range, size_t buf, int *rd, int *wr)
+{
+	size_t n = 1024, span = (n + 24) * PG, past = (hole + 8) * PG;
+	char *m = devmm_map_aligned(span, 0);
+	long bad;
+
+	*rd = *wr = -1;
+	if (!m)
+		return -2;
+	munmap(m + hole * PG, 8 * PG);
+	pattern_fill(m, hole * PG, 21);
+	pattern_fill(m + past, span - past, 22);
+	*rd = devmm_range(fd, DEVMM_IOC_READ, m + range * PG, n, m + buf * PG, NULL);
+	*wr = devmm_range(fd, DEVMM_IOC_WRITE, m + range * PG, n, m + buf * PG, NULL);
+	bad = pattern_bad_word(m + past, span - past, 22);
+	munmap(m, hole * PG);
+	munmap(m + past, span - past);
+	return bad;
+}
+
 static void test_overlap_stop(int fd, const char *name)
 {
-	size_t n = 1024, span = (n + 24) * PG;
-	char *m = devmm_map_aligned(span, 0), *other;
-	long bad = -2;
-	int rd = -1, wr = -1;
+	int rd, wr;
+	long bad = overlap_stop(fd, 8, 0, 8, &rd, &wr);
 
-	if (m) {
-		munmap(m + 8 * PG, 8 * PG);
-		other = m + 16 * PG;
-		pattern_fill(m, 8 * PG, 21);
-		pattern_fill(other, span - 16 * PG, 22);
-		rd = devmm_range(fd, DEVMM_IOC_READ, m, n, m + 8 * PG, NULL);
-		wr = devmm_range(fd, DEVMM_IOC_WRITE, m, n, m + 8 * PG, NULL);
-		bad = pattern_bad_word(other, span - 16 * PG, 22);
-		munmap(m, 8 * PG);
-		munmap(other, span - 16 * PG);
-	}
-	ok(m && rd == -EFAULT && wr == -EFAULT && bad == -1,
-	   "%s: READ and WRITE of %zu pages into and from a buffer inside the range that "
+	ok(rd == -EFAULT && wr == -EFAULT && bad == -1,
+	   "%s: READ and WRITE of 1024 pages into and from a buffer inside the range that "
 	   "starts in a hole: EFAULT (%s, %s), and the memory past the hole is untouched "
-	   "(first bad word %ld)", name, n, errname(rd), errname(wr), bad);
-
+	   "(first bad word %ld)", name, errname(rd), errname(wr), bad);
 	/* The other way round: the buffer below the range, a hole 8 pages into the range. */
-	m = devmm_map_aligned(span, 0);
-	bad = -2;
-	wr = rd = -1;
-	if (m) {
-		munmap(m + 16 * PG, 8 * PG);
-		other = m + 24 * PG;
-		pattern_fill(m, 16 * PG, 23);
-		pattern_fill(other, span - 24 * PG, 24);
-		wr = devmm_range(fd, DEVMM_IOC_WRITE, m + 8 * PG, n, m, NULL);
-		rd = devmm_range(fd, DEVMM_IOC_READ, m + 8 * PG, n, m, NULL);
-		bad = pattern_bad_word(other, span - 24 * PG, 24);
-		munmap(m, 16 * PG);
-		munmap(other, span - 24 * PG);
-	}
-	ok(m && rd == -EFAULT && wr == -EFAULT && bad == -1,
-	   "%s: WRITE and READ of %zu pages from and into a buffer below the range, with a hole "
-	   "8 pages into the range: EFAULT (%s, %s), and the memory past the hole is untouched "
-	   "(first bad word %ld)", name, n, errname(wr), errname(rd), bad);
+	bad = overlap_stop(fd, 16, 8, 0, &rd, &wr);
+	ok(rd == -EFAULT && wr == -EFAULT && bad == -1,
+	   "%s: READ and WRITE of 1024 pages into and from a buffer below the range, with a "
+	   "hole 8 pages into the range: EFAULT (%s, %s), and the memory past the hole is "
+	   "untouched (first bad word %ld)", name, errname(rd), errname(wr), bad);
 }
 
 static void test_kind(unsigned int kind, uint64_t base)
