@@ -572,6 +572,8 @@ static const char *range_strerror(enum devmm_op op, int err)
 	case EINTR:
 		if (op == DEVMM_OP_READ || op == DEVMM_OP_WRITE)
 			return "a fatal signal during demand paging";
+		if (op == DEVMM_OP_MIGRATE_TO_DEV || op == DEVMM_OP_MIGRATE_TO_SYS)
+			return "a fatal signal: the migration stopped partway";
 		break;
 	}
 	return NULL;
@@ -623,6 +625,8 @@ static const char *demand_strerror(enum devmm_op op, int err)
 	case EINTR:
 		if (op == DEVMM_OP_ACCESS)
 			return "a fatal signal during demand paging";
+		if (op == DEVMM_OP_SET_ATTR)
+			return "a fatal signal while waiting for the process's memory map";
 		break;
 	case EBUSY:
 		if (op == DEVMM_OP_ACCESS)

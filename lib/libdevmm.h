@@ -167,8 +167,8 @@ int devmm_get_attr(int fd, const void *addr, uint64_t npages, struct devmm_attr 
  * returns (O_CLOEXEC) a file of device @id that process @pid opened and has
  * open (not one it inherited: the files' fdinfo says), taken with
  * pidfd_getfd(2), which needs ptrace-attach rights over @pid; or -ENOENT
- * (no such file), -EPERM, -ESRCH (no such process), -ENOSYS (kernel before
- * 5.6).  On it, devmm_set_attr() with DEVMM_ATTR_OPENER in @mask and
+ * (no such file), -EPERM, -ESRCH (no such process), -EINVAL (a thread's id,
+ * not a process's), -ENOSYS (kernel before 5.6).  On it, devmm_set_attr() with DEVMM_ATTR_OPENER in @mask and
  * devmm_get_attr_opener() act on @pid's memory, at its addresses.
  */
 int devmm_open_process_node(pid_t pid, uint32_t id);

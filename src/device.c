@@ -58,6 +58,8 @@ static void devmm_device_teardown(struct devmm_device *dev)
 	spin_lock_irq(&dev->free_lock);
 	dev->dying = true;
 	spin_unlock_irq(&dev->free_lock);
+	/* Allocations waiting for room give up now (pagemap.c). */
+	wake_up_all(&dev->free_wait);
 	if (dev->kind != DEVMM_MIRROR) {
 		/* memunmap_pages() would wait forever for a page in use. */
 		if (dev->evict_batch)
@@ -253,6 +255,7 @@ int devmm_device_destroy(unsigned int id)
 	mutex_unlock(&devices_lock);
 	if (!found)
 		return ret;
+	wake_up_all(&found->free_wait);
 	/* Never wait unkillably for a pin: try, and give the device back. */
 	ret = devmm_evict_all(found, DEVMM_DESTROY_TRIES, NULL);
 	if (ret) {

@@ -96,9 +96,12 @@ struct devmm_backend_ops {
  * @attrs: ranges with attributes, sorted, @nattrs of room for @attrs_cap.
  * @nattrs: their number.
  * @attrs_cap: room in @attrs.
- * @exit_stuck: @mm is exiting, but its memory stopped being freed (a fork
- *	child still maps them): allocations no longer wait for them (pagemap.c),
- *	under the device's free_lock.
+ * @exit_pages: while @mm is exiting, @pages when last seen (pagemap.c).
+ * @exit_rss: ...and its resident memory then.
+ * @exit_seen: ...and when one of them last changed (jiffies).
+ * @exit_stuck: @mm is exiting, but freed nothing for a second (a fork child
+ *	still maps its pages): allocations no longer wait for it.  The exit_
+ *	fields are under the device's free_lock.
  *
  * (devmm_owner_get/devmm_owner_put and the pruning live in evict.c.)
  *
@@ -118,6 +121,9 @@ struct devmm_owner {
 	struct devmm_attr_range *attrs;
 	unsigned int nattrs;
 	unsigned int attrs_cap;
+	unsigned long exit_pages;
+	unsigned long exit_rss;
+	unsigned long exit_seen;
 	bool exit_stuck;
 };
 
@@ -429,7 +435,7 @@ extern const struct devmm_backend_ops devmm_fake_coherent_ops;
 /* pagemap.c */
 struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 			      struct devmm_owner *owner, unsigned long addr,
-			      struct mm_struct *locked_mm);
+			      struct mm_struct *locked_mm, bool may_wait);
 void devmm_page_free(struct page *page, unsigned int order);
 void devmm_page_split(struct page *head, struct page *tail);
 void devmm_page_touch(struct page *page);

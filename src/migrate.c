@@ -16,6 +16,7 @@
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include "devmm.h"
@@ -196,6 +197,7 @@ static void alloc_and_copy_to_device(struct devmm_mirror *m, struct migrate_vma 
 {
 	struct devmm_device *dev = m->dev;
 	unsigned long i, j, nr, n = (args->end - args->start) >> PAGE_SHIFT;
+	bool may_wait = !READ_ONCE(m->prefetching);
 
 	devmm_window_reset(w, n);
 	for (i = 0; i < n; i += nr) {
@@ -212,7 +214,7 @@ static void alloc_and_copy_to_device(struct devmm_mirror *m, struct migrate_vma 
 			dpage = ERR_PTR(-ENOMEM);
 		else
 			dpage = devmm_page_alloc(dev, nr > 1 ? DEVMM_PMD_ORDER : 0, m->owner,
-						 addr_of(args, i), args->vma->vm_mm);
+						 addr_of(args, i), args->vma->vm_mm, may_wait);
 		if (!IS_ERR(dpage)) {
 			if (READ_ONCE(m->prefetching))
 				devmm_page_mark_prefetched(dpage);
@@ -221,7 +223,7 @@ static void alloc_and_copy_to_device(struct devmm_mirror *m, struct migrate_vma 
 		}
 		for (j = 0; nr > 1 && j < nr; j++) {
 			dpage = devmm_page_alloc(dev, 0, m->owner, addr_of(args, i + j),
-						 args->vma->vm_mm);
+						 args->vma->vm_mm, may_wait);
 			if (IS_ERR(dpage))
 				break;
 			if (READ_ONCE(m->prefetching))
@@ -288,6 +290,7 @@ typedef int (*devmm_window_fn)(struct vm_area_struct *vma, unsigned long start,
  * copy.
  */
 struct walk {
+	struct task_struct *caller;
 	struct mm_struct *mm;
 	unsigned long start;
 	unsigned long end;		/* covered by readable VMAs */
@@ -306,6 +309,15 @@ static void walk_blocks(struct walk *wk, struct devmm_window *w, unsigned long m
 	int ret = 0;
 
 	while (max-- && !ret && !atomic_read(&wk->err)) {
+		/*
+		 * A caller that is being killed stops, and its helpers with it:
+		 * its memory is about to go, and the device it fills should be
+		 * free for the next process at once.
+		 */
+		if (current == wk->caller && fatal_signal_pending(current)) {
+			atomic_cmpxchg(&wk->err, 0, -EINTR);
+			break;
+		}
 		addr = base + atomic_long_fetch_inc(&wk->next) * PMD_SIZE;
 		if (addr >= wk->end)
 			break;
@@ -380,7 +392,7 @@ static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long
 			devmm_window_fn fn, void *arg, struct devmm_window *w, u64 *moved,
 			enum walk_share share)
 {
-	struct walk wk = { .mm = mm, .start = start, .fn = fn, .arg = arg };
+	struct walk wk = { .caller = current, .mm = mm, .start = start, .fn = fn, .arg = arg };
 	struct devmm_helpers hs;
 	unsigned long blocks;
 	bool offload = false;

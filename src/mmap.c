@@ -108,7 +108,7 @@ static const struct vm_operations_struct buffer_vm_ops = {
 /* A device page for a buffer, zeroed: it may hold another process's data. */
 static struct page *buffer_page(struct devmm_device *dev, struct mm_struct *mm)
 {
-	struct page *page = devmm_page_alloc(dev, 0, NULL, 0, mm);
+	struct page *page = devmm_page_alloc(dev, 0, NULL, 0, mm, true);
 	void *p;
 
 	if (IS_ERR(page))

@@ -12,6 +12,8 @@
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/pid_namespace.h>
+#include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/uaccess.h>
@@ -151,7 +153,7 @@ static int granularity_order(u64 bytes)
  * reserved field or range, -EFAULT (SET) for a range not all mapped, -EPERM
  * from another process than the opener without DEVMM_ATTR_OPENER, -ESRCH once
  * the opener's memory is gone, -EOPNOTSUPP on a device without memory,
- * -ENOMEM, -ENOSPC for too many ranges.
+ * -ENOMEM, -ENOSPC for too many ranges, -EINTR (SET) on a fatal signal.
  */
 static long devmm_ioc_attr(struct devmm_mirror *m, unsigned int nr, void __user *uarg,
 			   size_t usize)
@@ -190,8 +192,14 @@ static long devmm_ioc_attr(struct devmm_mirror *m, unsigned int nr, void __user 
 	if (nr == _IOC_NR(DEVMM_IOC_SET_ATTR)) {
 		v = (struct devmm_attrs){ .preferred = c.preferred, .migrate = c.migrate_on_fault,
 					  .accessed_by = c.accessed_by, .gran_order = order };
-		/* munmap waits for us: no attribute outlives its mapping. */
-		mmap_read_lock(mm);
+		/*
+		 * munmap waits for us: no attribute outlives its mapping.  The
+		 * mm may be another process's (DEVMM_ATTR_OPENER): killably.
+		 */
+		if (mmap_read_lock_killable(mm)) {
+			mmput(mm);
+			return -EINTR;
+		}
 		ret = devmm_vma_span(mm, c.addr, end, NULL, NULL, NULL) == end ?
 		      devmm_attr_set(m->owner, c.addr, end, mask, &v) : -EFAULT;
 		mmap_read_unlock(mm);
@@ -410,18 +418,21 @@ ATTRIBUTE_GROUPS(devmm_node);
 
 /*
  * /proc/PID/fdinfo/N of a device file: the device, and the process whose
- * memory the file mirrors (0 once its address space is gone, as after an
- * exec), in the reader's pid namespace.  A process may hold files that
- * others opened (inherited, received); devmm_open_process_node() picks
- * the target's own by this.
+ * memory the file mirrors, in the pid namespace of that /proc (0 once the
+ * process or its address space is gone, as after an exec).  A process may
+ * hold files that others opened (inherited, received);
+ * devmm_open_process_node() picks the target's own by this.
  */
 static void devmm_node_show_fdinfo(struct seq_file *s, struct file *file)
 {
+	struct pid_namespace *ns = proc_pid_ns(file_inode(s->file)->i_sb);
 	struct devmm_mirror *m = file->private_data;
-	bool live = atomic_read(&m->notifier.mm->mm_users);
+	pid_t opener = 0;
 
+	if (atomic_read(&m->notifier.mm->mm_users) && pid_has_task(m->opener, PIDTYPE_TGID))
+		opener = pid_nr_ns(m->opener, ns);
 	seq_printf(s, "devmm-device:\t%u\n", m->dev->id);
-	seq_printf(s, "devmm-opener:\t%d\n", live ? pid_vnr(m->opener) : 0);
+	seq_printf(s, "devmm-opener:\t%d\n", opener);
 }
 
 static const struct file_operations devmm_node_fops = {

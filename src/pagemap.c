@@ -14,6 +14,7 @@
 #include <linux/ioport.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 #include "devmm.h"
@@ -218,52 +219,55 @@ static struct devmm_pginfo *pginfo(struct devmm_chunk *chunk, unsigned long pfn)
 }
 
 /*
- * Processes that are exiting and still hold pages of @dev: how much memory
- * they still map (plus one each, so that 0 says there are none).  With
- * @stuck, mark them as no longer freeing it.
+ * Processes that are exiting and still hold pages of @dev, each as long as
+ * it frees memory (its device pages or its resident memory changed within a
+ * second): how many.  One that freed nothing for a second is given up on for
+ * good (a fork child still maps the pages it migrated).
  */
-static unsigned long exiting_owners(struct devmm_device *dev, bool stuck)
+static unsigned int exiting_owners(struct devmm_device *dev)
 {
-	unsigned long rss = 0;
+	unsigned int n = 0;
 	struct devmm_owner *o;
+	unsigned long rss;
 
 	spin_lock_irq(&dev->free_lock);
-	list_for_each_entry(o, &dev->owners, node)
-		if (o->pages && !o->exit_stuck && !atomic_read(&o->mm->mm_users)) {
-			o->exit_stuck = stuck;
-			rss += get_mm_rss(o->mm) + 1;
+	list_for_each_entry(o, &dev->owners, node) {
+		if (!o->pages || o->exit_stuck || atomic_read(&o->mm->mm_users))
+			continue;
+		rss = get_mm_rss(o->mm);
+		if (!o->exit_seen || o->pages != o->exit_pages || rss != o->exit_rss) {
+			o->exit_pages = o->pages;
+			o->exit_rss = rss;
+			o->exit_seen = jiffies ?: 1;
+		} else if (time_after(jiffies, o->exit_seen + HZ)) {
+			o->exit_stuck = true;
+			continue;
 		}
+		n++;
+	}
 	spin_unlock_irq(&dev->free_lock);
-	return rss;
+	return n;
 }
 
 /*
  * Full, and eviction made no room.  Eviction cannot take the pages of a
  * process that is exiting (its address space is going), but its teardown
  * is about to free them: a new job on the device must not fail because the
- * last one was killed a moment ago.  Wait for room while such a process
- * frees memory; give up after a second in which it freed nothing (pages a
- * fork child still maps outlive their exiting owner: such an owner is not
- * waited for again) or on a fatal signal.  True if room came.
+ * last one was killed a moment ago.  Wait, killably, while such a process
+ * frees memory (exiting_owners()).  True: try again.
  */
 static bool wait_exiting_owners(struct devmm_device *dev, unsigned long n)
 {
-	unsigned long used, rss;
-	long ret;
+	bool waited = false;
 
-	while ((rss = exiting_owners(dev, false))) {
-		used = READ_ONCE(dev->nused);
-		ret = wait_event_killable_timeout(dev->free_wait, READ_ONCE(dev->dying) ||
-						  READ_ONCE(dev->nused) + n <= capacity_pages(dev),
-						  HZ);
-		if (ret)
-			return ret > 0;
-		if (READ_ONCE(dev->nused) >= used && exiting_owners(dev, false) >= rss) {
-			exiting_owners(dev, true);
-			return false;
-		}
+	while (exiting_owners(dev)) {
+		if (wait_event_killable_timeout(dev->free_wait, READ_ONCE(dev->dying) ||
+						READ_ONCE(dev->nused) + n <= capacity_pages(dev),
+						HZ / 4))
+			return !fatal_signal_pending(current);
+		waited = true;
 	}
-	return false;
+	return waited;
 }
 
 /**
@@ -275,6 +279,8 @@ static bool wait_exiting_owners(struct devmm_device *dev, unsigned long n)
  * @addr: where @owner has that memory.
  * @locked_mm: the mm whose mmap_lock the caller holds (eviction to make
  *	room must not try to take it again).
+ * @may_wait: the device full of an exiting process's pages, wait for them to
+ *	be freed (not for speculative work such as prefetch).
  *
  * Return: the folio's first page, locked, with one reference and backing
  * storage; or ERR_PTR(-ENOSPC) when the device is at capacity or (for a
@@ -283,7 +289,7 @@ static bool wait_exiting_owners(struct devmm_device *dev, unsigned long n)
  */
 struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 			      struct devmm_owner *owner, unsigned long addr,
-			      struct mm_struct *locked_mm)
+			      struct mm_struct *locked_mm, bool may_wait)
 {
 	unsigned long n = 1UL << order;
 	struct devmm_chunk *chunk = NULL;
@@ -307,7 +313,7 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 			    devmm_evict(dev, max(n, (unsigned long)READ_ONCE(dev->evict_pages)),
 					locked_mm))
 				continue;
-			if (wait_exiting_owners(dev, n))
+			if (may_wait && wait_exiting_owners(dev, n))
 				continue;
 			return ERR_PTR(-ENOSPC);
 		}

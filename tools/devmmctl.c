@@ -1373,29 +1373,32 @@ static int advise_option(const char *o, const char *val, struct devmm_attr *a, u
 static int advise_open(uint32_t id, long pid)
 {
 	int fd = devmm_open_process_node(pid, id);
+	const char *why;
 
 	if (fd >= 0)
 		return fd;
 	switch (-fd) {
 	case ENOENT:
-		errno_err(fd, "advise: process %ld has no file of device %u open (range attributes "
-			  "last while it has one)", pid, id);
+		why = "it has no file of the device open that it opened itself (range attributes "
+		      "last while it has one)";
 		break;
 	case ESRCH:
-		errno_err(fd, "advise: no process %ld", pid);
+		why = "no such process";
+		break;
+	case EINVAL:
+		why = "not a process id (a thread's?)";
 		break;
 	case EPERM:
-		errno_err(fd, "advise: not permitted to take process %ld's file of the device "
-			  "(pidfd_getfd needs ptrace access: the same user, or CAP_SYS_PTRACE, and "
-			  "what Yama's ptrace_scope allows)", pid);
+		why = "not permitted (pidfd_getfd needs ptrace access: the same user, or "
+		      "CAP_SYS_PTRACE, and what Yama's ptrace_scope allows)";
 		break;
 	case ENOSYS:
-		errno_err(fd, "advise: this kernel has no pidfd_getfd (Linux 5.6 or later)");
+		why = "this kernel has no pidfd_getfd (Linux 5.6 or later)";
 		break;
 	default:
-		errno_err(fd, "advise: cannot take process %ld's file of device %u: %s", pid, id,
-			  strerror(-fd));
+		why = strerror(-fd);
 	}
+	errno_err(fd, "advise: process %ld, device %u: %s (%s)", pid, id, why, ename(fd));
 	return -1;
 }
 
