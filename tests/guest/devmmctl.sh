@@ -474,9 +474,21 @@ if hold "$coh" 1 advised; then
 	dm advise "$coh" "$h" 0x10000 4K --prefer device
 	expect_err 1 'not wholly mapped.*EFAULT' "advise over memory the process has not mapped: EFAULT"
 	dm advise "$coh" $$ "$addr" 4K
-	expect_err 1 "has no file of device $coh open.*" "advise of a process without the device: a clear message"
+	expect_err 1 "device $coh: it has no file of the device open.*ENOENT" \
+		"advise of a process without the device: a clear message"
 	dm advise "$coh" 2147483647 "$addr" 4K --json
 	jcheck '.exit == 1 and .errno == "ESRCH"' "advise of no process: ESRCH"
+	# / is 0700: open it to nobody for the while (as for settings above).
+	chmod 755 /
+	if [ "$(su -s /bin/sh nobody -c 'id -u' 2>/dev/null)" = 65534 ]; then
+		rc=0
+		su -s /bin/sh nobody -c "/tests/devmmctl advise $coh $h $addr 4K --prefer system" \
+			>"$out" 2>"$err" || rc=$?
+		expect_err 1 'not permitted.*EPERM' "advise of root's process as nobody: EPERM"
+	else
+		skip "advise as another user than root" "su to nobody does not work here"
+	fi
+	chmod "$rootmode" /
 	dm advise "$coh" "$h" "$addr" 1000
 	expect_err 2 'bad length' "advise with a length not a multiple of 4096: a usage error"
 	dm advise "$coh" "$h" "$addr" 4K --granularity 8K

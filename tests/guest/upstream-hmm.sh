@@ -26,6 +26,14 @@ fi
 {
 	echo "#LOADED"
 	/tests/hmm-tests "$@" 2>&1
+	# The harness does not wait for a test it killed on timeout (waitpid
+	# WNOHANG): wait here, up to two minutes, until no hmm-tests is left.
+	i=0
+	while grep -qx hmm-tests /proc/[0-9]*/comm 2>/dev/null && [ $i -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ $i = 0 ] || echo "# waited $((i / 10)).$((i % 10)) s for killed hmm-tests processes to exit"
 	# Nothing may stay on any device once the selftest's processes are gone.
 	for d in /sys/class/misc/devmm[0-9]*; do
 		echo "#USED $(basename "$d") $(cat "$d/used") $(cat "$d/used_max")"

@@ -304,6 +304,51 @@ static void test_exiting_owner(int id, int fd, const char *name)
 		munmap(p, 4 * psz);
 }
 
+/*
+ * A process killed in the middle of its migrations to and from the device
+ * (over its capacity, so that it evicts its own pages too): once it is
+ * reaped, nothing of it may be left on the device.  Eight rounds, killed
+ * after 30 to 240 ms.
+ */
+static void test_kill_midway(int id, const char *name)
+{
+	unsigned long long left = 0, later = 0;
+	int round, status, bad = -1;
+
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+	for (round = 0; round < 8 && bad < 0; round++) {
+		pid_t pid;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			size_t len = CAPACITY + CAPACITY / 2;
+			int cfd = devmm_node_open(id);
+			char *b = devmm_map_aligned(len, 1);
+
+			if (cfd < 0 || !b)
+				_exit(1);
+			memset(b, 3, len);
+			for (;;) {
+				devmm_range(cfd, DEVMM_IOC_MIGRATE_TO_DEV, b, len / psz, NULL, NULL);
+				devmm_range(cfd, DEVMM_IOC_MIGRATE_TO_SYS, b, len / psz, NULL, NULL);
+			}
+		}
+		usleep(30000 + (round * 30000) % 210000);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		left = devmm_used(ctl, id);
+		if (left) {
+			usleep(1000000);
+			later = devmm_used(ctl, id);
+			bad = round;
+		}
+	}
+	ok(bad < 0, "%s: a process killed amid its migrations leaves nothing on the device once "
+	   "reaped (8 rounds; round %d: %llu KiB left, %llu KiB a second later)", name, bad,
+	   left >> 10, later >> 10);
+}
+
 static void bench_evict(int id, int fd, const char *name)
 {
 	size_t len = 48 * MB;
@@ -464,13 +509,14 @@ static void test_device(int id, unsigned int kind, const char *name)
 	test_policy(id, fd, kind, DEVMM_POLICY_FIFO, name);
 	test_on_demand(id, fd, name);
 	test_exiting_owner(id, fd, name);
+	test_kill_midway(id, name);
 	bench_evict(id, fd, name);
 	test_stale(id, fd, name);
 	test_destroy_pinned(id, fd, kind, name);
 	test_destroy_under_load(id, fd, name);
 	close(fd);
 }
-#define DEVICE_TESTS 26
+#define DEVICE_TESTS 27
 
 /*
  * Fragmentation (7.x, large device folios): on a private device whose every
