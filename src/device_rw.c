@@ -415,15 +415,17 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 }
 
 /*
- * Whether the user buffer's @vma allows what the access needs (@arg non-NULL:
- * a device write): a device read writes the buffer, a write reads it (x86
- * reads what it may write).
+ * Whether the user buffer's @vma allows what the access needs: a device read
+ * writes the buffer, a device write reads it (x86 reads what it may write).
  */
-static bool vma_user_ok(struct vm_area_struct *vma, void *arg)
+static bool vma_user_writable(struct vm_area_struct *vma, void *arg)
 {
-	bool write = arg != NULL;
+	return vma->vm_flags & VM_WRITE;
+}
 
-	return vma->vm_flags & (write ? VM_READ | VM_WRITE : VM_WRITE);
+static bool vma_user_readable(struct vm_area_struct *vma, void *arg)
+{
+	return vma->vm_flags & (VM_READ | VM_WRITE);
 }
 
 /*
@@ -441,8 +443,8 @@ static unsigned long overlap_reach(struct devmm_mirror *m, struct mm_struct *mm,
 
 	mmap_read_lock(mm);
 	dev = (devmm_access_reach(m, mm, start, start + len, write, &vma) - start) >> PAGE_SHIFT;
-	user = (devmm_vma_span(mm, u, u + len, vma_user_ok, write ? mm : NULL, NULL) - u) >>
-	       PAGE_SHIFT;
+	user = (devmm_vma_span(mm, u, u + len, write ? vma_user_readable : vma_user_writable,
+			       NULL, NULL) - u) >> PAGE_SHIFT;
 	*err = 0;
 	if (dev < npages || user < npages) {
 		*err = -EFAULT;

@@ -197,7 +197,8 @@ static void alloc_and_copy_to_device(struct devmm_mirror *m, struct migrate_vma 
 {
 	struct devmm_device *dev = m->dev;
 	unsigned long i, j, nr, n = (args->end - args->start) >> PAGE_SHIFT;
-	bool may_wait = !READ_ONCE(m->prefetching);
+	/* Prefetch is speculative: it takes what is free, and waits for nothing. */
+	bool prefetching = READ_ONCE(m->prefetching);
 
 	devmm_window_reset(w, n);
 	for (i = 0; i < n; i += nr) {
@@ -214,19 +215,19 @@ static void alloc_and_copy_to_device(struct devmm_mirror *m, struct migrate_vma 
 			dpage = ERR_PTR(-ENOMEM);
 		else
 			dpage = devmm_page_alloc(dev, nr > 1 ? DEVMM_PMD_ORDER : 0, m->owner,
-						 addr_of(args, i), args->vma->vm_mm, may_wait);
+						 addr_of(args, i), args->vma->vm_mm, !prefetching);
 		if (!IS_ERR(dpage)) {
-			if (READ_ONCE(m->prefetching))
+			if (prefetching)
 				devmm_page_mark_prefetched(dpage);
 			devmm_window_set(w, i, dpage, nr > 1 ? DEVMM_PMD_ORDER : 0, spage, nr, flags);
 			continue;
 		}
 		for (j = 0; nr > 1 && j < nr; j++) {
 			dpage = devmm_page_alloc(dev, 0, m->owner, addr_of(args, i + j),
-						 args->vma->vm_mm, may_wait);
+						 args->vma->vm_mm, !prefetching);
 			if (IS_ERR(dpage))
 				break;
-			if (READ_ONCE(m->prefetching))
+			if (prefetching)
 				devmm_page_mark_prefetched(dpage);
 			devmm_window_set(w, i + j, dpage, 0, spage ? spage + j : NULL, 1, flags);
 		}

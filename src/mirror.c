@@ -154,7 +154,7 @@ void devmm_mirror_destroy(struct devmm_mirror *m)
  */
 struct mm_struct *devmm_mirror_mm_get(struct devmm_mirror *m)
 {
-	if (current->mm != m->notifier.mm)
+	if (!devmm_mirror_is_opener(m))
 		return ERR_PTR(-EPERM);
 	return devmm_mirror_opener_mm(m);
 }

@@ -1160,6 +1160,19 @@ static const char settings_usage[] =
 	"[--evict-unit page|block] [--seed N] [--prefetch none|seq[:KB]|density[:PCT]] "
 	"[--thrashing on|off] [--json]";
 
+/* "on" or "off": 1 or 0; -1 for anything else. */
+static int parse_onoff(const char *s)
+{
+	return !s ? -1 : !strcmp(s, "on") ? 1 : !strcmp(s, "off") ? 0 : -1;
+}
+
+/* A fault granularity (4K, 64K or 2M) into @v: 0, or -1. */
+static int parse_granularity(const char *s, uint64_t *v)
+{
+	return s && !devmm_parse_size(s, v) && (*v == 4096 || *v == 65536 || *v == 2 * MIB) ?
+	       0 : -1;
+}
+
 /*
  * One option of a device's settings and its value (@cmd's: settings and
  * replay share them) into @set, with its DEVMM_SET_* bit in @set->mask:
@@ -1209,9 +1222,11 @@ static int settings_option(const char *cmd, const char *a, const char *val,
 				     "density:PCT 1 to 100", val);
 		set->mask |= DEVMM_SET_PREFETCH;
 	} else {
-		if (strcmp(val, "on") && strcmp(val, "off"))
+		int on = parse_onoff(val);
+
+		if (on < 0)
 			return usage("--thrashing takes on or off, not '%s'", val);
-		set->thrashing = !strcmp(val, "on");
+		set->thrashing = on;
 		set->mask |= DEVMM_SET_THRASHING;
 	}
 	return EXIT_OK;
@@ -1235,7 +1250,7 @@ static int replay_option(const char *a, const char *val, struct devmm_settings *
 	if (!strcmp(a, "--pattern")) {
 		*pattern = val;
 	} else if (!strcmp(a, "--granularity")) {
-		if (devmm_parse_size(val, &v) || (v != 4096 && v != 65536 && v != 2097152))
+		if (parse_granularity(val, &v))
 			return usage("--granularity takes 4K, 64K or 2M, not '%s'", val);
 		res->granularity = v;
 	} else {
@@ -1324,15 +1339,14 @@ static const char advise_usage[] =
 
 static const char *const loc_names[] = { "none", "device", "system" };
 
-/* "on"/"off" into @v; 0, or EXIT_USAGE. */
-static int parse_onoff(const char *opt_name, const char *s, uint32_t *v)
+/* An on/off option into @v; 0, or EXIT_USAGE. */
+static int advise_onoff(const char *opt_name, const char *s, uint32_t *v)
 {
-	if (s && !strcmp(s, "on"))
-		*v = 1;
-	else if (s && !strcmp(s, "off"))
-		*v = 0;
-	else
+	int on = parse_onoff(s);
+
+	if (on < 0)
 		return usage("%s needs on or off", opt_name);
+	*v = on;
 	return EXIT_OK;
 }
 
@@ -1352,15 +1366,15 @@ static int advise_option(const char *o, const char *val, struct devmm_attr *a, u
 		a->preferred = i;
 		*mask |= DEVMM_ATTR_PREFERRED;
 	} else if (!strcmp(o, "--migrate-on-fault")) {
-		*ret = parse_onoff(o, val, &a->migrate_on_fault);
+		*ret = advise_onoff(o, val, &a->migrate_on_fault);
 		*mask |= DEVMM_ATTR_MIGRATE;
 	} else if (!strcmp(o, "--accessed-by")) {
-		*ret = parse_onoff(o, val, &a->accessed_by);
+		*ret = advise_onoff(o, val, &a->accessed_by);
 		*mask |= DEVMM_ATTR_ACCESSED_BY;
 	} else if (!strcmp(o, "--granularity")) {
 		uint64_t g = 0;
 
-		if (!val || devmm_parse_size(val, &g) || (g != 4096 && g != 65536 && g != 2 * MIB))
+		if (parse_granularity(val, &g))
 			*ret = usage("--granularity needs 4K, 64K or 2M");
 		a->granularity = g;
 		*mask |= DEVMM_ATTR_GRANULARITY;
