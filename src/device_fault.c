@@ -351,7 +351,7 @@ static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
 				return -EINTR;
 			continue;
 		}
-		devmm_migrate_to_device(m, gs, ge, true, &moved);
+		devmm_migrate_granule(m, gs, ge, &moved);
 		atomic64_add(moved, &dev->stats.fault_migrated);
 		trace_devmm_demand_fault(dev->id, addr, gs, ge, moved);
 		demand_prefetch(m, mm, addr, ge, lo, hi);

@@ -215,7 +215,8 @@ struct devmm_node {
  * Scratch arrays of one migration window of up to @pages pages: the
  * migrate_vma src/dst arrays, the destination folio started at each index
  * (dfolio; for a large folio only at its first index), and the page pairs
- * to copy (cdst/csrc, one per page), all in @buf.  Each device also has a
+ * to copy (cdst/csrc, one per page), all in memory that follows the
+ * struct (devmm_window_alloc()), or a part of another window's.  Each device also has a
  * full-size one for eviction, allocated with it: eviction must not fail for
  * lack of memory.
  */
@@ -226,7 +227,6 @@ struct devmm_window {
 	struct page **dfolio;
 	struct page **cdst;
 	struct page **csrc;
-	unsigned long buf[];
 };
 
 struct devmm_stats {
@@ -437,6 +437,7 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 			      struct devmm_owner *owner, unsigned long addr,
 			      struct mm_struct *locked_mm, bool may_wait);
 void devmm_page_free(struct page *page, unsigned int order);
+bool devmm_page_room(struct devmm_device *dev, unsigned long n);
 void devmm_page_split(struct page *head, struct page *tail);
 void devmm_page_touch(struct page *page);
 unsigned long devmm_info_pfn(struct devmm_device *dev, struct devmm_pginfo *info);
@@ -515,6 +516,8 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 			    bool take_foreign, u64 *moved);
 int devmm_migrate_to_system(struct devmm_mirror *m, unsigned long start, unsigned long end,
 			    u64 *cpages);
+int devmm_migrate_granule(struct devmm_mirror *m, unsigned long start, unsigned long end,
+			  u64 *moved);
 int __devmm_migrate_to_system(struct devmm_device *dev, struct mm_struct *mm,
 			      unsigned long start, unsigned long end, struct devmm_mirror *m,
 			      u64 *cpages);

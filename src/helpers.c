@@ -12,6 +12,7 @@
  */
 #include <linux/cpumask.h>
 #include <linux/lockdep.h>
+#include <linux/sched.h>
 #include <linux/smp.h>
 #include <linux/workqueue.h>
 #include "devmm.h"
@@ -64,6 +65,14 @@ void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, bool offlo
 
 	hs->offload = offload;
 	hs->n = min_t(unsigned long, n, offload ? (threads > 1 ? threads : 0) : threads - 1);
+	/*
+	 * Work that runs on a helper already (a block of a shared walk, a
+	 * part of a demand migration) is not shared further: the other CPUs
+	 * have work of their own, and a helper of ours queued there would
+	 * only preempt it.
+	 */
+	if (current->flags & PF_WQ_WORKER)
+		hs->n = 0;
 	for (i = 0; i < hs->n; i++) {
 		hs->h[i].fn = fn;
 		hs->h[i].job = job;

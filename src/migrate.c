@@ -31,15 +31,18 @@
  */
 static struct kmem_cache *window_cache;
 
-/* Five arrays of one word per page. */
+/* Five arrays of one word per page, after the struct. */
 #define WINDOW_WORDS	5
+
+static size_t window_size(unsigned long pages)
+{
+	return sizeof(struct devmm_window) + WINDOW_WORDS * pages * sizeof(unsigned long);
+}
 
 int devmm_migrate_init(void)
 {
-	window_cache = kmem_cache_create("devmm_window",
-					 sizeof(struct devmm_window) +
-					 WINDOW_WORDS * DEVMM_WINDOW_PAGES * sizeof(unsigned long),
-					 0, 0, NULL);
+	window_cache = kmem_cache_create("devmm_window", window_size(DEVMM_WINDOW_PAGES), 0, 0,
+					 NULL);
 	return window_cache ? 0 : -ENOMEM;
 }
 
@@ -58,11 +61,11 @@ struct devmm_window *devmm_window_alloc(unsigned long pages)
 	if (pages == DEVMM_WINDOW_PAGES)
 		w = kmem_cache_alloc(window_cache, GFP_KERNEL);
 	else
-		w = kmalloc(struct_size(w, buf, WINDOW_WORDS * pages), GFP_KERNEL);
+		w = kmalloc(window_size(pages), GFP_KERNEL);
 	if (!w)
 		return NULL;
 	w->pages = pages;
-	w->src = w->buf;
+	w->src = (unsigned long *)(w + 1);
 	w->dst = w->src + pages;
 	w->dfolio = (struct page **)(w->dst + pages);
 	w->cdst = w->dfolio + pages;
@@ -187,12 +190,11 @@ static unsigned long addr_of(struct migrate_vma *args, unsigned long i)
 }
 
 /*
- * Allocate device folios for the collected entries of a window and copy the
- * system pages into them.  A large source that gets no large device folio
- * is given single pages (the core splits it); entries that get nothing stay
- * where they are.
+ * Allocate device folios for the collected entries of a window.  A large
+ * source that gets no large device folio is given single pages (the core
+ * splits it); entries that get nothing stay where they are.
  */
-static void alloc_and_copy_to_device(struct devmm_mirror *m, struct migrate_vma *args,
+static void alloc_to_device(struct devmm_mirror *m, struct migrate_vma *args,
 				     struct devmm_window *w)
 {
 	struct devmm_device *dev = m->dev;
@@ -239,43 +241,77 @@ static void alloc_and_copy_to_device(struct devmm_mirror *m, struct migrate_vma 
 		if (nr > 1 && j < nr)
 			window_drop_range(w, i, i + j);
 	}
-	if (dev->ops->copy_to_dev(dev, w->cdst, w->csrc, n))
-		devmm_window_drop(w, n);
+}
+
+/*
+ * A migration of one window to the device, in two steps: collect() isolates
+ * the system pages and allocates device folios for them, in the caller's
+ * order (their order in the eviction policy's list); finish() copies the
+ * data and completes the migration, possibly on another CPU (see the
+ * pipeline below) but always under the mmap_lock collect() ran under.
+ */
+struct to_device {
+	struct devmm_mirror *m;
+	struct devmm_window *w;
+	struct migrate_vma args;
+	unsigned long gen;
+};
+
+static int to_device_collect(struct to_device *td, struct vm_area_struct *vma,
+			     unsigned long start, unsigned long end)
+{
+	struct devmm_device *dev = td->m->dev;
+	int ret;
+
+	td->args = (struct migrate_vma){
+		.vma = vma,
+		.start = start,
+		.end = end,
+		.src = td->w->src,
+		.dst = td->w->dst,
+		.pgmap_owner = td->m,
+		.flags = MIGRATE_VMA_SELECT_SYSTEM | compound_flag(dev, vma, start, end, true),
+	};
+	td->gen = devmm_mirror_migrate_begin(td->m);
+	ret = migrate_vma_setup(&td->args);
+	if (!ret && td->args.cpages)
+		alloc_to_device(td->m, &td->args, td->w);
+	return ret;
+}
+
+/* Returns the pages that moved. */
+static unsigned long to_device_finish(struct to_device *td)
+{
+	struct migrate_vma *args = &td->args;
+	struct devmm_device *dev = td->m->dev;
+	unsigned long n = (args->end - args->start) >> PAGE_SHIFT, moved = 0;
+	struct devmm_window *w = td->w;
+
+	if (args->cpages) {
+		if (dev->ops->copy_to_dev(dev, w->cdst, w->csrc, n))
+			devmm_window_drop(w, n);
+		migrate_vma_pages(args);
+		devmm_mirror_migrated(td->m, td->gen, args->start, w->dfolio, args->src,
+				      args->dst, n);
+		moved = devmm_window_moved(w, n);
+		atomic64_add(moved, &dev->stats.to_device);
+		trace_devmm_migrate_to_device(dev->id, args->start, n, moved);
+	}
+	migrate_vma_finalize(args);
+	return moved;
 }
 
 static int migrate_window_to_device(struct devmm_mirror *m, struct vm_area_struct *vma,
 				    unsigned long start, unsigned long end,
 				    struct devmm_window *w, u64 *cpages)
 {
-	struct devmm_device *dev = m->dev;
-	struct migrate_vma args = {
-		.vma = vma,
-		.start = start,
-		.end = end,
-		.src = w->src,
-		.dst = w->dst,
-		.pgmap_owner = m,
-		.flags = MIGRATE_VMA_SELECT_SYSTEM | compound_flag(dev, vma, start, end, true),
-	};
-	unsigned long gen, n = (end - start) >> PAGE_SHIFT;
+	struct to_device td = { .m = m, .w = w };
 	int ret;
 
-	gen = devmm_mirror_migrate_begin(m);
-	ret = migrate_vma_setup(&args);
+	ret = to_device_collect(&td, vma, start, end);
 	if (ret)
 		return ret;
-	if (args.cpages) {
-		unsigned long moved;
-
-		alloc_and_copy_to_device(m, &args, w);
-		migrate_vma_pages(&args);
-		devmm_mirror_migrated(m, gen, start, w->dfolio, args.src, args.dst, n);
-		moved = devmm_window_moved(w, n);
-		atomic64_add(moved, &dev->stats.to_device);
-		*cpages += moved;
-		trace_devmm_migrate_to_device(dev->id, start, n, moved);
-	}
-	migrate_vma_finalize(&args);
+	*cpages += to_device_finish(&td);
 	return 0;
 }
 
@@ -454,9 +490,28 @@ static int take_from_device(struct devmm_device *other, void *arg)
 {
 	struct foreign_ctx *ctx = arg;
 
-	if (other == ctx->self || other->kind == DEVMM_MIRROR)
+	/* A device with nothing in use holds nothing to bring back (and costs no walk). */
+	if (other == ctx->self || other->kind == DEVMM_MIRROR || !READ_ONCE(other->nused))
 		return 0;
 	return __devmm_migrate_to_system(other, ctx->mm, ctx->start, ctx->end, NULL, NULL);
+}
+
+/* devmm_migrate_to_device() with the mmap_lock held, @w its scratch arrays. */
+static int migrate_to_device_locked(struct devmm_mirror *m, struct mm_struct *mm,
+				    unsigned long start, unsigned long end, bool take_foreign,
+				    struct devmm_window *w, u64 *moved)
+{
+	int ret = 0;
+
+	if (take_foreign) {
+		struct foreign_ctx fctx = { m->dev, mm, start, end };
+
+		ret = devmm_devices_for_each(take_from_device, &fctx);
+	}
+	if (!ret)
+		ret = walk_windows(mm, start, end, window_to_device, m, w, moved,
+				   WALK_OFFLOAD_IF_SMALL);
+	return ret;
 }
 
 /**
@@ -477,7 +532,7 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 {
 	struct devmm_window *w;
 	struct mm_struct *mm;
-	int ret = 0;
+	int ret;
 
 	if (m->dev->kind == DEVMM_MIRROR)
 		return -EOPNOTSUPP;
@@ -490,14 +545,207 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 		return -ENOMEM;
 	}
 	mmap_read_lock(mm);
-	if (take_foreign) {
-		struct foreign_ctx fctx = { m->dev, mm, start, end };
+	ret = migrate_to_device_locked(m, mm, start, end, take_foreign, w, moved);
+	mmap_read_unlock(mm);
+	mmput(mm);
+	devmm_window_free(w);
+	return ret;
+}
 
-		ret = devmm_devices_for_each(take_from_device, &fctx);
+/*
+ * A device fault's granule goes to the device in parts of PIPE_PAGES pages,
+ * in a pipeline: the caller collects each part and allocates its device
+ * pages, in address order and so in the order a migration of the whole
+ * granule puts them on the eviction policy's list (exact replays depend on
+ * it), while a helper on another CPU copies and completes the parts already
+ * collected, in order; once all are collected, the caller completes those
+ * the helper has not taken.  One helper per granule: waking a CPU per part
+ * costs more than the part.  Only a granule that fits on the device without
+ * eviction is cut (as a whole, its pages are all in flight until it is
+ * complete, and eviction to make room for its end must not pick its
+ * start), and only one that holds no large folio: the parts are too small
+ * for one.
+ */
+#define PIPE_PAGES	128
+#define PIPE_PARTS	(DEVMM_WINDOW_PAGES / PIPE_PAGES)
+
+enum { PART_READY, PART_TAKEN };
+
+struct pipe {
+	struct mm_struct *mm;
+	struct to_device td[PIPE_PARTS];
+	struct devmm_window part[PIPE_PARTS];	/* in the caller's full window */
+	atomic_t state[PIPE_PARTS];
+	unsigned long moved[PIPE_PARTS];	/* written by whoever takes the part */
+	unsigned int collected;			/* parts ready for the taking */
+	bool over;				/* no more to come */
+	wait_queue_head_t wait;
+	struct devmm_helpers hs;
+};
+
+/* Complete part @i unless the other side took it. */
+static void pipe_take(struct pipe *p, unsigned int i)
+{
+	if (atomic_cmpxchg(&p->state[i], PART_READY, PART_TAKEN) == PART_READY)
+		p->moved[i] = to_device_finish(&p->td[i]);
+}
+
+static void pipe_helper(void *job)
+{
+	struct pipe *p = job;
+	unsigned int i;
+
+	/*
+	 * As walk_helper(): never wait for mmap_lock.  The caller holds it
+	 * all along (the VMA stays); we take it too for the core's assertions.
+	 */
+	if (!mmap_read_trylock(p->mm))
+		return;
+	for (i = 0; i < PIPE_PARTS; i++) {
+		/* Pairs with the caller's release: part i's arrays and args are complete. */
+		wait_event(p->wait, i < smp_load_acquire(&p->collected) || READ_ONCE(p->over));
+		/* Again: @over may have come with the last parts. */
+		if (i >= smp_load_acquire(&p->collected))
+			break;
+		pipe_take(p, i);
 	}
-	if (!ret)
-		ret = walk_windows(mm, start, end, window_to_device, m, w, moved,
-				   WALK_OFFLOAD_IF_SMALL);
+	mmap_read_unlock(p->mm);
+}
+
+/*
+ * Whether a part may complete on the helper: it inserts no page where none
+ * was mapped.  That (holes, and the zero page, which the core replaces
+ * with a TLB flush) would allocate page tables on the helper's behalf and
+ * flush the caller's CPU from there, page by page.
+ */
+static bool pipe_offloadable(struct to_device *td)
+{
+	unsigned long i, n = (td->args.end - td->args.start) >> PAGE_SHIFT;
+
+	for (i = 0; i < n; i++)
+		if ((td->args.src[i] & MIGRATE_PFN_MIGRATE) && !migrate_pfn_to_page(td->args.src[i]))
+			return false;
+	return true;
+}
+
+/* Part @i of @w: its arrays are the window's from page @i * PIPE_PAGES on. */
+static void pipe_part(struct devmm_window *part, struct devmm_window *w, unsigned int i)
+{
+	unsigned long off = i * PIPE_PAGES;
+
+	part->pages = PIPE_PAGES;
+	part->src = w->src + off;
+	part->dst = w->dst + off;
+	part->dfolio = w->dfolio + off;
+	part->cdst = w->cdst + off;
+	part->csrc = w->csrc + off;
+}
+
+static int pipe_migrate(struct devmm_mirror *m, struct mm_struct *mm,
+			struct vm_area_struct *vma, unsigned long start, unsigned long end,
+			struct devmm_window *w, u64 *moved)
+{
+	struct pipe p = { .mm = mm };
+	unsigned long addr, next;
+	unsigned int i, n = 0;
+	int ret = 0;
+
+	init_waitqueue_head(&p.wait);
+	devmm_helpers_start(&p.hs, 1, pipe_helper, &p);
+	for (addr = start; addr < end; addr = next, n++) {
+		struct to_device *td = &p.td[n];
+
+		next = min(end, addr + (PIPE_PAGES << PAGE_SHIFT));
+		pipe_part(&p.part[n], w, n);
+		*td = (struct to_device){ .m = m, .w = &p.part[n] };
+		ret = fatal_signal_pending(current) ? -EINTR : to_device_collect(td, vma, addr, next);
+		if (ret)
+			break;
+		atomic_set(&p.state[n], PART_READY);
+		if (!pipe_offloadable(td))
+			pipe_take(&p, n);
+		/* Publishes the part to pipe_helper()'s acquire. */
+		smp_store_release(&p.collected, n + 1);
+		wake_up(&p.wait);
+	}
+	WRITE_ONCE(p.over, true);
+	wake_up(&p.wait);
+	for (i = 0; i < n; i++)
+		pipe_take(&p, i);
+	/* Its cancel or flush orders the helper's moved[] before our reads. */
+	devmm_helpers_finish(&p.hs);
+	for (i = 0; i < n; i++)
+		*moved += p.moved[i];
+	return ret;
+}
+
+/*
+ * Whether the PMD block of @addr is mapped by a page table: then, with the
+ * mmap_lock held for reading, it holds no THP and gets none (khugepaged
+ * collapses under the write lock, a THP fault needs an empty PMD).
+ */
+static bool block_is_table(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t pmd;
+
+	if (pgd_none(*pgd) || pgd_bad(*pgd))
+		return false;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d) || p4d_bad(*p4d))
+		return false;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud) || !pud_present(*pud) || pud_leaf(*pud))
+		return false;
+	pmd = READ_ONCE(*pmd_offset(pud, addr));
+	return pmd_present(pmd) && !pmd_leaf(pmd);
+}
+
+/**
+ * devmm_migrate_granule - migrate a device fault's granule to the device
+ * @m: the mirror whose device faulted.
+ * @start: the granule's start.
+ * @end: its end, within the same PMD block.
+ * @moved: incremented by the pages that moved.
+ *
+ * As devmm_migrate_to_device(m, @start, @end, true, @moved), in a pipeline
+ * (above) where it can be.
+ * Return: as devmm_migrate_to_device(); -EINTR on a fatal signal.
+ */
+int devmm_migrate_granule(struct devmm_mirror *m, unsigned long start, unsigned long end,
+			  u64 *moved)
+{
+	struct foreign_ctx fctx = { m->dev, NULL, start, end };
+	unsigned long n = (end - start) >> PAGE_SHIFT;
+	struct vm_area_struct *vma;
+	struct devmm_window *w;
+	struct mm_struct *mm;
+	int ret;
+
+	if (m->dev->kind == DEVMM_MIRROR)
+		return -EOPNOTSUPP;
+	mm = devmm_mirror_mm_get(m);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	w = devmm_window_alloc(DEVMM_WINDOW_PAGES);
+	if (!w) {
+		mmput(mm);
+		return -ENOMEM;
+	}
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, start);
+	if (n > PIPE_PAGES && devmm_param_copy_threads() > 1 && devmm_task_placement_default() &&
+	    vma && (vma->vm_flags & VM_READ) && end <= vma->vm_end &&
+	    devmm_page_room(m->dev, n) &&
+	    (!compound_flag(m->dev, vma, start, end, true) || block_is_table(mm, start))) {
+		fctx.mm = mm;
+		ret = devmm_devices_for_each(take_from_device, &fctx);
+		ret = ret ?: pipe_migrate(m, mm, vma, start, end, w, moved);
+	} else {
+		ret = migrate_to_device_locked(m, mm, start, end, true, w, moved);
+	}
 	mmap_read_unlock(mm);
 	mmput(mm);
 	devmm_window_free(w);

@@ -70,6 +70,15 @@ static unsigned long capacity_pages(struct devmm_device *dev)
 	return dev->capacity >> PAGE_SHIFT;
 }
 
+/*
+ * Whether @n more pages fit on @dev without eviction, as it stands now (a
+ * hint: others may allocate meanwhile).
+ */
+bool devmm_page_room(struct devmm_device *dev, unsigned long n)
+{
+	return READ_ONCE(dev->nused) + n <= capacity_pages(dev);
+}
+
 /* Whether @dev hands out PMD-sized folios (private memory on 7.x). */
 bool devmm_device_has_large(struct devmm_device *dev)
 {

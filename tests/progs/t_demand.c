@@ -32,7 +32,7 @@
 
 #define PSZ		4096UL
 #define MIB		(1024UL * 1024)
-#define KIND_TESTS	52
+#define KIND_TESTS	54
 
 static int ctl;
 static uint64_t seed;
@@ -417,6 +417,60 @@ static void fault_tests(unsigned int id, const char *kind)
 	close(fd);
 	munmap(p, n * PSZ);
 	free(buf);
+}
+
+/*
+ * 2 MiB granules of small pages (which move in parts, in a pipeline, where
+ * the device has room for them): one device fault per granule, every page
+ * moved, the data intact, and the pages in the policy's list in address
+ * order, as if they had moved one at a time: FIFO evicts the first ones.
+ * The range starts and ends inside 2 MiB blocks: three granules, clipped
+ * to it.
+ */
+#define GR_MAP		1536UL
+#define GR_FIRST	100UL
+#define GR_PAGES	1024UL
+#define GR_EVICT	300UL
+
+static void granule_test(unsigned int id, const char *kind)
+{
+	struct devmm_settings s = { .id = id, .policy = DEVMM_POLICY_FIFO, .evict_batch = 1,
+				    .evict_unit = DEVMM_EVICT_UNIT_PAGE,
+				    .mask = DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH |
+					    DEVMM_SET_EVICT_UNIT };
+	char *p = map_pages(GR_MAP), *q = p + GR_FIRST * PSZ, *buf = malloc(GR_PAGES * PSZ);
+	unsigned char *left = malloc(GR_PAGES);
+	int fd = devmm_node_open(id), ret;
+	unsigned long i, misplaced = 0;
+	struct counters base = {}, d;
+	unsigned long long cp = 0;
+
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+	ret = ioctl(ctl, DEVMM_IOC_SETTINGS, &s) ? -errno : 0;
+	ret = ret ?: set_attr(fd, q, GR_PAGES, DEVMM_ATTR_ALL, DEVMM_LOC_DEVICE, 1, 0, 2 * MIB);
+	delta(fd, &base);
+	ret = ret ?: devmm_range(fd, DEVMM_IOC_READ, q, GR_PAGES, buf, &cp);
+	d = delta(fd, &base);
+	ok(!ret && cp == GR_PAGES && check_fill(buf, GR_FIRST, GR_PAGES) && d.faults == 3 &&
+	   d.migrated == GR_PAGES && d.evicted == 0 && on_device(fd, q, GR_PAGES) == GR_PAGES,
+	   "%s: 2 MiB granules of small pages: a fault each, every page moved, the data read "
+	   "right (%s, faults %llu, migrated %llu, on the device %lu)", kind, errname(ret),
+	   d.faults, d.migrated, on_device(fd, q, GR_PAGES));
+	ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, GR_EVICT * PSZ, NULL);
+	if (!ret && local_pages(fd, q, GR_PAGES, 0, left) == (unsigned long)-1)
+		ret = -EIO;
+	for (i = 0; !ret && i < GR_PAGES; i++)
+		misplaced += left[i] != (i >= GR_EVICT);
+	ok(!ret && !misplaced && check_fill(q, GR_FIRST, GR_PAGES),
+	   "%s: ...in the policy's list by address: FIFO evicts the first %lu pages (%s, "
+	   "%lu misplaced), the data intact", kind, GR_EVICT, errname(ret), misplaced);
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+	s.policy = DEVMM_POLICY_LRU;
+	ioctl(ctl, DEVMM_IOC_SETTINGS, &s);
+	close(fd);
+	munmap(p, GR_MAP * PSZ);
+	free(buf);
+	free(left);
 }
 
 /*
@@ -902,6 +956,7 @@ static void kind_tests(unsigned int id, const char *kind)
 	settings_tests(id, kind);
 	attr_tests(id, kind);
 	fault_tests(id, kind);
+	granule_test(id, kind);
 	stop_tests(id, kind);
 	access_tests(id, kind);
 	exact_test(id, kind, DEVMM_POLICY_LRU);
