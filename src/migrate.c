@@ -490,8 +490,7 @@ static int take_from_device(struct devmm_device *other, void *arg)
 {
 	struct foreign_ctx *ctx = arg;
 
-	/* A device with nothing in use holds nothing to bring back (and costs no walk). */
-	if (other == ctx->self || other->kind == DEVMM_MIRROR || !READ_ONCE(other->nused))
+	if (other == ctx->self || other->kind == DEVMM_MIRROR)
 		return 0;
 	return __devmm_migrate_to_system(other, ctx->mm, ctx->start, ctx->end, NULL, NULL);
 }
@@ -602,8 +601,12 @@ static void pipe_helper(void *job)
 	if (!mmap_read_trylock(p->mm))
 		return;
 	for (i = 0; i < PIPE_PARTS; i++) {
-		/* Pairs with the caller's release: part i's arrays and args are complete. */
-		wait_event(p->wait, i < smp_load_acquire(&p->collected) || READ_ONCE(p->over));
+		/*
+		 * Pairs with the caller's release: part i's arrays and args
+		 * are complete.  Idle: a collect may wait long (reclaim), and
+		 * this is no hung task.
+		 */
+		wait_event_idle(p->wait, i < smp_load_acquire(&p->collected) || READ_ONCE(p->over));
 		/* Again: @over may have come with the last parts. */
 		if (i >= smp_load_acquire(&p->collected))
 			break;
