@@ -495,62 +495,6 @@ static int take_from_device(struct devmm_device *other, void *arg)
 	return __devmm_migrate_to_system(other, ctx->mm, ctx->start, ctx->end, NULL, NULL);
 }
 
-/* devmm_migrate_to_device() with the mmap_lock held, @w its scratch arrays. */
-static int migrate_to_device_locked(struct devmm_mirror *m, struct mm_struct *mm,
-				    unsigned long start, unsigned long end, bool take_foreign,
-				    struct devmm_window *w, u64 *moved)
-{
-	int ret = 0;
-
-	if (take_foreign) {
-		struct foreign_ctx fctx = { m->dev, mm, start, end };
-
-		ret = devmm_devices_for_each(take_from_device, &fctx);
-	}
-	if (!ret)
-		ret = walk_windows(mm, start, end, window_to_device, m, w, moved,
-				   WALK_OFFLOAD_IF_SMALL);
-	return ret;
-}
-
-/**
- * devmm_migrate_to_device - migrate anonymous memory to a mirror's device
- * @m: the mirror (of the calling process).
- * @start: page-aligned start.
- * @end: page-aligned end.
- * @take_foreign: also move pages that other devmm devices hold.
- * @moved: if not NULL, incremented by the pages that moved to the device.
- *
- * Pages that cannot move are left where they are; the caller finds out
- * which through the mirror.
- * Return: 0, -EINVAL for a range not fully covered by readable VMAs, or
- * another negative errno from the kernel.
- */
-int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigned long end,
-			    bool take_foreign, u64 *moved)
-{
-	struct devmm_window *w;
-	struct mm_struct *mm;
-	int ret;
-
-	if (m->dev->kind == DEVMM_MIRROR)
-		return -EOPNOTSUPP;
-	mm = devmm_mirror_mm_get(m);
-	if (IS_ERR(mm))
-		return PTR_ERR(mm);
-	w = devmm_window_alloc(DEVMM_WINDOW_PAGES);
-	if (!w) {
-		mmput(mm);
-		return -ENOMEM;
-	}
-	mmap_read_lock(mm);
-	ret = migrate_to_device_locked(m, mm, start, end, take_foreign, w, moved);
-	mmap_read_unlock(mm);
-	mmput(mm);
-	devmm_window_free(w);
-	return ret;
-}
-
 /*
  * A device fault's granule goes to the device in parts of PIPE_PAGES pages,
  * in a pipeline: the caller collects each part and allocates its device
@@ -706,6 +650,87 @@ static bool block_is_table(struct mm_struct *mm, unsigned long addr)
 	return pmd_present(pmd) && !pmd_leaf(pmd);
 }
 
+/*
+ * The VMA of a granule [start, end) that may move in a pipeline (above),
+ * or NULL; mmap_lock held.
+ */
+static struct vm_area_struct *pipe_vma(struct devmm_mirror *m, struct mm_struct *mm,
+				       unsigned long start, unsigned long end)
+{
+	unsigned long n = (end - start) >> PAGE_SHIFT;
+	struct vm_area_struct *vma;
+
+	if (n <= PIPE_PAGES || devmm_param_copy_threads() < 2 || !devmm_task_placement_default())
+		return NULL;
+	vma = vma_lookup(mm, start);
+	if (!vma || !(vma->vm_flags & VM_READ) || end > vma->vm_end ||
+	    !devmm_page_room(m->dev, n))
+		return NULL;
+	if (compound_flag(m->dev, vma, start, end, true) && !block_is_table(mm, start))
+		return NULL;
+	return vma;
+}
+
+/*
+ * Migrate [start, end) to @m's device: a device fault's @granule in a
+ * pipeline where it can be, else window by window; with the pages other
+ * devmm devices hold there first if @take_foreign.
+ */
+static int migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigned long end,
+			     bool take_foreign, bool granule, u64 *moved)
+{
+	struct vm_area_struct *vma;
+	struct devmm_window *w;
+	struct mm_struct *mm;
+	int ret = 0;
+
+	if (m->dev->kind == DEVMM_MIRROR)
+		return -EOPNOTSUPP;
+	mm = devmm_mirror_mm_get(m);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	w = devmm_window_alloc(DEVMM_WINDOW_PAGES);
+	if (!w) {
+		mmput(mm);
+		return -ENOMEM;
+	}
+	mmap_read_lock(mm);
+	vma = granule ? pipe_vma(m, mm, start, end) : NULL;
+	if (take_foreign) {
+		struct foreign_ctx fctx = { m->dev, mm, start, end };
+
+		ret = devmm_devices_for_each(take_from_device, &fctx);
+	}
+	if (!ret && vma)
+		ret = pipe_migrate(m, mm, vma, start, end, w, moved);
+	else if (!ret)
+		ret = walk_windows(mm, start, end, window_to_device, m, w, moved,
+				   WALK_OFFLOAD_IF_SMALL);
+	mmap_read_unlock(mm);
+	mmput(mm);
+	devmm_window_free(w);
+	return ret;
+}
+
+/**
+ * devmm_migrate_to_device - migrate anonymous memory to a mirror's device
+ * @m: the mirror (of the calling process).
+ * @start: page-aligned start.
+ * @end: page-aligned end.
+ * @take_foreign: also move pages that other devmm devices hold.
+ * @moved: if not NULL, incremented by the pages that moved to the device.
+ *
+ * Pages that cannot move are left where they are; the caller finds out
+ * which through the mirror.
+ * Return: 0, -EINVAL for a range not fully covered by readable VMAs, or
+ * another negative errno from the kernel.
+ */
+int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigned long end,
+			    bool take_foreign, u64 *moved)
+{
+	return migrate_to_device(m, start, end, take_foreign, false, moved);
+}
+
 /**
  * devmm_migrate_granule - migrate a device fault's granule to the device
  * @m: the mirror whose device faulted.
@@ -720,39 +745,7 @@ static bool block_is_table(struct mm_struct *mm, unsigned long addr)
 int devmm_migrate_granule(struct devmm_mirror *m, unsigned long start, unsigned long end,
 			  u64 *moved)
 {
-	struct foreign_ctx fctx = { m->dev, NULL, start, end };
-	unsigned long n = (end - start) >> PAGE_SHIFT;
-	struct vm_area_struct *vma;
-	struct devmm_window *w;
-	struct mm_struct *mm;
-	int ret;
-
-	if (m->dev->kind == DEVMM_MIRROR)
-		return -EOPNOTSUPP;
-	mm = devmm_mirror_mm_get(m);
-	if (IS_ERR(mm))
-		return PTR_ERR(mm);
-	w = devmm_window_alloc(DEVMM_WINDOW_PAGES);
-	if (!w) {
-		mmput(mm);
-		return -ENOMEM;
-	}
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, start);
-	if (n > PIPE_PAGES && devmm_param_copy_threads() > 1 && devmm_task_placement_default() &&
-	    vma && (vma->vm_flags & VM_READ) && end <= vma->vm_end &&
-	    devmm_page_room(m->dev, n) &&
-	    (!compound_flag(m->dev, vma, start, end, true) || block_is_table(mm, start))) {
-		fctx.mm = mm;
-		ret = devmm_devices_for_each(take_from_device, &fctx);
-		ret = ret ?: pipe_migrate(m, mm, vma, start, end, w, moved);
-	} else {
-		ret = migrate_to_device_locked(m, mm, start, end, true, w, moved);
-	}
-	mmap_read_unlock(mm);
-	mmput(mm);
-	devmm_window_free(w);
-	return ret;
+	return migrate_to_device(m, start, end, true, true, moved);
 }
 
 /*
