@@ -423,7 +423,8 @@ enum walk_share {
  * arrays @w; ranges of several PMD blocks are shared with helpers (up to
  * copy_threads CPUs in all) as @share says.  The pages @fn moved are added
  * to *@moved (if not NULL).  A hole or an unreadable VMA in the range is
- * -EINVAL, as with test_hmm, once the part before it is done.
+ * -EINVAL before anything moves (test_hmm moves the part before it first):
+ * a range that runs past its buffer must not take a neighbour's pages along.
  */
 static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long end,
 			devmm_window_fn fn, void *arg, struct devmm_window *w, u64 *moved,
@@ -433,9 +434,10 @@ static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long
 	struct devmm_helpers hs;
 	unsigned long blocks;
 	bool offload = false;
-	int ret;
 
 	wk.end = devmm_vma_span(mm, start, end, vma_readable, NULL, NULL);
+	if (wk.end < end)
+		return -EINVAL;
 	atomic_long_set(&wk.next, 0);
 	atomic_set(&wk.err, 0);
 	atomic64_set(&wk.moved, 0);
@@ -467,10 +469,7 @@ static int walk_windows(struct mm_struct *mm, unsigned long start, unsigned long
 	}
 	if (moved)
 		*moved += atomic64_read(&wk.moved);
-	ret = atomic_read(&wk.err);
-	if (!ret && wk.end < end)
-		ret = -EINVAL;
-	return ret;
+	return atomic_read(&wk.err);
 }
 
 static int window_to_device(struct vm_area_struct *vma, unsigned long start,
@@ -490,7 +489,8 @@ static int take_from_device(struct devmm_device *other, void *arg)
 {
 	struct foreign_ctx *ctx = arg;
 
-	if (other == ctx->self || other->kind == DEVMM_MIRROR)
+	/* A device with nothing in use holds nothing to bring back (and costs no walk). */
+	if (other == ctx->self || other->kind == DEVMM_MIRROR || !READ_ONCE(other->nused))
 		return 0;
 	return __devmm_migrate_to_system(other, ctx->mm, ctx->start, ctx->end, NULL, NULL);
 }

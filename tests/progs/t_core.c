@@ -136,6 +136,7 @@ static void test_bad_input(int fd, void *buf)
 static void test_mappings(int fd)
 {
 	unsigned long long cpages;
+	unsigned long used;
 	char *p, path[] = "/tmp/t_core.XXXXXX";
 	int ret, tfd;
 
@@ -168,10 +169,24 @@ static void test_mappings(int fd)
 	}
 	munmap(p, 4 * psz);
 
-	/* A range running far past the end of its VMA. */
+	/*
+	 * A range running far past the end of its VMA, across the mappings
+	 * above it to a gap: refused before anything moves, so that neither
+	 * its own pages nor a neighbour's are left on the device (or taken
+	 * off it).
+	 */
+	used = used_pages(fd);
 	p = map_anon(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 1UL << 20, NULL, &cpages);
 	ok(ret == -EINVAL, "npages far beyond the VMA gives EINVAL (%s)", errname(ret));
+	ok(used_pages(fd) == used, "and nothing moved to the device (%lu pages used, %lu before)",
+	   used_pages(fd), used);
+	memset(p, 0x3a, 4 * psz);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 4, NULL, &cpages);
+	ret = ret ?: devmm_range(fd, DEVMM_IOC_MIGRATE_TO_SYS, p, 1UL << 20, NULL, &cpages);
+	ok(ret == -EINVAL && used_pages(fd) == used + 4 && p[3 * psz] == 0x3a,
+	   "a migration back far beyond the VMA gives EINVAL and moves nothing (%s, %lu used)",
+	   errname(ret), used_pages(fd));
 	munmap(p, 4 * psz);
 
 	/* Shared anonymous memory (shmem) does not move; it is not an error. */
@@ -614,7 +629,7 @@ static void test_device(unsigned int kind, const char *name)
 }
 
 /* Tests per kind of device with memory. */
-#define DEVICE_TESTS (45 + FAULT_AROUND_TESTS + LARGE_TESTS)
+#define DEVICE_TESTS (47 + FAULT_AROUND_TESTS + LARGE_TESTS)
 
 int main(int argc, char **argv)
 {
