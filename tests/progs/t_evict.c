@@ -148,30 +148,41 @@ static void test_policy(int id, int fd, unsigned int kind, unsigned int policy, 
 	const char *pol = policy == DEVMM_POLICY_LRU ? "LRU" : "FIFO";
 	size_t half = CAPACITY / 2, quarter = CAPACITY / 4;
 	char *a = map_anon(half), *b = map_anon(half), *c3 = map_anon(quarter);
-	unsigned long long cpages;
+	unsigned long long cpages, ca = 0, cb = 0, used0 = devmm_used(ctl, id);
+	struct devmm_dev_info i0 = {}, i1 = {};
 	unsigned long ona, onb;
+	int good;
 
 	devmm_dev_cmd(ctl, DEVMM_IOC_SET_POLICY, id, policy, NULL);
+	query(id, &i0);
 	pattern_fill(a, half, 21);
 	pattern_fill(b, half, 22);
 	pattern_fill(c3, quarter, 23);
-	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, half / psz, NULL, &cpages);
-	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, b, half / psz, NULL, &cpages);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, half / psz, NULL, &ca);
+	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, b, half / psz, NULL, &cb);
 	/* The device uses A again: under LRU that makes B the oldest. */
 	device_verify(fd, a, half, 21);
 	devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, c3, quarter / psz, NULL, &cpages);
 	ona = on_device(fd, a, half, kind);
 	onb = on_device(fd, b, half, kind);
+	query(id, &i1);
 	ok(cpages == quarter / psz && on_device(fd, c3, quarter, kind) == quarter / psz,
 	   "%s %s: a new buffer migrates in full into the full device", name, pol);
 	if (policy == DEVMM_POLICY_LRU)
-		ok(ona == half / psz && onb < half / psz,
-		   "%s LRU: the recently used buffer stays (%lu/%lu), the other is evicted (%lu/%lu)",
-		   name, ona, half / psz, onb, half / psz);
+		good = ok(ona == half / psz && onb < half / psz,
+			  "%s LRU: the recently used buffer stays (%lu/%lu), the other is evicted (%lu/%lu)",
+			  name, ona, half / psz, onb, half / psz);
 	else
-		ok(ona < half / psz && onb == half / psz,
-		   "%s FIFO: the oldest buffer is evicted (%lu/%lu) despite its use, the newer stays (%lu/%lu)",
-		   name, ona, half / psz, onb, half / psz);
+		good = ok(ona < half / psz && onb == half / psz,
+			  "%s FIFO: the oldest buffer is evicted (%lu/%lu) despite its use, the newer stays (%lu/%lu)",
+			  name, ona, half / psz, onb, half / psz);
+	if (!good)
+		tap_diag("used before %llu pages; migrated A %llu, B %llu, C %llu; evicted %llu in %llu passes, %llu busy; used %llu; A at %p, B at %p, C at %p",
+			 used0 / psz, ca, cb, cpages,
+			 (unsigned long long)(i1.evicted - i0.evicted),
+			 (unsigned long long)(i1.evict_passes - i0.evict_passes),
+			 (unsigned long long)(i1.evict_failures - i0.evict_failures),
+			 (unsigned long long)i1.used / psz, (void *)a, (void *)b, (void *)c3);
 	munmap(a, half);
 	munmap(b, half);
 	munmap(c3, quarter);
