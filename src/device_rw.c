@@ -224,8 +224,6 @@ static void pinned_copy_chunks(struct pinned_copy *pc)
 			if (pc->uoff)
 				copy_pinned(pc->pages[i], head, pc->upages[i + 1], 0, pc->uoff,
 					    pc->to_page);
-			if (devmm_page_is_ours(pc->pages[i]))
-				devmm_page_touch(pc->pages[i]);
 		}
 	}
 }
@@ -279,6 +277,8 @@ static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigne
 			    pinned_copy_helper, &pc);
 	pinned_copy_chunks(&pc);
 	devmm_helpers_finish(&hs);
+	/* In address order, whoever copied what: LRU and LFU replays depend on it. */
+	devmm_pages_touch(pages, pc.n);
 	mutex_unlock(&m->lock);
 
 	/* A read dirties the user pages it wrote, and only those. */

@@ -440,6 +440,7 @@ void devmm_page_free(struct page *page, unsigned int order);
 bool devmm_page_room(struct devmm_device *dev, unsigned long n);
 void devmm_page_split(struct page *head, struct page *tail);
 void devmm_page_touch(struct page *page);
+void devmm_pages_touch(struct page **pages, unsigned long n);
 unsigned long devmm_info_pfn(struct devmm_device *dev, struct devmm_pginfo *info);
 
 /* policy.c */
@@ -452,6 +453,8 @@ void devmm_policy_removed(struct devmm_device *dev, struct devmm_pginfo *info);
 void devmm_policy_split(struct devmm_device *dev, struct devmm_pginfo *head,
 			struct devmm_pginfo *tail);
 void devmm_policy_accessed(struct devmm_device *dev, struct devmm_pginfo *info);
+bool devmm_policy_access_matters(struct devmm_device *dev, struct devmm_pginfo *info);
+void devmm_policy_accessed_locked(struct devmm_device *dev, struct devmm_pginfo *info);
 void devmm_page_mark_prefetched(struct page *page);
 int devmm_set_capacity(struct devmm_device *dev, u64 capacity);
 bool devmm_device_has_large(struct devmm_device *dev);

@@ -459,6 +459,75 @@ void devmm_page_touch(struct page *page)
 	devmm_policy_accessed(chunk->dev, pginfo(chunk, folio_pfn(page_folio(page))));
 }
 
+/*
+ * Folios whose access one hold of free_lock records (with interrupts off):
+ * a copy's worth, without holding up the device's frees for long.
+ */
+#define TOUCH_BATCH	64
+
+/* The policy entry of the folio of @page, a devmm page. */
+static struct devmm_pginfo *page_info(struct page *page)
+{
+	return pginfo(pgmap_chunk(devmm_page_pgmap(page)), folio_pfn(page_folio(page)));
+}
+
+/*
+ * Record the accesses of @pages[i..n) under one hold of @dev's free_lock, up
+ * to TOUCH_BATCH of them or the first page of another device: returns where
+ * it stopped.
+ */
+static unsigned long touch_batch(struct devmm_device *dev, struct page **pages,
+				 unsigned long i, unsigned long n)
+{
+	unsigned long flags, batch = 0;
+	struct devmm_pginfo *info;
+
+	spin_lock_irqsave(&dev->free_lock, flags);
+	for (; i < n && batch < TOUCH_BATCH; i++) {
+		if (!devmm_page_is_ours(pages[i]))
+			continue;
+		if (devmm_page_device(pages[i]) != dev)
+			break;
+		info = page_info(pages[i]);
+		if (devmm_policy_access_matters(dev, info)) {
+			devmm_policy_accessed_locked(dev, info);
+			batch++;
+		}
+	}
+	spin_unlock_irqrestore(&dev->free_lock, flags);
+	return i;
+}
+
+/**
+ * devmm_pages_touch - the device used @pages[0..n), in this order
+ * @pages: pages of a copy, devmm's or not (those are skipped).
+ * @n: how many.
+ *
+ * As devmm_page_touch() on each, in order, with free_lock taken once per
+ * batch rather than per page: the caller records the accesses of a copy it
+ * shared with helpers, whose own order would vary from run to run.
+ */
+void devmm_pages_touch(struct page **pages, unsigned long n)
+{
+	unsigned long i = 0;
+
+	while (i < n) {
+		struct devmm_device *dev;
+
+		if (!devmm_page_is_ours(pages[i])) {
+			i++;
+			continue;
+		}
+		dev = devmm_page_device(pages[i]);
+		/* The lock only for what the policy or the counters want. */
+		if (!devmm_policy_access_matters(dev, page_info(pages[i]))) {
+			i++;
+			continue;
+		}
+		i = touch_batch(dev, pages, i, n);
+	}
+}
+
 /* The pfn of the page @info describes (0 if none: a bug); free_lock held. */
 unsigned long devmm_info_pfn(struct devmm_device *dev, struct devmm_pginfo *info)
 {

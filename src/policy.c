@@ -87,24 +87,37 @@ void devmm_policy_split(struct devmm_device *dev, struct devmm_pginfo *head,
 	dev->nfolios++;
 }
 
+/* Whether an access to the folio of @info means anything to the policy or the counters. */
+bool devmm_policy_access_matters(struct devmm_device *dev, struct devmm_pginfo *info)
+{
+	return policy_ops(dev)->accessed || READ_ONCE(info->prefetched);
+}
+
+/* The device accessed the folio of @info (free_lock held). */
+void devmm_policy_accessed_locked(struct devmm_device *dev, struct devmm_pginfo *info)
+{
+	const struct devmm_policy_ops *ops = policy_ops(dev);
+
+	/* Not (or no longer) in use: a buffer page, or freed meanwhile. */
+	if (list_empty(&info->lru))
+		return;
+	if (info->prefetched) {
+		info->prefetched = 0;
+		atomic64_inc(&dev->stats.prefetch_hits);
+	}
+	if (ops->accessed)
+		ops->accessed(dev, info);
+}
+
 /* The device accessed the folio of @info. */
 void devmm_policy_accessed(struct devmm_device *dev, struct devmm_pginfo *info)
 {
-	const struct devmm_policy_ops *ops = policy_ops(dev);
 	unsigned long flags;
 
-	if (!ops->accessed && !READ_ONCE(info->prefetched))
+	if (!devmm_policy_access_matters(dev, info))
 		return;
 	spin_lock_irqsave(&dev->free_lock, flags);
-	/* Not (or no longer) in use: a buffer page, or freed meanwhile. */
-	if (!list_empty(&info->lru)) {
-		if (info->prefetched) {
-			info->prefetched = 0;
-			atomic64_inc(&dev->stats.prefetch_hits);
-		}
-		if (ops->accessed && policy_ops(dev) == ops)
-			ops->accessed(dev, info);
-	}
+	devmm_policy_accessed_locked(dev, info);
 	spin_unlock_irqrestore(&dev->free_lock, flags);
 }
 

@@ -32,7 +32,7 @@
 
 #define PSZ		4096UL
 #define MIB		(1024UL * 1024)
-#define KIND_TESTS	54
+#define KIND_TESTS	55
 
 static int ctl;
 static uint64_t seed;
@@ -469,6 +469,47 @@ static void granule_test(unsigned int id, const char *kind)
 	ioctl(ctl, DEVMM_IOC_SETTINGS, &s);
 	close(fd);
 	munmap(p, GR_MAP * PSZ);
+	free(buf);
+	free(left);
+}
+
+/*
+ * A device read of many pages is copied by several CPUs at once, but its
+ * accesses count in address order: after reading a whole buffer, LRU
+ * evicts its first pages, whichever CPU copied what.
+ */
+static void read_order_test(unsigned int id, const char *kind)
+{
+	struct devmm_settings s = { .id = id, .policy = DEVMM_POLICY_LRU, .evict_batch = 1,
+				    .evict_unit = DEVMM_EVICT_UNIT_PAGE,
+				    .mask = DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH |
+					    DEVMM_SET_EVICT_UNIT };
+	char *p = map_pages(GR_PAGES), *buf = malloc(GR_PAGES * PSZ);
+	unsigned char *left = malloc(GR_PAGES);
+	int fd = devmm_node_open(id), ret;
+	unsigned long i, misplaced = 0;
+	unsigned long long cp = 0;
+
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+	ret = ioctl(ctl, DEVMM_IOC_SETTINGS, &s) ? -errno : 0;
+	ret = ret ?: devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, GR_PAGES, NULL, &cp);
+	/* Backwards first: the read below must undo this order entirely. */
+	for (i = GR_PAGES; !ret && i > 0; i -= 64)
+		ret = devmm_range(fd, DEVMM_IOC_READ, p + (i - 64) * PSZ, 64,
+				  buf + (i - 64) * PSZ, NULL);
+	ret = ret ?: devmm_range(fd, DEVMM_IOC_READ, p, GR_PAGES, buf, &cp);
+	ret = ret ?: devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, GR_EVICT * PSZ, NULL);
+	if (!ret && local_pages(fd, p, GR_PAGES, 0, left) == (unsigned long)-1)
+		ret = -EIO;
+	for (i = 0; !ret && i < GR_PAGES; i++)
+		misplaced += left[i] != (i >= GR_EVICT);
+	ok(!ret && cp == GR_PAGES && check_fill(buf, 0, GR_PAGES) && !misplaced,
+	   "%s: a device read of %lu pages (copied by several CPUs) counts its accesses in "
+	   "address order: LRU then evicts the first %lu (%s, %lu misplaced)", kind, GR_PAGES,
+	   GR_EVICT, errname(ret), misplaced);
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+	close(fd);
+	munmap(p, GR_PAGES * PSZ);
 	free(buf);
 	free(left);
 }
@@ -957,6 +998,7 @@ static void kind_tests(unsigned int id, const char *kind)
 	attr_tests(id, kind);
 	fault_tests(id, kind);
 	granule_test(id, kind);
+	read_order_test(id, kind);
 	stop_tests(id, kind);
 	access_tests(id, kind);
 	exact_test(id, kind, DEVMM_POLICY_LRU);
