@@ -80,7 +80,7 @@ vm_fault_t devmm_migrate_to_ram(struct vm_fault *vmf)
 		return VM_FAULT_OOM;
 	for (tries = 1;; tries++) {
 		ret = devmm_migrate_window_to_system(dev, vmf->vma, start, end, vmf->page, NULL,
-						     w, NULL);
+						     NULL, 0, w, NULL);
 		/*
 		 * Pages after the faulting one that got no system memory stay
 		 * on the device; the fault itself is served if its page

@@ -526,7 +526,8 @@ int __devmm_migrate_to_system(struct devmm_device *dev, struct mm_struct *mm,
 			      u64 *cpages);
 int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_struct *vma,
 				   unsigned long start, unsigned long end, struct page *fault_page,
-				   struct devmm_mirror *m, struct devmm_window *w, u64 *cpages);
+				   struct devmm_mirror *m, const struct devmm_victim *only,
+				   unsigned long nonly, struct devmm_window *w, u64 *cpages);
 
 /* cpu_fault.c */
 vm_fault_t devmm_migrate_to_ram(struct vm_fault *vmf);

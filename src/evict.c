@@ -215,14 +215,18 @@ static void owner_unlock(struct mm_struct *mm, int locked)
 }
 
 /*
- * Migrate @dev's pages in [start, end) of @mm (mmap_lock held) to system
- * memory with the scratch arrays @w; the range lies within one PMD, and may
- * span VMAs (an mprotect() or madvise() split a range that went to the
- * device in one piece): each VMA's part migrates on its own.  Returns pages
- * moved.
+ * Migrate the victims @v[0..n) (a run: consecutive addresses in [start,
+ * end) of @mm, mmap_lock held) to system memory with the scratch arrays @w;
+ * the range lies within one PMD, and may span VMAs (an mprotect() or
+ * madvise() split a range that went to the device in one piece): each VMA's
+ * part migrates on its own.  Only the victims move: where a victim's
+ * recorded address went stale (mremap), another page of the device may be
+ * mapped there now, and it stays.  Without victims (@v NULL, a scan), every
+ * page of @dev in the range moves.  Returns pages moved.
  */
 static unsigned long evict_range(struct devmm_device *dev, struct mm_struct *mm,
-				 unsigned long start, unsigned long end, struct devmm_window *w)
+				 unsigned long start, unsigned long end,
+				 const struct devmm_victim *v, unsigned long n, struct devmm_window *w)
 {
 	struct vm_area_struct *vma;
 	u64 moved = 0;
@@ -232,7 +236,7 @@ static unsigned long evict_range(struct devmm_device *dev, struct mm_struct *mm,
 	     vma = find_vma(mm, vma->vm_end)) {
 		unsigned long s = max(start, vma->vm_start), e = min(end, vma->vm_end);
 
-		devmm_migrate_window_to_system(dev, vma, s, e, NULL, NULL, w, &moved);
+		devmm_migrate_window_to_system(dev, vma, s, e, NULL, NULL, v, n, w, &moved);
 	}
 	return moved;
 }
@@ -285,7 +289,8 @@ static void evict_runs(struct evict_share *es, struct devmm_window *w)
 		/* A folio recorded across a PMD is stale. */
 		if (end > ALIGN_DOWN(v[i].addr, PMD_SIZE) + PMD_SIZE)
 			continue;
-		atomic_long_add(evict_range(es->dev, es->mm, v[i].addr, end, w), &es->moved);
+		atomic_long_add(evict_range(es->dev, es->mm, v[i].addr, end, v + i, j - i, w),
+				&es->moved);
 	}
 }
 
@@ -476,7 +481,7 @@ static unsigned long evict_scan_mm(struct devmm_device *dev, struct mm_struct *m
 		}
 		for (addr = vma->vm_start; addr < vma->vm_end; addr = next) {
 			next = min(ALIGN_DOWN(addr, PMD_SIZE) + PMD_SIZE, vma->vm_end);
-			moved += evict_range(dev, mm, addr, next, dev->evict_batch);
+			moved += evict_range(dev, mm, addr, next, NULL, 0, dev->evict_batch);
 			/* A huge sparse VMA must not hold evict_lock unkillably. */
 			if (fatal_signal_pending(current))
 				goto out;

@@ -749,6 +749,26 @@ int devmm_migrate_granule(struct devmm_mirror *m, unsigned long start, unsigned 
 }
 
 /*
+ * Whether the device page @page collected at @addr is one of the victims
+ * @only[0..n) (sorted by address, as evict_victims() sorts them), where it
+ * was when it was picked; *@k: the cursor, from 0, for addresses in order.
+ * No victims: every page is wanted.
+ */
+static bool victim_wanted(const struct devmm_victim *only, unsigned long n, unsigned long *k,
+			  unsigned long addr, struct page *page)
+{
+	const struct devmm_victim *v;
+
+	if (!only)
+		return true;
+	while (*k < n && addr >= only[*k].addr + (only[*k].nr << PAGE_SHIFT))
+		(*k)++;
+	v = only + *k;
+	return *k < n && addr >= v->addr &&
+	       page_to_pfn(page) == v->pfn + ((addr - v->addr) >> PAGE_SHIFT);
+}
+
+/*
  * System folios for the collected device pages of a window, with their
  * contents copied from the device.  A large device folio gets a large system
  * folio if one is available and the VMA allows THPs (always, for a CPU
@@ -757,9 +777,10 @@ int devmm_migrate_granule(struct devmm_mirror *m, unsigned long start, unsigned 
  * device).
  */
 static int alloc_and_copy_to_system(struct devmm_device *dev, struct migrate_vma *args,
-				    struct devmm_mirror *m, struct devmm_window *w)
+				    struct devmm_mirror *m, const struct devmm_victim *only,
+				    unsigned long nonly, struct devmm_window *w)
 {
-	unsigned long i, j, nr, n = (args->end - args->start) >> PAGE_SHIFT;
+	unsigned long i, j, nr, n = (args->end - args->start) >> PAGE_SHIFT, k = 0;
 	int ret = 0;
 
 	devmm_window_reset(w, n);
@@ -770,6 +791,9 @@ static int alloc_and_copy_to_system(struct devmm_device *dev, struct migrate_vma
 
 		nr = devmm_src_nr(src, i, n);
 		if (!(src & MIGRATE_PFN_MIGRATE) || !spage)
+			continue;
+		/* Not a victim (a victim's address went stale): it stays. */
+		if (!victim_wanted(only, nonly, &k, addr, spage))
 			continue;
 		/*
 		 * A CPU fault brings the folio back whole if it can, whatever
@@ -818,6 +842,9 @@ static int alloc_and_copy_to_system(struct devmm_device *dev, struct migrate_vma
  * @end: end, within the same PMD and VMA.
  * @fault_page: the locked device page of a CPU fault, or NULL.
  * @m: the mirror asking (for its FAIL_ALLOC flag), or NULL.
+ * @only: for eviction, the victims in the window (sorted by address): only
+ *	they move, where they were when picked; or NULL: every page.
+ * @nonly: how many.
  * @w: scratch arrays.
  * @cpages: incremented by the pages migrated, if not NULL.
  *
@@ -826,7 +853,8 @@ static int alloc_and_copy_to_system(struct devmm_device *dev, struct migrate_vma
  */
 int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_struct *vma,
 				   unsigned long start, unsigned long end, struct page *fault_page,
-				   struct devmm_mirror *m, struct devmm_window *w, u64 *cpages)
+				   struct devmm_mirror *m, const struct devmm_victim *only,
+				   unsigned long nonly, struct devmm_window *w, u64 *cpages)
 {
 	struct migrate_vma args = {
 		.vma = vma,
@@ -846,7 +874,7 @@ int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_stru
 	ret = migrate_vma_setup(&args);
 	if (ret)
 		return ret;
-	ret = alloc_and_copy_to_system(dev, &args, m, w);
+	ret = alloc_and_copy_to_system(dev, &args, m, only, nonly, w);
 	migrate_vma_pages(&args);
 	moved = devmm_window_moved(w, n);
 	migrate_vma_finalize(&args);
@@ -872,7 +900,7 @@ static int window_to_system(struct vm_area_struct *vma, unsigned long start,
 {
 	struct to_system_ctx *ctx = arg;
 
-	return devmm_migrate_window_to_system(ctx->dev, vma, start, end, NULL, ctx->m, w,
+	return devmm_migrate_window_to_system(ctx->dev, vma, start, end, NULL, ctx->m, NULL, 0, w,
 					      moved);
 }
 

@@ -189,6 +189,60 @@ static void test_policy(int id, int fd, unsigned int kind, unsigned int policy, 
 	devmm_dev_cmd(ctl, DEVMM_IOC_SET_POLICY, id, DEVMM_POLICY_LRU, NULL);
 }
 
+/*
+ * Eviction moves the victims its policy picks and nothing else: a victim
+ * whose recorded address went stale (mremap) must not take along the page
+ * mapped there now.  FIFO, batch 1: X is oldest, then Z, then Y, mapped
+ * where X was before X moved; evicting one page takes Z (X cannot be found
+ * where it was), never Y.
+ */
+static void test_stale_victim(int id, int fd, unsigned int kind, const char *name)
+{
+	struct devmm_settings s = { .id = id, .policy = DEVMM_POLICY_FIFO, .evict_batch = 1,
+				    .evict_unit = DEVMM_EVICT_UNIT_PAGE,
+				    .mask = DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH |
+					    DEVMM_SET_EVICT_UNIT };
+	char *x = map_anon(psz), *z = map_anon(psz), *x2 = map_anon(psz), *y = MAP_FAILED;
+	unsigned long ony = 0, onz = 1, onx = 0;
+	int ret;
+
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+	ret = ioctl(ctl, DEVMM_IOC_SETTINGS, &s) ? -errno : 0;
+	memset(x, 'x', psz);
+	memset(z, 'z', psz);
+	ret = ret ?: devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, x, 1, NULL, NULL);
+	ret = ret ?: devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, z, 1, NULL, NULL);
+	if (!ret && mremap(x, psz, psz, MREMAP_MAYMOVE | MREMAP_FIXED, x2) != x2)
+		ret = -errno;
+	if (!ret)
+		y = mmap(x, psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+			 -1, 0);
+	if (!ret && y == MAP_FAILED)
+		ret = -errno;
+	if (!ret)
+		memset(y, 'y', psz);
+	ret = ret ?: devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, y, 1, NULL, NULL);
+	ret = ret ?: devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, psz, NULL);
+	if (!ret) {
+		ony = on_device(fd, y, psz, kind);
+		onz = on_device(fd, z, psz, kind);
+		onx = on_device(fd, x2, psz, kind);
+	}
+	ok(!ret && ony == 1 && onz == 0 && onx == 1 && y[0] == 'y' && z[0] == 'z' &&
+	   x2[0] == 'x',
+	   "%s: eviction moves only its victim: the page now mapped at a moved victim's old "
+	   "address stays (%s; on the device: that page %lu, the next victim %lu, the moved "
+	   "one %lu)", name, errname(ret), ony, onz, onx);
+	if (y != MAP_FAILED)
+		munmap(y, psz);
+	munmap(z, psz);
+	munmap(x2, psz);
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+	s.policy = DEVMM_POLICY_LRU;
+	s.evict_batch = 512;
+	ioctl(ctl, DEVMM_IOC_SETTINGS, &s);
+}
+
 static void test_on_demand(int id, int fd, const char *name)
 {
 	size_t len = 8 * MB;
@@ -518,6 +572,7 @@ static void test_device(int id, unsigned int kind, const char *name)
 	test_oversubscribe(id, fd, name);
 	test_policy(id, fd, kind, DEVMM_POLICY_LRU, name);
 	test_policy(id, fd, kind, DEVMM_POLICY_FIFO, name);
+	test_stale_victim(id, fd, kind, name);
 	test_on_demand(id, fd, name);
 	test_exiting_owner(id, fd, name);
 	test_kill_midway(id, name);
@@ -527,7 +582,7 @@ static void test_device(int id, unsigned int kind, const char *name)
 	test_destroy_under_load(id, fd, name);
 	close(fd);
 }
-#define DEVICE_TESTS 27
+#define DEVICE_TESTS 28
 
 /*
  * Fragmentation (7.x, large device folios): on a private device whose every
