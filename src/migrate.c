@@ -489,8 +489,7 @@ static int take_from_device(struct devmm_device *other, void *arg)
 {
 	struct foreign_ctx *ctx = arg;
 
-	/* A device with nothing in use holds nothing to bring back (and costs no walk). */
-	if (other == ctx->self || other->kind == DEVMM_MIRROR || !READ_ONCE(other->nused))
+	if (other == ctx->self || other->kind == DEVMM_MIRROR)
 		return 0;
 	return __devmm_migrate_to_system(other, ctx->mm, ctx->start, ctx->end, NULL, NULL);
 }

@@ -305,17 +305,30 @@ static void test_destroy_evict(unsigned int kind, unsigned long long base, const
 		fd = id < 0 ? -1 : devmm_node_open(id);
 		p = devmm_map_aligned(len, 0);
 		if (id < 0 || fd < 0 || !p) {
+			tap_diag("round %lu: create %d, open %d, map %s", rounds, id, fd,
+				 p ? "ok" : "failed");
 			err = id < 0 ? id : -EIO;
-			break;
+		} else {
+			fill(p, len, 51 + rounds);
+			ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / PG, NULL, &moved);
+			/* Away from the recorded address: only the scan of every process finds it. */
+			q = mmap(NULL, len + PMD, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (!ret && q != MAP_FAILED)
+				q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+					   pmd_align_up(q));
+			if (ret || q == MAP_FAILED || moved != len / PG) {
+				tap_diag("round %lu: migrate %s, %llu of %zu pages; mremap %s", rounds,
+					 errname(ret), moved, len / PG,
+					 q == MAP_FAILED ? "failed" : "ok");
+				err = ret ? ret : -EIO;
+			}
 		}
-		fill(p, len, 51 + rounds);
-		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / PG, NULL, &moved);
-		/* Away from the recorded address: only the scan of every process finds it. */
-		q = mmap(NULL, len + PMD, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (!ret && q != MAP_FAILED)
-			q = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, pmd_align_up(q));
-		if (ret || q == MAP_FAILED || moved != len / PG) {
-			err = ret ? ret : -EIO;
+		if (err) {
+			/* Leave nothing behind for the programs after this one. */
+			if (fd >= 0)
+				close(fd);
+			if (id >= 0)
+				devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);
 			break;
 		}
 		e.id = id;
