@@ -448,15 +448,19 @@ void devmm_page_mark_prefetched(struct page *page)
 	spin_unlock_irqrestore(&dev->free_lock, flags);
 }
 
+/* The policy entry of the folio of @page, a devmm page. */
+static struct devmm_pginfo *page_info(struct page *page)
+{
+	return pginfo(pgmap_chunk(devmm_page_pgmap(page)), folio_pfn(page_folio(page)));
+}
+
 /**
  * devmm_page_touch - the device used @page (the policy may reorder it)
  * @page: a page in use of a devmm device.
  */
 void devmm_page_touch(struct page *page)
 {
-	struct devmm_chunk *chunk = pgmap_chunk(devmm_page_pgmap(page));
-
-	devmm_policy_accessed(chunk->dev, pginfo(chunk, folio_pfn(page_folio(page))));
+	devmm_policy_accessed(devmm_page_device(page), page_info(page));
 }
 
 /*
@@ -464,12 +468,6 @@ void devmm_page_touch(struct page *page)
  * a copy's worth, without holding up the device's frees for long.
  */
 #define TOUCH_BATCH	64
-
-/* The policy entry of the folio of @page, a devmm page. */
-static struct devmm_pginfo *page_info(struct page *page)
-{
-	return pginfo(pgmap_chunk(devmm_page_pgmap(page)), folio_pfn(page_folio(page)));
-}
 
 /*
  * Record the accesses of @pages[i..n) under one hold of @dev's free_lock, up
