@@ -185,6 +185,23 @@ static int cmp_victim(const void *a, const void *b)
 }
 
 /*
+ * Sort victims as cmp_victim() does.  Most come sorted already: a policy's
+ * order is mostly the order in which ranges went to the device, page after
+ * page.  Checking first saves the heapsort, a serial part of each pass that
+ * leaves the helpers idle (make bench, 4 KiB eviction: 8% of the samples).
+ */
+static void sort_victims(struct devmm_victim *v, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 1; i < n; i++)
+		if (cmp_victim(&v[i - 1], &v[i]) > 0)
+			break;
+	if (i < n)
+		sort(v, n, sizeof(*v), cmp_victim, NULL);
+}
+
+/*
  * Lock @mm for an eviction, which may only try: 1 if locked, 0 if busy or
  * exiting (its pages are about to be freed anyway), -1 for @locked_mm,
  * which the caller already holds.
@@ -413,7 +430,7 @@ unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
 		n = devmm_pick_victims(dev, v, target - evicted, windows);
 		if (!n)
 			break;
-		sort(v, n, sizeof(*v), cmp_victim, NULL);
+		sort_victims(v, n);
 		moved = evict_victims(dev, v, n, locked_mm, may_wait ? &busy : NULL);
 		for (i = 0, pages = 0; i < n; i++)
 			pages += v[i].nr;
