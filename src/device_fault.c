@@ -313,12 +313,71 @@ static bool thrash_hold(struct devmm_mirror *m, unsigned long gs)
 	return hold;
 }
 
+/*
+ * The first page of [start, end) that is not on the device, or 0 (all of
+ * them are, or the walk failed).
+ */
+static unsigned long first_absent(struct devmm_mirror *m, struct mm_struct *mm,
+				  unsigned long start, unsigned long end)
+{
+	DECLARE_BITMAP(resident, DEVMM_FAULT_PAGES);
+	unsigned long pfns[DEVMM_FAULT_PAGES], i, n;
+	struct hmm_range range = {
+		.notifier = &m->notifier,
+		.hmm_pfns = pfns,
+		.dev_private_owner = m->dev,
+	};
+
+	for (range.start = start; range.start < end; range.start = range.end) {
+		range.end = min(end, range.start + (DEVMM_FAULT_PAGES << PAGE_SHIFT));
+		if (devmm_mirror_walk(m, mm, &range, consume_resident, resident))
+			return 0;
+		n = (range.end - range.start) >> PAGE_SHIFT;
+		i = find_first_zero_bit(resident, n);
+		if (i < n)
+			return range.start + (i << PAGE_SHIFT);
+	}
+	return 0;
+}
+
+/*
+ * A run: the 2 MiB granules after [gs, ge) that the access would fault on
+ * next, one after the other, as demand_span() would find them (each of them
+ * with a page before @end that is not on the device), up to
+ * DEVMM_GRANULE_RUN granules in all, within [lo, hi).  They migrate in one
+ * pipeline (migrate.c) instead of one after the other.  Only without
+ * prefetch and thrashing control, whose decisions take each granule's
+ * migration into account; exact replays see the same faults, migrations
+ * and policy order either way.  Their faulting pages go to @fault[]; returns
+ * the run's end.
+ */
+static unsigned long demand_run(struct devmm_mirror *m, struct mm_struct *mm,
+				const struct devmm_attrs *a, unsigned long ge, unsigned long end,
+				unsigned long hi, unsigned long *fault, unsigned int *nr)
+{
+	struct devmm_device *dev = m->dev;
+	unsigned long next;
+
+	*nr = 1;
+	if (a->gran_order != DEVMM_PMD_ORDER || READ_ONCE(dev->prefetch) != DEVMM_PREFETCH_NONE ||
+	    READ_ONCE(dev->thrashing))
+		return ge;
+	while (*nr < DEVMM_GRANULE_RUN && ge < min(end, hi)) {
+		next = first_absent(m, mm, ge, min3(ge + PMD_SIZE, end, hi));
+		if (!next)
+			break;
+		fault[(*nr)++] = next;
+		ge = min(ge + PMD_SIZE, hi);
+	}
+	return ge;
+}
+
 /* Demand paging over [start, end), all of one range with attributes @a. */
 static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
 		       unsigned long end, const struct devmm_attrs *a, bool write)
 {
 	DECLARE_BITMAP(resident, DEVMM_FAULT_PAGES);
-	unsigned long pfns[DEVMM_FAULT_PAGES];
+	unsigned long pfns[DEVMM_FAULT_PAGES], fault[DEVMM_GRANULE_RUN];
 	struct devmm_device *dev = m->dev;
 	unsigned long addr = start;
 
@@ -330,8 +389,9 @@ static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
 			.start = addr,
 			.end = min(end, addr + (DEVMM_FAULT_PAGES << PAGE_SHIFT)),
 		};
-		unsigned long i, n = (range.end - addr) >> PAGE_SHIFT, gs, ge, lo, hi;
-		u64 moved = 0;
+		unsigned long i, n = (range.end - addr) >> PAGE_SHIFT, gs, ge, lo, hi, run_end;
+		u64 moved[DEVMM_GRANULE_RUN] = { 0 };
+		unsigned int k, nr;
 
 		/* Unmapped or unreadable: the access itself reports it. */
 		if (devmm_mirror_walk(m, mm, &range, consume_resident, resident))
@@ -351,15 +411,53 @@ static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
 				return -EINTR;
 			continue;
 		}
-		devmm_migrate_granule(m, gs, ge, &moved);
-		atomic64_add(moved, &dev->stats.fault_migrated);
-		trace_devmm_demand_fault(dev->id, addr, gs, ge, moved);
-		demand_prefetch(m, mm, addr, ge, lo, hi);
+		fault[0] = addr;
+		run_end = demand_run(m, mm, a, ge, end, hi, fault, &nr);
+		atomic64_add(nr - 1, &dev->stats.fault_pages);
+		devmm_migrate_granules(m, gs, run_end, moved);
+		for (k = 0; k < nr; k++) {
+			atomic64_add(moved[k], &dev->stats.fault_migrated);
+			trace_devmm_demand_fault(dev->id, fault[k], gs, ge, moved[k]);
+			gs = ge;
+			ge = min(ge + PMD_SIZE, hi);
+		}
+		demand_prefetch(m, mm, fault[nr - 1], run_end, lo, hi);
+		ge = run_end;
 		addr = ge;
 		if (fatal_signal_pending(current))
 			return -EINTR;
 	}
 	return 0;
+}
+
+/**
+ * devmm_demand_ahead - how far a device access demand-pages at once
+ * @m: the mirror.
+ * @start: the start of the access's next copy window, not demanded yet.
+ * @wend: that window's end.
+ * @end: the access's end.
+ *
+ * An access demand-pages a copy window at a time, before its copy (the
+ * copy records the accesses).  Without prefetch and thrashing control, and
+ * where the pages of up to DEVMM_GRANULE_RUN 2 MiB blocks fit on the device
+ * without eviction, it may as well demand them at once (a run of granules,
+ * in one pipeline): nothing is evicted meanwhile, so the faults, the
+ * migrations and the policy's order come out as window by window.  The
+ * caller cuts this to what its buffer can take (device_rw.c).
+ * Return: the end of what to demand now: @wend, or up to that far ahead.
+ */
+unsigned long devmm_demand_ahead(struct devmm_mirror *m, unsigned long start, unsigned long wend,
+				 unsigned long end)
+{
+	struct devmm_device *dev = m->dev;
+	unsigned long ahead = min(end, ALIGN_DOWN(start, PMD_SIZE) +
+				  DEVMM_GRANULE_RUN * PMD_SIZE);
+
+	if (ahead <= wend || !m->owner || !READ_ONCE(m->owner->nattrs) ||
+	    READ_ONCE(dev->prefetch) != DEVMM_PREFETCH_NONE || READ_ONCE(dev->thrashing) ||
+	    !devmm_page_room(dev, (ahead - start) >> PAGE_SHIFT))
+		return wend;
+	return ahead;
 }
 
 /**

@@ -338,6 +338,42 @@ static long copy_user_window(struct devmm_mirror *m, unsigned long addr, unsigne
 }
 
 /*
+ * Whether the user buffer's @vma allows what the access needs: a device read
+ * writes the buffer, a device write reads it (x86 reads what it may write).
+ */
+static bool vma_user_writable(struct vm_area_struct *vma, void *arg)
+{
+	return vma->vm_flags & VM_WRITE;
+}
+
+static bool vma_user_readable(struct vm_area_struct *vma, void *arg)
+{
+	return vma->vm_flags & (VM_READ | VM_WRITE);
+}
+
+/*
+ * The end of what an access demand-pages before the copy window at @start
+ * (ending at @wend): devmm_demand_ahead(), but only as far as the user
+ * buffer @u (NULL: a kernel buffer) can take the copy, so that a copy that
+ * fails leaves nothing past its window migrated.
+ */
+static unsigned long demand_end(struct devmm_mirror *m, struct mm_struct *mm,
+				unsigned long start, unsigned long wend, unsigned long end,
+				void __user *u, bool write)
+{
+	unsigned long ahead = devmm_demand_ahead(m, start, wend, end), ua = (unsigned long)u;
+
+	if (ahead > wend && u) {
+		mmap_read_lock(mm);
+		ahead = start + devmm_vma_span(mm, ua, ua + (ahead - start),
+					       write ? vma_user_readable : vma_user_writable,
+					       NULL, NULL) - ua;
+		mmap_read_unlock(mm);
+	}
+	return max(ahead, wend);
+}
+
+/*
  * Device access to [start, start + npages) from or into user memory at
  * @ubuf, or else the kernel buffer @kbuf: copy through the table, faulting
  * the rest of the range in (one round) at the first missing page.
@@ -374,6 +410,8 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 		if (fault && addr >= demanded) {
 			unsigned long dend = min(end, demanded + (DEVMM_COPY_PAGES << PAGE_SHIFT));
 
+			dend = demand_end(m, mm, demanded, dend, end,
+					  ubuf ? ubuf + (demanded - start) : NULL, write);
 			ret = devmm_device_fault_demand(m, mm, demanded, dend, write);
 			if (ret)
 				break;
@@ -412,20 +450,6 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 	kfree(pages);
 	mmput(mm);
 	return ret;
-}
-
-/*
- * Whether the user buffer's @vma allows what the access needs: a device read
- * writes the buffer, a device write reads it (x86 reads what it may write).
- */
-static bool vma_user_writable(struct vm_area_struct *vma, void *arg)
-{
-	return vma->vm_flags & VM_WRITE;
-}
-
-static bool vma_user_readable(struct vm_area_struct *vma, void *arg)
-{
-	return vma->vm_flags & (VM_READ | VM_WRITE);
 }
 
 /*

@@ -519,8 +519,10 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 			    bool take_foreign, u64 *moved);
 int devmm_migrate_to_system(struct devmm_mirror *m, unsigned long start, unsigned long end,
 			    u64 *cpages);
-int devmm_migrate_granule(struct devmm_mirror *m, unsigned long start, unsigned long end,
-			  u64 *moved);
+/* The most 2 MiB granules one device fault migrates together (a run). */
+#define DEVMM_GRANULE_RUN	8
+int devmm_migrate_granules(struct devmm_mirror *m, unsigned long start, unsigned long end,
+			   u64 *moved);
 int __devmm_migrate_to_system(struct devmm_device *dev, struct mm_struct *mm,
 			      unsigned long start, unsigned long end, struct devmm_mirror *m,
 			      u64 *cpages);

@@ -495,34 +495,37 @@ static int take_from_device(struct devmm_device *other, void *arg)
 }
 
 /*
- * A device fault's granule goes to the device in parts of PIPE_PAGES pages,
- * in a pipeline: the caller collects each part and allocates its device
- * pages, in address order and so in the order a migration of the whole
- * granule puts them on the eviction policy's list (exact replays depend on
+ * Device faults' granules go to the device in a pipeline: the caller
+ * collects each part (a PMD block mapped by a page table in parts of
+ * PIPE_PAGES pages, any other block whole) and allocates its device pages,
+ * in address order and so in the order a migration of one granule after the
+ * other puts them on the eviction policy's list (exact replays depend on
  * it), while a helper on another CPU copies and completes the parts already
  * collected, in order; once all are collected, the caller completes those
- * the helper has not taken.  One helper per granule: waking a CPU per part
- * costs more than the part.  Only a granule that fits on the device without
- * eviction is cut (as a whole, its pages are all in flight until it is
- * complete, and eviction to make room for its end must not pick its
- * start), and only one that holds no large folio: the parts are too small
- * for one.
+ * the helper has not taken.  One helper per call: waking a CPU per part
+ * costs more than the part.  A run of granules of 2 MiB (at most PIPE_BLOCKS,
+ * device_fault.c) goes in one pipeline, its large folios as whole parts.
+ * Only what fits on the device without eviction is cut (as a whole, its
+ * pages are all in flight until it is complete, and eviction to make room
+ * for its end must not pick its start); the rest goes a granule at a time.
  */
 #define PIPE_PAGES	128
-#define PIPE_PARTS	(DEVMM_WINDOW_PAGES / PIPE_PAGES)
+#define PIPE_BLOCKS	DEVMM_GRANULE_RUN
+#define PIPE_PARTS	(PIPE_BLOCKS * (DEVMM_WINDOW_PAGES / PIPE_PAGES))
 
 enum { PART_READY, PART_TAKEN };
 
 struct pipe {
 	struct mm_struct *mm;
+	struct devmm_window *win[PIPE_BLOCKS];	/* win[0] is the caller's */
 	struct to_device td[PIPE_PARTS];
-	struct devmm_window part[PIPE_PARTS];	/* in the caller's full window */
+	struct devmm_window part[PIPE_PARTS];	/* in their block's window */
+	unsigned int block[PIPE_PARTS];		/* the block of each part */
 	atomic_t state[PIPE_PARTS];
 	unsigned long moved[PIPE_PARTS];	/* written by whoever takes the part */
 	unsigned int collected;			/* parts ready for the taking */
 	bool over;				/* no more to come */
 	wait_queue_head_t wait;
-	struct devmm_helpers hs;
 };
 
 /* Complete part @i unless the other side took it. */
@@ -574,55 +577,16 @@ static bool pipe_offloadable(struct to_device *td)
 	return true;
 }
 
-/* Part @i of @w: its arrays are the window's from page @i * PIPE_PAGES on. */
-static void pipe_part(struct devmm_window *part, struct devmm_window *w, unsigned int i)
+/* A part of @pages pages: the arrays of window @w from entry @off on. */
+static void pipe_part(struct devmm_window *part, struct devmm_window *w, unsigned long off,
+		      unsigned long pages)
 {
-	unsigned long off = i * PIPE_PAGES;
-
-	part->pages = PIPE_PAGES;
+	part->pages = pages;
 	part->src = w->src + off;
 	part->dst = w->dst + off;
 	part->dfolio = w->dfolio + off;
 	part->cdst = w->cdst + off;
 	part->csrc = w->csrc + off;
-}
-
-static int pipe_migrate(struct devmm_mirror *m, struct mm_struct *mm,
-			struct vm_area_struct *vma, unsigned long start, unsigned long end,
-			struct devmm_window *w, u64 *moved)
-{
-	struct pipe p = { .mm = mm };
-	unsigned long addr, next;
-	unsigned int i, n = 0;
-	int ret = 0;
-
-	init_waitqueue_head(&p.wait);
-	devmm_helpers_start(&p.hs, 1, pipe_helper, &p);
-	for (addr = start; addr < end; addr = next, n++) {
-		struct to_device *td = &p.td[n];
-
-		next = min(end, addr + (PIPE_PAGES << PAGE_SHIFT));
-		pipe_part(&p.part[n], w, n);
-		*td = (struct to_device){ .m = m, .w = &p.part[n] };
-		ret = fatal_signal_pending(current) ? -EINTR : to_device_collect(td, vma, addr, next);
-		if (ret)
-			break;
-		atomic_set(&p.state[n], PART_READY);
-		if (!pipe_offloadable(td))
-			pipe_take(&p, n);
-		/* Publishes the part to pipe_helper()'s acquire. */
-		smp_store_release(&p.collected, n + 1);
-		wake_up(&p.wait);
-	}
-	WRITE_ONCE(p.over, true);
-	wake_up(&p.wait);
-	for (i = 0; i < n; i++)
-		pipe_take(&p, i);
-	/* Its cancel or flush orders the helper's moved[] before our reads. */
-	devmm_helpers_finish(&p.hs);
-	for (i = 0; i < n; i++)
-		*moved += p.moved[i];
-	return ret;
 }
 
 /*
@@ -650,35 +614,175 @@ static bool block_is_table(struct mm_struct *mm, unsigned long addr)
 }
 
 /*
- * The VMA of a granule [start, end) that may move in a pipeline (above),
- * or NULL; mmap_lock held.
+ * Whether the block [start, end) (within one PMD and VMA) is a part of its
+ * own: a block that may hold or get a large folio.  Cut into parts, its
+ * collect would split the folio.
+ */
+static bool block_whole(struct devmm_device *dev, struct mm_struct *mm,
+			struct vm_area_struct *vma, unsigned long start, unsigned long end)
+{
+	return compound_flag(dev, vma, start, end, true) && !block_is_table(mm, start);
+}
+
+static unsigned long nr_blocks(unsigned long start, unsigned long end)
+{
+	return (ALIGN(end, PMD_SIZE) - ALIGN_DOWN(start, PMD_SIZE)) >> PMD_SHIFT;
+}
+
+/*
+ * The VMA of granules [start, end) that may move in a pipeline (above), or
+ * NULL; mmap_lock held.
  */
 static struct vm_area_struct *pipe_vma(struct devmm_mirror *m, struct mm_struct *mm,
 				       unsigned long start, unsigned long end)
 {
-	unsigned long n = (end - start) >> PAGE_SHIFT;
+	unsigned long n = (end - start) >> PAGE_SHIFT, blocks = nr_blocks(start, end);
 	struct vm_area_struct *vma;
 
-	if (n <= PIPE_PAGES || devmm_param_copy_threads() < 2 || !devmm_task_placement_default())
+	if (blocks > PIPE_BLOCKS || (blocks == 1 && n <= PIPE_PAGES) ||
+	    devmm_param_copy_threads() < 2 || !devmm_task_placement_default())
 		return NULL;
 	vma = vma_lookup(mm, start);
 	if (!vma || !(vma->vm_flags & VM_READ) || end > vma->vm_end ||
 	    !devmm_page_room(m->dev, n))
 		return NULL;
-	if (compound_flag(m->dev, vma, start, end, true) && !block_is_table(mm, start))
+	/* One large folio is one part: nothing to overlap. */
+	if (blocks == 1 && block_whole(m->dev, mm, vma, start, end))
 		return NULL;
 	return vma;
 }
 
+/* A pipeline for @blocks blocks, @w the first one's window; NULL without memory. */
+static struct pipe *pipe_alloc(struct mm_struct *mm, struct devmm_window *w,
+			       unsigned long blocks)
+{
+	struct pipe *p = kzalloc(sizeof(*p), GFP_KERNEL);
+	unsigned long b;
+
+	if (!p)
+		return NULL;
+	p->mm = mm;
+	p->win[0] = w;
+	for (b = 1; b < blocks; b++) {
+		p->win[b] = devmm_window_alloc(DEVMM_WINDOW_PAGES);
+		if (!p->win[b]) {
+			while (--b)
+				devmm_window_free(p->win[b]);
+			kfree(p);
+			return NULL;
+		}
+	}
+	init_waitqueue_head(&p->wait);
+	return p;
+}
+
+static void pipe_free(struct pipe *p)
+{
+	unsigned int b;
+
+	for (b = 1; b < PIPE_BLOCKS; b++)
+		devmm_window_free(p->win[b]);
+	kfree(p);
+}
+
 /*
- * Migrate [start, end) to @m's device: a device fault's @granule in a
- * pipeline where it can be, else window by window; with the pages other
- * devmm devices hold there first if @take_foreign.
+ * Collect part @n, [start, end) of block @b (which starts at @bs, the first
+ * entry of its window), and publish it.
+ */
+static int pipe_collect(struct pipe *p, struct devmm_mirror *m, struct vm_area_struct *vma,
+			unsigned int n, unsigned int b, unsigned long bs, unsigned long start,
+			unsigned long end)
+{
+	struct to_device *td = &p->td[n];
+	int ret;
+
+	pipe_part(&p->part[n], p->win[b], (start - bs) >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT);
+	*td = (struct to_device){ .m = m, .w = &p->part[n] };
+	p->block[n] = b;
+	ret = fatal_signal_pending(current) ? -EINTR : to_device_collect(td, vma, start, end);
+	if (ret)
+		return ret;
+	atomic_set(&p->state[n], PART_READY);
+	if (!pipe_offloadable(td))
+		pipe_take(p, n);
+	/* Publishes the part to pipe_helper()'s acquire. */
+	smp_store_release(&p->collected, n + 1);
+	wake_up(&p->wait);
+	return 0;
+}
+
+/*
+ * Migrate [start, end) (within @vma, see pipe_vma()) in a pipeline; the
+ * pages that moved are added per block to @moved[], from the block of
+ * @start on.
+ */
+static int pipe_migrate(struct pipe *p, struct devmm_mirror *m, struct vm_area_struct *vma,
+			unsigned long start, unsigned long end, u64 *moved)
+{
+	unsigned long bs, be, addr, next;
+	struct devmm_helpers hs;	/* on the stack: INIT_WORK_ONSTACK */
+	unsigned int i, b, n = 0;
+	bool whole;
+	int ret = 0;
+
+	devmm_helpers_start(&hs, 1, pipe_helper, p);
+	for (bs = start, b = 0; !ret && bs < end; bs = be, b++) {
+		be = window_end(vma, bs, end);
+		whole = block_whole(m->dev, p->mm, vma, bs, be);
+		for (addr = bs; !ret && addr < be; addr = next) {
+			next = whole ? be : min(be, addr + (PIPE_PAGES << PAGE_SHIFT));
+			ret = pipe_collect(p, m, vma, n, b, bs, addr, next);
+			if (!ret)
+				n++;
+		}
+	}
+	WRITE_ONCE(p->over, true);
+	wake_up(&p->wait);
+	for (i = 0; i < n; i++)
+		pipe_take(p, i);
+	/* Its cancel or flush orders the helper's moved[] before our reads. */
+	devmm_helpers_finish(&hs);
+	for (i = 0; i < n; i++)
+		moved[p->block[i]] += p->moved[i];
+	return ret;
+}
+
+/*
+ * Device faults' granules [start, end) (@moved[] per PMD block, from the
+ * block of @start on): in one pipeline if they fit on the device, else a
+ * granule after the other, each in a pipeline where it can be.
+ */
+static int granules_to_device(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
+			      unsigned long end, struct devmm_window *w, u64 *moved)
+{
+	struct vm_area_struct *vma = pipe_vma(m, mm, start, end);
+	struct pipe *p = vma ? pipe_alloc(mm, w, nr_blocks(start, end)) : NULL;
+	unsigned long bs, be;
+	int ret = 0;
+
+	if (p) {
+		ret = pipe_migrate(p, m, vma, start, end, moved);
+		pipe_free(p);
+		return ret;
+	}
+	if (nr_blocks(start, end) == 1)
+		return walk_windows(mm, start, end, window_to_device, m, w, moved,
+				    WALK_OFFLOAD_IF_SMALL);
+	for (bs = start; !ret && bs < end; bs = be, moved++) {
+		be = min(end, ALIGN_DOWN(bs, PMD_SIZE) + PMD_SIZE);
+		ret = granules_to_device(m, mm, bs, be, w, moved);
+	}
+	return ret;
+}
+
+/*
+ * Migrate [start, end) to @m's device, with the pages other devmm devices
+ * hold there first if @take_foreign: device faults' @granules as above,
+ * anything else (*@moved in all) window by window, shared among CPUs.
  */
 static int migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigned long end,
-			     bool take_foreign, bool granule, u64 *moved)
+			     bool take_foreign, bool granules, u64 *moved)
 {
-	struct vm_area_struct *vma;
 	struct devmm_window *w;
 	struct mm_struct *mm;
 	int ret = 0;
@@ -694,14 +798,13 @@ static int migrate_to_device(struct devmm_mirror *m, unsigned long start, unsign
 		return -ENOMEM;
 	}
 	mmap_read_lock(mm);
-	vma = granule ? pipe_vma(m, mm, start, end) : NULL;
 	if (take_foreign) {
 		struct foreign_ctx fctx = { m->dev, mm, start, end };
 
 		ret = devmm_devices_for_each(take_from_device, &fctx);
 	}
-	if (!ret && vma)
-		ret = pipe_migrate(m, mm, vma, start, end, w, moved);
+	if (!ret && granules)
+		ret = granules_to_device(m, mm, start, end, w, moved);
 	else if (!ret)
 		ret = walk_windows(mm, start, end, window_to_device, m, w, moved,
 				   WALK_OFFLOAD_IF_SMALL);
@@ -731,19 +834,23 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 }
 
 /**
- * devmm_migrate_granule - migrate a device fault's granule to the device
+ * devmm_migrate_granules - migrate device faults' granules to the device
  * @m: the mirror whose device faulted.
- * @start: the granule's start.
- * @end: its end, within the same PMD block.
- * @moved: incremented by the pages that moved.
+ * @start: the first granule's start.
+ * @end: the last one's end; granules of 2 MiB (a run of them,
+ *	DEVMM_GRANULE_RUN at most) or one smaller granule.
+ * @moved: incremented per PMD block (from the block of @start on) by the
+ *	pages that moved there.
  *
- * As devmm_migrate_to_device(m, @start, @end, true, @moved), in a pipeline
- * (above) where it can be.
+ * As devmm_migrate_to_device(m, @start, @end, true, ...), in a pipeline
+ * (above) where it can be, else a granule after the other.
  * Return: as devmm_migrate_to_device(); -EINTR on a fatal signal.
  */
-int devmm_migrate_granule(struct devmm_mirror *m, unsigned long start, unsigned long end,
-			  u64 *moved)
+int devmm_migrate_granules(struct devmm_mirror *m, unsigned long start, unsigned long end,
+			   u64 *moved)
 {
+	if (WARN_ON_ONCE(nr_blocks(start, end) > DEVMM_GRANULE_RUN))
+		return -EINVAL;
 	return migrate_to_device(m, start, end, true, true, moved);
 }
 

@@ -32,6 +32,8 @@ int devmm_device_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
 unsigned long devmm_access_reach(struct devmm_mirror *m, struct mm_struct *mm,
 				 unsigned long start, unsigned long end, bool write,
 				 struct vm_area_struct **stop);
+unsigned long devmm_demand_ahead(struct devmm_mirror *m, unsigned long start, unsigned long wend,
+				 unsigned long end);
 int devmm_device_fault_demand(struct devmm_mirror *m, struct mm_struct *mm,
 			      unsigned long start, unsigned long end, bool write);
 

@@ -32,7 +32,7 @@
 
 #define PSZ		4096UL
 #define MIB		(1024UL * 1024)
-#define KIND_TESTS	55
+#define KIND_TESTS	58
 
 static int ctl;
 static uint64_t seed;
@@ -512,6 +512,98 @@ static void read_order_test(unsigned int id, const char *kind)
 	munmap(p, GR_PAGES * PSZ);
 	free(buf);
 	free(left);
+}
+
+/*
+ * One device read over several 2 MiB granules (@thp: of THPs) migrates them
+ * together (a run, in a pipeline) where they fit; it must count a device
+ * fault per granule, move every page, and put the pages on FIFO's list in
+ * address order, as granules migrated one after the other would: batch-1
+ * eviction then takes a prefix of the buffer by address.
+ */
+#define RUN_GRANULES	5
+#define RUN_PAGES	(RUN_GRANULES * 512UL)
+#define RUN_EVICT	700UL
+
+static void run_test(unsigned int id, const char *kind, int thp)
+{
+	char *p = devmm_map_aligned(RUN_PAGES * PSZ, thp), *buf = malloc(RUN_PAGES * PSZ);
+	unsigned long i, left = 0, order_breaks = 0;
+	unsigned char *where = malloc(RUN_PAGES);
+	struct devmm_dev_info i0, i1;
+	int fd = devmm_node_open(id), ret;
+	unsigned long long cp = 0;
+
+	for (i = 0; p && i < RUN_PAGES; i++)
+		memset(p + i * PSZ, (int)(i & 0xff), PSZ);
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+	ret = p && buf && where ? settings(id, DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH,
+					   DEVMM_POLICY_FIFO, 1, NULL) : -ENOMEM;
+	ret = ret ?: set_attr(fd, p, RUN_PAGES, DEVMM_ATTR_ALL, DEVMM_LOC_DEVICE, 1, 0, 2 * MIB);
+	ret = ret ?: dev_info(fd, &i0);
+	/* From the middle of the first granule: that one faults at its page 100. */
+	ret = ret ?: devmm_range(fd, DEVMM_IOC_READ, p + 100 * PSZ, RUN_PAGES - 100,
+				 buf + 100 * PSZ, &cp);
+	ret = ret ?: dev_info(fd, &i1);
+	ret = ret ?: devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, RUN_EVICT * PSZ, NULL);
+	if (!ret && local_pages(fd, p, RUN_PAGES, 0, where) == (unsigned long)-1)
+		ret = -EIO;
+	for (i = 0; !ret && i < RUN_PAGES; i++) {
+		left += !where[i];
+		order_breaks += i && where[i] < where[i - 1];
+	}
+	ok(!ret && cp == RUN_PAGES - 100 && check_fill(buf + 100 * PSZ, 100, RUN_PAGES - 100) &&
+	   i1.fault_pages - i0.fault_pages == RUN_GRANULES &&
+	   i1.fault_migrated - i0.fault_migrated == RUN_PAGES && !order_breaks &&
+	   left >= RUN_EVICT && left < RUN_PAGES,
+	   "%s, %s: one device read over %d granules of 2 MiB: a fault each (%llu), every "
+	   "page moved (%llu of %lu), FIFO order by address (batch-1 eviction of %lu took "
+	   "%lu pages, %lu out of order) (%s)", kind, thp ? "THP" : "4 KiB pages",
+	   RUN_GRANULES, ret ? 0ULL : (unsigned long long)(i1.fault_pages - i0.fault_pages),
+	   ret ? 0ULL : (unsigned long long)(i1.fault_migrated - i0.fault_migrated), RUN_PAGES,
+	   RUN_EVICT, left, order_breaks, errname(ret));
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+	settings(id, DEVMM_SET_POLICY, DEVMM_POLICY_LRU, 0, NULL);
+	close(fd);
+	if (p)
+		munmap(p, RUN_PAGES * PSZ);
+	free(buf);
+	free(where);
+}
+
+/*
+ * A device read demand-pages ahead of its copy (several granules at once,
+ * where they fit), but only as far as its user buffer can take the copy:
+ * with the second half of the buffer read-only the read fails with EFAULT
+ * there, and the last granule, past the window where the copy failed, is
+ * not migrated.
+ */
+static void ahead_stop_test(unsigned int id, const char *kind)
+{
+	unsigned long n = 4 * 512, half = n / 2;
+	char *p = map_pages(n), *buf = devmm_map_aligned(n * PSZ, 0);
+	int fd = devmm_node_open(id), ret;
+	unsigned long long cp = 0;
+	unsigned long first, last;
+
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+	ret = p && buf ? set_attr(fd, p, n, DEVMM_ATTR_ALL, DEVMM_LOC_DEVICE, 1, 0, 2 * MIB) :
+			 -ENOMEM;
+	if (!ret && mprotect(buf + half * PSZ, half * PSZ, PROT_READ))
+		ret = -errno;
+	ret = ret ?: devmm_range(fd, DEVMM_IOC_READ, p, n, buf, &cp);
+	first = on_device(fd, p, half);
+	last = on_device(fd, p + 3 * 512 * PSZ, 512);
+	ok(ret == -EFAULT && first == half && last == 0 && check_fill(buf, 0, half),
+	   "%s: a device read into a buffer read-only from its middle fails there (%s, %llu "
+	   "pages read), its first half on the device (%lu of %lu), nothing of its last granule "
+	   "(%lu)", kind, errname(ret), cp, first, half, last);
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
+	close(fd);
+	if (p)
+		munmap(p, n * PSZ);
+	if (buf)
+		munmap(buf, n * PSZ);
 }
 
 /*
@@ -999,6 +1091,9 @@ static void kind_tests(unsigned int id, const char *kind)
 	fault_tests(id, kind);
 	granule_test(id, kind);
 	read_order_test(id, kind);
+	run_test(id, kind, 0);
+	run_test(id, kind, 1);
+	ahead_stop_test(id, kind);
 	stop_tests(id, kind);
 	access_tests(id, kind);
 	exact_test(id, kind, DEVMM_POLICY_LRU);
