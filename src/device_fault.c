@@ -56,8 +56,8 @@ static int fault_window(struct devmm_mirror *m, struct mm_struct *mm, unsigned l
 
 /*
  * Fault [start, end) into the table, for reading or writing, a window at a
- * time, in order: the first window that fails ends the round.  Helpers never
- * fault the caller's memory in; they only copy between pinned pages.
+ * time, in order, on the caller alone: the first window that fails ends the
+ * round.
  */
 int devmm_device_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
 		       unsigned long end, bool write)

@@ -12,15 +12,18 @@
  * copied to or from user space outside the lock.  A user buffer that
  * overlaps the range goes through a kernel buffer, as memmove() would.
  * An access stops at its first page it cannot reach and touches nothing
- * past it.  Helpers share only copies between pinned pages; they hold no
- * lock of their own: the caller holds the mirror lock for them until they
- * are done (or cancelled before they start, so the caller never waits for a
- * worker to be created).
+ * past it.  Helpers share the pinning of private anonymous memory (nothing
+ * past the first page that fails is copied) and copies between pinned
+ * pages; they hold no lock of their own: the caller holds the mirror lock
+ * for the copies until they are done (or cancelled before they start, so
+ * the caller never waits for a worker to be created).
  */
 #include <linux/highmem.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/userfaultfd_k.h>
 #include "devmm.h"
 #include "mirror.h"
 #include "devmm_trace.h"
@@ -234,6 +237,116 @@ static void pinned_copy_helper(void *job)
 }
 
 /*
+ * Pinning a user buffer that is not faulted in yet faults its pages in, one
+ * by one: for a fresh buffer that is half the cost of a device read (make
+ * bench).  So the pinning of a window is shared out in chunks, from a
+ * shared counter, with a helper on another CPU that borrows the caller's mm
+ * (kthread_use_mm()).  Pages already there pin in microseconds, before a
+ * helper wakes: then the caller pins them all.  Only a private anonymous
+ * mapping is shared out (no file, no userfaultfd): there a page can only
+ * fail to fault in for lack of memory, so faulting in some past the first
+ * page that fails touches nothing else.
+ */
+#define PIN_CHUNK	32UL
+#define PIN_CHUNKS	DIV_ROUND_UP(DEVMM_COPY_PAGES + 1, PIN_CHUNK)
+
+struct pin_share {
+	struct mm_struct *mm;
+	unsigned long start;		/* user address of page 0 */
+	unsigned long n;
+	unsigned int flags;
+	struct page **pages;
+	atomic_long_t next;		/* the first chunk no one has taken */
+	long pinned[PIN_CHUNKS];	/* per chunk: pages pinned, or -errno */
+};
+
+static void pin_chunks(struct pin_share *ps)
+{
+	unsigned long c, i;
+
+	for (;;) {
+		c = atomic_long_fetch_inc(&ps->next);
+		i = c * PIN_CHUNK;
+		if (i >= ps->n)
+			return;
+		ps->pinned[c] = pin_user_pages_fast(ps->start + (i << PAGE_SHIFT),
+						    min(PIN_CHUNK, ps->n - i), ps->flags,
+						    ps->pages + i);
+	}
+}
+
+static void pin_helper(void *job)
+{
+	struct pin_share *ps = job;
+
+	kthread_use_mm(ps->mm);
+	pin_chunks(ps);
+	kthread_unuse_mm(ps->mm);
+}
+
+/* Whether the pinning of @n user pages at @start may be shared out (above). */
+static bool pin_shareable(unsigned long start, unsigned long n, bool dev_write)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool ok;
+
+	if (n < SHARE_MIN || devmm_param_copy_threads() < 2 || !devmm_task_placement_default())
+		return false;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, start);
+	/* A device write reads the buffer, a device read writes it. */
+	ok = vma && vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
+	     !userfaultfd_armed(vma) && start + (n << PAGE_SHIFT) <= vma->vm_end &&
+	     (vma->vm_flags & (dev_write ? VM_READ : VM_WRITE));
+	mmap_read_unlock(mm);
+	return ok;
+}
+
+/*
+ * pin_user_pages_fast(@start, @n, @flags, @pages), shared out where it may
+ * be: the pages pinned from @start up to the first that could not be (the
+ * others are unpinned), or -errno if not even the first.
+ */
+static long pin_user_window(unsigned long start, unsigned long n, unsigned int flags,
+			    struct page **pages, bool dev_write)
+{
+	struct pin_share *ps;
+	struct devmm_helpers hs;
+	unsigned long c, i, nc = DIV_ROUND_UP(n, PIN_CHUNK);
+	long pinned = 0;
+
+	if (!pin_shareable(start, n, dev_write))
+		return pin_user_pages_fast(start, n, flags, pages);
+	ps = kmalloc(sizeof(*ps), GFP_KERNEL);
+	if (!ps)
+		return pin_user_pages_fast(start, n, flags, pages);
+	*ps = (struct pin_share){ .mm = current->mm, .start = start, .n = n, .flags = flags,
+				  .pages = pages };
+	atomic_long_set(&ps->next, 0);
+	devmm_helpers_start(&hs, 1, pin_helper, ps);
+	pin_chunks(ps);
+	devmm_helpers_finish(&hs);
+	/* In address order: up to the first chunk that came short. */
+	for (c = 0; c < nc; c++) {
+		i = c * PIN_CHUNK;
+		if (pinned < (long)i) {
+			if (ps->pinned[c] > 0)
+				unpin_user_pages(pages + i, ps->pinned[c]);
+			continue;
+		}
+		if (ps->pinned[c] <= 0) {
+			if (!c)
+				pinned = ps->pinned[c] ?: -EFAULT;
+			continue;
+		}
+		pinned += ps->pinned[c];
+	}
+	kfree(ps);
+	return pinned;
+}
+
+/*
  * Copy between [addr, addr + n pages) and user memory at @u through user
  * pages pinned (and faulted in, as a CPU access would) here, by the caller,
  * before the mirror lock is taken: no page of the copy can then be missing, and each
@@ -255,8 +368,8 @@ static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigne
 	long pinned;
 
 	*user_short = false;
-	pinned = pin_user_pages_fast((unsigned long)u & PAGE_MASK, npin, write ? 0 : FOLL_WRITE,
-				     upages);
+	pinned = pin_user_window((unsigned long)u & PAGE_MASK, npin, write ? 0 : FOLL_WRITE,
+				 upages, write);
 	if (pinned <= 0)
 		return pinned ?: -EFAULT;
 	n = pinned - (pc.uoff ? 1 : 0);

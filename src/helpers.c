@@ -2,13 +2,14 @@
 /*
  * CPU helpers: work a caller shares with (or hands off to) work items on
  * the other CPUs, for the large jobs of the module: the fake backend's
- * copies, the walks of explicit migrations, eviction batches and the copies
- * of device reads and writes between pinned pages.  A caller starts up to copy_threads - 1 of
- * them on its stack, each takes parts of the job from a shared counter, and
- * what none takes the caller does; devmm_helpers_finish() cancels those not
- * started and waits for the others.  Helpers never touch user memory
- * through user addresses: an access must stop at its first page it cannot
- * reach, and a helper's share lies past it.
+ * copies, the walks of explicit migrations, eviction batches, and the
+ * pinning (in private anonymous memory) and the copies of device reads and
+ * writes.  A caller starts up to copy_threads - 1 of them on its stack, each
+ * takes parts of the job from a shared counter, and what none takes the
+ * caller does; devmm_helpers_finish() cancels those not started and waits
+ * for the others.  Helpers never copy through user addresses: an access
+ * must stop at its first page it cannot reach, and a helper's share lies
+ * past it (the pinning sorts its chunks out in address order afterwards).
  */
 #include <linux/cpumask.h>
 #include <linux/lockdep.h>

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include "devmm_test.h"
 
 /* More than two copy windows (512 pages each), not a whole number of them. */
@@ -36,7 +37,7 @@
 #define LEN		(NPAGES * PG)
 #define CAPACITY	(64 * MB)
 /* Tests per device kind and place of the range (system, device). */
-#define PLACE_TESTS	12
+#define PLACE_TESTS	14
 /* Tests per device kind, besides those. */
 #define KIND_TESTS	6
 
@@ -155,6 +156,44 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 	}
 	if (p)
 		munmap(p, LEN + PG);
+
+	/*
+	 * Shared copy-on-write with a fork child: the READ (its pinning shared
+	 * among CPUs) breaks COW in this process only; the child, which waits
+	 * on a pipe, still sees the old contents.
+	 */
+	p = devmm_map_aligned(LEN, 0);
+	if (a && p) {
+		int go[2], res[2], pipes = !pipe(go) && !pipe(res);
+		char r = 'x';
+		pid_t pid;
+
+		pattern_fill(p, LEN, 5);
+		pid = pipes ? fork() : -1;
+		if (pid == 0) {
+			r = read(go[0], &r, 1) == 1 && pattern_bad_word(p, LEN, 5) == -1 ? 'y' : 'n';
+			_exit(write(res[1], &r, 1) == 1 ? 0 : 1);
+		}
+		check_xfer(fd, a, p, 3, 0, "a buffer shared copy-on-write with a fork child", name,
+			   place);
+		if (pid > 0 && write(go[1], "g", 1) == 1 && read(res[0], &r, 1) != 1)
+			r = 'x';
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		ok(r == 'y', "%s, range in %s: ... and the child still reads its old contents (%c)",
+		   name, place, r);
+		if (pipes) {
+			close(go[0]);
+			close(go[1]);
+			close(res[0]);
+			close(res[1]);
+		}
+	} else {
+		fail("%s, range in %s: setup (COW)", name, place);
+		fail("%s, range in %s: setup (COW child)", name, place);
+	}
+	if (p)
+		munmap(p, LEN);
 
 	/* shmem. */
 	mfd = memfd_create("t_copy", MFD_CLOEXEC);
