@@ -347,13 +347,15 @@ static unsigned long first_absent(struct devmm_mirror *m, struct mm_struct *mm,
  * DEVMM_GRANULE_RUN granules in all, within [lo, hi).  They migrate in one
  * pipeline (migrate.c) instead of one after the other.  Only without
  * prefetch and thrashing control, whose decisions take each granule's
- * migration into account; exact replays see the same faults, migrations
- * and policy order either way.  Their faulting pages go to @fault[]; returns
+ * migration into account, and only as far as the run fits on the device
+ * without eviction; exact replays see the same faults, migrations and
+ * policy order either way.  Their faulting pages go to @fault[]; returns
  * the run's end.
  */
 static unsigned long demand_run(struct devmm_mirror *m, struct mm_struct *mm,
-				const struct devmm_attrs *a, unsigned long ge, unsigned long end,
-				unsigned long hi, unsigned long *fault, unsigned int *nr)
+				const struct devmm_attrs *a, unsigned long gs, unsigned long ge,
+				unsigned long end, unsigned long hi, unsigned long *fault,
+				unsigned int *nr)
 {
 	struct devmm_device *dev = m->dev;
 	unsigned long next;
@@ -363,6 +365,9 @@ static unsigned long demand_run(struct devmm_mirror *m, struct mm_struct *mm,
 	    READ_ONCE(dev->thrashing))
 		return ge;
 	while (*nr < DEVMM_GRANULE_RUN && ge < min(end, hi)) {
+		/* Only what fits without eviction, which could pick a later granule's pages. */
+		if (!devmm_page_room(dev, (min(ge + PMD_SIZE, hi) - gs) >> PAGE_SHIFT))
+			break;
 		next = first_absent(m, mm, ge, min3(ge + PMD_SIZE, end, hi));
 		if (!next)
 			break;
@@ -412,7 +417,7 @@ static int demand_span(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
 			continue;
 		}
 		fault[0] = addr;
-		run_end = demand_run(m, mm, a, ge, end, hi, fault, &nr);
+		run_end = demand_run(m, mm, a, gs, ge, end, hi, fault, &nr);
 		atomic64_add(nr - 1, &dev->stats.fault_pages);
 		devmm_migrate_granules(m, gs, run_end, moved);
 		for (k = 0; k < nr; k++) {

@@ -474,14 +474,15 @@ static unsigned long demand_end(struct devmm_mirror *m, struct mm_struct *mm,
 				unsigned long start, unsigned long wend, unsigned long end,
 				void __user *u, bool write)
 {
-	unsigned long ahead = devmm_demand_ahead(m, start, wend, end), ua = (unsigned long)u;
+	unsigned long ahead = devmm_demand_ahead(m, start, wend, end), ua = (unsigned long)u, span;
 
 	if (ahead > wend && u) {
 		mmap_read_lock(mm);
-		ahead = start + devmm_vma_span(mm, ua, ua + (ahead - start),
-					       write ? vma_user_readable : vma_user_writable,
-					       NULL, NULL) - ua;
+		span = devmm_vma_span(mm, ua, ua + (ahead - start),
+				      write ? vma_user_readable : vma_user_writable, NULL, NULL);
 		mmap_read_unlock(mm);
+		/* Whole pages: a buffer at a page offset ends within a page of the range. */
+		ahead = start + ALIGN_DOWN(span - ua, PAGE_SIZE);
 	}
 	return max(ahead, wend);
 }

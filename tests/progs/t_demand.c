@@ -32,7 +32,7 @@
 
 #define PSZ		4096UL
 #define MIB		(1024UL * 1024)
-#define KIND_TESTS	58
+#define KIND_TESTS	59
 
 static int ctl;
 static uint64_t seed;
@@ -572,6 +572,24 @@ static void run_test(unsigned int id, const char *kind, int thp)
 }
 
 /*
+ * A buffer of @len bytes, far from the ranges mapped before it: a device
+ * access whose buffer (as long as the access) would overlap its range goes
+ * through a kernel buffer, chunk by chunk, and the tests below need the
+ * straight path.
+ */
+static char *map_far(size_t len, int thp)
+{
+	size_t gap = 64 * MIB;
+	void *spacer = mmap(NULL, gap, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			    -1, 0);
+	char *b = devmm_map_aligned(len, thp);
+
+	if (spacer != MAP_FAILED)
+		munmap(spacer, gap);
+	return b;
+}
+
+/*
  * A device read demand-pages ahead of its copy (several granules at once,
  * where they fit), but only as far as its user buffer can take the copy:
  * with the second half of the buffer read-only the read fails with EFAULT
@@ -581,7 +599,7 @@ static void run_test(unsigned int id, const char *kind, int thp)
 static void ahead_stop_test(unsigned int id, const char *kind)
 {
 	unsigned long n = 4 * 512, half = n / 2;
-	char *p = map_pages(n), *buf = devmm_map_aligned(n * PSZ, 0);
+	char *p = map_pages(n), *buf = map_far(n * PSZ, 0);
 	int fd = devmm_node_open(id), ret;
 	unsigned long long cp = 0;
 	unsigned long first, last;
@@ -604,6 +622,46 @@ static void ahead_stop_test(unsigned int id, const char *kind)
 		munmap(p, n * PSZ);
 	if (buf)
 		munmap(buf, n * PSZ);
+}
+
+/*
+ * Demand paging ahead of the copy stops where the user buffer ends.  With
+ * the buffer at a page offset, that end lies within a page of the range: it
+ * must be rounded down to whole pages, or the copy loop finds a window of
+ * no page and spins (review of f90881d: a livelock until a fatal signal).
+ * The read runs in a child with an alarm: killed by it is a failure.
+ */
+static void ahead_unaligned_test(unsigned int id, const char *kind)
+{
+	int status = 0;
+	pid_t pid;
+
+	/*
+	 * All in a child with a file and buffers of its own: a fork child may
+	 * not use its parent's file, and demand paging of pages it shared
+	 * copy-on-write would move its parent's mappings to the device too.
+	 */
+	pid = fork();
+	if (pid == 0) {
+		unsigned long n = 1024, have = 768;
+		char *p = map_pages(n), *buf = map_far((have + 1) * PSZ, 0);
+		int fd = devmm_node_open(id), ret;
+
+		alarm(30);
+		/* A hole after the buffer, so that the read runs out of it. */
+		ret = p && buf ? munmap(buf + have * PSZ, PSZ) : -ENOMEM;
+		ret = ret ?: set_attr(fd, p, n, DEVMM_ATTR_ALL, DEVMM_LOC_DEVICE, 1, 0, 2 * MIB);
+		ret = ret ?: devmm_range(fd, DEVMM_IOC_READ, p, n, buf + 100, NULL);
+		_exit(ret == -EFAULT && check_fill(buf + 100, 0, have - 1) ? 0 : ret ? 1 : 2);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	ok(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "%s: a device read into a buffer at page offset 100 that ends before the range does "
+	   "fails with EFAULT after its whole pages (child %s %d)", kind,
+	   WIFSIGNALED(status) ? "killed by signal" : "exit", WIFSIGNALED(status) ?
+	   WTERMSIG(status) : WEXITSTATUS(status));
+	devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 0, NULL);
 }
 
 /*
@@ -1094,6 +1152,7 @@ static void kind_tests(unsigned int id, const char *kind)
 	run_test(id, kind, 0);
 	run_test(id, kind, 1);
 	ahead_stop_test(id, kind);
+	ahead_unaligned_test(id, kind);
 	stop_tests(id, kind);
 	access_tests(id, kind);
 	exact_test(id, kind, DEVMM_POLICY_LRU);
