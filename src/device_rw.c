@@ -324,7 +324,7 @@ static long pin_user_window(unsigned long start, unsigned long n, unsigned int f
 	*ps = (struct pin_share){ .mm = current->mm, .start = start, .n = n, .flags = flags,
 				  .pages = pages };
 	atomic_long_set(&ps->next, 0);
-	devmm_helpers_start(&hs, 1, pin_helper, ps);
+	devmm_helpers_start_user(&hs, 1, pin_helper, ps);
 	pin_chunks(ps);
 	devmm_helpers_finish(&hs);
 	/* In address order: up to the first chunk that came short. */

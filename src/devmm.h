@@ -470,6 +470,7 @@ void devmm_device_usage(struct devmm_device *dev, unsigned long *used, unsigned 
 int devmm_helpers_init(void);
 void devmm_helpers_exit(void);
 extern struct workqueue_struct *devmm_helper_wq;
+extern struct workqueue_struct *devmm_user_wq;
 /*
  * Helpers on other CPUs sharing the caller's work (the caller works too):
  * each calls @fn with @job; devmm_helpers_finish() cancels those not started
@@ -489,9 +490,9 @@ struct devmm_helpers {
 	bool offload;
 };
 
-void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, bool offload,
-			   void (*fn)(void *job), void *job, struct lock_class_key *key,
-			   const char *name);
+void __devmm_helpers_start(struct devmm_helpers *hs, struct workqueue_struct *wq,
+			   unsigned long n, bool offload, void (*fn)(void *job), void *job,
+			   struct lock_class_key *key, const char *name);
 /*
  * Each call site's helpers get a lockdep class of their own, as INIT_WORK()
  * gives each of its callers: with one class for all, lockdep would join jobs
@@ -499,15 +500,20 @@ void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, bool offlo
  * allocates, so enters reclaim; a mirror copy's helper is waited for under
  * the mirror lock, which reclaim's invalidations take).
  */
-#define __devmm_helpers(hs, n, offload, fn, job)					\
+#define __devmm_helpers(hs, wq, n, offload, fn, job)					\
 	do {										\
 		static struct lock_class_key __devmm_helpers_key;			\
 											\
-		__devmm_helpers_start(hs, n, offload, fn, job, &__devmm_helpers_key,	\
+		__devmm_helpers_start(hs, wq, n, offload, fn, job, &__devmm_helpers_key,	\
 				      "(devmm helper)" #fn);				\
 	} while (0)
-#define devmm_helpers_start(hs, n, fn, job) __devmm_helpers(hs, n, false, fn, job)
-#define devmm_helpers_offload(hs, n, fn, job) __devmm_helpers(hs, n, true, fn, job)
+#define devmm_helpers_start(hs, n, fn, job) \
+	__devmm_helpers(hs, devmm_helper_wq, n, false, fn, job)
+#define devmm_helpers_offload(hs, n, fn, job) \
+	__devmm_helpers(hs, devmm_helper_wq, n, true, fn, job)
+/* Helpers that take a user mm's mmap_lock (see devmm_user_wq). */
+#define devmm_helpers_start_user(hs, n, fn, job) \
+	__devmm_helpers(hs, devmm_user_wq, n, false, fn, job)
 void devmm_helpers_finish(struct devmm_helpers *hs);
 
 /* migrate.c */

@@ -25,15 +25,34 @@
  */
 struct workqueue_struct *devmm_helper_wq;
 
+/*
+ * Helpers that fault user memory in (the pinning of device reads and
+ * writes) take the mmap_lock, while callers flush devmm_helper_wq holding
+ * it: on one workqueue the rescuer, which runs its items one by one, could
+ * run such a helper blocked on that lock ahead of the helper the lock's
+ * holder waits for (lockdep, debug lanes).  So they have a workqueue of
+ * their own, without a rescuer: their callers hold no lock and never wait
+ * for a helper that has not started.
+ */
+struct workqueue_struct *devmm_user_wq;
+
 int devmm_helpers_init(void)
 {
 	devmm_helper_wq = alloc_workqueue("devmm_helper",
 					  DEVMM_WQ_PERCPU | WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
-	return devmm_helper_wq ? 0 : -ENOMEM;
+	if (!devmm_helper_wq)
+		return -ENOMEM;
+	devmm_user_wq = alloc_workqueue("devmm_user", DEVMM_WQ_PERCPU | WQ_HIGHPRI, 0);
+	if (!devmm_user_wq) {
+		destroy_workqueue(devmm_helper_wq);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void devmm_helpers_exit(void)
 {
+	destroy_workqueue(devmm_user_wq);
 	destroy_workqueue(devmm_helper_wq);
 }
 
@@ -47,6 +66,7 @@ static void helper_work(struct work_struct *work)
 /**
  * __devmm_helpers_start - start helpers on CPUs for work the caller shares or hands off
  * @hs: the helpers, on the caller's stack.
+ * @wq: devmm_helper_wq, or devmm_user_wq for helpers that take a mmap_lock.
  * @n: how many (at most copy_threads - 1 are kept; with @offload,
  *     copy_threads, and none if that is 1).
  * @offload: the caller will sleep until they are done, not work with them.
@@ -55,12 +75,12 @@ static void helper_work(struct work_struct *work)
  * @key: the lockdep class of the call site's helpers (devmm_helpers_start()).
  * @name: its name.
  *
- * One helper per online CPU, round robin from the next one, on
- * devmm_helper_wq: the caller's own CPU comes last.
+ * One helper per online CPU, round robin from the next one, on @wq: the
+ * caller's own CPU comes last.
  */
-void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, bool offload,
-			   void (*fn)(void *job), void *job, struct lock_class_key *key,
-			   const char *name)
+void __devmm_helpers_start(struct devmm_helpers *hs, struct workqueue_struct *wq,
+			   unsigned long n, bool offload, void (*fn)(void *job), void *job,
+			   struct lock_class_key *key, const char *name)
 {
 	unsigned int i, cpu = raw_smp_processor_id(), threads = devmm_param_copy_threads();
 
@@ -83,7 +103,7 @@ void __devmm_helpers_start(struct devmm_helpers *hs, unsigned long n, bool offlo
 		cpu = cpumask_next(cpu, cpu_online_mask);
 		if (cpu >= nr_cpu_ids)
 			cpu = cpumask_first(cpu_online_mask);
-		queue_work_on(cpu, devmm_helper_wq, &hs->h[i].work);
+		queue_work_on(cpu, wq, &hs->h[i].work);
 	}
 }
 
