@@ -7,6 +7,8 @@
 #include <linux/hmm.h>
 #include <linux/bitmap.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/userfaultfd_k.h>
 #include "devmm.h"
 #include "mirror.h"
 #include "devmm_trace.h"
@@ -55,23 +57,111 @@ static int fault_window(struct devmm_mirror *m, struct mm_struct *mm, unsigned l
 }
 
 /*
+ * A fault round over fresh memory faults its pages in one by one: most of
+ * the cost of a device write into a fresh buffer (make bench).  In one
+ * private anonymous mapping without userfaultfd, where a page can only fail
+ * to fault in for lack of memory, the round's windows are shared out with a
+ * helper on another CPU, from a shared counter, as the pinning of device
+ * reads and writes is (device_rw.c); the round fails with the error of its
+ * first window in address order that failed.  Windows past one that failed
+ * are no longer taken.
+ */
+#define FAULT_SHARE_MIN		(2 * DEVMM_FAULT_PAGES)
+
+struct fault_share {
+	struct devmm_mirror *m;
+	struct mm_struct *mm;
+	unsigned long start, end;
+	bool write;
+	atomic_long_t next;		/* the first window no one has taken */
+	spinlock_t lock;
+	long failed;			/* the first window that failed, or LONG_MAX */
+	int err;			/* its error */
+};
+
+static void fault_windows(struct fault_share *fs)
+{
+	unsigned long pfns[DEVMM_FAULT_PAGES], addr;
+	long w;
+	int ret;
+
+	for (;;) {
+		w = atomic_long_fetch_inc(&fs->next);
+		addr = fs->start + ((w * DEVMM_FAULT_PAGES) << PAGE_SHIFT);
+		if (addr >= fs->end || w > READ_ONCE(fs->failed))
+			return;
+		ret = fault_window(fs->m, fs->mm, addr,
+				   min(fs->end, addr + (DEVMM_FAULT_PAGES << PAGE_SHIFT)),
+				   fs->write, pfns);
+		if (!ret)
+			continue;
+		spin_lock(&fs->lock);
+		if (w < fs->failed) {
+			WRITE_ONCE(fs->failed, w);
+			fs->err = ret;
+		}
+		spin_unlock(&fs->lock);
+	}
+}
+
+static void fault_helper(void *job)
+{
+	fault_windows(job);
+}
+
+/* Whether a fault round over [start, end) may be shared out (above). */
+static bool fault_shareable(struct mm_struct *mm, unsigned long start, unsigned long end,
+			    bool write)
+{
+	struct vm_area_struct *vma;
+	bool ok;
+
+	if (end - start < (FAULT_SHARE_MIN << PAGE_SHIFT) || devmm_param_copy_threads() < 2 ||
+	    !devmm_task_placement_default())
+		return false;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, start);
+	ok = vma && vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
+	     !userfaultfd_armed(vma) && end <= vma->vm_end && (vma->vm_flags & VM_READ) &&
+	     (!write || (vma->vm_flags & VM_WRITE));
+	mmap_read_unlock(mm);
+	return ok;
+}
+
+/*
  * Fault [start, end) into the table, for reading or writing, a window at a
- * time, in order, on the caller alone: the first window that fails ends the
- * round.
+ * time, in order (or shared out, above): the first window that fails ends
+ * the round.
  */
 int devmm_device_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned long start,
 		       unsigned long end, bool write)
 {
 	unsigned long pfns[DEVMM_FAULT_PAGES], addr;
+	struct devmm_helpers hs;
+	struct fault_share *fs;
 	int ret;
 
 	/* The device's own mmap buffer needs no walk (and gets none). */
 	ret = devmm_buffer_mirror(m, mm, start, end, write);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	for (addr = start; !ret && addr < end; addr += DEVMM_FAULT_PAGES << PAGE_SHIFT)
-		ret = fault_window(m, mm, addr, min(end, addr + (DEVMM_FAULT_PAGES << PAGE_SHIFT)),
-				   write, pfns);
+	fs = fault_shareable(mm, start, end, write) ? kmalloc(sizeof(*fs), GFP_KERNEL) : NULL;
+	if (!fs) {
+		for (addr = start; !ret && addr < end; addr += DEVMM_FAULT_PAGES << PAGE_SHIFT)
+			ret = fault_window(m, mm, addr,
+					   min(end, addr + (DEVMM_FAULT_PAGES << PAGE_SHIFT)),
+					   write, pfns);
+		return ret;
+	}
+	*fs = (struct fault_share){ .m = m, .mm = mm, .start = start, .end = end,
+				    .write = write, .failed = LONG_MAX };
+	atomic_long_set(&fs->next, 0);
+	spin_lock_init(&fs->lock);
+	devmm_helpers_start_user(&hs, 1, fault_helper, fs);
+	fault_windows(fs);
+	devmm_helpers_finish(&hs);
+	ret = fs->err;
+	kfree(fs);
 	return ret;
 }
 

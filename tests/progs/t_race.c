@@ -11,6 +11,8 @@
  *  - EXCLUSIVE against MADV_DONTNEED of the same page, each followed by a
  *    device READ: only ever the page's own content (the device table kept a
  *    freed page: a KASAN use-after-free in the debug lanes);
+ *  - a device WRITE into fresh memory (its fault round shared with a helper)
+ *    against MADV_DONTNEED, munmap and remap, and fork of the range;
  *  - DESTROY against two threads evicting everything through the control
  *    node, with the pages at an address only the scan of every process finds
  *    (teardown freed the eviction state under them: KASAN, then an Oops);
@@ -41,7 +43,7 @@
 
 #define CAPACITY	(64 * MB)
 /* Tests per device kind. */
-#define KIND_TESTS	4
+#define KIND_TESTS	5
 /* Idle processes with anonymous memory that the scan of every process walks. */
 #define IDLE_PROCS	40
 
@@ -262,6 +264,106 @@ static void test_exclusive_dontneed(int fd, int has_exclusive, const char *name)
 	   name, bad, reads, grabs, busy, z.zaps, errname(err));
 	munmap(p, PMD);
 	free(buf);
+}
+
+/* ---- a device WRITE into fresh memory against zaps, munmap and fork ---- */
+
+struct unmapper {
+	char *p;
+	size_t len;
+	volatile int stop;
+	unsigned long zaps, remaps, forks;
+	int err;
+};
+
+static void *unmap_loop(void *arg)
+{
+	struct unmapper *u = arg;
+	unsigned long i;
+	pid_t pid;
+
+	for (i = 0; !u->stop; i++) {
+		if (i % 8 == 3) {
+			/* A hole for a moment, then fresh memory again. */
+			munmap(u->p, u->len);
+			if (mmap(u->p, u->len, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) {
+				u->err = -errno;
+				return NULL;
+			}
+			madvise(u->p, u->len, MADV_NOHUGEPAGE);
+			u->remaps++;
+		} else if (i % 8 == 6) {
+			/* Copy-on-write for a moment: the device write breaks it. */
+			pid = fork();
+			if (!pid)
+				_exit(0);
+			if (pid > 0)
+				waitpid(pid, NULL, 0);
+			u->forks++;
+		} else {
+			madvise(u->p, u->len, MADV_DONTNEED);
+			u->zaps++;
+		}
+		usleep(200);
+	}
+	return NULL;
+}
+
+/*
+ * A device WRITE into fresh memory faults the range in (a fault round that
+ * a helper shares, in private anonymous memory) while another thread zaps
+ * the range, unmaps and remaps it, and forks: each WRITE succeeds or fails
+ * with EFAULT (the hole) or EBUSY, and once the other thread is done a
+ * WRITE lands whole.
+ */
+static void test_write_fresh_zap(int fd, const char *name)
+{
+	const unsigned long npages = 1024;
+	size_t len = npages * PG;
+	struct unmapper u = { .len = len };
+	uint64_t *in = malloc(len), *out = malloc(len);
+	unsigned long writes = 0, faults = 0, busy = 0;
+	unsigned long long c = 0, c2 = 0;
+	uint64_t k = 1;
+	int err = 0, ret, ret2, good;
+	pthread_t t;
+	double end;
+
+	u.p = devmm_map_aligned(len, 0);
+	if (u.p)
+		madvise(u.p, len, MADV_NOHUGEPAGE);
+	if (!u.p || !in || !out || pthread_create(&t, NULL, unmap_loop, &u)) {
+		ok(0, "%s: device WRITE into fresh memory against zaps (setup failed)", name);
+		return;
+	}
+	for (end = now() + race_seconds; now() < end; k++) {
+		fill(in, len, k);
+		ret = devmm_range(fd, DEVMM_IOC_WRITE, u.p, npages, in, &c);
+		if (!ret)
+			writes++;
+		else if (ret == -EFAULT)
+			faults++;
+		else if (ret == -EBUSY)
+			busy++;
+		else if (!err)
+			err = ret;
+	}
+	u.stop = 1;
+	pthread_join(t, NULL);
+	fill(in, len, k);
+	ret = devmm_range(fd, DEVMM_IOC_WRITE, u.p, npages, in, &c);
+	ret2 = ret ? ret : devmm_range(fd, DEVMM_IOC_READ, u.p, npages, out, &c2);
+	good = !ret2 && c == npages && c2 == npages && verify(u.p, len, k) && verify(out, len, k);
+	ok(!err && !u.err && good && writes > 0,
+	   "%s: device WRITE of 1024 fresh pages while another thread zaps them, unmaps and "
+	   "remaps them and forks: %lu written, %lu EFAULT, %lu EBUSY, other error %s (%lu zaps, "
+	   "%lu remaps, %lu forks, %s); then a WRITE lands whole: %s (%s, %llu and %llu pages)",
+	   name, writes, faults, busy, errname(err), u.zaps, u.remaps, u.forks, errname(u.err),
+	   good ? "yes" : "NO", errname(ret2), c, c2);
+	munmap(u.p, len);
+	free(in);
+	free(out);
 }
 
 /* ---- DESTROY against EVICT of everything ---- */
@@ -568,6 +670,7 @@ static void test_kind(unsigned int kind, unsigned long long base, int has_exclus
 	test_evict_split(id, fd, name);
 	test_write_during_migrate(fd, name);
 	test_exclusive_dontneed(fd, has_exclusive, name);
+	test_write_fresh_zap(fd, name);
 	if (kind == DEVMM_KIND_PRIVATE)
 		test_fault_no_thp(fd, has_large);
 	close(fd);
