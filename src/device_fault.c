@@ -267,23 +267,35 @@ static bool demand_granule(struct devmm_mirror *m, struct mm_struct *mm, unsigne
 	return reachable;
 }
 
-/* Pages of [start, end) on the device. */
-static unsigned long count_resident(struct devmm_mirror *m, struct mm_struct *mm,
-				    unsigned long start, unsigned long end)
+/*
+ * Walk [start, end) for the pages on the device: returns how many there are.
+ * With @absent, stops at the first page that is not, and stores its address
+ * there (0 if all of them are, or the walk failed).
+ */
+static unsigned long scan_resident(struct devmm_mirror *m, struct mm_struct *mm,
+				   unsigned long start, unsigned long end, unsigned long *absent)
 {
 	DECLARE_BITMAP(resident, DEVMM_FAULT_PAGES);
-	unsigned long pfns[DEVMM_FAULT_PAGES], n = 0;
+	unsigned long pfns[DEVMM_FAULT_PAGES], n = 0, i, nr;
 	struct hmm_range range = {
 		.notifier = &m->notifier,
 		.hmm_pfns = pfns,
 		.dev_private_owner = m->dev,
 	};
 
+	if (absent)
+		*absent = 0;
 	for (range.start = start; range.start < end; range.start = range.end) {
 		range.end = min(end, range.start + (DEVMM_FAULT_PAGES << PAGE_SHIFT));
 		if (devmm_mirror_walk(m, mm, &range, consume_resident, resident))
 			break;
-		n += bitmap_weight(resident, (range.end - range.start) >> PAGE_SHIFT);
+		nr = (range.end - range.start) >> PAGE_SHIFT;
+		i = absent ? find_first_zero_bit(resident, nr) : nr;
+		if (i < nr) {
+			*absent = range.start + (i << PAGE_SHIFT);
+			return n + i;
+		}
+		n += bitmap_weight(resident, nr);
 	}
 	return n;
 }
@@ -331,7 +343,7 @@ static void demand_prefetch(struct devmm_mirror *m, struct mm_struct *mm, unsign
 		be = min(ALIGN_DOWN(addr, PMD_SIZE) + PMD_SIZE, hi);
 		total = (be - bs) >> PAGE_SHIFT;
 		if (total && arg) {
-			unsigned long there = count_resident(m, mm, bs, be);
+			unsigned long there = scan_resident(m, mm, bs, be, NULL);
 
 			if (there < total && there * 100 >= (unsigned long)arg * total)
 				prefetch_range(m, bs, be);
@@ -404,33 +416,6 @@ static bool thrash_hold(struct devmm_mirror *m, unsigned long gs)
 }
 
 /*
- * The first page of [start, end) that is not on the device, or 0 (all of
- * them are, or the walk failed).
- */
-static unsigned long first_absent(struct devmm_mirror *m, struct mm_struct *mm,
-				  unsigned long start, unsigned long end)
-{
-	DECLARE_BITMAP(resident, DEVMM_FAULT_PAGES);
-	unsigned long pfns[DEVMM_FAULT_PAGES], i, n;
-	struct hmm_range range = {
-		.notifier = &m->notifier,
-		.hmm_pfns = pfns,
-		.dev_private_owner = m->dev,
-	};
-
-	for (range.start = start; range.start < end; range.start = range.end) {
-		range.end = min(end, range.start + (DEVMM_FAULT_PAGES << PAGE_SHIFT));
-		if (devmm_mirror_walk(m, mm, &range, consume_resident, resident))
-			return 0;
-		n = (range.end - range.start) >> PAGE_SHIFT;
-		i = find_first_zero_bit(resident, n);
-		if (i < n)
-			return range.start + (i << PAGE_SHIFT);
-	}
-	return 0;
-}
-
-/*
  * A run: the 2 MiB granules after [gs, ge) that the access would fault on
  * next, one after the other, as demand_span() would find them (each of them
  * with a page before @end that is not on the device), up to
@@ -458,7 +443,7 @@ static unsigned long demand_run(struct devmm_mirror *m, struct mm_struct *mm,
 		/* Only what fits without eviction, which could pick a later granule's pages. */
 		if (!devmm_page_room(dev, (min(ge + PMD_SIZE, hi) - gs) >> PAGE_SHIFT))
 			break;
-		next = first_absent(m, mm, ge, min3(ge + PMD_SIZE, end, hi));
+		scan_resident(m, mm, ge, min3(ge + PMD_SIZE, end, hi), &next);
 		if (!next)
 			break;
 		fault[(*nr)++] = next;
