@@ -3,9 +3,13 @@
  * CPU faults on device-private pages: the CPU cannot reach device-private
  * memory, so a CPU access migrates the page back to system memory.
  */
+#include <linux/cpumask.h>
+#include <linux/gfp.h>
+#include <linux/mempolicy.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include "devmm.h"
 #include "devmm_trace.h"
 
@@ -34,6 +38,117 @@ static void fault_window(struct vm_fault *vmf, unsigned long *start, unsigned lo
 		*start = addr;
 		*end = addr + PAGE_SIZE;
 	}
+}
+
+/*
+ * Spare system THPs.  A 2 MiB device folio comes back into a system THP,
+ * which the page allocator zeroes (init_on_alloc, on in Debian's kernels)
+ * only for the copy to overwrite it: more than a quarter of such a fault on
+ * one CPU (make bench).  So, with copy_threads at 2 or more, each such
+ * fault has a worker on another CPU allocate up to DEVMM_FAULT_SPARES for
+ * the next ones; a second after the last such fault, the spares left are
+ * freed.  A fault takes a spare only where its own allocation would have
+ * come from: the faulting CPU's node, with no memory policy of the VMA or
+ * the task in the way.
+ */
+static void spare_fill(struct work_struct *work)
+{
+	struct devmm_device *dev = container_of(work, struct devmm_device, spare_fill);
+	struct folio *folio;
+	bool full;
+	int nid;
+
+	for (;;) {
+		spin_lock(&dev->spare_lock);
+		full = dev->nspares >= DEVMM_FAULT_SPARES || READ_ONCE(dev->dying);
+		nid = dev->spare_nid;
+		spin_unlock(&dev->spare_lock);
+		if (full)
+			return;
+		/* No reclaim or compaction for a spare: the fault would do without. */
+		folio = __folio_alloc_node(GFP_TRANSHUGE_LIGHT | __GFP_NOWARN, DEVMM_PMD_ORDER,
+					   nid);
+		if (!folio)
+			return;
+		spin_lock(&dev->spare_lock);
+		if (dev->nspares < DEVMM_FAULT_SPARES && !READ_ONCE(dev->dying)) {
+			dev->spares[dev->nspares++] = folio;
+			folio = NULL;
+		}
+		spin_unlock(&dev->spare_lock);
+		if (folio) {
+			folio_put(folio);
+			return;
+		}
+	}
+}
+
+static void spare_drain(struct work_struct *work)
+{
+	struct devmm_device *dev = container_of(to_delayed_work(work), struct devmm_device,
+						spare_drain);
+	struct folio *spares[DEVMM_FAULT_SPARES];
+	unsigned int i, n;
+
+	spin_lock(&dev->spare_lock);
+	n = dev->nspares;
+	memcpy(spares, dev->spares, n * sizeof(*spares));
+	dev->nspares = 0;
+	spin_unlock(&dev->spare_lock);
+	for (i = 0; i < n; i++)
+		folio_put(spares[i]);
+}
+
+/** devmm_fault_spares_init - prepare @dev's spare system THPs (none yet) */
+void devmm_fault_spares_init(struct devmm_device *dev)
+{
+	spin_lock_init(&dev->spare_lock);
+	INIT_WORK(&dev->spare_fill, spare_fill);
+	INIT_DELAYED_WORK(&dev->spare_drain, spare_drain);
+}
+
+/**
+ * devmm_fault_spares_release - free @dev's spare system THPs
+ * @dev: a dying device none of whose pages can fault any more (its
+ *	pagemaps are gone), so that nothing queues the workers again.
+ */
+void devmm_fault_spares_release(struct devmm_device *dev)
+{
+	cancel_work_sync(&dev->spare_fill);
+	cancel_delayed_work_sync(&dev->spare_drain);
+	spare_drain(&dev->spare_drain.work);
+}
+
+/**
+ * devmm_fault_spare_take - a spare system THP for a CPU fault
+ * @dev: the device of the faulting folio.
+ * @vma: the VMA of the fault.
+ *
+ * Return: a locked PMD-order folio, or NULL (the caller allocates one).
+ * Either way more are allocated for the faults to come.
+ */
+struct folio *devmm_fault_spare_take(struct devmm_device *dev, struct vm_area_struct *vma)
+{
+	unsigned int cpu = cpumask_next(raw_smp_processor_id(), cpu_online_mask);
+	struct folio *folio = NULL;
+	int nid = numa_node_id();
+
+	if (devmm_param_copy_threads() < 2 || vma_policy(vma) || !devmm_task_placement_default())
+		return NULL;
+	spin_lock(&dev->spare_lock);
+	if (dev->nspares && folio_nid(dev->spares[dev->nspares - 1]) == nid)
+		folio = dev->spares[--dev->nspares];
+	dev->spare_nid = nid;
+	if (!READ_ONCE(dev->dying)) {
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(cpu_online_mask);
+		queue_work_on(cpu, devmm_helper_wq, &dev->spare_fill);
+		mod_delayed_work(devmm_helper_wq, &dev->spare_drain, HZ);
+	}
+	spin_unlock(&dev->spare_lock);
+	if (folio)
+		folio_lock(folio);
+	return folio;
 }
 
 /* Tries a fault makes for a system THP before it gives up with VM_FAULT_OOM. */

@@ -65,6 +65,7 @@ static void devmm_device_teardown(struct devmm_device *dev)
 		if (dev->evict_batch)
 			devmm_evict_all(dev, 0, NULL);
 		devmm_pagemap_teardown(dev);
+		devmm_fault_spares_release(dev);
 	}
 	pr_info("device %u: removed\n", dev->id);
 }
@@ -107,6 +108,7 @@ struct devmm_device *devmm_device_create(enum devmm_kind kind, phys_addr_t base,
 	INIT_LIST_HEAD(&dev->owners);
 	spin_lock_init(&dev->free_lock);
 	init_waitqueue_head(&dev->free_wait);
+	devmm_fault_spares_init(dev);
 	dev->ops = kind == DEVMM_PRIVATE ? &devmm_fake_private_ops : &devmm_fake_coherent_ops;
 
 	if (kind != DEVMM_MIRROR) {
@@ -183,6 +185,7 @@ void devmm_device_info(struct devmm_device *dev, struct devmm_dev_info *info)
 	info->map_write_faults = atomic64_read(&dev->stats.map_write_faults);
 	info->map_mkwrite = atomic64_read(&dev->stats.map_mkwrite);
 	info->chunks_ahead = atomic64_read(&dev->stats.chunks_ahead);
+	info->spare_bytes = (u64)READ_ONCE(dev->nspares) << PMD_SHIFT;
 	info->fault_pages = atomic64_read(&dev->stats.fault_pages);
 	info->fault_migrated = atomic64_read(&dev->stats.fault_migrated);
 	info->remote_pages = atomic64_read(&dev->stats.remote_pages);

@@ -37,6 +37,8 @@
 #define DEVMM_WINDOW_PAGES	(PMD_SIZE >> PAGE_SHIFT)
 /* Windows of victims one eviction pass may take, and their pages. */
 #define DEVMM_EVICT_PASS_WINDOWS	8
+/* Spare system THPs a private device keeps for CPU faults (cpu_fault.c). */
+#define DEVMM_FAULT_SPARES	2
 #define DEVMM_EVICT_PASS_MAX	(DEVMM_WINDOW_PAGES * DEVMM_EVICT_PASS_WINDOWS)
 
 enum devmm_kind {
@@ -292,6 +294,12 @@ struct devmm_stats {
  * @evict_batch: scratch arrays for eviction.
  * @victims: folios chosen for one eviction pass.
  * @stats: counters.
+ * @spare_lock: protects @spares, @nspares and @spare_nid.
+ * @spares: system THPs allocated ahead for CPU faults (cpu_fault.c).
+ * @nspares: how many.
+ * @spare_nid: the node they are allocated on: the last faulting CPU's.
+ * @spare_fill: allocates them, after a fault took one.
+ * @spare_drain: frees them, a while after the last such fault.
  * @dnode: the /dev/devmmN node.
  * @compat: the /dev/hmm_dmirrorN node, if any.
  */
@@ -339,6 +347,12 @@ struct devmm_device {
 	struct devmm_window *evict_batch;
 	struct devmm_victim *victims;
 	struct devmm_stats stats;
+	spinlock_t spare_lock;
+	struct folio *spares[DEVMM_FAULT_SPARES];
+	unsigned int nspares;
+	int spare_nid;
+	struct work_struct spare_fill;
+	struct delayed_work spare_drain;
 	struct devmm_node dnode;
 	struct devmm_node *compat;
 };
@@ -539,6 +553,9 @@ int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_stru
 
 /* cpu_fault.c */
 vm_fault_t devmm_migrate_to_ram(struct vm_fault *vmf);
+void devmm_fault_spares_init(struct devmm_device *dev);
+void devmm_fault_spares_release(struct devmm_device *dev);
+struct folio *devmm_fault_spare_take(struct devmm_device *dev, struct vm_area_struct *vma);
 
 /* attr.c */
 int devmm_attr_set(struct devmm_owner *o, unsigned long start, unsigned long end, u32 mask,

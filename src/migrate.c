@@ -913,8 +913,13 @@ static int alloc_and_copy_to_system(struct devmm_device *dev, struct migrate_vma
 		if (nr > 1 && !devmm_mirror_fail_alloc(m) &&
 		    (args->fault_page || !(args->vma->vm_flags & VM_NOHUGEPAGE)) &&
 		    !devmm_param_fail_thp_alloc()) {
-			struct folio *folio = devmm_vma_alloc_pmd_folio(args->vma, addr,
-									!!args->fault_page);
+			struct folio *folio = NULL;
+
+			if (args->fault_page)
+				folio = devmm_fault_spare_take(dev, args->vma);
+			if (!folio)
+				folio = devmm_vma_alloc_pmd_folio(args->vma, addr,
+								  !!args->fault_page);
 
 			dpage = folio ? &folio->page : NULL;
 		}

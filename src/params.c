@@ -300,7 +300,7 @@ static const struct kernel_param_ops copy_threads_ops = {
 };
 module_param_cb(copy_threads, &copy_threads_ops, &copy_threads, 0644);
 MODULE_PARM_DESC(copy_threads,
-		 "CPUs sharing a large copy of the fake backend, an explicit migration or eviction batch of several 2 MiB blocks, or a large device read or write: 0 (default) one per online CPU, 1 the caller alone (writable at run time)");
+		 "CPUs sharing a large copy of the fake backend, an explicit migration or eviction batch of several 2 MiB blocks, or a large device read or write, and (2 or more) allocate spare THPs for CPU faults: 0 (default) one per online CPU, 1 the caller alone (writable at run time)");
 
 /*
  * Fault injection for tests: the next N system THP allocations of the way

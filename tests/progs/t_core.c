@@ -18,7 +18,7 @@
 #include "devmm_test.h"
 
 #define NPAGES 256UL
-#define LARGE_TESTS 8
+#define LARGE_TESTS 9
 #define FAULT_AROUND_TESTS 6
 
 static size_t psz;
@@ -48,6 +48,14 @@ static unsigned long used_pages(int fd)
 	struct devmm_dev_info info;
 
 	return test_dev_info(fd, &info) ? ~0UL : info.used / psz;
+}
+
+/* The device's spare THPs for CPU faults, in bytes (ABI 1.3), or ~0 on error. */
+static unsigned long long spare_bytes(int fd)
+{
+	struct devmm_dev_info info;
+
+	return test_dev_info(fd, &info) ? ~0ULL : info.spare_bytes;
 }
 
 static void *map_anon(unsigned long npages, int prot, int flags)
@@ -509,6 +517,52 @@ static void test_fault_around(int fd, unsigned int kind, const char *name)
 }
 
 /*
+ * CPU faults on 2 MiB device folios take system THPs allocated ahead by a
+ * worker (cpu_fault.c): at most two at a time, and none held a while after
+ * the last fault.
+ */
+static void test_spares(int fd, const char *name)
+{
+	const size_t pmd = 2UL << 20, len = 8 * pmd;
+	unsigned long np = len / psz, i, bad = 0;
+	unsigned long long cpages = 0, most = 0, now_b, left = ~0ULL;
+	char *raw = map_anon(np + pmd / psz, PROT_READ | PROT_WRITE, MAP_PRIVATE), *p;
+	int ret = -ENOMEM, waited;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		tap_skip("one CPU: no worker allocates spare THPs (copy_threads)",
+			 "%s: CPU faults on 2 MiB device folios take spare THPs", name);
+		if (raw)
+			munmap(raw, len + pmd);
+		return;
+	}
+	p = raw ? pmd_align_up(raw) : NULL;
+	if (p) {
+		madvise(p, len, MADV_HUGEPAGE);
+		fill(p, np, 31);
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, np, NULL, &cpages);
+	}
+	for (i = 0; !ret && i < len / pmd; i++) {
+		bad += *(volatile uint64_t *)(p + i * pmd) != *(uint64_t *)(p + i * pmd);
+		usleep(20000);
+		now_b = spare_bytes(fd);
+		most = now_b > most ? now_b : most;
+	}
+	for (waited = 0; !ret && waited < 100; waited++) {
+		left = spare_bytes(fd);
+		if (!left)
+			break;
+		usleep(50000);
+	}
+	ok(!ret && cpages == np && !bad && check(p, np, 31) && most && most <= 2 * pmd && !left,
+	   "%s: CPU faults on 8 device folios of 2 MiB, intact, take spare THPs: at most %llu "
+	   "KiB held at once (4096 allowed), %llu KiB %.1f s after the last fault (%s)", name,
+	   most >> 10, left == ~0ULL ? 0 : left >> 10, waited * 0.05, errname(ret));
+	if (raw)
+		munmap(raw, len + pmd);
+}
+
+/*
  * THP-backed memory on a device with large folios: migrates as whole PMD
  * folios, a CPU fault brings a whole folio back, a partial munmap splits
  * one, and explicit migration back counts every page.
@@ -601,6 +655,7 @@ static void test_large(int fd, unsigned int kind, const char *name)
 	   "through the device and the CPU (%s)", name, errname(ret));
 	free(buf);
 	munmap(raw, len + pmd);
+	test_spares(fd, name);
 }
 
 static void test_device(unsigned int kind, const char *name)

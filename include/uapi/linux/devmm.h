@@ -22,7 +22,7 @@
 
 /* Bumped on incompatible changes (major) and on additions (minor). */
 #define DEVMM_ABI_MAJOR		1
-#define DEVMM_ABI_MINOR		2
+#define DEVMM_ABI_MINOR		3
 
 #define DEVMM_CONTROL_NAME	"devmm"
 #define DEVMM_IOC_MAGIC		0xDB
@@ -236,6 +236,9 @@ struct devmm_range_cmd {
  * @chunks_ahead: (out) chunks of device memory (pagemaps) mapped ahead of
  *	need, in the background: at creation, then whenever less than half a
  *	chunk is left free (never beyond @capacity).
+ * @spare_bytes: (out, ABI 1.3) system memory held in THPs allocated ahead
+ *	for the CPU faults on this device's 2 MiB folios (at most two; freed a
+ *	second after the last such fault).
  * @reserved: zero.
  * @fault_pages: (out, ABI 1.1) device faults, per page: pages a device read
  *	or write touched in a migrate-on-fault range preferring this device
@@ -282,7 +285,8 @@ struct devmm_dev_info {
 	__u64 map_write_faults;
 	__u64 map_mkwrite;
 	__u64 chunks_ahead;
-	__u64 reserved[3];
+	__u64 spare_bytes;
+	__u64 reserved[2];
 	__u64 fault_pages;
 	__u64 fault_migrated;
 	__u64 remote_pages;
