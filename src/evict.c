@@ -202,19 +202,32 @@ static void sort_victims(struct devmm_victim *v, unsigned long n)
 }
 
 /*
- * Lock @mm for an eviction, which may only try: 1 if locked, 0 if busy or
- * exiting (its pages are about to be freed anyway), -1 for @locked_mm,
- * which the caller already holds.
+ * Lock @mm for an eviction: 1 if locked, 0 if busy or exiting (its pages are
+ * about to be freed anyway), -1 for @locked_mm, which the caller already
+ * holds.  Under evict_lock it may only try: a migration that needs room holds
+ * its mmap_lock and waits for evict_lock.  A caller that holds no mmap_lock
+ * (@patient) tries for a few milliseconds: a writer queued on the lock for a
+ * moment (mprotect(), khugepaged) fails every try, and the pass's victims
+ * with it (t_evict, an owner's thread that mprotect()s; the victims of the
+ * next pass may differ).  Should the writer wait for a reader that waits for
+ * evict_lock, the tries run out and the caller waits as devmm_evict() says.
  */
-static int owner_lock(struct mm_struct *mm, struct mm_struct *locked_mm)
+#define OWNER_LOCK_TRIES	16
+
+static int owner_lock(struct mm_struct *mm, struct mm_struct *locked_mm, bool patient)
 {
+	unsigned int tries = patient ? OWNER_LOCK_TRIES : 1;
+
 	if (mm == locked_mm)
 		return -1;
 	if (!mmget_not_zero(mm))
 		return 0;
-	if (!mmap_read_trylock(mm)) {
-		mmput_async(mm);
-		return 0;
+	while (!mmap_read_trylock(mm)) {
+		if (!--tries || fatal_signal_pending(current)) {
+			mmput_async(mm);
+			return 0;
+		}
+		usleep_range(250, 500);
 	}
 	return 1;
 }
@@ -355,7 +368,8 @@ static unsigned long evict_owner(struct devmm_device *dev, struct mm_struct *mm,
 /*
  * One eviction pass over @n victims (sorted); returns pages evicted.  The
  * mm of the first owner that was busy goes to *@busy (with a user
- * reference) if @busy is not NULL.
+ * reference) if @busy is not NULL, which also says that the caller holds
+ * no mmap_lock (owner_lock() may then try a while).
  */
 static unsigned long evict_victims(struct devmm_device *dev, struct devmm_victim *v,
 				   unsigned long n, struct mm_struct *locked_mm,
@@ -369,7 +383,7 @@ static unsigned long evict_victims(struct devmm_device *dev, struct devmm_victim
 
 		for (j = i + 1; j < n && v[j].owner == v[i].owner; j++)
 			;
-		locked = owner_lock(mm, locked_mm);
+		locked = owner_lock(mm, locked_mm, busy != NULL);
 		if (!locked) {
 			if (busy && !*busy && mmget_not_zero(mm))
 				*busy = mm;
@@ -407,8 +421,8 @@ static unsigned int evict_pass_windows(void)
  * (locked, pinned, being migrated, their owner busy) are skipped and
  * counted as failures.  Gives up after a few passes that free nothing.
  * An owner's mmap_lock is only tried, except by a caller that holds none
- * (@locked_mm NULL): after a pass that freed nothing because an owner was
- * busy, it drops evict_lock, waits for that owner's lock and goes on
+ * (@locked_mm NULL): it tries for a few milliseconds, and after a pass that
+ * freed nothing because an owner was still busy, it drops evict_lock, waits for that owner's lock and goes on
  * holding it (mmap_lock before evict_lock, as in a migration that needs
  * room).
  * Return: pages evicted.

@@ -9,6 +9,7 @@
  * lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A, LANE_COHERENT_B.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -273,6 +274,76 @@ static void test_on_demand(int id, int fd, const char *name)
 	ret = devmm_dev_cmd(ctl, DEVMM_IOC_SET_CAPACITY, id, CAPACITY, NULL);
 	ok(ret == 0, "%s: capacity back to 64 MiB (%s)", name, errname(ret));
 	munmap(p, len);
+}
+
+/* ---- an owner whose mmap_lock another of its threads takes for writing ---- */
+
+struct writer {
+	char *page;
+	volatile int stop;
+	unsigned long n;
+};
+
+static void *writer_loop(void *arg)
+{
+	struct writer *w = arg;
+
+	while (!w->stop) {
+		mprotect(w->page, psz, PROT_READ);
+		mprotect(w->page, psz, PROT_READ | PROT_WRITE);
+		w->n++;
+		usleep(200);
+	}
+	return NULL;
+}
+
+/*
+ * EVICT through the control node, which holds no mmap_lock, while another
+ * thread of the owner takes the owner's mmap_lock for writing now and then
+ * (mprotect(), as khugepaged does): each EVICT takes its victims, and none
+ * counts as busy.  Before the fix, an owner busy at the moment of the pass
+ * failed the pass's victims (then waited, and picked again): under RANDOM
+ * the victims came out different (t_demand's evict_order, in CI).
+ */
+static void test_busy_owner(int id, int fd, const char *name)
+{
+	size_t len = 32 * MB;
+	char *p = map_anon(len), *page = map_anon(psz);
+	struct devmm_dev_info i0 = {}, i1 = {};
+	struct writer w = { .page = page };
+	unsigned long long result = 0, total = 0;
+	unsigned long k, bad = 0;
+	int ret = 0, first = 0;
+	pthread_t t;
+
+	pattern_fill(p, len, 41);
+	ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL);
+	query(id, &i0);
+	if (ret || pthread_create(&t, NULL, writer_loop, &w)) {
+		ok(0, "%s: EVICT while the owner takes its mmap_lock for writing (setup: %s)", name,
+		   errname(ret));
+		munmap(p, len);
+		munmap(page, psz);
+		return;
+	}
+	for (k = 0; k < 12; k++) {
+		ret = devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, 2 * MB, &result);
+		if (ret || result < 2 * MB) {
+			bad++;
+			first = first ?: ret ?: -EAGAIN;
+		}
+		total += result;
+	}
+	w.stop = 1;
+	pthread_join(t, NULL);
+	query(id, &i1);
+	ok(!bad && i1.evict_failures == i0.evict_failures && pattern_ok(p, len, 41),
+	   "%s: 12 EVICTs of 2 MiB while another thread of the owner mprotect()s (%lu times): "
+	   "%llu MiB evicted, %lu short (%s), %llu victims busy, data intact", name, w.n,
+	   total / MB, bad, errname(first),
+	   (unsigned long long)(i1.evict_failures - i0.evict_failures));
+	munmap(p, len);
+	munmap(page, psz);
 }
 
 /* Whether process @pid still has its address space (/proc/PID/status shows VmRSS). */
@@ -574,6 +645,7 @@ static void test_device(int id, unsigned int kind, const char *name)
 	test_policy(id, fd, kind, DEVMM_POLICY_FIFO, name);
 	test_stale_victim(id, fd, kind, name);
 	test_on_demand(id, fd, name);
+	test_busy_owner(id, fd, name);
 	test_exiting_owner(id, fd, name);
 	test_kill_midway(id, name);
 	bench_evict(id, fd, name);
@@ -582,7 +654,7 @@ static void test_device(int id, unsigned int kind, const char *name)
 	test_destroy_under_load(id, fd, name);
 	close(fd);
 }
-#define DEVICE_TESTS 28
+#define DEVICE_TESTS 29
 
 /*
  * Fragmentation (7.x, large device folios): on a private device whose every
