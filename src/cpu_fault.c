@@ -48,8 +48,9 @@ static void fault_window(struct vm_fault *vmf, unsigned long *start, unsigned lo
  * fault has a worker on another CPU allocate up to DEVMM_FAULT_SPARES for
  * the next ones; a second after the last such fault, the spares left are
  * freed.  A fault takes a spare only where its own allocation would have
- * come from: the faulting CPU's node, with no memory policy of the VMA or
- * the task in the way.
+ * come from first: the faulting CPU's node, with no memory policy of the
+ * VMA or the task in the way.  Spares can neither be reclaimed nor moved:
+ * two per device at most, and only while CPU faults keep coming.
  */
 static void spare_fill(struct work_struct *work)
 {
@@ -65,14 +66,20 @@ static void spare_fill(struct work_struct *work)
 		spin_unlock(&dev->spare_lock);
 		if (full)
 			return;
-		/* No reclaim or compaction for a spare: the fault would do without. */
-		folio = __folio_alloc_node(GFP_TRANSHUGE_LIGHT | __GFP_NOWARN, DEVMM_PMD_ORDER,
-					   nid);
+		/*
+		 * On that node only, as the fault's own allocation tries first,
+		 * and without reclaim or compaction: the fault would do without.
+		 */
+		folio = __folio_alloc_node(GFP_TRANSHUGE_LIGHT | __GFP_THISNODE | __GFP_NOWARN,
+					   DEVMM_PMD_ORDER, nid);
 		if (!folio)
 			return;
 		spin_lock(&dev->spare_lock);
 		if (dev->nspares < DEVMM_FAULT_SPARES && !READ_ONCE(dev->dying)) {
-			dev->spares[dev->nspares++] = folio;
+			dev->spares[dev->nspares] = folio;
+			WRITE_ONCE(dev->nspares, dev->nspares + 1);
+			/* A fill that ran late must not outlive the drain. */
+			mod_delayed_work(devmm_helper_wq, &dev->spare_drain, HZ);
 			folio = NULL;
 		}
 		spin_unlock(&dev->spare_lock);
@@ -93,7 +100,7 @@ static void spare_drain(struct work_struct *work)
 	spin_lock(&dev->spare_lock);
 	n = dev->nspares;
 	memcpy(spares, dev->spares, n * sizeof(*spares));
-	dev->nspares = 0;
+	WRITE_ONCE(dev->nspares, 0);
 	spin_unlock(&dev->spare_lock);
 	for (i = 0; i < n; i++)
 		folio_put(spares[i]);
@@ -124,20 +131,30 @@ void devmm_fault_spares_release(struct devmm_device *dev)
  * @dev: the device of the faulting folio.
  * @vma: the VMA of the fault.
  *
+ * Spares of another node (the faults moved) are freed.
  * Return: a locked PMD-order folio, or NULL (the caller allocates one).
  * Either way more are allocated for the faults to come.
  */
 struct folio *devmm_fault_spare_take(struct devmm_device *dev, struct vm_area_struct *vma)
 {
 	unsigned int cpu = cpumask_next(raw_smp_processor_id(), cpu_online_mask);
-	struct folio *folio = NULL;
-	int nid = numa_node_id();
+	struct folio *folio = NULL, *stale[DEVMM_FAULT_SPARES];
+	unsigned int i, n = 0, nstale = 0;
+	int nid = numa_mem_id();
 
-	if (devmm_param_copy_threads() < 2 || vma_policy(vma) || !devmm_task_placement_default())
+	if (devmm_param_copy_threads() < 2 || vma_policy(vma) ||
+	    (vma->vm_ops && vma->vm_ops->get_policy) || !devmm_task_placement_default())
 		return NULL;
 	spin_lock(&dev->spare_lock);
-	if (dev->nspares && folio_nid(dev->spares[dev->nspares - 1]) == nid)
-		folio = dev->spares[--dev->nspares];
+	for (i = 0; i < dev->nspares; i++) {
+		if (folio_nid(dev->spares[i]) != nid)
+			stale[nstale++] = dev->spares[i];
+		else if (!folio)
+			folio = dev->spares[i];
+		else
+			dev->spares[n++] = dev->spares[i];
+	}
+	WRITE_ONCE(dev->nspares, n);
 	dev->spare_nid = nid;
 	if (!READ_ONCE(dev->dying)) {
 		if (cpu >= nr_cpu_ids)
@@ -146,6 +163,8 @@ struct folio *devmm_fault_spare_take(struct devmm_device *dev, struct vm_area_st
 		mod_delayed_work(devmm_helper_wq, &dev->spare_drain, HZ);
 	}
 	spin_unlock(&dev->spare_lock);
+	for (i = 0; i < nstale; i++)
+		folio_put(stale[i]);
 	if (folio)
 		folio_lock(folio);
 	return folio;

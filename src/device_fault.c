@@ -5,6 +5,7 @@
  * hmm_range_fault(), as a CPU access would, and enter them in the table.
  */
 #include <linux/hmm.h>
+#include <linux/kthread.h>
 #include <linux/bitmap.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -59,12 +60,14 @@ static int fault_window(struct devmm_mirror *m, struct mm_struct *mm, unsigned l
 /*
  * A fault round over fresh memory faults its pages in one by one: most of
  * the cost of a device write into a fresh buffer (make bench).  In one
- * private anonymous mapping without userfaultfd, where a page can only fail
- * to fault in for lack of memory, the round's windows are shared out with a
- * helper on another CPU, from a shared counter, as the pinning of device
- * reads and writes is (device_rw.c); the round fails with the error of its
- * first window in address order that failed.  Windows past one that failed
- * are no longer taken.
+ * private anonymous mapping without userfaultfd or guard regions, where a
+ * page can only fail to fault in for lack of memory (or a memory error), the
+ * round's windows are shared out with a helper on another CPU that borrows
+ * the caller's mm (kthread_use_mm(): memory.high throttling goes by the
+ * current mm), from a shared counter, as the pinning of device reads and
+ * writes is (device_rw.c).  The round fails with the error of its first
+ * window in address order that failed; windows past it are no longer
+ * taken, and those taken already complete.
  */
 #define FAULT_SHARE_MIN		(2 * DEVMM_FAULT_PAGES)
 
@@ -106,7 +109,11 @@ static void fault_windows(struct fault_share *fs)
 
 static void fault_helper(void *job)
 {
-	fault_windows(job);
+	struct fault_share *fs = job;
+
+	kthread_use_mm(fs->mm);
+	fault_windows(fs);
+	kthread_unuse_mm(fs->mm);
 }
 
 /* Whether a fault round over [start, end) may be shared out (above). */
@@ -121,7 +128,7 @@ static bool fault_shareable(struct mm_struct *mm, unsigned long start, unsigned 
 		return false;
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, start);
-	ok = vma && vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
+	ok = vma && vma_is_anonymous(vma) && !(vma->vm_flags & (VM_SHARED | DEVMM_VM_MAYBE_GUARD)) &&
 	     !userfaultfd_armed(vma) && end <= vma->vm_end && (vma->vm_flags & VM_READ) &&
 	     (!write || (vma->vm_flags & VM_WRITE));
 	mmap_read_unlock(mm);

@@ -243,8 +243,8 @@ static void pinned_copy_helper(void *job)
  * shared counter, with a helper on another CPU that borrows the caller's mm
  * (kthread_use_mm()).  Pages already there pin in microseconds, before a
  * helper wakes: then the caller pins them all.  Only a private anonymous
- * mapping is shared out (no file, no userfaultfd): there a page can only
- * fail to fault in for lack of memory, so faulting in some past the first
+ * mapping is shared out (no file, no userfaultfd, no guard region): there
+ * a page can only fail to fault in for lack of memory (or a memory error), so faulting in some past the first
  * page that fails touches nothing else.
  */
 #define PIN_CHUNK	32UL
@@ -296,7 +296,7 @@ static bool pin_shareable(unsigned long start, unsigned long n, bool dev_write)
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, start);
 	/* A device write reads the buffer, a device read writes it. */
-	ok = vma && vma_is_anonymous(vma) && !(vma->vm_flags & VM_SHARED) &&
+	ok = vma && vma_is_anonymous(vma) && !(vma->vm_flags & (VM_SHARED | DEVMM_VM_MAYBE_GUARD)) &&
 	     !userfaultfd_armed(vma) && start + (n << PAGE_SHIFT) <= vma->vm_end &&
 	     (vma->vm_flags & (dev_write ? VM_READ : VM_WRITE));
 	mmap_read_unlock(mm);

@@ -273,6 +273,17 @@ static inline long devmm_get_user_pages(unsigned long start, unsigned long nr,
 }
 
 /*
+ * VMAs that may hold guard regions (MADV_GUARD_INSTALL): a fault fails at a
+ * guard page of a VMA that is otherwise fine.  No flag (and none to test)
+ * where the kernel does not mark them.
+ */
+#ifdef VM_MAYBE_GUARD
+#define DEVMM_VM_MAYBE_GUARD	VM_MAYBE_GUARD
+#else
+#define DEVMM_VM_MAYBE_GUARD	0
+#endif
+
+/*
  * Whether pages allocated for the calling task may be allocated by another
  * thread (a helper on another CPU) instead: not if the task has a memory
  * policy or a cpuset that restricts its memory nodes, which a kworker does
