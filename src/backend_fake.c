@@ -37,25 +37,34 @@ static void storage_set(struct page **slot, struct page *spage)
  * page by page.  Slots of free pages are filled too, so each is set with
  * cmpxchg(): the allocation of a neighbouring page may race with it.
  */
+/* Storage for the whole 2 MiB block of @dpage from one high-order allocation, if one can be had. */
+static int alloc_block(struct page *dpage)
+{
+	unsigned long i, nblock = 1UL << DEVMM_PMD_ORDER;
+	struct page *block;
+
+	block = alloc_pages(GFP_HIGHUSER | __GFP_NOWARN | __GFP_NORETRY, DEVMM_PMD_ORDER);
+	if (!block)
+		return -ENOMEM;
+	split_page(block, DEVMM_PMD_ORDER);
+	for (i = 0; i < nblock; i++) {
+		struct page **slot = devmm_block_storage(dpage, i);
+
+		if (slot)
+			storage_set(slot, block + i);
+		else
+			__free_page(block + i);
+	}
+	return 1;
+}
+
 static int fake_private_alloc(struct devmm_device *dev, struct page *dpage, unsigned int order)
 {
-	unsigned long i, n = 1UL << order, nblock = 1UL << DEVMM_PMD_ORDER;
-	struct page *block, *spage;
+	unsigned long i, n = 1UL << order;
+	struct page *spage;
 
-	if (!READ_ONCE(*devmm_page_storage(dpage))) {
-		block = alloc_pages(GFP_HIGHUSER | __GFP_NOWARN | __GFP_NORETRY, DEVMM_PMD_ORDER);
-		if (block) {
-			split_page(block, DEVMM_PMD_ORDER);
-			for (i = 0; i < nblock; i++) {
-				struct page **slot = devmm_block_storage(dpage, i);
-
-				if (slot)
-					storage_set(slot, block + i);
-				else
-					__free_page(block + i);
-			}
-		}
-	}
+	if (!READ_ONCE(*devmm_page_storage(dpage)))
+		alloc_block(dpage);
 	for (i = 0; i < n; i++) {
 		struct page **slot = devmm_page_storage(dpage + i);
 
@@ -67,6 +76,14 @@ static int fake_private_alloc(struct devmm_device *dev, struct page *dpage, unsi
 		storage_set(slot, spage);
 	}
 	return 0;
+}
+
+/* Ahead of use: only whole blocks, and only blocks none of whose pages has storage yet. */
+static int fake_private_alloc_ahead(struct devmm_device *dev, struct page *dpage)
+{
+	if (READ_ONCE(*devmm_page_storage(dpage)))
+		return 0;
+	return alloc_block(dpage);
 }
 
 /*
@@ -190,6 +207,7 @@ const struct devmm_backend_ops devmm_fake_private_ops = {
 	.map_page = fake_private_map,
 	.unmap_page = fake_unmap,
 	.release = fake_private_release,
+	.alloc_ahead = fake_private_alloc_ahead,
 };
 
 /* Coherent pages are their own storage: nothing to allocate or release. */

@@ -185,6 +185,7 @@ void devmm_device_info(struct devmm_device *dev, struct devmm_dev_info *info)
 	info->map_write_faults = atomic64_read(&dev->stats.map_write_faults);
 	info->map_mkwrite = atomic64_read(&dev->stats.map_mkwrite);
 	info->chunks_ahead = atomic64_read(&dev->stats.chunks_ahead);
+	info->storage_ahead = atomic64_read(&dev->stats.storage_ahead);
 	info->spare_bytes = (u64)READ_ONCE(dev->nspares) << (DEVMM_PMD_ORDER + PAGE_SHIFT);
 	info->fault_pages = atomic64_read(&dev->stats.fault_pages);
 	info->fault_migrated = atomic64_read(&dev->stats.fault_migrated);

@@ -66,6 +66,9 @@ struct devmm_device;
  * @unmap_page: undo @map_page.
  * @release: the device goes away: release @storage, what @alloc left in a
  *	page's devmm_page_storage() slot.
+ * @alloc_ahead: (optional) what @alloc would do for the 2 MiB block of
+ *	device memory at @dpage, free or not, ahead of its first use, if it
+ *	can be had at once: 1 if done, 0 if nothing was missing, -ENOMEM.
  *
  * The fake backend (backend_fake.c) keeps private device memory in system
  * pages and uses coherent device memory directly; a real driver would
@@ -83,6 +86,7 @@ struct devmm_backend_ops {
 	void *(*map_page)(struct devmm_device *dev, struct page *dpage);
 	void (*unmap_page)(struct devmm_device *dev, void *addr);
 	void (*release)(struct devmm_device *dev, struct page *storage);
+	int (*alloc_ahead)(struct devmm_device *dev, struct page *dpage);
 };
 
 /**
@@ -243,6 +247,7 @@ struct devmm_stats {
 	atomic64_t map_write_faults;
 	atomic64_t map_mkwrite;
 	atomic64_t chunks_ahead;
+	atomic64_t storage_ahead;
 	atomic64_t fault_pages;
 	atomic64_t fault_migrated;
 	atomic64_t remote_pages;

@@ -376,6 +376,7 @@ DEVMM_STAT(map_write_faults, u64);
 DEVMM_STAT(map_mkwrite, u64);
 DEVMM_STAT(chunks_ahead, u64);
 DEVMM_STAT(spare_bytes, u64);
+DEVMM_STAT(storage_ahead, u64);
 DEVMM_STAT(fault_pages, u64);
 DEVMM_STAT(fault_migrated, u64);
 DEVMM_STAT(remote_pages, u64);
@@ -406,6 +407,7 @@ static struct attribute *devmm_node_attrs[] = {
 	&devmm_stat_map_mkwrite.attr.attr,
 	&devmm_stat_chunks_ahead.attr.attr,
 	&devmm_stat_spare_bytes.attr.attr,
+	&devmm_stat_storage_ahead.attr.attr,
 	&devmm_stat_fault_pages.attr.attr,
 	&devmm_stat_fault_migrated.attr.attr,
 	&devmm_stat_remote_pages.attr.attr,

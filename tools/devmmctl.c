@@ -286,7 +286,7 @@ static void json_device(const struct devmm_dev_info *d)
 	       "\"cpu_faults\": %llu, \"device_faults\": %llu, \"evicted\": %llu, "
 	       "\"evict_passes\": %llu, \"evict_failures\": %llu, \"map_bytes\": %llu, "
 	       "\"map_read_faults\": %llu, \"map_write_faults\": %llu, \"map_mkwrite\": %llu, "
-	       "\"chunks_ahead\": %llu, \"spare_bytes\": %llu, \"fault_pages\": %llu, \"fault_migrated\": %llu, "
+	       "\"chunks_ahead\": %llu, \"spare_bytes\": %llu, \"storage_ahead\": %llu, \"fault_pages\": %llu, \"fault_migrated\": %llu, "
 	       "\"remote_pages\": %llu, \"prefetched\": %llu, \"prefetch_hits\": %llu, "
 	       "\"prefetch_waste\": %llu, \"thrashing_events\": %llu, \"thrashing_held\": %llu}",
 	       d->id, d->id, devmm_kind_name(d->kind), devmm_policy_name(d->policy),
@@ -299,6 +299,7 @@ static void json_device(const struct devmm_dev_info *d)
 	       (unsigned long long)d->map_bytes, (unsigned long long)d->map_read_faults,
 	       (unsigned long long)d->map_write_faults, (unsigned long long)d->map_mkwrite,
 	       (unsigned long long)d->chunks_ahead, (unsigned long long)d->spare_bytes,
+	       (unsigned long long)d->storage_ahead,
 	       (unsigned long long)d->fault_pages,
 	       (unsigned long long)d->fault_migrated, (unsigned long long)d->remote_pages,
 	       (unsigned long long)d->prefetched, (unsigned long long)d->prefetch_hits,
@@ -644,6 +645,8 @@ static void print_stats(const struct devmm_dev_info *d)
 	       human(d->used_max, b, sizeof(b)));
 	printf("  mapped            %s (%llu chunks ahead of need)\n", human(d->mapped, a, sizeof(a)),
 	       (unsigned long long)d->chunks_ahead);
+	printf("  storage ahead     %s (backing given ahead of first use)\n",
+	       human(d->storage_ahead, a, sizeof(a)));
 	printf("  mmap buffers      %s\n", human(d->map_bytes, a, sizeof(a)));
 	printf("  spare THPs        %s (for CPU faults)\n", human(d->spare_bytes, a, sizeof(a)));
 	printf("  to_device         %llu pages\n", (unsigned long long)d->to_device);

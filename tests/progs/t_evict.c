@@ -635,11 +635,34 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 	ok(ret == 0, "%s: no devmm range left in /proc/iomem (%d)", name, ret);
 }
 
+/*
+ * A new private device gets the backing storage of its first 64 MiB (its
+ * capacity here) ahead of use, in the background; a coherent device is its
+ * own storage.
+ */
+static void test_storage_ahead(int id, unsigned int kind, const char *name)
+{
+	unsigned long long want = kind == DEVMM_KIND_PRIVATE ? CAPACITY : 0;
+	struct devmm_dev_info info = {};
+	int waited, ret = 0;
+
+	for (waited = 0; waited < 100; waited++) {
+		ret = query(id, &info);
+		if (ret || info.storage_ahead >= want)
+			break;
+		usleep(100000);
+	}
+	ok(!ret && info.storage_ahead == want,
+	   "%s: storage given ahead of use: %llu MiB of %llu (%.1f s after CREATE; %s)", name,
+	   (unsigned long long)info.storage_ahead / MB, want / MB, waited * 0.1, errname(ret));
+}
+
 static void test_device(int id, unsigned int kind, const char *name)
 {
 	int fd = devmm_node_open(id);
 
 	ok(fd >= 0, "%s: device %d created at run time", name, id);
+	test_storage_ahead(id, kind, name);
 	test_oversubscribe(id, fd, name);
 	test_policy(id, fd, kind, DEVMM_POLICY_LRU, name);
 	test_policy(id, fd, kind, DEVMM_POLICY_FIFO, name);
@@ -654,7 +677,7 @@ static void test_device(int id, unsigned int kind, const char *name)
 	test_destroy_under_load(id, fd, name);
 	close(fd);
 }
-#define DEVICE_TESTS 29
+#define DEVICE_TESTS 30
 
 /*
  * Fragmentation (7.x, large device folios): on a private device whose every

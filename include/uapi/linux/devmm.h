@@ -239,6 +239,9 @@ struct devmm_range_cmd {
  * @spare_bytes: (out, ABI 1.3) system memory held in THPs allocated ahead
  *	for the CPU faults on this device's 2 MiB folios (at most two; freed a
  *	second after the last such fault).
+ * @storage_ahead: (out, ABI 1.3) bytes of backing storage the fake backend
+ *	gave a private device's pages ahead of their first use, in the
+ *	background, when a chunk was mapped ahead (its first 64 MiB at most).
  * @reserved: zero.
  * @fault_pages: (out, ABI 1.1) device faults, per page: pages a device read
  *	or write touched in a migrate-on-fault range preferring this device
@@ -286,7 +289,8 @@ struct devmm_dev_info {
 	__u64 map_mkwrite;
 	__u64 chunks_ahead;
 	__u64 spare_bytes;
-	__u64 reserved[2];
+	__u64 storage_ahead;
+	__u64 reserved[1];
 	__u64 fault_pages;
 	__u64 fault_migrated;
 	__u64 remote_pages;
