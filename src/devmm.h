@@ -577,6 +577,8 @@ struct devmm_attr_range *devmm_attr_take(struct devmm_owner *o);
 int devmm_evict_all(struct devmm_device *dev, unsigned int tries, struct mm_struct *only_mm);
 unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
 			  struct mm_struct *locked_mm);
+unsigned long devmm_evict_room(struct devmm_device *dev, unsigned long need,
+			       struct mm_struct *locked_mm);
 struct devmm_owner *devmm_owner_get(struct devmm_device *dev, struct mm_struct *mm);
 void devmm_owner_put(struct devmm_device *dev, struct devmm_owner *owner);
 void devmm_owner_put_user(struct devmm_device *dev, struct devmm_owner *owner);

@@ -409,26 +409,9 @@ static unsigned int evict_pass_windows(void)
 	return min(4 * devmm_param_copy_threads(), (unsigned int)DEVMM_EVICT_PASS_WINDOWS);
 }
 
-/**
- * devmm_evict - evict pages a device needs least
- * @dev: a device with memory.
- * @target: pages wanted out.
- * @locked_mm: an mm whose mmap_lock the caller holds (the process whose
- *	migration to the device needs room), or NULL if it holds none.
- *
- * Pages go in passes of up to a window per CPU, in the order of the
- * device's eviction policy (policy.c).  Pages that cannot move now
- * (locked, pinned, being migrated, their owner busy) are skipped and
- * counted as failures.  Gives up after a few passes that free nothing.
- * An owner's mmap_lock is only tried, except by a caller that holds none
- * (@locked_mm NULL): it tries for a few milliseconds, and after a pass that
- * freed nothing because an owner was still busy, it drops evict_lock, waits for that owner's lock and goes on
- * holding it (mmap_lock before evict_lock, as in a migration that needs
- * room).
- * Return: pages evicted.
- */
-unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
-			  struct mm_struct *locked_mm)
+/* devmm_evict(), and with @need, devmm_evict_room(). */
+static unsigned long evict(struct devmm_device *dev, unsigned long target, unsigned long need,
+			   struct mm_struct *locked_mm)
 {
 	struct mm_struct *held = NULL, *busy = NULL;
 	unsigned int windows = evict_pass_windows();
@@ -439,6 +422,10 @@ unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
 
 	if (dev->kind == DEVMM_MIRROR || !devmm_evict_begin(dev))
 		return 0;
+	if (need && devmm_page_room(dev, need)) {
+		mutex_unlock(&dev->evict_lock);
+		return need;
+	}
 	v = dev->victims;
 	while (evicted < target && idle < 4) {
 		n = devmm_pick_victims(dev, v, target - evicted, windows);
@@ -485,6 +472,49 @@ out_unlocked:
 		mmput(held);
 	}
 	return evicted;
+}
+
+/**
+ * devmm_evict - evict pages a device needs least
+ * @dev: a device with memory.
+ * @target: pages wanted out.
+ * @locked_mm: an mm whose mmap_lock the caller holds (the process whose
+ *	migration to the device needs room), or NULL if it holds none.
+ *
+ * Pages go in passes of up to a window per CPU, in the order of the
+ * device's eviction policy (policy.c).  Pages that cannot move now
+ * (locked, pinned, being migrated, their owner busy) are skipped and
+ * counted as failures.  Gives up after a few passes that free nothing.
+ * An owner's mmap_lock is only tried, except by a caller that holds none
+ * (@locked_mm NULL): it tries for a few milliseconds, and after a pass that
+ * freed nothing because an owner was still busy, it drops evict_lock,
+ * waits for that owner's lock and goes on holding it (mmap_lock before
+ * evict_lock, as in a migration that needs room).
+ * Return: pages evicted.
+ */
+unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
+			  struct mm_struct *locked_mm)
+{
+	return evict(dev, target, 0, locked_mm);
+}
+
+/**
+ * devmm_evict_room - make room for an allocation of @need pages
+ * @dev: a device with memory, found full.
+ * @need: the pages the allocation needs.
+ * @locked_mm: as for devmm_evict().
+ *
+ * devmm_evict() of max(@need, the device's eviction batch) pages, unless
+ * the room came free while the caller waited for evict_lock: concurrent
+ * allocations that found the device full (the helpers of one migration)
+ * each evicted a batch, one more than they needed.
+ * Return: pages evicted, or @need if the room was there already.
+ */
+unsigned long devmm_evict_room(struct devmm_device *dev, unsigned long need,
+			       struct mm_struct *locked_mm)
+{
+	return evict(dev, max_t(unsigned long, need, READ_ONCE(dev->evict_pages)), need,
+		     locked_mm);
 }
 
 /*

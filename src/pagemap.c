@@ -334,8 +334,7 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 			 * device needs least, then try again.
 			 */
 			if (evictions++ < DEVMM_ALLOC_EVICTIONS &&
-			    devmm_evict(dev, max(n, (unsigned long)READ_ONCE(dev->evict_pages)),
-					locked_mm))
+			    devmm_evict_room(dev, n, locked_mm))
 				continue;
 			if (may_wait && wait_exiting_owners(dev, n))
 				continue;

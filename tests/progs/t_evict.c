@@ -167,8 +167,10 @@ static void test_policy(int id, int fd, unsigned int kind, unsigned int policy, 
 	ona = on_device(fd, a, half, kind);
 	onb = on_device(fd, b, half, kind);
 	query(id, &i1);
-	ok(cpages == quarter / psz && on_device(fd, c3, quarter, kind) == quarter / psz,
-	   "%s %s: a new buffer migrates in full into the full device", name, pol);
+	ok(cpages == quarter / psz && on_device(fd, c3, quarter, kind) == quarter / psz &&
+	   i1.evicted - i0.evicted == quarter / psz,
+	   "%s %s: a new buffer migrates in full into the full device, which evicts as much "
+	   "(%llu pages)", name, pol, (unsigned long long)(i1.evicted - i0.evicted));
 	if (policy == DEVMM_POLICY_LRU)
 		good = ok(ona == half / psz && onb < half / psz,
 			  "%s LRU: the recently used buffer stays (%lu/%lu), the other is evicted (%lu/%lu)",
