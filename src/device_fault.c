@@ -61,58 +61,73 @@ static int fault_window(struct devmm_mirror *m, struct mm_struct *mm, unsigned l
  * A fault round over fresh memory faults its pages in one by one: most of
  * the cost of a device write into a fresh buffer (make bench).  In one
  * private anonymous mapping without userfaultfd or guard regions, where a
- * page can only fail to fault in for lack of memory (or a memory error), the
- * round's windows are shared out with a helper on another CPU that borrows
- * the caller's mm (kthread_use_mm(): memory.high throttling goes by the
- * current mm), from a shared counter, as the pinning of device reads and
- * writes is (device_rw.c).  The round fails with the error of its first
- * window in address order that failed; windows past it are no longer
- * taken, and those taken already complete.
+ * page can only fail to fault in for lack of memory (or a memory error), a
+ * helper on another CPU that borrows the caller's mm (kthread_use_mm():
+ * memory.high throttling goes by the current mm) faults the round's windows
+ * in ahead, from the last one back, while the caller walks them in order
+ * from the first, as it would alone: it enters the pages in the table, and
+ * the round's result is its own.  The helper stops where it meets the
+ * caller, and as soon as a window of the caller sees an invalidation: a
+ * fault that breaks copy-on-write (after fork, or of the zero page) or
+ * migrates a page back invalidates every walk of the mirror (one notifier
+ * covers the whole address space), and the caller's walk would be retried
+ * for as long as the helper faults (hmm-tests' anon_write_child, with both
+ * walking: EBUSY on the 6.12 lane).  Fresh memory sees none.
  */
 #define FAULT_SHARE_MIN		(2 * DEVMM_FAULT_PAGES)
+#define FAULT_WINDOW		(DEVMM_FAULT_PAGES << PAGE_SHIFT)
+/* Tries of a window the helper finds invalidated under it: it is only ahead of need. */
+#define PREFAULT_TRIES		3
 
 struct fault_share {
 	struct devmm_mirror *m;
 	struct mm_struct *mm;
 	unsigned long start, end;
 	bool write;
-	atomic_long_t next;		/* the first window no one has taken */
-	spinlock_t lock;
-	long failed;			/* the first window that failed, or LONG_MAX */
-	int err;			/* its error */
+	atomic_long_t front;		/* the window the caller is at */
+	atomic_long_t back;		/* the last window the helper took */
+	bool stop;			/* the caller saw an invalidation */
 };
 
-static void fault_windows(struct fault_share *fs)
+/* Fault window @w of @fs in, as fault_window() would, without entering it. */
+static void prefault_window(struct fault_share *fs, long w, unsigned long *pfns)
 {
-	unsigned long pfns[DEVMM_FAULT_PAGES], addr;
-	long w;
+	unsigned long addr = fs->start + w * FAULT_WINDOW;
+	struct hmm_range range = {
+		.notifier = &fs->m->notifier,
+		.hmm_pfns = pfns,
+		.default_flags = HMM_PFN_REQ_FAULT | (fs->write ? HMM_PFN_REQ_WRITE : 0),
+		.dev_private_owner = fs->m->dev,
+		.start = addr,
+		.end = min(fs->end, addr + FAULT_WINDOW),
+	};
+	unsigned int tries;
 	int ret;
 
-	for (;;) {
-		w = atomic_long_fetch_inc(&fs->next);
-		addr = fs->start + ((w * DEVMM_FAULT_PAGES) << PAGE_SHIFT);
-		if (addr >= fs->end || w > READ_ONCE(fs->failed))
+	for (tries = 0; tries < PREFAULT_TRIES; tries++) {
+		memset(pfns, 0, sizeof(*pfns) * DEVMM_FAULT_PAGES);
+		range.notifier_seq = mmu_interval_read_begin(range.notifier);
+		mmap_read_lock(fs->mm);
+		ret = hmm_range_fault(&range);
+		mmap_read_unlock(fs->mm);
+		if (ret != -EBUSY)
 			return;
-		ret = fault_window(fs->m, fs->mm, addr,
-				   min(fs->end, addr + (DEVMM_FAULT_PAGES << PAGE_SHIFT)),
-				   fs->write, pfns);
-		if (!ret)
-			continue;
-		spin_lock(&fs->lock);
-		if (w < fs->failed) {
-			WRITE_ONCE(fs->failed, w);
-			fs->err = ret;
-		}
-		spin_unlock(&fs->lock);
 	}
 }
 
 static void fault_helper(void *job)
 {
 	struct fault_share *fs = job;
+	unsigned long pfns[DEVMM_FAULT_PAGES];
+	long w;
 
 	kthread_use_mm(fs->mm);
-	fault_windows(fs);
+	for (;;) {
+		w = atomic_long_dec_return(&fs->back);
+		if (w <= atomic_long_read(&fs->front) || READ_ONCE(fs->stop))
+			break;
+		prefault_window(fs, w, pfns);
+	}
 	kthread_unuse_mm(fs->mm);
 }
 
@@ -153,22 +168,28 @@ int devmm_device_fault(struct devmm_mirror *m, struct mm_struct *mm, unsigned lo
 	if (ret)
 		return ret < 0 ? ret : 0;
 	fs = fault_shareable(mm, start, end, write) ? kmalloc(sizeof(*fs), GFP_KERNEL) : NULL;
-	if (!fs) {
-		for (addr = start; !ret && addr < end; addr += DEVMM_FAULT_PAGES << PAGE_SHIFT)
-			ret = fault_window(m, mm, addr,
-					   min(end, addr + (DEVMM_FAULT_PAGES << PAGE_SHIFT)),
-					   write, pfns);
-		return ret;
+	if (fs) {
+		*fs = (struct fault_share){ .m = m, .mm = mm, .start = start, .end = end,
+					    .write = write };
+		atomic_long_set(&fs->front, 0);
+		atomic_long_set(&fs->back, DIV_ROUND_UP(end - start, FAULT_WINDOW));
+		devmm_helpers_start_user(&hs, 1, fault_helper, fs);
 	}
-	*fs = (struct fault_share){ .m = m, .mm = mm, .start = start, .end = end,
-				    .write = write, .failed = LONG_MAX };
-	atomic_long_set(&fs->next, 0);
-	spin_lock_init(&fs->lock);
-	devmm_helpers_start_user(&hs, 1, fault_helper, fs);
-	fault_windows(fs);
-	devmm_helpers_finish(&hs);
-	ret = fs->err;
-	kfree(fs);
+	for (addr = start; !ret && addr < end; addr += FAULT_WINDOW) {
+		unsigned long gen = READ_ONCE(m->foreign_gen);
+
+		if (fs)
+			atomic_long_set(&fs->front, (addr - start) / FAULT_WINDOW);
+		ret = fault_window(m, mm, addr, min(end, addr + FAULT_WINDOW), write, pfns);
+		if (fs && READ_ONCE(m->foreign_gen) != gen)
+			WRITE_ONCE(fs->stop, true);
+	}
+	if (fs) {
+		/* The helper stops at its next window (a failure ends the round here). */
+		WRITE_ONCE(fs->stop, true);
+		devmm_helpers_finish(&hs);
+		kfree(fs);
+	}
 	return ret;
 }
 

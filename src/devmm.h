@@ -377,7 +377,8 @@ struct devmm_device {
  * @dmirror: opened through a test_hmm-compatible node.
  * @flags: HMM_DMIRROR_FLAG_* of this file.
  * @foreign_gen: invalidations other than this mirror's own migrations to
- *	the device, under @lock (see devmm_mirror_migrated()).
+ *	the device, under @lock (see devmm_mirror_migrated()); read without it
+ *	by a device fault round to tell whether it saw one.
  * @opener: the opening process (its thread group), named in the file's
  *	fdinfo, so that a tool can tell a process's own files from those it
  *	inherited (devmmctl advise).

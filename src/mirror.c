@@ -77,7 +77,7 @@ static bool devmm_mirror_invalidate(struct mmu_interval_notifier *mni,
 	 */
 	mmu_interval_set_seq(mni, cur_seq);
 	if (range->event != MMU_NOTIFY_MIGRATE || range->owner != m)
-		m->foreign_gen++;
+		WRITE_ONCE(m->foreign_gen, m->foreign_gen + 1);
 	pt_erase(m, range->start, range->end);
 	mutex_unlock(&m->lock);
 	return true;

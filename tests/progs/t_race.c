@@ -13,6 +13,8 @@
  *    freed page: a KASAN use-after-free in the debug lanes);
  *  - a device WRITE into fresh memory (its fault round shared with a helper)
  *    against MADV_DONTNEED, munmap and remap, and fork of the range;
+ *  - a device WRITE of 64 MiB shared copy-on-write with a fork child (with
+ *    two walkers entering pages, each invalidated the other's walks: EBUSY);
  *  - DESTROY against two threads evicting everything through the control
  *    node, with the pages at an address only the scan of every process finds
  *    (teardown freed the eviction state under them: KASAN, then an Oops);
@@ -43,7 +45,7 @@
 
 #define CAPACITY	(64 * MB)
 /* Tests per device kind. */
-#define KIND_TESTS	5
+#define KIND_TESTS	6
 /* Idle processes with anonymous memory that the scan of every process walks. */
 #define IDLE_PROCS	40
 
@@ -366,6 +368,63 @@ static void test_write_fresh_zap(int fd, const char *name)
 	free(out);
 }
 
+/* ---- a device WRITE into a large range shared copy-on-write ---- */
+
+/*
+ * A device WRITE of 64 MiB shared copy-on-write with a fork child: every
+ * page's write fault breaks copy-on-write, which invalidates every walk of
+ * the mirror.  With the fault round shared by two walkers that each entered
+ * pages in the table, each invalidated the other's walk page after page, and
+ * the round ran into the walk's timeout (EBUSY; hmm-tests' anon_write_child
+ * on the 6.12 lane).  The WRITE must land whole, and the child keep its
+ * contents.
+ */
+static void test_write_cow(int fd, const char *name)
+{
+	const unsigned long npages = 16384;
+	size_t len = npages * PG;
+	char *p = devmm_map_aligned(len, 0);
+	uint64_t *in = malloc(len);
+	unsigned long long c = 0;
+	int pipefd[2] = { -1, -1 }, status = -1, ret = -ENOMEM;
+	double t0 = now(), secs = 0;
+	pid_t pid = -1;
+	char go = 1;
+
+	if (p && in && !pipe(pipefd)) {
+		madvise(p, len, MADV_NOHUGEPAGE);
+		fill(p, len, 51);
+		fill(in, len, 52);
+		pid = fork();
+		if (!pid) {
+			/* Wait for the parent's WRITE, then check the child's copy. */
+			if (read(pipefd[0], &go, 1) != 1)
+				_exit(2);
+			_exit(verify(p, len, 51) ? 0 : 1);
+		}
+	}
+	if (pid > 0) {
+		t0 = now();
+		ret = devmm_range(fd, DEVMM_IOC_WRITE, p, npages, in, &c);
+		secs = now() - t0;
+		if (write(pipefd[1], &go, 1) != 1)
+			kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	ok(!ret && c == npages && verify(p, len, 52) && WIFEXITED(status) &&
+	   !WEXITSTATUS(status),
+	   "%s: device WRITE of 64 MiB shared copy-on-write with a fork child lands whole in "
+	   "%.2f s (%s, %llu pages), and the child keeps its copy (status 0x%x)", name, secs,
+	   errname(ret), c, status);
+	if (pipefd[0] >= 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+	}
+	if (p)
+		munmap(p, len);
+	free(in);
+}
+
 /* ---- DESTROY against EVICT of everything ---- */
 
 struct evictor {
@@ -671,6 +730,7 @@ static void test_kind(unsigned int kind, unsigned long long base, int has_exclus
 	test_write_during_migrate(fd, name);
 	test_exclusive_dontneed(fd, has_exclusive, name);
 	test_write_fresh_zap(fd, name);
+	test_write_cow(fd, name);
 	if (kind == DEVMM_KIND_PRIVATE)
 		test_fault_no_thp(fd, has_large);
 	close(fd);
