@@ -3,7 +3,6 @@
  * CPU faults on device-private pages: the CPU cannot reach device-private
  * memory, so a CPU access migrates the page back to system memory.
  */
-#include <linux/cpumask.h>
 #include <linux/gfp.h>
 #include <linux/mempolicy.h>
 #include <linux/migrate.h>
@@ -137,7 +136,6 @@ void devmm_fault_spares_release(struct devmm_device *dev)
  */
 struct folio *devmm_fault_spare_take(struct devmm_device *dev, struct vm_area_struct *vma)
 {
-	unsigned int cpu = cpumask_next(raw_smp_processor_id(), cpu_online_mask);
 	struct folio *folio = NULL, *stale[DEVMM_FAULT_SPARES];
 	unsigned int i, n = 0, nstale = 0;
 	int nid = numa_mem_id();
@@ -157,9 +155,8 @@ struct folio *devmm_fault_spare_take(struct devmm_device *dev, struct vm_area_st
 	WRITE_ONCE(dev->nspares, n);
 	dev->spare_nid = nid;
 	if (!READ_ONCE(dev->dying)) {
-		if (cpu >= nr_cpu_ids)
-			cpu = cpumask_first(cpu_online_mask);
-		queue_work_on(cpu, devmm_helper_wq, &dev->spare_fill);
+		queue_work_on(devmm_next_cpu(raw_smp_processor_id()), devmm_helper_wq,
+			      &dev->spare_fill);
 		mod_delayed_work(devmm_helper_wq, &dev->spare_drain, HZ);
 	}
 	spin_unlock(&dev->spare_lock);

@@ -535,6 +535,7 @@ void __devmm_helpers_start(struct devmm_helpers *hs, struct workqueue_struct *wq
 #define devmm_helpers_start_user(hs, n, fn, job) \
 	__devmm_helpers(hs, devmm_user_wq, n, false, fn, job)
 void devmm_helpers_finish(struct devmm_helpers *hs);
+unsigned int devmm_next_cpu(unsigned int cpu);
 
 /* migrate.c */
 int devmm_migrate_init(void);

@@ -56,6 +56,18 @@ void devmm_helpers_exit(void)
 	destroy_workqueue(devmm_helper_wq);
 }
 
+/**
+ * devmm_next_cpu - the online CPU after @cpu, round robin
+ * @cpu: a CPU number.
+ *
+ * Return: the next online CPU, or the first one after the last.
+ */
+unsigned int devmm_next_cpu(unsigned int cpu)
+{
+	cpu = cpumask_next(cpu, cpu_online_mask);
+	return cpu < nr_cpu_ids ? cpu : cpumask_first(cpu_online_mask);
+}
+
 static void helper_work(struct work_struct *work)
 {
 	struct devmm_helper *h = container_of(work, struct devmm_helper, work);
@@ -100,9 +112,7 @@ void __devmm_helpers_start(struct devmm_helpers *hs, struct workqueue_struct *wq
 		INIT_WORK_ONSTACK(&hs->h[i].work, helper_work);
 		/* A no-op without CONFIG_LOCKDEP (where the member is absent). */
 		lockdep_init_map(&hs->h[i].work.lockdep_map, name, key, 0);
-		cpu = cpumask_next(cpu, cpu_online_mask);
-		if (cpu >= nr_cpu_ids)
-			cpu = cpumask_first(cpu_online_mask);
+		cpu = devmm_next_cpu(cpu);
 		queue_work_on(cpu, wq, &hs->h[i].work);
 	}
 }

@@ -11,7 +11,6 @@
  * in atomic context, so the list is under a spinlock and nothing here that
  * the callback reaches may sleep.
  */
-#include <linux/cpumask.h>
 #include <linux/ioport.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
@@ -139,11 +138,7 @@ static struct page *take_free(struct devmm_device *dev, unsigned int order)
  */
 static void grow_queue(struct devmm_device *dev)
 {
-	unsigned int cpu = cpumask_next(raw_smp_processor_id(), cpu_online_mask);
-
-	if (cpu >= nr_cpu_ids)
-		cpu = cpumask_first(cpu_online_mask);
-	queue_work_on(cpu, devmm_helper_wq, &dev->grow_work);
+	queue_work_on(devmm_next_cpu(raw_smp_processor_id()), devmm_helper_wq, &dev->grow_work);
 }
 
 static int devmm_chunk_add(struct devmm_device *dev)
