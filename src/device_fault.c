@@ -9,7 +9,6 @@
 #include <linux/bitmap.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
-#include <linux/userfaultfd_k.h>
 #include "devmm.h"
 #include "mirror.h"
 #include "devmm_trace.h"
@@ -135,19 +134,8 @@ static void fault_helper(void *job)
 static bool fault_shareable(struct mm_struct *mm, unsigned long start, unsigned long end,
 			    bool write)
 {
-	struct vm_area_struct *vma;
-	bool ok;
-
-	if (end - start < (FAULT_SHARE_MIN << PAGE_SHIFT) || devmm_param_copy_threads() < 2 ||
-	    !devmm_task_placement_default())
-		return false;
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, start);
-	ok = vma && vma_is_anonymous(vma) && !(vma->vm_flags & (VM_SHARED | DEVMM_VM_MAYBE_GUARD)) &&
-	     !userfaultfd_armed(vma) && end <= vma->vm_end && (vma->vm_flags & VM_READ) &&
-	     (!write || (vma->vm_flags & VM_WRITE));
-	mmap_read_unlock(mm);
-	return ok;
+	return end - start >= (FAULT_SHARE_MIN << PAGE_SHIFT) &&
+	       devmm_fault_in_shareable(mm, start, end, VM_READ | (write ? VM_WRITE : 0));
 }
 
 /*

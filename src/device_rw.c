@@ -23,7 +23,6 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/userfaultfd_k.h>
 #include "devmm.h"
 #include "mirror.h"
 #include "devmm_trace.h"
@@ -287,20 +286,10 @@ static void pin_helper(void *job)
 /* Whether the pinning of @n user pages at @start may be shared out (above). */
 static bool pin_shareable(unsigned long start, unsigned long n, bool dev_write)
 {
-	struct mm_struct *mm = current->mm;
-	struct vm_area_struct *vma;
-	bool ok;
-
-	if (n < SHARE_MIN || devmm_param_copy_threads() < 2 || !devmm_task_placement_default())
-		return false;
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, start);
 	/* A device write reads the buffer, a device read writes it. */
-	ok = vma && vma_is_anonymous(vma) && !(vma->vm_flags & (VM_SHARED | DEVMM_VM_MAYBE_GUARD)) &&
-	     !userfaultfd_armed(vma) && start + (n << PAGE_SHIFT) <= vma->vm_end &&
-	     (vma->vm_flags & (dev_write ? VM_READ : VM_WRITE));
-	mmap_read_unlock(mm);
-	return ok;
+	return n >= SHARE_MIN && devmm_fault_in_shareable(current->mm, start,
+							  start + (n << PAGE_SHIFT),
+							  dev_write ? VM_READ : VM_WRITE);
 }
 
 /*

@@ -594,6 +594,8 @@ struct mm_struct *devmm_mirror_opener_mm(struct devmm_mirror *m);
 unsigned long devmm_vma_span(struct mm_struct *mm, unsigned long start, unsigned long end,
 			     bool (*ok)(struct vm_area_struct *vma, void *arg), void *arg,
 			     struct vm_area_struct **stop);
+bool devmm_fault_in_shareable(struct mm_struct *mm, unsigned long start, unsigned long end,
+			      unsigned long need);
 int devmm_mirror_read(struct devmm_mirror *m, unsigned long start, unsigned long npages,
 		      void __user *ubuf, bool fault, u64 *cpages, u64 *faults);
 int devmm_mirror_write(struct devmm_mirror *m, unsigned long start, unsigned long npages,

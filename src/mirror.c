@@ -22,6 +22,7 @@
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/userfaultfd_k.h>
 #include "devmm.h"
 #include "mirror.h"
 
@@ -205,6 +206,37 @@ unsigned long devmm_vma_span(struct mm_struct *mm, unsigned long start, unsigned
 	if (stop)
 		*stop = vma;
 	return min(addr, end);
+}
+
+/**
+ * devmm_fault_in_shareable - whether a helper may fault user pages in too
+ * @mm: the user's mm.
+ * @start: page-aligned start.
+ * @end: end.
+ * @need: VM_READ and/or VM_WRITE, what the access needs of the VMA.
+ *
+ * A helper that faults part of a range in, ahead of the caller, may fault
+ * in pages past the first one the caller would stop at.  That touches
+ * nothing else only where a page can fail to fault in for lack of memory (or
+ * a memory error) alone: one private anonymous VMA, without userfaultfd or
+ * guard regions, that the access may use.  And only for a caller without
+ * placement rules of its own (a helper's pages would not follow them).
+ * Return: true if so.
+ */
+bool devmm_fault_in_shareable(struct mm_struct *mm, unsigned long start, unsigned long end,
+			      unsigned long need)
+{
+	struct vm_area_struct *vma;
+	bool ok;
+
+	if (devmm_param_copy_threads() < 2 || !devmm_task_placement_default())
+		return false;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, start);
+	ok = vma && vma_is_anonymous(vma) && !(vma->vm_flags & (VM_SHARED | DEVMM_VM_MAYBE_GUARD)) &&
+	     !userfaultfd_armed(vma) && end <= vma->vm_end && (vma->vm_flags & need) == need;
+	mmap_read_unlock(mm);
+	return ok;
 }
 
 /*
