@@ -12,11 +12,12 @@
  * copied to or from user space outside the lock.  A user buffer that
  * overlaps the range goes through a kernel buffer, as memmove() would.
  * An access stops at its first page it cannot reach and touches nothing
- * past it.  Helpers share the pinning of private anonymous memory (nothing
- * past the first page that fails is copied) and copies between pinned
- * pages; they hold no lock of their own: the caller holds the mirror lock
- * for the copies until they are done (or cancelled before they start, so
- * the caller never waits for a worker to be created).
+ * past it.  Helpers share the pinning of private anonymous memory, or fault
+ * a device read's buffer in ahead (nothing past the first page that fails
+ * is copied), under the mmap_lock alone; and copies between pinned pages,
+ * under no lock of their own: the caller holds the mirror lock for the
+ * copies until they are done (or cancelled before they start, so the caller
+ * never waits for a worker to be created).
  */
 #include <linux/highmem.h>
 #include <linux/kthread.h>
@@ -336,6 +337,142 @@ static long pin_user_window(unsigned long start, unsigned long n, unsigned int f
 }
 
 /*
+ * A device read into a fresh user buffer faults each page of it in as it
+ * pins it.  Shared within a window, that had both CPUs fault pages of one
+ * page table in and spin on its lock (a fifth of the fault-in in make
+ * bench's profiles), and woke a helper twice per window.  So a read of more
+ * than a window into a buffer a helper may fault in
+ * (devmm_fault_in_shareable()) has one helper on another CPU fault the
+ * buffer in for the whole access, a chunk at a time from its last one back,
+ * while the caller faults in, pins and copies window after window from its
+ * first: each in page tables of its own until they meet.  The helper stops
+ * there, when the access ends, at a chunk whose last page is there already
+ * (a buffer faulted in needs no helper, and the caller's copies get the
+ * other CPU back), or at a chunk it cannot fault in (the caller's pinning
+ * faults what it needs, and fails as it would alone).  It checks the VMA
+ * again under the mmap_lock it faults with and keeps that lock for the
+ * chunk, so it faults no page of a mapping that has since become something
+ * else (a file, userfaultfd).  Faulting in zeroed pages past where the
+ * access stops writes no data.
+ */
+#define AHEAD_CHUNK	64UL
+#define AHEAD_BYTES	(AHEAD_CHUNK << PAGE_SHIFT)
+
+struct user_ahead {
+	struct mm_struct *mm;
+	unsigned long start, end;	/* the buffer's pages */
+	atomic_long_t front;		/* the first chunk past the caller's window */
+	atomic_long_t back;		/* the last chunk the helper took */
+	bool stop;			/* the access is over */
+	bool running;			/* the helper started, and has not stopped */
+};
+
+/*
+ * Whether the user page at @addr is there for writing, without faulting; if
+ * so, *@rest (may be NULL) is the size of the rest of its folio from it.
+ */
+static bool user_page_present(unsigned long addr, unsigned long *rest)
+{
+	struct folio *folio;
+	struct page *page;
+
+	if (get_user_pages_fast_only(addr, 1, FOLL_WRITE, &page) != 1)
+		return false;
+	folio = page_folio(page);
+	if (rest)
+		*rest = (folio_nr_pages(folio) - (page_to_pfn(page) - folio_pfn(folio))) <<
+			PAGE_SHIFT;
+	put_page(page);
+	return true;
+}
+
+/*
+ * Fault the user pages of [a, e) in for writing: false if one failed.  A
+ * fault that maps a large folio (a THP) maps the rest of it too, so where a
+ * folio may start (the first page, a PMD boundary) the fault's folio says
+ * how far to skip.  Skipping is only ever an optimisation: the caller pins
+ * the pages, faulting any still missing.
+ */
+static bool ahead_chunk(struct mm_struct *mm, unsigned long a, unsigned long e)
+{
+	unsigned long first = a, step;
+	bool ok;
+
+	mmap_read_lock(mm);
+	ok = devmm_vma_fault_in_shareable(vma_lookup(mm, a), e, VM_WRITE);
+	/* No @unlocked: the fault may not drop the lock, so the VMA stays as checked. */
+	while (ok && a < e) {
+		ok = !fixup_user_fault(mm, a, FAULT_FLAG_WRITE, NULL);
+		step = PAGE_SIZE;
+		if (ok && (a == first || IS_ALIGNED(a, PMD_SIZE)) && !user_page_present(a, &step))
+			step = PAGE_SIZE;
+		a += step;
+	}
+	mmap_read_unlock(mm);
+	return ok;
+}
+
+static void ahead_helper(void *job)
+{
+	struct user_ahead *ua = job;
+	unsigned long a, e;
+	long c;
+
+	WRITE_ONCE(ua->running, true);
+	kthread_use_mm(ua->mm);
+	for (;;) {
+		c = atomic_long_dec_return(&ua->back);
+		if (c < atomic_long_read(&ua->front) || READ_ONCE(ua->stop))
+			break;
+		a = ua->start + c * AHEAD_BYTES;
+		e = min(ua->end, a + AHEAD_BYTES);
+		if (user_page_present(e - PAGE_SIZE, NULL) || !ahead_chunk(ua->mm, a, e))
+			break;
+		cond_resched();
+	}
+	kthread_unuse_mm(ua->mm);
+	WRITE_ONCE(ua->running, false);
+}
+
+/*
+ * Start the helper of a device read of @npages into user memory at @u
+ * (above), or return NULL where it does not apply.
+ */
+static struct user_ahead *user_ahead_start(struct devmm_helpers *hs, void __user *u,
+					   unsigned long npages)
+{
+	unsigned long start = (unsigned long)u & PAGE_MASK;
+	unsigned long end = PAGE_ALIGN((unsigned long)u + (npages << PAGE_SHIFT));
+	struct user_ahead *ua;
+
+	if (npages <= DEVMM_COPY_PAGES || user_page_present(end - PAGE_SIZE, NULL) ||
+	    !devmm_fault_in_shareable(current->mm, start, end, VM_WRITE))
+		return NULL;
+	ua = kmalloc(sizeof(*ua), GFP_KERNEL);
+	if (!ua)
+		return NULL;
+	*ua = (struct user_ahead){ .mm = current->mm, .start = start, .end = end };
+	atomic_long_set(&ua->front, 0);
+	atomic_long_set(&ua->back, DIV_ROUND_UP(end - start, AHEAD_BYTES));
+	devmm_helpers_start_user(hs, 1, ahead_helper, ua);
+	if (!hs->n) {
+		kfree(ua);
+		return NULL;
+	}
+	return ua;
+}
+
+static void user_ahead_end(struct user_ahead *ua, struct devmm_helpers *hs)
+{
+	if (!ua)
+		return;
+	/* The helper stops at its next chunk. */
+	WRITE_ONCE(ua->stop, true);
+	devmm_helpers_finish(hs);
+	kfree(ua);
+}
+
+/*
  * Copy between [addr, addr + n pages) and user memory at @u through user
  * pages pinned (and faulted in, as a CPU access would) here, by the caller,
  * before the mirror lock is taken: no page of the copy can then be missing, and each
@@ -348,17 +485,34 @@ static long pin_user_window(unsigned long start, unsigned long n, unsigned int f
  */
 static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigned long n,
 			     void __user *u, bool write, struct page **pages,
-			     struct page **upages, bool *user_short)
+			     struct page **upages, struct user_ahead *ua, bool *user_short)
 {
 	struct pinned_copy pc = { .pages = pages, .upages = upages, .to_page = write,
 				  .uoff = offset_in_page(u) };
-	unsigned long npin = n + (pc.uoff ? 1 : 0), want = n, written;
+	unsigned long npin = n + (pc.uoff ? 1 : 0), want = n, written, ustart, uend;
 	struct devmm_helpers hs;
 	long pinned;
 
 	*user_short = false;
-	pinned = pin_user_window((unsigned long)u & PAGE_MASK, npin, write ? 0 : FOLL_WRITE,
-				 upages, write);
+	if (ua) {
+		/* The helper faults the buffer in from its end: it stops short of this window. */
+		atomic_long_set(&ua->front, DIV_ROUND_UP(((unsigned long)u & PAGE_MASK) +
+							 (npin << PAGE_SHIFT) - ua->start,
+							 AHEAD_BYTES));
+		/*
+		 * A window not there yet is faulted in first, as the helper does:
+		 * pinning would also look each page up twice, under its page
+		 * table's lock, around its fault.
+		 */
+		ustart = (unsigned long)u & PAGE_MASK;
+		uend = ustart + (npin << PAGE_SHIFT);
+		if (!user_page_present(uend - PAGE_SIZE, NULL))
+			ahead_chunk(current->mm, ustart, uend);
+		pinned = pin_user_pages_fast(ustart, npin, FOLL_WRITE, upages);
+	} else {
+		pinned = pin_user_window((unsigned long)u & PAGE_MASK, npin,
+					 write ? 0 : FOLL_WRITE, upages, write);
+	}
 	if (pinned <= 0)
 		return pinned ?: -EFAULT;
 	n = pinned - (pc.uoff ? 1 : 0);
@@ -375,8 +529,9 @@ static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigne
 	}
 	count_remote(m, pages, addr, pc.n);
 	atomic_long_set(&pc.next, 0);
-	devmm_helpers_start(&hs, pc.n < SHARE_MIN ? 0 : DEVMM_MAX_COPY_THREADS,
-			    pinned_copy_helper, &pc);
+	/* Not while the helper faults ahead: it has the other CPU. */
+	devmm_helpers_start(&hs, pc.n < SHARE_MIN || (ua && READ_ONCE(ua->running)) ? 0 :
+			    DEVMM_MAX_COPY_THREADS, pinned_copy_helper, &pc);
 	pinned_copy_chunks(&pc);
 	devmm_helpers_finish(&hs);
 	/* In address order, whoever copied what: LRU and LFU replays depend on it. */
@@ -402,13 +557,13 @@ static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigne
  */
 static long copy_user_window(struct devmm_mirror *m, unsigned long addr, unsigned long n,
 			     void __user *u, void **buf, bool write, struct page **pages,
-			     struct page **upages)
+			     struct page **upages, struct user_ahead *ua)
 {
 	bool missing = false, user_short;
 	unsigned long done, k, more;
 	long ret;
 
-	ret = copy_user_pinned(m, addr, n, u, write, pages, upages, &user_short);
+	ret = copy_user_pinned(m, addr, n, u, write, pages, upages, ua, &user_short);
 	if ((ret >= 0 && !user_short) || (ret < 0 && fatal_signal_pending(current)))
 		return ret;
 	/* From the first user page that could not be pinned, through uaccess. */
@@ -486,7 +641,9 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 			 u64 *faults)
 {
 	unsigned long end = start + (npages << PAGE_SHIFT), addr = start, demanded = start, win;
+	struct user_ahead *ua = NULL;
 	unsigned int rounds = 0;
+	struct devmm_helpers hs;
 	struct page **pages;
 	struct mm_struct *mm;
 	void *buf = NULL;
@@ -502,6 +659,8 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 		kfree(pages);
 		return PTR_ERR(mm);
 	}
+	if (ubuf && !write)
+		ua = user_ahead_start(&hs, ubuf, npages);
 	while (addr < end) {
 		unsigned long n = min((end - addr) >> PAGE_SHIFT, DEVMM_COPY_PAGES);
 		long done;
@@ -524,7 +683,7 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 			n = min(n, (demanded - addr) >> PAGE_SHIFT);
 		done = kbuf ? copy_window(m, addr, n, kbuf + (addr - start), write) :
 		       copy_user_window(m, addr, n, ubuf + (addr - start), &buf, write, pages,
-					pages + win);
+					pages + win, ua);
 
 		if (done < 0) {
 			ret = done;
@@ -549,6 +708,7 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 		(*faults)++;
 		atomic64_inc(&m->dev->stats.device_faults);
 	}
+	user_ahead_end(ua, &hs);
 	kvfree(buf);
 	kfree(pages);
 	mmput(mm);

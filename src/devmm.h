@@ -596,6 +596,8 @@ unsigned long devmm_vma_span(struct mm_struct *mm, unsigned long start, unsigned
 			     struct vm_area_struct **stop);
 bool devmm_fault_in_shareable(struct mm_struct *mm, unsigned long start, unsigned long end,
 			      unsigned long need);
+bool devmm_vma_fault_in_shareable(struct vm_area_struct *vma, unsigned long end,
+				  unsigned long need);
 int devmm_mirror_read(struct devmm_mirror *m, unsigned long start, unsigned long npages,
 		      void __user *ubuf, bool fault, u64 *cpages, u64 *faults);
 int devmm_mirror_write(struct devmm_mirror *m, unsigned long start, unsigned long npages,

@@ -226,17 +226,31 @@ unsigned long devmm_vma_span(struct mm_struct *mm, unsigned long start, unsigned
 bool devmm_fault_in_shareable(struct mm_struct *mm, unsigned long start, unsigned long end,
 			      unsigned long need)
 {
-	struct vm_area_struct *vma;
 	bool ok;
 
 	if (devmm_param_copy_threads() < 2 || !devmm_task_placement_default())
 		return false;
 	mmap_read_lock(mm);
-	vma = vma_lookup(mm, start);
-	ok = vma && vma_is_anonymous(vma) && !(vma->vm_flags & (VM_SHARED | DEVMM_VM_MAYBE_GUARD)) &&
-	     !userfaultfd_armed(vma) && end <= vma->vm_end && (vma->vm_flags & need) == need;
+	ok = devmm_vma_fault_in_shareable(vma_lookup(mm, start), end, need);
 	mmap_read_unlock(mm);
 	return ok;
+}
+
+/**
+ * devmm_vma_fault_in_shareable - the VMA part of devmm_fault_in_shareable()
+ * @vma: the VMA of the range's start (may be NULL), mmap_lock held.
+ * @end: the range's end.
+ * @need: VM_READ and/or VM_WRITE.
+ *
+ * For a helper that checks again, under the mmap_lock it faults with.
+ * Return: true if @vma is such a VMA and covers the range to @end.
+ */
+bool devmm_vma_fault_in_shareable(struct vm_area_struct *vma, unsigned long end,
+				  unsigned long need)
+{
+	return vma && vma_is_anonymous(vma) &&
+	       !(vma->vm_flags & (VM_SHARED | DEVMM_VM_MAYBE_GUARD)) && !userfaultfd_armed(vma) &&
+	       end <= vma->vm_end && (vma->vm_flags & need) == need;
 }
 
 /*

@@ -18,7 +18,10 @@
  *    source was read before anything was written (it failed before the fix:
  *    the copy, page by page, read what it had just written); with a hole in
  *    the buffer or the range, the access stops where the access in order
- *    would and leaves the memory past the hole alone.
+ *    would and leaves the memory past the hole alone;
+ *  - fresh, more than two windows, for a READ of a range with a hole: EFAULT
+ *    at the hole, and nothing written past it (a helper faults the buffer in
+ *    from its end meanwhile).
  *
  * usage: t_copy /path/to/devmm.ko
  * lane environment: LANE_EXPECT_PRIVATE, LANE_COHERENT_A.
@@ -39,7 +42,7 @@
 /* Tests per device kind and place of the range (system, device). */
 #define PLACE_TESTS	14
 /* Tests per device kind, besides those. */
-#define KIND_TESTS	6
+#define KIND_TESTS	8
 
 static int ctl;
 
@@ -416,6 +419,68 @@ static void test_overlap_stop(int fd, const char *name)
 	   "untouched (first bad word %ld)", name, errname(rd), errname(wr), bad);
 }
 
+/*
+ * A READ of the range with a hole at page HOLE into a fresh buffer: a
+ * helper faults the buffer in from its end while the caller copies from its
+ * start.  The READ is -EFAULT; each page before the hole holds its data or,
+ * if the access stopped before copying it, zeroes; nothing is written past
+ * the hole: the rest of the buffer reads as zeroes, and a page of it filled
+ * beforehand keeps its contents.
+ */
+#define HOLE	700UL
+#define KEPT	900UL
+
+/* The first word of @p (@npages pages) in a page neither zero nor @seed's pattern; or -1. */
+static long bad_or_zero(const char *p, unsigned long npages, uint64_t seed)
+{
+	const uint64_t *w = (const uint64_t *)p, words = PG / 8;
+	unsigned long i, j;
+
+	for (i = 0; i < npages; i++) {
+		for (j = 0; j < words && !w[i * words + j]; j++)
+			;
+		if (j == words)
+			continue;
+		for (j = 0; j < words; j++)
+			if (w[i * words + j] != pattern_word(seed, i * words + j))
+				return i * words + j;
+	}
+	return -1;
+}
+
+static void test_read_stop(int fd, const char *name, int on_dev)
+{
+	char *a = range_make(fd, 41, on_dev), *ptr = devmm_map_aligned(LEN, 0);
+	long bad = -2, kept = -2, zero = -2;
+	unsigned long i;
+	int ret = -ENOMEM;
+
+	if (a && ptr) {
+		madvise(ptr, LEN, MADV_NOHUGEPAGE);
+		pattern_fill(ptr + KEPT * PG, PG, 42);
+		munmap(a + HOLE * PG, PG);
+		ret = devmm_range(fd, DEVMM_IOC_READ, a, NPAGES, ptr, NULL);
+		bad = bad_or_zero(ptr, HOLE, 41);
+		kept = pattern_bad_word(ptr + KEPT * PG, PG, 42);
+		zero = -1;
+		for (i = HOLE * PG; i < LEN && zero == -1; i += 8)
+			if ((i < KEPT * PG || i >= (KEPT + 1) * PG) && *(uint64_t *)(ptr + i))
+				zero = i / 8;
+	}
+	ok(ret == -EFAULT && bad == -1 && kept == -1 && zero == -1,
+	   "%s, range in %s: READ of %lu pages with a hole at page %lu into a fresh buffer: "
+	   "EFAULT (%s), the pages before the hole hold their data or zeroes (first bad word "
+	   "%ld), nothing written past the hole (first non-zero word %ld, a page filled before: "
+	   "first bad word %ld)", name, on_dev ? "device memory" : "system memory", NPAGES,
+	   HOLE, errname(ret), bad, zero, kept);
+	if (a) {
+		munmap(a, HOLE * PG);
+		munmap(a + (HOLE + 1) * PG, LEN - (HOLE + 1) * PG);
+	}
+	if (ptr)
+		munmap(ptr, LEN);
+}
+
 static void test_kind(unsigned int kind, uint64_t base)
 {
 	const char *name = kind == DEVMM_KIND_PRIVATE ? "private" : "coherent";
@@ -436,6 +501,8 @@ static void test_kind(unsigned int kind, uint64_t base)
 	test_overlap(fd, name, 1);
 	test_overlap_stop(fd, name);
 	test_child_overlap(fd, name);
+	for (on_dev = 0; on_dev < 2; on_dev++)
+		test_read_stop(fd, name, on_dev);
 	close(fd);
 	/* Everything was unmapped: nothing may be left on the device. */
 	ret = devmm_dev_cmd(ctl, DEVMM_IOC_DESTROY, id, 0, NULL);

@@ -13,6 +13,9 @@
  *    freed page: a KASAN use-after-free in the debug lanes);
  *  - a device WRITE into fresh memory (its fault round shared with a helper)
  *    against MADV_DONTNEED, munmap and remap, and fork of the range;
+ *  - a device READ into a fresh buffer (faulted in ahead by a helper)
+ *    against MADV_DONTNEED, munmap and remap (anonymous or a shared memfd),
+ *    and fork of the buffer;
  *  - a device WRITE of 64 MiB shared copy-on-write with a fork child (with
  *    two walkers entering pages, each invalidated the other's walks: EBUSY);
  *  - DESTROY against two threads evicting everything through the control
@@ -45,7 +48,7 @@
 
 #define CAPACITY	(64 * MB)
 /* Tests per device kind. */
-#define KIND_TESTS	6
+#define KIND_TESTS	7
 /* Idle processes with anonymous memory that the scan of every process walks. */
 #define IDLE_PROCS	40
 
@@ -273,6 +276,7 @@ static void test_exclusive_dontneed(int fd, int has_exclusive, const char *name)
 struct unmapper {
 	char *p;
 	size_t len;
+	int memfd;			/* >= 0: every other remap maps it, shared */
 	volatile int stop;
 	unsigned long zaps, remaps, forks;
 	int err;
@@ -287,9 +291,12 @@ static void *unmap_loop(void *arg)
 	for (i = 0; !u->stop; i++) {
 		if (i % 8 == 3) {
 			/* A hole for a moment, then fresh memory again. */
+			int shared = u->memfd >= 0 && i % 16 == 3;
+
 			munmap(u->p, u->len);
 			if (mmap(u->p, u->len, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) {
+				 MAP_FIXED | (shared ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS),
+				 shared ? u->memfd : -1, 0) == MAP_FAILED) {
 				u->err = -errno;
 				return NULL;
 			}
@@ -323,7 +330,7 @@ static void test_write_fresh_zap(int fd, const char *name)
 {
 	const unsigned long npages = 1024;
 	size_t len = npages * PG;
-	struct unmapper u = { .len = len };
+	struct unmapper u = { .len = len, .memfd = -1 };
 	uint64_t *in = malloc(len), *out = malloc(len);
 	unsigned long writes = 0, faults = 0, busy = 0;
 	unsigned long long c = 0, c2 = 0;
@@ -366,6 +373,68 @@ static void test_write_fresh_zap(int fd, const char *name)
 	munmap(u.p, len);
 	free(in);
 	free(out);
+}
+
+/* ---- a device READ into a fresh buffer against zaps, munmap, remaps and fork ---- */
+
+/*
+ * A device READ of more than a copy window into a fresh buffer has a helper
+ * fault the buffer in from its end while the caller pins and copies from
+ * its start; the helper checks the mapping again under the mmap_lock it
+ * faults with.  Another thread zaps the buffer, unmaps it and maps it again
+ * (now fresh anonymous memory, now a shared memfd), and forks.  Each READ
+ * succeeds or fails with EFAULT (the hole); once the other thread is done, a
+ * READ into the buffer lands whole.
+ */
+static void test_read_fresh_zap(int fd, const char *name)
+{
+	const unsigned long npages = 2048;
+	size_t len = npages * PG;
+	struct unmapper u = { .len = len, .memfd = memfd_create("t_race", MFD_CLOEXEC) };
+	unsigned long reads = 0, faults = 0;
+	unsigned long long c = 0, moved = 0;
+	int err = 0, ret, good;
+	char *a = devmm_map_aligned(len, 0);
+	pthread_t t;
+	double end;
+
+	u.p = devmm_map_aligned(len, 0);
+	if (u.p)
+		madvise(u.p, len, MADV_NOHUGEPAGE);
+	if (a) {
+		fill(a, len, 7);
+		/* On the device where it can go (the READ works either way). */
+		devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, npages, NULL, &moved);
+	}
+	if (!a || !u.p || u.memfd < 0 || ftruncate(u.memfd, len) ||
+	    pthread_create(&t, NULL, unmap_loop, &u)) {
+		ok(0, "%s: device READ into a fresh buffer against zaps (setup failed)", name);
+		return;
+	}
+	for (end = now() + race_seconds; now() < end;) {
+		ret = devmm_range(fd, DEVMM_IOC_READ, a, npages, u.p, &c);
+		if (!ret)
+			reads++;
+		else if (ret == -EFAULT)
+			faults++;
+		else if (!err)
+			err = ret;
+	}
+	u.stop = 1;
+	pthread_join(t, NULL);
+	madvise(u.p, len, MADV_DONTNEED);
+	ret = devmm_range(fd, DEVMM_IOC_READ, a, npages, u.p, &c);
+	good = !ret && c == npages && verify(u.p, len, 7) && verify(a, len, 7);
+	ok(!err && !u.err && good && reads > 0,
+	   "%s: device READ of 2048 pages (%llu on the device) into a fresh buffer while "
+	   "another thread zaps it, unmaps it and maps it again (anonymous or a shared memfd) "
+	   "and forks: %lu read, %lu EFAULT, other error %s (%lu zaps, %lu remaps, %lu forks, "
+	   "%s); then a READ lands whole: %s (%s, %llu pages)",
+	   name, moved, reads, faults, errname(err), u.zaps, u.remaps, u.forks, errname(u.err),
+	   good ? "yes" : "NO", errname(ret), c);
+	munmap(u.p, len);
+	munmap(a, len);
+	close(u.memfd);
 }
 
 /* ---- a device WRITE into a large range shared copy-on-write ---- */
@@ -730,6 +799,7 @@ static void test_kind(unsigned int kind, unsigned long long base, int has_exclus
 	test_write_during_migrate(fd, name);
 	test_exclusive_dontneed(fd, has_exclusive, name);
 	test_write_fresh_zap(fd, name);
+	test_read_fresh_zap(fd, name);
 	test_write_cow(fd, name);
 	if (kind == DEVMM_KIND_PRIVATE)
 		test_fault_no_thp(fd, has_large);
