@@ -348,17 +348,24 @@ static long pin_user_window(unsigned long start, unsigned long n, unsigned int f
  * first: each in page tables of its own until they meet.  The helper stops
  * there, when the access ends, at a chunk whose last page is there already
  * (a buffer faulted in needs no helper, and the caller's copies get the
- * other CPU back), or at a chunk it cannot fault in (the caller's pinning
- * faults what it needs, and fails as it would alone).  It checks the VMA
- * again under the mmap_lock it faults with and keeps that lock for the
- * chunk, so it faults no page of a mapping that has since become something
- * else (a file, userfaultfd).  Faulting in zeroed pages past where the
- * access stops writes no data.
+ * other CPU back), at a chunk it cannot fault in (the caller's pinning
+ * faults what it needs, and fails as it would alone), and after the first
+ * invalidation of the mm (foreign_gen): fresh memory faults in without
+ * any, while a fault that breaks copy-on-write (of the zero page, say) or
+ * brings a device page back invalidates every walk of the mirror, and the
+ * caller's device fault rounds would retry theirs for as long as the
+ * helper went on.  So past where a read stops, the helper faults in zeroed
+ * pages, and moves no more than a chunk of pages that were there.  It
+ * checks the VMA again under the mmap_lock it faults with and keeps that
+ * lock for the chunk, so it faults no page of a mapping that has since
+ * become something else (a file, userfaultfd).
  */
 #define AHEAD_CHUNK	64UL
 #define AHEAD_BYTES	(AHEAD_CHUNK << PAGE_SHIFT)
 
 struct user_ahead {
+	struct devmm_mirror *m;
+	unsigned long gen;		/* the mirror's foreign_gen at the start */
 	struct mm_struct *mm;
 	unsigned long start, end;	/* the buffer's pages */
 	atomic_long_t front;		/* the first chunk past the caller's window */
@@ -422,7 +429,8 @@ static void ahead_helper(void *job)
 	kthread_use_mm(ua->mm);
 	for (;;) {
 		c = atomic_long_dec_return(&ua->back);
-		if (c < atomic_long_read(&ua->front) || READ_ONCE(ua->stop))
+		if (c < atomic_long_read(&ua->front) || READ_ONCE(ua->stop) ||
+		    READ_ONCE(ua->m->foreign_gen) != ua->gen)
 			break;
 		a = ua->start + c * AHEAD_BYTES;
 		e = min(ua->end, a + AHEAD_BYTES);
@@ -438,8 +446,8 @@ static void ahead_helper(void *job)
  * Start the helper of a device read of @npages into user memory at @u
  * (above), or return NULL where it does not apply.
  */
-static struct user_ahead *user_ahead_start(struct devmm_helpers *hs, void __user *u,
-					   unsigned long npages)
+static struct user_ahead *user_ahead_start(struct devmm_mirror *m, struct devmm_helpers *hs,
+					   void __user *u, unsigned long npages)
 {
 	unsigned long start = (unsigned long)u & PAGE_MASK;
 	unsigned long end = PAGE_ALIGN((unsigned long)u + (npages << PAGE_SHIFT));
@@ -451,7 +459,8 @@ static struct user_ahead *user_ahead_start(struct devmm_helpers *hs, void __user
 	ua = kmalloc(sizeof(*ua), GFP_KERNEL);
 	if (!ua)
 		return NULL;
-	*ua = (struct user_ahead){ .mm = current->mm, .start = start, .end = end };
+	*ua = (struct user_ahead){ .m = m, .gen = READ_ONCE(m->foreign_gen), .mm = current->mm,
+				   .start = start, .end = end };
 	atomic_long_set(&ua->front, 0);
 	atomic_long_set(&ua->back, DIV_ROUND_UP(end - start, AHEAD_BYTES));
 	devmm_helpers_start_user(hs, 1, ahead_helper, ua);
@@ -660,7 +669,7 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 		return PTR_ERR(mm);
 	}
 	if (ubuf && !write)
-		ua = user_ahead_start(&hs, ubuf, npages);
+		ua = user_ahead_start(m, &hs, ubuf, npages);
 	while (addr < end) {
 		unsigned long n = min((end - addr) >> PAGE_SHIFT, DEVMM_COPY_PAGES);
 		long done;

@@ -16,6 +16,9 @@
  *  - a device READ into a fresh buffer (faulted in ahead by a helper)
  *    against MADV_DONTNEED, munmap and remap (anonymous or a shared memfd),
  *    and fork of the buffer;
+ *  - a device READ of 1 GiB through fault rounds into a buffer of zero
+ *    pages (the helper's copy-on-write breaks made the fault round's walks
+ *    retry until they timed out: EBUSY);
  *  - a device WRITE of 64 MiB shared copy-on-write with a fork child (with
  *    two walkers entering pages, each invalidated the other's walks: EBUSY);
  *  - DESTROY against two threads evicting everything through the control
@@ -48,7 +51,7 @@
 
 #define CAPACITY	(64 * MB)
 /* Tests per device kind. */
-#define KIND_TESTS	7
+#define KIND_TESTS	8
 /* Idle processes with anonymous memory that the scan of every process walks. */
 #define IDLE_PROCS	40
 
@@ -437,6 +440,47 @@ static void test_read_fresh_zap(int fd, const char *name)
 	close(u.memfd);
 }
 
+/* ---- a device READ through fault rounds into a buffer of zero pages ---- */
+
+/*
+ * A device READ of 1 GiB of system memory (not in the device's table yet:
+ * fault rounds) into a buffer read before, every page of it the zero page.
+ * The helper that faults the buffer in ahead breaks copy-on-write on each
+ * of them, and each break invalidates every walk of the mirror: with the
+ * helper going on to the buffer's start, the caller's fault round retried
+ * its walks until the walk timed out (EBUSY).  The helper now stops at the
+ * first invalidation; the READ must land whole.
+ */
+static void test_read_zero_pages(int fd, const char *name)
+{
+	const unsigned long npages = (1UL << 30) / PG;
+	size_t len = npages * PG, i;
+	char *a = devmm_map_aligned(len, 0), *p = devmm_map_aligned(len, 0);
+	unsigned long long c = 0;
+	volatile char sum = 0;
+	int ret = -ENOMEM, good = 0;
+	double t = 0;
+
+	if (a && p) {
+		madvise(a, len, MADV_NOHUGEPAGE);
+		madvise(p, len, MADV_NOHUGEPAGE);
+		fill(a, len, 9);
+		for (i = 0; i < len; i += PG)
+			sum += p[i];
+		t = now();
+		ret = devmm_range(fd, DEVMM_IOC_READ, a, npages, p, &c);
+		t = now() - t;
+		good = !ret && c == npages && verify(p, len, 9);
+	}
+	ok(good, "%s: device READ of 1 GiB through fault rounds into a buffer of zero pages "
+	   "lands whole: %s (%s, %llu pages, %.2f s)", name, good ? "yes" : "NO", errname(ret), c,
+	   t);
+	if (a)
+		munmap(a, len);
+	if (p)
+		munmap(p, len);
+}
+
 /* ---- a device WRITE into a large range shared copy-on-write ---- */
 
 /*
@@ -800,6 +844,7 @@ static void test_kind(unsigned int kind, unsigned long long base, int has_exclus
 	test_exclusive_dontneed(fd, has_exclusive, name);
 	test_write_fresh_zap(fd, name);
 	test_read_fresh_zap(fd, name);
+	test_read_zero_pages(fd, name);
 	test_write_cow(fd, name);
 	if (kind == DEVMM_KIND_PRIVATE)
 		test_fault_no_thp(fd, has_large);
