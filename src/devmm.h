@@ -513,8 +513,12 @@ struct devmm_helpers {
 	bool offload;
 };
 
+/* The caller sleeps until they are done (devmm_helpers_offload()). */
+#define DEVMM_HELPERS_OFFLOAD	0x1
+/* Started from a helper too (devmm_helpers_start_nested()). */
+#define DEVMM_HELPERS_NESTED	0x2
 void __devmm_helpers_start(struct devmm_helpers *hs, struct workqueue_struct *wq,
-			   unsigned long n, bool offload, void (*fn)(void *job), void *job,
+			   unsigned long n, unsigned int flags, void (*fn)(void *job), void *job,
 			   struct lock_class_key *key, const char *name);
 /*
  * Each call site's helpers get a lockdep class of their own, as INIT_WORK()
@@ -523,20 +527,22 @@ void __devmm_helpers_start(struct devmm_helpers *hs, struct workqueue_struct *wq
  * allocates, so enters reclaim; a mirror copy's helper is waited for under
  * the mirror lock, which reclaim's invalidations take).
  */
-#define __devmm_helpers(hs, wq, n, offload, fn, job)					\
+#define __devmm_helpers(hs, wq, n, flags, fn, job)					\
 	do {										\
 		static struct lock_class_key __devmm_helpers_key;			\
 											\
-		__devmm_helpers_start(hs, wq, n, offload, fn, job, &__devmm_helpers_key,	\
+		__devmm_helpers_start(hs, wq, n, flags, fn, job, &__devmm_helpers_key,	\
 				      "(devmm helper)" #fn);				\
 	} while (0)
 #define devmm_helpers_start(hs, n, fn, job) \
-	__devmm_helpers(hs, devmm_helper_wq, n, false, fn, job)
+	__devmm_helpers(hs, devmm_helper_wq, n, 0, fn, job)
 #define devmm_helpers_offload(hs, n, fn, job) \
-	__devmm_helpers(hs, devmm_helper_wq, n, true, fn, job)
+	__devmm_helpers(hs, devmm_helper_wq, n, DEVMM_HELPERS_OFFLOAD, fn, job)
+#define devmm_helpers_start_nested(hs, n, fn, job) \
+	__devmm_helpers(hs, devmm_helper_wq, n, DEVMM_HELPERS_NESTED, fn, job)
 /* Helpers that take a user mm's mmap_lock (see devmm_user_wq). */
 #define devmm_helpers_start_user(hs, n, fn, job) \
-	__devmm_helpers(hs, devmm_user_wq, n, false, fn, job)
+	__devmm_helpers(hs, devmm_user_wq, n, 0, fn, job)
 void devmm_helpers_finish(struct devmm_helpers *hs);
 unsigned int devmm_next_cpu(unsigned int cpu);
 

@@ -346,7 +346,10 @@ static void evict_helper(void *job)
 /*
  * Evict the victims v[0..n) of one owner, its mm locked, sharing runs of
  * several PMDs with helpers (but not for a caller with placement rules of
- * its own: the pages a helper allocates would not follow them).
+ * its own: the pages a helper allocates would not follow them).  Also when
+ * the caller is a helper itself, a walk of a migration that needs room: the
+ * walk's other helpers then wait for it (on evict_lock), and a helper of
+ * ours runs on their CPU while they sleep.
  */
 static unsigned long evict_owner(struct devmm_device *dev, struct mm_struct *mm,
 				 struct devmm_victim *v, unsigned long n)
@@ -357,7 +360,7 @@ static unsigned long evict_owner(struct devmm_device *dev, struct mm_struct *mm,
 
 	spin_lock_init(&es.lock);
 	atomic_long_set(&es.moved, 0);
-	devmm_helpers_start(&hs, pmds > 1 && devmm_task_placement_default() ?
+	devmm_helpers_start_nested(&hs, pmds > 1 && devmm_task_placement_default() ?
 			    min(pmds - 1, (unsigned long)DEVMM_MAX_COPY_THREADS) : 0,
 			    evict_helper, &es);
 	evict_runs(&es, dev->evict_batch);

@@ -79,9 +79,10 @@ static void helper_work(struct work_struct *work)
  * __devmm_helpers_start - start helpers on CPUs for work the caller shares or hands off
  * @hs: the helpers, on the caller's stack.
  * @wq: devmm_helper_wq, or devmm_user_wq for helpers that take a mmap_lock.
- * @n: how many (at most copy_threads - 1 are kept; with @offload,
+ * @n: how many (at most copy_threads - 1 are kept; with OFFLOAD,
  *     copy_threads, and none if that is 1).
- * @offload: the caller will sleep until they are done, not work with them.
+ * @flags: DEVMM_HELPERS_OFFLOAD: the caller will sleep until they are done,
+ *	not work with them; DEVMM_HELPERS_NESTED: started from a helper too.
  * @fn: what each helper does.
  * @job: its argument.
  * @key: the lockdep class of the call site's helpers (devmm_helpers_start()).
@@ -91,10 +92,11 @@ static void helper_work(struct work_struct *work)
  * caller's own CPU comes last.
  */
 void __devmm_helpers_start(struct devmm_helpers *hs, struct workqueue_struct *wq,
-			   unsigned long n, bool offload, void (*fn)(void *job), void *job,
+			   unsigned long n, unsigned int flags, void (*fn)(void *job), void *job,
 			   struct lock_class_key *key, const char *name)
 {
 	unsigned int i, cpu = raw_smp_processor_id(), threads = devmm_param_copy_threads();
+	bool offload = flags & DEVMM_HELPERS_OFFLOAD;
 
 	hs->offload = offload;
 	hs->n = min_t(unsigned long, n, offload ? (threads > 1 ? threads : 0) : threads - 1);
@@ -102,9 +104,12 @@ void __devmm_helpers_start(struct devmm_helpers *hs, struct workqueue_struct *wq
 	 * Work that runs on a helper already (a block of a shared walk, a
 	 * part of a demand migration) is not shared further: the other CPUs
 	 * have work of their own, and a helper of ours queued there would
-	 * only preempt it.
+	 * only preempt it.  Except where the others are likely to wait for
+	 * this work (NESTED: an eviction that makes room for the walk's other
+	 * helpers): the workqueue runs a helper on a CPU only while the
+	 * helper already there sleeps.
 	 */
-	if (current->flags & PF_WQ_WORKER)
+	if ((current->flags & PF_WQ_WORKER) && !(flags & DEVMM_HELPERS_NESTED))
 		hs->n = 0;
 	for (i = 0; i < hs->n; i++) {
 		hs->h[i].fn = fn;
