@@ -270,8 +270,6 @@ struct devmm_stats {
  * @ops: the backend.
  * @chunks_lock: serialises adding and removing chunks.
  * @grow_work: maps the next chunk ahead of need (devmm_pagemap_grow()).
- * @storage_wait: 1 + the index of the chunk whose storage waits for the
- *	device's first use, or 0 (under chunks_lock).
  * @chunks: the chunks, @nchunks of at most @max_chunks.
  * @nchunks: number of chunks.
  * @max_chunks: length of @chunks.
@@ -322,7 +320,6 @@ struct devmm_device {
 
 	struct mutex chunks_lock;
 	struct work_struct grow_work;
-	unsigned int storage_wait;
 	struct devmm_chunk **chunks;
 	unsigned int nchunks;
 	unsigned int max_chunks;

@@ -314,7 +314,6 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 	struct devmm_chunk *chunk = NULL;
 	unsigned int evictions = 0;
 	struct page *page;
-	bool first;
 	int ret;
 
 	for (;;) {
@@ -342,12 +341,9 @@ struct page *devmm_page_alloc(struct devmm_device *dev, unsigned int order,
 
 			dev->nfree -= n;
 			dev->nused += n;
-			first = !dev->used_max;
-			dev->used_max = max(dev->used_max, dev->nused);
-			/* The first use also gives storage ahead (storage_ahead()). */
-			if ((dev->nfree < DEVMM_GROW_BELOW && dev->nchunks < dev->max_chunks) ||
-			    first)
+			if (dev->nfree < DEVMM_GROW_BELOW && dev->nchunks < dev->max_chunks)
 				grow_queue(dev);
+			dev->used_max = max(dev->used_max, dev->nused);
 			chunk = pfn_chunk(dev, page_to_pfn(page));
 			chunk->used += n;
 			info = pginfo(chunk, page_to_pfn(page));
@@ -629,12 +625,9 @@ void devmm_device_usage(struct devmm_device *dev, unsigned long *used, unsigned 
  * first DEVMM_STORAGE_AHEAD bytes (at most the capacity) their storage, a
  * 2 MiB block at a time, the last block first: the pages of a new chunk go
  * out in address order, so a migration that starts meanwhile takes its
- * blocks from the other end.  The chunk mapped at CREATE gets it at the
- * device's first use (its first allocation queues the worker): zeroing
- * storage for every device created (make bench loads four) took the CPU
- * the first migration into one of them wanted, and a device never used
- * needs none.  Counted in storage_ahead; the storage stays the device
- * page's, as it would after its first use, until the device goes away.
+ * blocks from the other end.  Counted in storage_ahead; the storage stays
+ * the device page's, as it would after its first use, until the device
+ * goes away.
  */
 #define DEVMM_STORAGE_AHEAD	(64UL << 20)
 
@@ -659,16 +652,14 @@ static void storage_ahead(struct devmm_device *dev, struct devmm_chunk *chunk, u
 /*
  * Map the next chunk before an allocation needs it: memremap_pages() of a
  * chunk costs as much as migrating a few MiB, and the first migration
- * after CREATE would otherwise wait for it.  Queued at creation, at the
- * first use and when the free pages run low; a no-op once the device is
- * full or going away.
+ * after CREATE would otherwise wait for it.  Queued at creation and when
+ * the free pages run low; a no-op once the device is full or going away.
  */
 static void devmm_pagemap_grow(struct work_struct *work)
 {
 	struct devmm_device *dev = container_of(work, struct devmm_device, grow_work);
-	struct devmm_chunk *chunk = NULL, *waited = NULL;
-	unsigned int index = 0, waited_index = 0;
-	unsigned long used;
+	struct devmm_chunk *chunk = NULL;
+	unsigned int index = 0;
 
 	mutex_lock(&dev->chunks_lock);
 	if (!READ_ONCE(dev->dying) && READ_ONCE(dev->nfree) < DEVMM_GROW_BELOW &&
@@ -677,21 +668,8 @@ static void devmm_pagemap_grow(struct work_struct *work)
 		index = dev->nchunks - 1;
 		chunk = dev->chunks[index];
 	}
-	/* The first allocation sets used_max, then queues this work again. */
-	used = READ_ONCE(dev->used_max);
-	if (chunk && !used) {
-		dev->storage_wait = index + 1;
-		chunk = NULL;
-	}
-	if (used && dev->storage_wait && !READ_ONCE(dev->dying)) {
-		waited = dev->chunks[dev->storage_wait - 1];
-		waited_index = dev->storage_wait - 1;
-		dev->storage_wait = 0;
-	}
 	mutex_unlock(&dev->chunks_lock);
-	/* Teardown cancels this work before it unmaps the chunks. */
-	if (waited && dev->ops->alloc_ahead)
-		storage_ahead(dev, waited, waited_index);
+	/* Teardown cancels this work before it unmaps the chunk. */
 	if (chunk && dev->ops->alloc_ahead)
 		storage_ahead(dev, chunk, index);
 }

@@ -639,40 +639,24 @@ static void test_destroy_under_load(int id, int fd, const char *name)
 
 /*
  * A new private device gets the backing storage of its first 64 MiB (its
- * capacity here) ahead of use, in the background, once it is first used
- * (none while it is not: a second after CREATE): all but the 2 MiB block of
- * the first page, which its migration gave storage; a coherent device is
- * its own storage.
+ * capacity here) ahead of use, in the background; a coherent device is its
+ * own storage.
  */
-static void test_storage_ahead(int id, int fd, unsigned int kind, const char *name)
+static void test_storage_ahead(int id, unsigned int kind, const char *name)
 {
-	unsigned long long want = kind == DEVMM_KIND_PRIVATE ? CAPACITY - 2 * MB : 0, moved = 0;
+	unsigned long long want = kind == DEVMM_KIND_PRIVATE ? CAPACITY : 0;
 	struct devmm_dev_info info = {};
-	unsigned long long unused;
-	int waited, ret;
-	char *p = map_anon(PG);
+	int waited, ret = 0;
 
-	sleep(1);
-	ret = query(id, &info);
-	unused = info.storage_ahead;
-	ok(!ret && !unused, "%s: no storage given ahead while the device is unused: %llu KiB "
-	   "a second after CREATE (%s)", name, unused >> 10, errname(ret));
-	if (p) {
-		p[0] = 1;
-		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, 1, NULL, &moved);
-	}
-	for (waited = 0; p && !ret && waited < 100; waited++) {
+	for (waited = 0; waited < 100; waited++) {
 		ret = query(id, &info);
 		if (ret || info.storage_ahead >= want)
 			break;
 		usleep(100000);
 	}
-	ok(p && !ret && moved == 1 && info.storage_ahead == want,
-	   "%s: storage given ahead of use once used: %llu MiB of %llu (%.1f s after the first "
-	   "migration of a page; %s)", name, (unsigned long long)info.storage_ahead / MB, want / MB,
-	   waited * 0.1, errname(ret));
-	if (p)
-		munmap(p, PG);
+	ok(!ret && info.storage_ahead == want,
+	   "%s: storage given ahead of use: %llu MiB of %llu (%.1f s after CREATE; %s)", name,
+	   (unsigned long long)info.storage_ahead / MB, want / MB, waited * 0.1, errname(ret));
 }
 
 static void test_device(int id, unsigned int kind, const char *name)
@@ -680,7 +664,7 @@ static void test_device(int id, unsigned int kind, const char *name)
 	int fd = devmm_node_open(id);
 
 	ok(fd >= 0, "%s: device %d created at run time", name, id);
-	test_storage_ahead(id, fd, kind, name);
+	test_storage_ahead(id, kind, name);
 	test_oversubscribe(id, fd, name);
 	test_policy(id, fd, kind, DEVMM_POLICY_LRU, name);
 	test_policy(id, fd, kind, DEVMM_POLICY_FIFO, name);
@@ -695,7 +679,7 @@ static void test_device(int id, unsigned int kind, const char *name)
 	test_destroy_under_load(id, fd, name);
 	close(fd);
 }
-#define DEVICE_TESTS 31
+#define DEVICE_TESTS 30
 
 /*
  * Fragmentation (7.x, large device folios): on a private device whose every
