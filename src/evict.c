@@ -161,6 +161,18 @@ void devmm_owners_free(struct devmm_device *dev)
 	INIT_LIST_HEAD(&dev->owners);
 }
 
+/**
+ * devmm_evict_unlock - release evict_lock
+ * @dev: the device.
+ *
+ * And wake the migrations that sleep until the eviction is over (evict()).
+ */
+void devmm_evict_unlock(struct devmm_device *dev)
+{
+	mutex_unlock(&dev->evict_lock);
+	wake_up_all(&dev->evict_done);
+}
+
 /*
  * Take evict_lock for an eviction: false (and not locked) once the device's
  * eviction state is gone (torn down by devmm_pagemap_teardown()).
@@ -170,7 +182,7 @@ static bool devmm_evict_begin(struct devmm_device *dev)
 	mutex_lock(&dev->evict_lock);
 	if (dev->evict_batch)
 		return true;
-	mutex_unlock(&dev->evict_lock);
+	devmm_evict_unlock(dev);
 	return false;
 }
 
@@ -284,6 +296,7 @@ struct evict_share {
 	unsigned long n;
 	spinlock_t lock;
 	unsigned long next;		/* the first victim no one has taken */
+	unsigned long run_max;		/* bytes: a PMD, or less to share one PMD's runs */
 	atomic_long_t moved;
 };
 
@@ -300,7 +313,8 @@ static unsigned long take_run(struct evict_share *es, unsigned long *first)
 		pmd_end = ALIGN_DOWN(v[i].addr, PMD_SIZE) + PMD_SIZE;
 		end = v[i].addr + (v[i].nr << PAGE_SHIFT);
 		for (j = i + 1; j < es->n && v[j].addr == end &&
-		     end + (v[j].nr << PAGE_SHIFT) <= pmd_end; j++)
+		     end + (v[j].nr << PAGE_SHIFT) <= pmd_end &&
+		     end + (v[j].nr << PAGE_SHIFT) - v[i].addr <= es->run_max; j++)
 			end += v[j].nr << PAGE_SHIFT;
 		es->next = j;
 	}
@@ -347,22 +361,34 @@ static void evict_helper(void *job)
  * Evict the victims v[0..n) of one owner, its mm locked, sharing runs of
  * several PMDs with helpers (but not for a caller with placement rules of
  * its own: the pages a helper allocates would not follow them).  Also when
- * the caller is a helper itself, a walk of a migration that needs room: the
- * walk's other helpers then wait for it (on evict_lock), and a helper of
- * ours runs on their CPU while they sleep.
+ * the caller is a helper itself, a walk of a migration that needs room and
+ * evicts one PMD's worth (the batch): the walk's other helpers sleep until
+ * that eviction is over (evict()), and a helper of ours, on their CPU, then
+ * takes part of it, in runs of EVICT_SUBRUN of its small pages.  Which
+ * pages go is the same either way.
  */
+#define EVICT_SUBRUN	(128UL << PAGE_SHIFT)
+
 static unsigned long evict_owner(struct devmm_device *dev, struct mm_struct *mm,
 				 struct devmm_victim *v, unsigned long n)
 {
-	struct evict_share es = { .dev = dev, .mm = mm, .v = v, .n = n };
-	struct devmm_helpers hs;
+	struct evict_share es = { .dev = dev, .mm = mm, .v = v, .n = n, .run_max = PMD_SIZE };
 	unsigned long pmds = n ? ((v[n - 1].addr - v[0].addr) >> PMD_SHIFT) + 1 : 0;
+	unsigned long span = n ? v[n - 1].addr + (v[n - 1].nr << PAGE_SHIFT) - v[0].addr : 0;
+	struct devmm_helpers hs;
+	unsigned long helpers = 0;
 
+	if (devmm_task_placement_default()) {
+		if (current->flags & PF_WQ_WORKER) {
+			es.run_max = EVICT_SUBRUN;
+			helpers = span > EVICT_SUBRUN;
+		} else if (pmds > 1) {
+			helpers = min(pmds - 1, (unsigned long)DEVMM_MAX_COPY_THREADS);
+		}
+	}
 	spin_lock_init(&es.lock);
 	atomic_long_set(&es.moved, 0);
-	devmm_helpers_start_nested(&hs, pmds > 1 && devmm_task_placement_default() ?
-			    min(pmds - 1, (unsigned long)DEVMM_MAX_COPY_THREADS) : 0,
-			    evict_helper, &es);
+	devmm_helpers_start_nested(&hs, helpers, evict_helper, &es);
 	evict_runs(&es, dev->evict_batch);
 	devmm_helpers_finish(&hs);
 	return atomic_long_read(&es.moved);
@@ -423,10 +449,21 @@ static unsigned long evict(struct devmm_device *dev, unsigned long target, unsig
 	unsigned long evicted = 0, n, i, pages, moved;
 	unsigned int idle = 0, waits = 0;
 
-	if (dev->kind == DEVMM_MIRROR || !devmm_evict_begin(dev))
+	if (dev->kind == DEVMM_MIRROR)
+		return 0;
+	/*
+	 * A migration that needs room while another evicts sleeps until that
+	 * eviction is over, rather than spin on evict_lock: a helper of that
+	 * eviction may then take its CPU (evict_owner()).  Bounded, in case
+	 * the holder is something else than an eviction.
+	 */
+	if (need && mutex_is_locked(&dev->evict_lock))
+		wait_event_timeout(dev->evict_done, !mutex_is_locked(&dev->evict_lock) ||
+				   devmm_page_room(dev, need), msecs_to_jiffies(20));
+	if (!devmm_evict_begin(dev))
 		return 0;
 	if (need && devmm_page_room(dev, need)) {
-		mutex_unlock(&dev->evict_lock);
+		devmm_evict_unlock(dev);
 		return need;
 	}
 	v = dev->victims;
@@ -447,7 +484,7 @@ static unsigned long evict(struct devmm_device *dev, unsigned long target, unsig
 		idle = moved ? 0 : idle + 1;
 		if (busy && !moved && waits++ < 8) {
 			/* Never wait for one mm while holding another. */
-			mutex_unlock(&dev->evict_lock);
+			devmm_evict_unlock(dev);
 			if (held) {
 				mmap_read_unlock(held);
 				mmput(held);
@@ -468,7 +505,7 @@ static unsigned long evict(struct devmm_device *dev, unsigned long target, unsig
 		}
 		busy = NULL;
 	}
-	mutex_unlock(&dev->evict_lock);
+	devmm_evict_unlock(dev);
 out_unlocked:
 	if (held) {
 		mmap_read_unlock(held);
@@ -553,7 +590,7 @@ static unsigned long evict_scan_mm(struct devmm_device *dev, struct mm_struct *m
 		}
 	}
 out:
-	mutex_unlock(&dev->evict_lock);
+	devmm_evict_unlock(dev);
 	mmap_read_unlock(mm);
 	return moved;
 }
