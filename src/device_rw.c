@@ -244,8 +244,10 @@ static void pinned_copy_helper(void *job)
  * (kthread_use_mm()).  Pages already there pin in microseconds, before a
  * helper wakes: then the caller pins them all.  Only a private anonymous
  * mapping is shared out (no file, no userfaultfd, no guard region): there
- * a page can only fail to fault in for lack of memory (or a memory error), so faulting in some past the first
- * page that fails touches nothing else.
+ * a page can only fail to fault in for lack of memory (or a memory error),
+ * so faulting in some past the first page that fails touches nothing else.
+ * A device read of more than a window has a helper of its own instead
+ * (user_ahead_start(), below).
  */
 #define PIN_CHUNK	32UL
 #define PIN_CHUNKS	DIV_ROUND_UP(DEVMM_COPY_PAGES + 1, PIN_CHUNK)
@@ -376,19 +378,23 @@ struct user_ahead {
 
 /*
  * Whether the user page at @addr is there for writing, without faulting; if
- * so, *@rest (may be NULL) is the size of the rest of its folio from it.
+ * so, *@before and *@rest (either may be NULL) are the sizes of its folio
+ * before it, and from it on.
  */
-static bool user_page_present(unsigned long addr, unsigned long *rest)
+static bool user_page_present(unsigned long addr, unsigned long *before, unsigned long *rest)
 {
 	struct folio *folio;
 	struct page *page;
+	unsigned long idx;
 
 	if (get_user_pages_fast_only(addr, 1, FOLL_WRITE, &page) != 1)
 		return false;
 	folio = page_folio(page);
+	idx = page_to_pfn(page) - folio_pfn(folio);
+	if (before)
+		*before = idx << PAGE_SHIFT;
 	if (rest)
-		*rest = (folio_nr_pages(folio) - (page_to_pfn(page) - folio_pfn(folio))) <<
-			PAGE_SHIFT;
+		*rest = (folio_nr_pages(folio) - idx) << PAGE_SHIFT;
 	put_page(page);
 	return true;
 }
@@ -397,12 +403,14 @@ static bool user_page_present(unsigned long addr, unsigned long *rest)
  * Fault the user pages of [a, e) in for writing: false if one failed.  A
  * fault that maps a large folio (a THP) maps the rest of it too, so where a
  * folio may start (the first page, a PMD boundary) the fault's folio says
- * how far to skip.  Skipping is only ever an optimisation: the caller pins
- * the pages, faulting any still missing.
+ * how far to skip; *@from (may be NULL) is where the folio of the first
+ * page starts.  Skipping is only ever an optimisation: the caller pins the
+ * pages, faulting any still missing.
  */
-static bool ahead_chunk(struct mm_struct *mm, unsigned long a, unsigned long e)
+static bool ahead_chunk(struct mm_struct *mm, unsigned long a, unsigned long e,
+			unsigned long *from)
 {
-	unsigned long first = a, step;
+	unsigned long first = a, before = 0, step;
 	bool ok;
 
 	mmap_read_lock(mm);
@@ -411,18 +419,21 @@ static bool ahead_chunk(struct mm_struct *mm, unsigned long a, unsigned long e)
 	while (ok && a < e) {
 		ok = !fixup_user_fault(mm, a, FAULT_FLAG_WRITE, NULL);
 		step = PAGE_SIZE;
-		if (ok && (a == first || IS_ALIGNED(a, PMD_SIZE)) && !user_page_present(a, &step))
+		if (ok && (a == first || IS_ALIGNED(a, PMD_SIZE)) &&
+		    !user_page_present(a, a == first ? &before : NULL, &step))
 			step = PAGE_SIZE;
 		a += step;
 	}
 	mmap_read_unlock(mm);
+	if (from)
+		*from = first - before;
 	return ok;
 }
 
 static void ahead_helper(void *job)
 {
 	struct user_ahead *ua = job;
-	unsigned long a, e;
+	unsigned long a, e, done = ULONG_MAX;	/* from here on, faulted in by this helper */
 	long c;
 
 	WRITE_ONCE(ua->running, true);
@@ -434,7 +445,10 @@ static void ahead_helper(void *job)
 			break;
 		a = ua->start + c * AHEAD_BYTES;
 		e = min(ua->end, a + AHEAD_BYTES);
-		if (user_page_present(e - PAGE_SIZE, NULL) || !ahead_chunk(ua->mm, a, e))
+		/* Within a large folio this helper faulted in (a THP of a fresh buffer). */
+		if (a >= done)
+			continue;
+		if (user_page_present(e - PAGE_SIZE, NULL, NULL) || !ahead_chunk(ua->mm, a, e, &done))
 			break;
 		cond_resched();
 	}
@@ -453,7 +467,7 @@ static struct user_ahead *user_ahead_start(struct devmm_mirror *m, struct devmm_
 	unsigned long end = PAGE_ALIGN((unsigned long)u + (npages << PAGE_SHIFT));
 	struct user_ahead *ua;
 
-	if (npages <= DEVMM_COPY_PAGES || user_page_present(end - PAGE_SIZE, NULL) ||
+	if (npages <= DEVMM_COPY_PAGES || user_page_present(end - PAGE_SIZE, NULL, NULL) ||
 	    !devmm_fault_in_shareable(current->mm, start, end, VM_WRITE))
 		return NULL;
 	ua = kmalloc(sizeof(*ua), GFP_KERNEL);
@@ -515,8 +529,8 @@ static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigne
 		 */
 		ustart = (unsigned long)u & PAGE_MASK;
 		uend = ustart + (npin << PAGE_SHIFT);
-		if (!user_page_present(uend - PAGE_SIZE, NULL))
-			ahead_chunk(current->mm, ustart, uend);
+		if (!user_page_present(uend - PAGE_SIZE, NULL, NULL))
+			ahead_chunk(current->mm, ustart, uend, NULL);
 		pinned = pin_user_pages_fast(ustart, npin, FOLL_WRITE, upages);
 	} else {
 		pinned = pin_user_window((unsigned long)u & PAGE_MASK, npin,
