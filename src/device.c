@@ -103,7 +103,6 @@ struct devmm_device *devmm_device_create(enum devmm_kind kind, phys_addr_t base,
 	dev->capacity = kind == DEVMM_MIRROR ? 0 : size;
 	mutex_init(&dev->chunks_lock);
 	mutex_init(&dev->evict_lock);
-	init_waitqueue_head(&dev->evict_done);
 	INIT_LIST_HEAD(&dev->lru);
 	dev->evict_pages = DEVMM_WINDOW_PAGES;
 	INIT_LIST_HEAD(&dev->owners);

@@ -296,8 +296,6 @@ struct devmm_stats {
  * @buffer_pages: pages in mmap buffers (under @free_lock).
  * @dying: set once teardown started: nothing is allocated any more.
  * @evict_lock: one eviction at a time, using @evict_batch.
- * @evict_done: migrations that need room sleep here while another evicts
- *	(devmm_evict_unlock() wakes them).
  * @evict_batch: scratch arrays for eviction.
  * @victims: folios chosen for one eviction pass.
  * @stats: counters.
@@ -351,7 +349,6 @@ struct devmm_device {
 	bool dying;
 
 	struct mutex evict_lock;
-	wait_queue_head_t evict_done;
 	struct devmm_window *evict_batch;
 	struct devmm_victim *victims;
 	struct devmm_stats stats;
@@ -588,7 +585,6 @@ struct devmm_attr_range *devmm_attr_take(struct devmm_owner *o);
 int devmm_evict_all(struct devmm_device *dev, unsigned int tries, struct mm_struct *only_mm);
 unsigned long devmm_evict(struct devmm_device *dev, unsigned long target,
 			  struct mm_struct *locked_mm);
-void devmm_evict_unlock(struct devmm_device *dev);
 unsigned long devmm_evict_room(struct devmm_device *dev, unsigned long need,
 			       struct mm_struct *locked_mm);
 struct devmm_owner *devmm_owner_get(struct devmm_device *dev, struct mm_struct *mm);

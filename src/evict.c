@@ -161,18 +161,6 @@ void devmm_owners_free(struct devmm_device *dev)
 	INIT_LIST_HEAD(&dev->owners);
 }
 
-/**
- * devmm_evict_unlock - release evict_lock
- * @dev: the device.
- *
- * And wake the migrations that sleep until the eviction is over (evict()).
- */
-void devmm_evict_unlock(struct devmm_device *dev)
-{
-	mutex_unlock(&dev->evict_lock);
-	wake_up_all(&dev->evict_done);
-}
-
 /*
  * Take evict_lock for an eviction: false (and not locked) once the device's
  * eviction state is gone (torn down by devmm_pagemap_teardown()).
@@ -182,7 +170,7 @@ static bool devmm_evict_begin(struct devmm_device *dev)
 	mutex_lock(&dev->evict_lock);
 	if (dev->evict_batch)
 		return true;
-	devmm_evict_unlock(dev);
+	mutex_unlock(&dev->evict_lock);
 	return false;
 }
 
@@ -362,10 +350,11 @@ static void evict_helper(void *job)
  * several PMDs with helpers (but not for a caller with placement rules of
  * its own: the pages a helper allocates would not follow them).  Also when
  * the caller is a helper itself, a walk of a migration that needs room and
- * evicts one PMD's worth (the batch): the walk's other helpers sleep until
- * that eviction is over (evict()), and a helper of ours, on their CPU, then
- * takes part of it, in runs of EVICT_SUBRUN of its small pages.  Which
- * pages go is the same either way.
+ * evicts one batch, usually a single PMD's worth: it shares the batch's
+ * small pages in runs of EVICT_SUBRUN with a helper, which the workqueue
+ * runs on another CPU when the helper there (the migration's other walk,
+ * which needs room too) waits for evict_lock.  Which pages go is the same
+ * either way.
  */
 #define EVICT_SUBRUN	(128UL << PAGE_SHIFT)
 
@@ -381,7 +370,7 @@ static unsigned long evict_owner(struct devmm_device *dev, struct mm_struct *mm,
 	if (devmm_task_placement_default()) {
 		if (current->flags & PF_WQ_WORKER) {
 			es.run_max = EVICT_SUBRUN;
-			helpers = span > EVICT_SUBRUN;
+			helpers = n > 1 && span > EVICT_SUBRUN;
 		} else if (pmds > 1) {
 			helpers = min(pmds - 1, (unsigned long)DEVMM_MAX_COPY_THREADS);
 		}
@@ -449,21 +438,10 @@ static unsigned long evict(struct devmm_device *dev, unsigned long target, unsig
 	unsigned long evicted = 0, n, i, pages, moved;
 	unsigned int idle = 0, waits = 0;
 
-	if (dev->kind == DEVMM_MIRROR)
-		return 0;
-	/*
-	 * A migration that needs room while another evicts sleeps until that
-	 * eviction is over, rather than spin on evict_lock: a helper of that
-	 * eviction may then take its CPU (evict_owner()).  Bounded, in case
-	 * the holder is something else than an eviction.
-	 */
-	if (need && mutex_is_locked(&dev->evict_lock))
-		wait_event_timeout(dev->evict_done, !mutex_is_locked(&dev->evict_lock) ||
-				   devmm_page_room(dev, need), msecs_to_jiffies(20));
-	if (!devmm_evict_begin(dev))
+	if (dev->kind == DEVMM_MIRROR || !devmm_evict_begin(dev))
 		return 0;
 	if (need && devmm_page_room(dev, need)) {
-		devmm_evict_unlock(dev);
+		mutex_unlock(&dev->evict_lock);
 		return need;
 	}
 	v = dev->victims;
@@ -484,7 +462,7 @@ static unsigned long evict(struct devmm_device *dev, unsigned long target, unsig
 		idle = moved ? 0 : idle + 1;
 		if (busy && !moved && waits++ < 8) {
 			/* Never wait for one mm while holding another. */
-			devmm_evict_unlock(dev);
+			mutex_unlock(&dev->evict_lock);
 			if (held) {
 				mmap_read_unlock(held);
 				mmput(held);
@@ -505,7 +483,7 @@ static unsigned long evict(struct devmm_device *dev, unsigned long target, unsig
 		}
 		busy = NULL;
 	}
-	devmm_evict_unlock(dev);
+	mutex_unlock(&dev->evict_lock);
 out_unlocked:
 	if (held) {
 		mmap_read_unlock(held);
@@ -590,7 +568,7 @@ static unsigned long evict_scan_mm(struct devmm_device *dev, struct mm_struct *m
 		}
 	}
 out:
-	devmm_evict_unlock(dev);
+	mutex_unlock(&dev->evict_lock);
 	mmap_read_unlock(mm);
 	return moved;
 }

@@ -746,5 +746,5 @@ void devmm_pagemap_teardown(struct devmm_device *dev)
 	dev->evict_batch = NULL;
 	kvfree(dev->victims);
 	dev->victims = NULL;
-	devmm_evict_unlock(dev);
+	mutex_unlock(&dev->evict_lock);
 }
