@@ -512,29 +512,25 @@ static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigne
 {
 	struct pinned_copy pc = { .pages = pages, .upages = upages, .to_page = write,
 				  .uoff = offset_in_page(u) };
-	unsigned long npin = n + (pc.uoff ? 1 : 0), want = n, written, ustart, uend;
+	unsigned long npin = n + (pc.uoff ? 1 : 0), want = n, written;
+	unsigned long ustart = (unsigned long)u & PAGE_MASK, uend = ustart + (npin << PAGE_SHIFT);
 	struct devmm_helpers hs;
 	long pinned;
 
 	*user_short = false;
 	if (ua) {
 		/* The helper faults the buffer in from its end: it stops short of this window. */
-		atomic_long_set(&ua->front, DIV_ROUND_UP(((unsigned long)u & PAGE_MASK) +
-							 (npin << PAGE_SHIFT) - ua->start,
-							 AHEAD_BYTES));
+		atomic_long_set(&ua->front, DIV_ROUND_UP(uend - ua->start, AHEAD_BYTES));
 		/*
 		 * A window not there yet is faulted in first, as the helper does:
 		 * pinning would also look each page up twice, under its page
 		 * table's lock, around its fault.
 		 */
-		ustart = (unsigned long)u & PAGE_MASK;
-		uend = ustart + (npin << PAGE_SHIFT);
 		if (!user_page_present(uend - PAGE_SIZE, NULL, NULL))
 			ahead_chunk(current->mm, ustart, uend, NULL);
 		pinned = pin_user_pages_fast(ustart, npin, FOLL_WRITE, upages);
 	} else {
-		pinned = pin_user_window((unsigned long)u & PAGE_MASK, npin,
-					 write ? 0 : FOLL_WRITE, upages, write);
+		pinned = pin_user_window(ustart, npin, write ? 0 : FOLL_WRITE, upages, write);
 	}
 	if (pinned <= 0)
 		return pinned ?: -EFAULT;
