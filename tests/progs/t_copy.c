@@ -40,7 +40,7 @@
 #define LEN		(NPAGES * PG)
 #define CAPACITY	(64 * MB)
 /* Tests per device kind and place of the range (system, device). */
-#define PLACE_TESTS	14
+#define PLACE_TESTS	16
 /* Tests per device kind, besides those. */
 #define KIND_TESTS	8
 
@@ -156,6 +156,25 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 	} else {
 		fail("%s, range in %s: setup (offset)", name, place);
 		fail("%s, range in %s: setup (offset write)", name, place);
+	}
+	if (p)
+		munmap(p, LEN + PG);
+
+	/*
+	 * Faulted in (filled) beforehand: the copies of every window are shared
+	 * with a crew of helpers started once for the access; also at a page
+	 * offset, where each table page spans two user pages.
+	 */
+	p = devmm_map_aligned(LEN + PG, 0);
+	if (a && p) {
+		pattern_fill(p, LEN + PG, 9);
+		check_xfer(fd, a, p, 3, 0, "a buffer faulted in", name, place);
+		pattern_fill(p, LEN + PG, 9);
+		check_xfer(fd, a, p + 100, 3, 0, "a buffer faulted in, at page offset 100", name,
+			   place);
+	} else {
+		fail("%s, range in %s: setup (faulted)", name, place);
+		fail("%s, range in %s: setup (faulted, offset)", name, place);
 	}
 	if (p)
 		munmap(p, LEN + PG);
