@@ -136,15 +136,22 @@ bench_cells()
 # of 3% or more) as "PERF" lines.
 profile()
 {
-	local label=$1 mod=$2 ko=$3 spec kind op
+	local label=$1 mod=$2 ko=$3 spec kind op ptr name
 	shift 3
 	if ! insmod "$ko" "$@" >/tmp/insmod.log 2>&1; then
 		err "$label" "insmod-failed:$(tr ' \n' '_' </tmp/insmod.log)"
 		return
 	fi
 	for spec in $BENCH_PERF; do
-		kind=${spec%%:*} op=${spec#*:} ptr=
+		kind=${spec%%:*} op=${spec#*:} ptr= name=${spec%%:*}
+		name=$(echo "$name" | tr / _)
 		case $kind in */*) ptr="-P ${kind#*/}" kind=${kind%%/*} ;; esac
+		# A cold migration is the first after the module was loaded.
+		case $op in *_cold)
+			ptr="${ptr:--P faulted-4k} -C"
+			rmmod "$mod" && insmod "$ko" "$@" >/tmp/insmod.log 2>&1 ||
+				{ err "$label" "reload-failed"; return; } ;;
+		esac
 		rm -f /tmp/perf.ctl /tmp/perf.ack /tmp/perf.data
 		mkfifo /tmp/perf.ctl /tmp/perf.ack
 		run "perf-$label-$kind-$op" $PERF record -q -a -g -F 2000 -D -1 \
@@ -158,7 +165,7 @@ profile()
 			callers) opts="--no-children -g caller,0.5,callee,function,percent --percent-limit 3" ;;
 			esac
 			$PERF report -i /tmp/perf.data --stdio --no-inline --sort sym $opts 2>&1 |
-				sed "s/^/PERF module=$label kind=$kind${ptr:+_${ptr#-P }} op=$op how=$how: /" >&3
+				sed "s/^/PERF module=$label kind=$name op=$op how=$how: /" >&3
 		done
 	done
 	rm -f /tmp/perf.data
