@@ -278,7 +278,7 @@ struct copy_crew {
 	bool parked;			/* no job soon: do not spin */
 	bool stop;			/* the access is over */
 	wait_queue_head_t wait;		/* helpers waiting for the next job */
-	struct devmm_helpers hs;
+	struct devmm_helpers *hs;	/* the caller's (those of no fault-in helper) */
 };
 
 static void crew_helper(void *arg)
@@ -312,13 +312,13 @@ static void crew_helper(void *arg)
 }
 
 /*
- * Start crew @c (on the caller's stack) for an access of @npages with the
- * user buffer at @u: @c, or NULL if none started.  None for a single
- * window, nor for a buffer not there yet (its last page), whose pinning
- * shares the fault-in with a helper on the CPU a crew would take.
+ * Start crew @c with helpers @hs (both on the caller's stack) for an access
+ * of @npages with the user buffer at @u: @c, or NULL if none started.  None
+ * for a single window, nor for a buffer not there yet (its last page), whose
+ * pinning shares the fault-in with a helper on the CPU a crew would take.
  */
-static struct copy_crew *crew_start(struct copy_crew *c, void __user *u, unsigned long npages,
-				    bool write)
+static struct copy_crew *crew_start(struct copy_crew *c, struct devmm_helpers *hs,
+				    void __user *u, unsigned long npages, bool write)
 {
 	unsigned long start = (unsigned long)u & PAGE_MASK;
 	unsigned long end = PAGE_ALIGN((unsigned long)u + (npages << PAGE_SHIFT));
@@ -326,11 +326,11 @@ static struct copy_crew *crew_start(struct copy_crew *c, void __user *u, unsigne
 	if (npages <= DEVMM_COPY_PAGES || devmm_param_copy_threads() < 2 ||
 	    !user_window_present(start, (end - start) >> PAGE_SHIFT, write ? 0 : FOLL_WRITE))
 		return NULL;
-	*c = (struct copy_crew){};
+	*c = (struct copy_crew){ .hs = hs };
 	atomic_set(&c->takers, 0);
 	init_waitqueue_head(&c->wait);
-	devmm_helpers_start_user(&c->hs, DEVMM_MAX_COPY_THREADS, crew_helper, c);
-	return c->hs.n ? c : NULL;
+	devmm_helpers_start_user(hs, DEVMM_MAX_COPY_THREADS, crew_helper, c);
+	return hs->n ? c : NULL;
 }
 
 /* The next job is a while away (a device fault round first). */
@@ -366,7 +366,7 @@ static void crew_end(struct copy_crew *c)
 		return;
 	WRITE_ONCE(c->stop, true);
 	wake_up(&c->wait);
-	devmm_helpers_finish(&c->hs);
+	devmm_helpers_finish(c->hs);
 }
 
 /*
@@ -823,9 +823,9 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 	}
 	if (ubuf && !write)
 		ua = user_ahead_start(m, &hs, ubuf, npages);
-	/* A buffer being faulted in has the other CPU: no crew then. */
+	/* A buffer being faulted in has the other CPU: no crew then (nor helpers for one). */
 	if (ubuf && !ua)
-		crew = crew_start(&crew_buf, ubuf, npages, write);
+		crew = crew_start(&crew_buf, &hs, ubuf, npages, write);
 	while (addr < end) {
 		unsigned long n = min((end - addr) >> PAGE_SHIFT, DEVMM_COPY_PAGES);
 		long done;

@@ -51,7 +51,7 @@
 
 #define CAPACITY	(64 * MB)
 /* Tests per device kind. */
-#define KIND_TESTS	8
+#define KIND_TESTS	9
 /* Idle processes with anonymous memory that the scan of every process walks. */
 #define IDLE_PROCS	40
 
@@ -137,9 +137,12 @@ static void *migrate_loop(void *arg)
 	return NULL;
 }
 
-static void test_write_during_migrate(int fd, const char *name)
+/*
+ * @npages: 64, one copy window; or several windows, each copy shared with
+ * the access's crew of helpers (@out faulted in beforehand).
+ */
+static void test_write_during_migrate(int fd, const char *name, unsigned long npages)
 {
-	const unsigned long npages = 64;
 	size_t len = npages * PG;
 	struct migrator mg = { .fd = fd, .npages = npages };
 	uint64_t *in = malloc(len), *out = malloc(len);
@@ -155,6 +158,7 @@ static void test_write_during_migrate(int fd, const char *name)
 		return;
 	}
 	memset(mg.p, 0, len);
+	memset(out, 0, len);
 	end = now() + race_seconds;
 	for (uint64_t k = 1; now() < end; k++) {
 		for (i = 0; i < len / 8; i++)
@@ -188,10 +192,10 @@ static void test_write_during_migrate(int fd, const char *name)
 	mg.stop = 1;
 	pthread_join(t, NULL);
 	ok(!lost && rounds >= 5 && !werr && !mg.err,
-	   "%s: device WRITE then READ of 64 pages while the same file migrates them to the "
+	   "%s: device WRITE then READ of %lu pages while the same file migrates them to the "
 	   "device and back: %lu of %lu rounds read an older stamp (%lu refused with EBUSY; "
-	   "%lu migration rounds; errors: %s, %s)", name, lost, rounds, failed, mg.rounds,
-	   errname(werr), errname(mg.err));
+	   "%lu migration rounds; errors: %s, %s)", name, npages, lost, rounds, failed,
+	   mg.rounds, errname(werr), errname(mg.err));
 	munmap(mg.p, len);
 	free(in);
 	free(out);
@@ -840,7 +844,8 @@ static void test_kind(unsigned int kind, unsigned long long base, int has_exclus
 		return;
 	}
 	test_evict_split(id, fd, name);
-	test_write_during_migrate(fd, name);
+	test_write_during_migrate(fd, name, 64);
+	test_write_during_migrate(fd, name, 1100);
 	test_exclusive_dontneed(fd, has_exclusive, name);
 	test_write_fresh_zap(fd, name);
 	test_read_fresh_zap(fd, name);
