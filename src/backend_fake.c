@@ -117,8 +117,7 @@ static struct page *storage(struct devmm_device *dev, struct page *dpage)
  * the next CPUs, so a helper that starts late (its CPU busy) costs the caller
  * nothing: what it did not take, the caller copies; a helper that never
  * started is cancelled.  Below COPY_PARALLEL_MIN pages, waking helpers costs
- * more than it saves.  A copy on a helper is shared only where the other
- * CPUs wait for it (DEVMM_COPY_NESTED): they have work of their own.
+ * more than it saves.
  */
 #define COPY_PARALLEL_MIN	64
 #define COPY_CHUNK		32
@@ -162,32 +161,29 @@ static void copy_helper(void *job)
 }
 
 static void fake_copy(struct devmm_device *dev, struct page **dst, struct page **src,
-		      unsigned long n, bool to_dev, unsigned int flags)
+		      unsigned long n, bool to_dev)
 {
 	struct copy_job job = { .dev = dev, .dst = dst, .src = src, .n = n, .to_dev = to_dev };
-	unsigned long helpers = n < COPY_PARALLEL_MIN ? 0 : DEVMM_MAX_COPY_THREADS;
 	struct devmm_helpers hs;
 
 	atomic_long_set(&job.next, 0);
-	if (flags & DEVMM_COPY_NESTED)
-		devmm_helpers_start_nested(&hs, helpers, copy_helper, &job);
-	else
-		devmm_helpers_start(&hs, helpers, copy_helper, &job);
+	devmm_helpers_start(&hs, n < COPY_PARALLEL_MIN ? 0 : DEVMM_MAX_COPY_THREADS, copy_helper,
+			    &job);
 	copy_chunks(&job);
 	devmm_helpers_finish(&hs);
 }
 
 static int fake_copy_to_dev(struct devmm_device *dev, struct page **dst, struct page **src,
-			    unsigned long n, unsigned int flags)
+			    unsigned long n)
 {
-	fake_copy(dev, dst, src, n, true, flags);
+	fake_copy(dev, dst, src, n, true);
 	return 0;
 }
 
 static int fake_copy_from_dev(struct devmm_device *dev, struct page **dst, struct page **src,
-			      unsigned long n, unsigned int flags)
+			      unsigned long n)
 {
-	fake_copy(dev, dst, src, n, false, flags);
+	fake_copy(dev, dst, src, n, false);
 	return 0;
 }
 

@@ -57,9 +57,8 @@ struct devmm_device;
  *	be kept for its next use.
  * @copy_to_dev: copy system pages @src[i] into device pages @dst[i], for
  *	@n entries; a NULL @src[i] means zero-fill, a NULL @dst[i] skip.
- *	@flags: DEVMM_COPY_* hints.
  * @copy_from_dev: copy device pages @src[i] into system pages @dst[i];
- *	NULL entries are skipped; @flags as for @copy_to_dev.
+ *	NULL entries are skipped.
  * @split: a large device folio starting at @head was split; @tail now
  *	starts a folio of its own.
  * @map_page: a kernel mapping of a device page's contents (for device
@@ -75,21 +74,14 @@ struct devmm_device;
  * pages and uses coherent device memory directly; a real driver would
  * provide DMA-engine copies instead.
  */
-/*
- * A copy's hint to the backend: it runs on a helper (a workqueue worker), yet
- * other CPUs wait for it (an eviction that makes room for them), so a CPU
- * copy may be shared out all the same (DEVMM_HELPERS_NESTED).
- */
-#define DEVMM_COPY_NESTED	0x1
-
 struct devmm_backend_ops {
 	const char *name;
 	int (*alloc)(struct devmm_device *dev, struct page *dpage, unsigned int order);
 	void (*free)(struct devmm_device *dev, struct page *dpage, unsigned int order);
 	int (*copy_to_dev)(struct devmm_device *dev, struct page **dst, struct page **src,
-			   unsigned long n, unsigned int flags);
+			   unsigned long n);
 	int (*copy_from_dev)(struct devmm_device *dev, struct page **dst, struct page **src,
-			     unsigned long n, unsigned int flags);
+			     unsigned long n);
 	void (*split)(struct devmm_device *dev, struct page *head, struct page *tail);
 	void *(*map_page)(struct devmm_device *dev, struct page *dpage);
 	void (*unmap_page)(struct devmm_device *dev, void *addr);
@@ -236,7 +228,6 @@ struct devmm_node {
  */
 struct devmm_window {
 	unsigned long pages;
-	unsigned int copy_flags;	/* DEVMM_COPY_* for the window's copies */
 	unsigned long *src;
 	unsigned long *dst;
 	struct page **dfolio;

@@ -353,10 +353,8 @@ static void evict_helper(void *job)
  * evicts one batch, usually a single PMD's worth: it shares the batch's
  * small pages in runs of EVICT_SUBRUN with a helper, which the workqueue
  * runs on another CPU when the helper there (the migration's other walk,
- * which needs room too) waits for evict_lock.  A batch it does not share
- * in runs (one large folio, a THP's 2 MiB, which cannot be split; or a
- * single run) has its copy shared instead (DEVMM_COPY_NESTED).  Which
- * pages go is the same either way.
+ * which needs room too) waits for evict_lock.  Which pages go is the same
+ * either way.
  */
 #define EVICT_SUBRUN	(128UL << PAGE_SHIFT)
 
@@ -379,12 +377,9 @@ static unsigned long evict_owner(struct devmm_device *dev, struct mm_struct *mm,
 	}
 	spin_lock_init(&es.lock);
 	atomic_long_set(&es.moved, 0);
-	if ((current->flags & PF_WQ_WORKER) && !helpers)
-		dev->evict_batch->copy_flags = DEVMM_COPY_NESTED;
 	devmm_helpers_start_nested(&hs, helpers, evict_helper, &es);
 	evict_runs(&es, dev->evict_batch);
 	devmm_helpers_finish(&hs);
-	dev->evict_batch->copy_flags = 0;
 	return atomic_long_read(&es.moved);
 }
 

@@ -65,7 +65,6 @@ struct devmm_window *devmm_window_alloc(unsigned long pages)
 	if (!w)
 		return NULL;
 	w->pages = pages;
-	w->copy_flags = 0;
 	w->src = (unsigned long *)(w + 1);
 	w->dst = w->src + pages;
 	w->dfolio = (struct page **)(w->dst + pages);
@@ -289,7 +288,7 @@ static unsigned long to_device_finish(struct to_device *td)
 	struct devmm_window *w = td->w;
 
 	if (args->cpages) {
-		if (dev->ops->copy_to_dev(dev, w->cdst, w->csrc, n, w->copy_flags))
+		if (dev->ops->copy_to_dev(dev, w->cdst, w->csrc, n))
 			devmm_window_drop(w, n);
 		migrate_vma_pages(args);
 		devmm_mirror_migrated(td->m, td->gen, args->start, w->dfolio, args->src,
@@ -583,7 +582,6 @@ static void pipe_part(struct devmm_window *part, struct devmm_window *w, unsigne
 		      unsigned long pages)
 {
 	part->pages = pages;
-	part->copy_flags = w->copy_flags;
 	part->src = w->src + off;
 	part->dst = w->dst + off;
 	part->dfolio = w->dfolio + off;
@@ -940,7 +938,7 @@ static int alloc_and_copy_to_system(struct devmm_device *dev, struct migrate_vma
 			devmm_window_set(w, i + j, dpage, 0, spage + j, 1, flags);
 		}
 	}
-	if (dev->ops->copy_from_dev(dev, w->cdst, w->csrc, n, w->copy_flags)) {
+	if (dev->ops->copy_from_dev(dev, w->cdst, w->csrc, n)) {
 		devmm_window_drop(w, n);
 		ret = -EIO;
 	}
