@@ -254,10 +254,12 @@ static bool user_window_present(unsigned long start, unsigned long n, unsigned i
 /*
  * An access of several windows into a buffer that is there (no helper
  * faults it in) shares each window's copy with a crew of helpers started
- * once for the whole access, not per window: waking a helper from an idle
- * CPU took as long as a good part of a window's copy, so a helper started
- * per window copied little of it (make bench, a 64 MiB read of THPs on
- * the device: 30% of the samples idle, one CPU 2253 MB/s, shared 2197).
+ * once for the rest of the access (mirror_access(): after a window that
+ * needed no device fault, where no demand paging will), not per window:
+ * waking a helper from an idle CPU took as long as a good part of a
+ * window's copy, so a helper started per window copied little of it (make
+ * bench, a 64 MiB read of THPs on the device: 30% of the samples idle, one
+ * CPU 2253 MB/s, shared 2197).
  * Between windows, a crew helper waits for the next one spinning for up to
  * CREW_SPIN_NS (the caller's unpinning and next pinning take about that
  * long), then sleeping; not spinning where the caller said the gap is
@@ -823,9 +825,6 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 	}
 	if (ubuf && !write)
 		ua = user_ahead_start(m, &hs, ubuf, npages);
-	/* A buffer being faulted in has the other CPU: no crew then (nor helpers for one). */
-	if (ubuf && !ua)
-		crew = crew_start(&crew_buf, &hs, ubuf, npages, write);
 	while (addr < end) {
 		unsigned long n = min((end - addr) >> PAGE_SHIFT, DEVMM_COPY_PAGES);
 		long done;
@@ -857,6 +856,16 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 		}
 		addr += done << PAGE_SHIFT;
 		*cpages += done;
+		/*
+		 * A crew for the rest once a window needed no device fault, and
+		 * where none will (no demand paging): the windows of a demand
+		 * paged access each migrate first, whose helpers want the CPUs.
+		 * Not while a buffer is being faulted in: that has the other CPU.
+		 */
+		if (done == n && addr < end && ubuf && !ua && !crew &&
+		    !(m->owner && READ_ONCE(m->owner->nattrs)))
+			crew = crew_start(&crew_buf, &hs, ubuf + (addr - start),
+					  (end - addr) >> PAGE_SHIFT, write);
 		if (done == n)
 			continue;
 		if (!fault) {
