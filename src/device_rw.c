@@ -24,7 +24,6 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/wait_bit.h>
 #include "devmm.h"
 #include "mirror.h"
 #include "devmm_trace.h"
@@ -41,6 +40,7 @@
 #define SHARE_CHUNK		32UL
 /* Fault rounds one read or write may need before giving up (-EBUSY). */
 #define DEVMM_MAX_FAULT_ROUNDS	64
+
 
 /*
  * Copy one table page to or from @buf, a kernel buffer, or else @ubuf, user
@@ -237,164 +237,6 @@ static void pinned_copy_helper(void *job)
 }
 
 /*
- * Whether the last of @n user pages at @start is there for @flags (FOLL_WRITE
- * or 0), without faulting: then the window pins at once, with no helper
- * woken for nothing.
- */
-static bool user_window_present(unsigned long start, unsigned long n, unsigned int flags)
-{
-	struct page *page;
-
-	if (get_user_pages_fast_only(start + ((n - 1) << PAGE_SHIFT), 1, flags, &page) != 1)
-		return false;
-	put_page(page);
-	return true;
-}
-
-/*
- * An access of several windows into a buffer that is there (no helper
- * faults it in) shares each window's copy with a crew of helpers started
- * once for the rest of the access (mirror_access(): after a window that
- * needed no device fault, where no demand paging will), not per window:
- * waking a helper from an idle CPU took as long as a good part of a
- * window's copy, so a helper started per window copied little of it (make
- * bench, a 64 MiB read of THPs on the device: 30% of the samples idle, one
- * CPU 2253 MB/s, shared 2197).
- * Between windows, a crew helper waits for the next one spinning for up to
- * CREW_SPIN_NS (the caller's unpinning and next pinning take about that
- * long), then sleeping; not spinning where the caller said the gap is
- * long (@parked: a device fault round comes first, whose own helpers want
- * the CPU).  The caller publishes each window's copy as @job once its
- * pages are pinned and looked up under the mirror lock, and withdraws it
- * after its own share: then it waits for the helpers inside (@takers) to
- * leave, before it drops the lock.  A crew helper sleeps waiting for its
- * caller, so it runs on devmm_user_wq: held by one on devmm_helper_wq, the
- * rescuer could not run the helpers the caller's fault rounds wait for.
- */
-#define CREW_SPIN_NS	(200 * NSEC_PER_USEC)
-
-struct copy_crew {
-	struct pinned_copy *job;	/* the window being copied, or NULL */
-	unsigned long seq;		/* bumped with each job */
-	atomic_t takers;		/* helpers that may be copying @job */
-	bool parked;			/* no job soon: do not spin */
-	bool stop;			/* the access is over */
-	wait_queue_head_t wait;		/* helpers waiting for the next job */
-	struct devmm_helpers *hs;	/* the caller's (those of no fault-in helper) */
-};
-
-static void crew_helper(void *arg)
-{
-	struct copy_crew *c = arg;
-	struct pinned_copy *job;
-	unsigned long seen;
-	u64 t;
-
-	for (;;) {
-		atomic_inc(&c->takers);
-		/* Pairs with crew_retire(): it sees us, or we see no job. */
-		smp_mb__after_atomic();
-		/* Pairs with crew_publish(): the number, then a job as published. */
-		seen = smp_load_acquire(&c->seq);
-		/* Pairs with crew_publish(): the job's arrays and counter. */
-		job = smp_load_acquire(&c->job);
-		if (job)
-			pinned_copy_chunks(job);
-		if (atomic_dec_and_test(&c->takers))
-			wake_up_var(&c->takers);
-		t = ktime_get_ns();
-		while (READ_ONCE(c->seq) == seen && !READ_ONCE(c->stop) &&
-		       !READ_ONCE(c->parked) && !need_resched() &&
-		       ktime_get_ns() - t < CREW_SPIN_NS)
-			cpu_relax();
-		wait_event_idle(c->wait, READ_ONCE(c->seq) != seen || READ_ONCE(c->stop));
-		if (READ_ONCE(c->stop))
-			return;
-	}
-}
-
-/*
- * Start crew @c with helpers @hs (both on the caller's stack) for an access
- * of @npages with the user buffer at @u: @c, or NULL if none started.  None
- * for a single window, nor for a buffer not there yet (its last page), whose
- * pinning shares the fault-in with a helper on the CPU a crew would take.
- */
-static struct copy_crew *crew_start(struct copy_crew *c, struct devmm_helpers *hs,
-				    void __user *u, unsigned long npages, bool write)
-{
-	unsigned long start = (unsigned long)u & PAGE_MASK;
-	unsigned long end = PAGE_ALIGN((unsigned long)u + (npages << PAGE_SHIFT));
-
-	if (npages <= DEVMM_COPY_PAGES || devmm_param_copy_threads() < 2 ||
-	    !user_window_present(start, (end - start) >> PAGE_SHIFT, write ? 0 : FOLL_WRITE))
-		return NULL;
-	*c = (struct copy_crew){ .hs = hs };
-	atomic_set(&c->takers, 0);
-	init_waitqueue_head(&c->wait);
-	devmm_helpers_start_user(hs, DEVMM_MAX_COPY_THREADS, crew_helper, c);
-	return hs->n ? c : NULL;
-}
-
-/* The next job is a while away (a device fault round first). */
-static void crew_park(struct copy_crew *c)
-{
-	if (c)
-		WRITE_ONCE(c->parked, true);
-}
-
-static void crew_publish(struct copy_crew *c, struct pinned_copy *pc)
-{
-	WRITE_ONCE(c->parked, false);
-	/* The job's arrays and counter, then the job. */
-	smp_store_release(&c->job, pc);
-	/* The job, then its number (crew_helper() waits for a new one). */
-	smp_store_release(&c->seq, c->seq + 1);
-	if (wq_has_sleeper(&c->wait))
-		wake_up(&c->wait);
-}
-
-/* Withdraw the job: once this returns, no helper touches it. */
-static void crew_retire(struct copy_crew *c)
-{
-	WRITE_ONCE(c->job, NULL);
-	/* Pairs with crew_helper(): it sees no job, or we see it in @takers. */
-	smp_mb();
-	wait_var_event(&c->takers, !atomic_read(&c->takers));
-}
-
-static void crew_end(struct copy_crew *c)
-{
-	if (!c)
-		return;
-	WRITE_ONCE(c->stop, true);
-	wake_up(&c->wait);
-	devmm_helpers_finish(c->hs);
-}
-
-/*
- * Whether the user page at @addr is there for writing, without faulting; if
- * so, *@before and *@rest (either may be NULL) are the sizes of its folio
- * before it, and from it on.
- */
-static bool user_page_present(unsigned long addr, unsigned long *before, unsigned long *rest)
-{
-	struct folio *folio;
-	struct page *page;
-	unsigned long idx;
-
-	if (get_user_pages_fast_only(addr, 1, FOLL_WRITE, &page) != 1)
-		return false;
-	folio = page_folio(page);
-	idx = page_to_pfn(page) - folio_pfn(folio);
-	if (before)
-		*before = idx << PAGE_SHIFT;
-	if (rest)
-		*rest = (folio_nr_pages(folio) - idx) << PAGE_SHIFT;
-	put_page(page);
-	return true;
-}
-
-/*
  * Pinning a user buffer that is not faulted in yet faults its pages in, one
  * by one: for a fresh buffer that is half the cost of a device read (make
  * bench).  So the pinning of a window is shared out in chunks, from a
@@ -466,8 +308,7 @@ static long pin_user_window(unsigned long start, unsigned long n, unsigned int f
 	unsigned long c, i, nc = DIV_ROUND_UP(n, PIN_CHUNK);
 	long pinned = 0;
 
-	if (n < SHARE_MIN || user_window_present(start, n, flags) ||
-	    !pin_shareable(start, n, dev_write))
+	if (!pin_shareable(start, n, dev_write))
 		return pin_user_pages_fast(start, n, flags, pages);
 	ps = kmalloc(sizeof(*ps), GFP_KERNEL);
 	if (!ps)
@@ -534,6 +375,29 @@ struct user_ahead {
 	bool stop;			/* the access is over */
 	bool running;			/* the helper started, and has not stopped */
 };
+
+/*
+ * Whether the user page at @addr is there for writing, without faulting; if
+ * so, *@before and *@rest (either may be NULL) are the sizes of its folio
+ * before it, and from it on.
+ */
+static bool user_page_present(unsigned long addr, unsigned long *before, unsigned long *rest)
+{
+	struct folio *folio;
+	struct page *page;
+	unsigned long idx;
+
+	if (get_user_pages_fast_only(addr, 1, FOLL_WRITE, &page) != 1)
+		return false;
+	folio = page_folio(page);
+	idx = page_to_pfn(page) - folio_pfn(folio);
+	if (before)
+		*before = idx << PAGE_SHIFT;
+	if (rest)
+		*rest = (folio_nr_pages(folio) - idx) << PAGE_SHIFT;
+	put_page(page);
+	return true;
+}
 
 /*
  * Fault the user pages of [a, e) in for writing: false if one failed.  A
@@ -644,8 +508,7 @@ static void user_ahead_end(struct user_ahead *ua, struct devmm_helpers *hs)
  */
 static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigned long n,
 			     void __user *u, bool write, struct page **pages,
-			     struct page **upages, struct user_ahead *ua, struct copy_crew *crew,
-			     bool *user_short)
+			     struct page **upages, struct user_ahead *ua, bool *user_short)
 {
 	struct pinned_copy pc = { .pages = pages, .upages = upages, .to_page = write,
 				  .uoff = offset_in_page(u) };
@@ -685,18 +548,11 @@ static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigne
 	}
 	count_remote(m, pages, addr, pc.n);
 	atomic_long_set(&pc.next, 0);
-	if (crew && pc.n >= SHARE_MIN) {
-		crew_publish(crew, &pc);
-		pinned_copy_chunks(&pc);
-		crew_retire(crew);
-	} else {
-		/* Not while the helper faults ahead: it has the other CPU. */
-		devmm_helpers_start(&hs, crew || pc.n < SHARE_MIN ||
-				    (ua && READ_ONCE(ua->running)) ? 0 : DEVMM_MAX_COPY_THREADS,
-				    pinned_copy_helper, &pc);
-		pinned_copy_chunks(&pc);
-		devmm_helpers_finish(&hs);
-	}
+	/* Not while the helper faults ahead: it has the other CPU. */
+	devmm_helpers_start(&hs, pc.n < SHARE_MIN || (ua && READ_ONCE(ua->running)) ? 0 :
+			    DEVMM_MAX_COPY_THREADS, pinned_copy_helper, &pc);
+	pinned_copy_chunks(&pc);
+	devmm_helpers_finish(&hs);
 	/* In address order, whoever copied what: LRU and LFU replays depend on it. */
 	devmm_pages_touch(pages, pc.n);
 	mutex_unlock(&m->lock);
@@ -720,13 +576,13 @@ static long copy_user_pinned(struct devmm_mirror *m, unsigned long addr, unsigne
  */
 static long copy_user_window(struct devmm_mirror *m, unsigned long addr, unsigned long n,
 			     void __user *u, void **buf, bool write, struct page **pages,
-			     struct page **upages, struct user_ahead *ua, struct copy_crew *crew)
+			     struct page **upages, struct user_ahead *ua)
 {
 	bool missing = false, user_short;
 	unsigned long done, k, more;
 	long ret;
 
-	ret = copy_user_pinned(m, addr, n, u, write, pages, upages, ua, crew, &user_short);
+	ret = copy_user_pinned(m, addr, n, u, write, pages, upages, ua, &user_short);
 	if ((ret >= 0 && !user_short) || (ret < 0 && fatal_signal_pending(current)))
 		return ret;
 	/* From the first user page that could not be pinned, through uaccess. */
@@ -805,7 +661,6 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 {
 	unsigned long end = start + (npages << PAGE_SHIFT), addr = start, demanded = start, win;
 	struct user_ahead *ua = NULL;
-	struct copy_crew crew_buf, *crew = NULL;
 	unsigned int rounds = 0;
 	struct devmm_helpers hs;
 	struct page **pages;
@@ -838,7 +693,6 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 
 			dend = demand_end(m, mm, demanded, dend, end,
 					  ubuf ? ubuf + (demanded - start) : NULL, write);
-			crew_park(crew);
 			ret = devmm_device_fault_demand(m, mm, demanded, dend, write);
 			if (ret)
 				break;
@@ -848,7 +702,7 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 			n = min(n, (demanded - addr) >> PAGE_SHIFT);
 		done = kbuf ? copy_window(m, addr, n, kbuf + (addr - start), write) :
 		       copy_user_window(m, addr, n, ubuf + (addr - start), &buf, write, pages,
-					pages + win, ua, crew);
+					pages + win, ua);
 
 		if (done < 0) {
 			ret = done;
@@ -856,16 +710,6 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 		}
 		addr += done << PAGE_SHIFT;
 		*cpages += done;
-		/*
-		 * A crew for the rest once a window needed no device fault, and
-		 * where none will (no demand paging): the windows of a demand
-		 * paged access each migrate first, whose helpers want the CPUs.
-		 * Not while a buffer is being faulted in: that has the other CPU.
-		 */
-		if (done == n && addr < end && ubuf && !ua && !crew &&
-		    !(m->owner && READ_ONCE(m->owner->nattrs)))
-			crew = crew_start(&crew_buf, &hs, ubuf + (addr - start),
-					  (end - addr) >> PAGE_SHIFT, write);
 		if (done == n)
 			continue;
 		if (!fault) {
@@ -876,7 +720,6 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 			ret = -EBUSY;
 			break;
 		}
-		crew_park(crew);
 		ret = devmm_device_fault(m, mm, addr, end, write);
 		trace_devmm_device_fault(m->dev->id, addr, end, write, ret);
 		if (ret)
@@ -885,7 +728,6 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 		atomic64_inc(&m->dev->stats.device_faults);
 	}
 	user_ahead_end(ua, &hs);
-	crew_end(crew);
 	kvfree(buf);
 	kfree(pages);
 	mmput(mm);

@@ -32,8 +32,7 @@ struct workqueue_struct *devmm_helper_wq;
  * run such a helper blocked on that lock ahead of the helper the lock's
  * holder waits for (lockdep, debug lanes).  So they have a workqueue of
  * their own, without a rescuer: their callers hold no lock and never wait
- * for a helper that has not started.  So do helpers that sleep until their
- * caller has more work for them (the copy crew of device reads and writes).
+ * for a helper that has not started.
  */
 struct workqueue_struct *devmm_user_wq;
 

@@ -161,9 +161,9 @@ static void test_ptr_kinds(int fd, int id, int coherent, const char *name, int o
 		munmap(p, LEN + PG);
 
 	/*
-	 * Faulted in (filled) beforehand: the copies of every window are shared
-	 * with a crew of helpers started once for the access; also at a page
-	 * offset, where each table page spans two user pages.
+	 * Faulted in (filled) beforehand: no helper faults it in, and each
+	 * window's copy is shared; also at a page offset, where each table
+	 * page spans two user pages.
 	 */
 	p = devmm_map_aligned(LEN + PG, 0);
 	if (a && p) {

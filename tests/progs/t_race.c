@@ -137,10 +137,7 @@ static void *migrate_loop(void *arg)
 	return NULL;
 }
 
-/*
- * @npages: 64, one copy window; or several windows, each copy shared with
- * the access's crew of helpers (@out faulted in beforehand).
- */
+/* @npages: 64, one copy window; or several windows (@out faulted in beforehand). */
 static void test_write_during_migrate(int fd, const char *name, unsigned long npages)
 {
 	size_t len = npages * PG;
