@@ -143,10 +143,11 @@ profile()
 		return
 	fi
 	for spec in $BENCH_PERF; do
-		kind=${spec%%:*} op=${spec#*:} ptr= name=${spec%%:*}
-		name=$(echo "$name" | tr / _)
+		kind=${spec%%:*} op=${spec#*:} ptr=
+		name=$(echo "$kind" | tr / _)
 		case $kind in */*) ptr="-P ${kind#*/}" kind=${kind%%/*} ;; esac
-		# A cold migration is the first after the module was loaded.
+		# A cold migration is the first after the module was loaded (ptr
+		# kind faulted-4k unless the spec names one).
 		case $op in *_cold)
 			ptr="${ptr:--P faulted-4k} -C"
 			rmmod "$mod" && insmod "$ko" "$@" >/tmp/insmod.log 2>&1 ||
