@@ -38,7 +38,9 @@
  * With -P PTR, only migrate_to_dev, its read-back into a ptr buffer of kind
  * PTR (fresh-4k, faulted-4k, fresh-thp, faulted-thp: "fresh" is a new,
  * never touched buffer per repetition; kind SOURCE/PTR), and with -C the
- * first migration of the process, without warm-up, as migrate_to_dev_cold.
+ * first migration of the process, without warm-up, as migrate_to_dev_cold;
+ * for a fresh PTR also memcpy (kind SOURCE/PTR): the source copied into a
+ * fresh buffer of that kind, the same page faults without a device.
  * With -j N, N processes at once each migrate_to_dev a 4 KiB buffer into a
  * fresh ptr (kind 4k/fresh-4k), process i on the i-th device of -d (modulo
  * their number); a sample is the time until the last one is done.
@@ -676,6 +678,29 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 }
 
 /*
+ * What a program would do without a device: memcpy() the filled @src into
+ * a fresh buffer of @pthp pages, so that the kernel's page faults on it
+ * (allocate, zero, map) are in the time, as they are in a migration's
+ * read-back into a fresh ptr.  Timed, checked, recorded in @s.
+ */
+static void memcpy_fresh(const char *src, size_t len, int pthp, uint64_t seed,
+			 struct samples *s)
+{
+	char *dst = buf_alloc(len, pthp);
+	uint64_t t;
+
+	layout(s, src, len);
+	t = timer_start(OP_MEMCPY);
+	memcpy(dst, src, len);
+	t = timer_stop(OP_MEMCPY, t);
+	if (pattern_bad_word(dst, len, seed) >= 0)
+		bench_err(OP_MEMCPY, "fresh-mismatch");
+	else
+		add(OP_MEMCPY, s, t);
+	munmap(dst, len);
+}
+
+/*
  * One cell of the ptr-buffer matrix (-P): migrate_to_dev of a filled
  * buffer of @thp source pages, read back into a ptr buffer of kind @pk: a
  * fresh one (never touched, as a new malloc()) for every repetition, or
@@ -722,6 +747,8 @@ static void ptr_cell(int thp, enum ptr_kind pk, size_t len, unsigned int reps, i
 		out = kept ? kept : buf_alloc(len, pthp);
 		pattern_fill(p, len, 200 + r);
 		migrate_in(fd, p, out, len, 200 + r, &s[op], op);
+		if (fresh)
+			memcpy_fresh(p, len, pthp, 200 + r, &s[OP_MEMCPY]);
 		munmap(p, len);
 		if (!kept)
 			munmap(out, len);
@@ -732,6 +759,8 @@ static void ptr_cell(int thp, enum ptr_kind pk, size_t len, unsigned int reps, i
 	report(OP_MIGRATE_TO_DEV, &s[OP_MIGRATE_TO_DEV], len);
 	if (cold)
 		report(OP_MIGRATE_TO_DEV_COLD, &s[OP_MIGRATE_TO_DEV_COLD], len);
+	if (fresh)
+		report(OP_MEMCPY, &s[OP_MEMCPY], len);
 }
 
 /*

@@ -272,6 +272,19 @@ END {
 				100 * best[d] / ceil["thp"],
 				(med[d] >= 0.4 * ceil["thp"] || best[d] >= 0.4 * ceil["thp"]) ? "met" : "MISSED"
 	}
+	# What a fresh ptr costs without any device: the same source memcpy()d
+	# into a fresh buffer of the ptr's kind (the kernel's page faults).
+	nfr = 0
+	for (i = 1; i <= nptr; i++) {
+		k = "thp/" ptrs[i]
+		d = K("devmm", k, "migrate_to_dev", bytes, 1)
+		if (!(k in ceil) || !("thp" in ceil) || !(d in med)) continue
+		if (!nfr++)
+			printf "  the same with no device: the THP source memcpy()d into a fresh ptr buffer\n  (both modules'"'"' phases, best; its page faults are the kernel'"'"'s), and devmm against it:\n"
+		printf "    ptr %-12s memcpy %5.0f MB/s (median %.0f) = %5.1f%% of memcpy; devmm %5.1f%% of it (best %.1f%%)\n",
+			ptrs[i], ceil[k], cmed[k], 100 * ceil[k] / ceil["thp"], 100 * med[d] / ceil[k],
+			100 * best[d] / ceil[k]
+	}
 	printf "  eviction shared among the CPUs >= 1.5x devmm on one CPU (devmm-1cpu, copy_threads=1):\n"
 	for (j = 1; j <= 2; j++)
 		for (i = 1; i <= 2; i++) {
