@@ -678,10 +678,11 @@ static void bench_kind(int thp, size_t len, unsigned int reps, int ctl)
 }
 
 /*
- * What a program would do without a device: memcpy() the filled @src into
- * a fresh buffer of @pthp pages, so that the kernel's page faults on it
- * (allocate, zero, map) are in the time, as they are in a migration's
- * read-back into a fresh ptr.  Timed, checked, recorded in @s.
+ * What a program would do without a device: memcpy() @src (filled with
+ * @seed, in system memory) into a fresh buffer of @pthp pages, so that the
+ * kernel's page faults on it (allocate, zero, map) are in the time, as they
+ * are in a migration's read-back into a fresh ptr.  Timed, checked,
+ * recorded in @s.
  */
 static void memcpy_fresh(const char *src, size_t len, int pthp, uint64_t seed,
 			 struct samples *s)
@@ -713,7 +714,7 @@ static void ptr_cell(int thp, enum ptr_kind pk, size_t len, unsigned int reps, i
 	int pthp = pk == PTR_FRESH_THP || pk == PTR_FAULTED_THP;
 	struct samples s[NR_OPS] = {};
 	struct hmm_dmirror_cmd c;
-	char *p, *out, *kept = NULL;
+	char *p, *out, *kept = NULL, *csrc = NULL;
 	unsigned int r;
 	int fd;
 
@@ -747,15 +748,25 @@ static void ptr_cell(int thp, enum ptr_kind pk, size_t len, unsigned int reps, i
 		out = kept ? kept : buf_alloc(len, pthp);
 		pattern_fill(p, len, 200 + r);
 		migrate_in(fd, p, out, len, 200 + r, &s[op], op);
-		if (fresh)
-			memcpy_fresh(p, len, pthp, 200 + r, &s[OP_MEMCPY]);
 		munmap(p, len);
+		/*
+		 * p is on the device now: the copy's source is a buffer of the
+		 * same kind in system memory, made after the cold migration.
+		 */
+		if (fresh && !csrc) {
+			csrc = buf_alloc(len, thp);
+			pattern_fill(csrc, len, 7);
+		}
+		if (fresh)
+			memcpy_fresh(csrc, len, pthp, 7, &s[OP_MEMCPY]);
 		if (!kept)
 			munmap(out, len);
 	}
 	close(fd);
 	if (kept)
 		munmap(kept, len);
+	if (csrc)
+		munmap(csrc, len);
 	report(OP_MIGRATE_TO_DEV, &s[OP_MIGRATE_TO_DEV], len);
 	if (cold)
 		report(OP_MIGRATE_TO_DEV_COLD, &s[OP_MIGRATE_TO_DEV_COLD], len);

@@ -273,7 +273,7 @@ END {
 				(med[d] >= 0.4 * ceil["thp"] || best[d] >= 0.4 * ceil["thp"]) ? "met" : "MISSED"
 	}
 	# What a fresh ptr costs without any device: the same source memcpy()d
-	# into a fresh buffer of the ptr's kind (the kernel's page faults).
+	# into a fresh buffer of that ptr kind (the kernel faults it in).
 	nfr = 0
 	for (i = 1; i <= nptr; i++) {
 		k = "thp/" ptrs[i]
