@@ -81,6 +81,8 @@
 #include "devmm_test.h"
 
 #define MAX_SAMPLES	64
+/* Pages a demand paging read may leave in system memory (see demand_read()). */
+#define DEMAND_LEFT_MAX	32
 #define KPF_THP		22
 
 enum op { OP_MIGRATE_TO_DEV, OP_CPU_FAULT, OP_MIGRATE_TO_SYS, OP_DEV_READ, OP_DEV_WRITE,
@@ -401,12 +403,24 @@ static void demand_read(int fd, int thp, char *out, size_t len, uint64_t seed, s
 	}
 	moved = !ret && !test_dev_info(fd, &i1) ? i1.fault_migrated - i0.fault_migrated : 0;
 	bad = pattern_bad_word(out, len, seed);
-	if (ret || c.cpages != len / psz || bad >= 0 || moved != len / psz)
+	/*
+	 * Every page migrated, but for a few the kernel may refuse at that
+	 * moment (migrate_vma_setup() skips a page it cannot lock, or that
+	 * someone else holds a reference to): they are read where they are,
+	 * correctly, and said in a note.
+	 */
+	if (ret || c.cpages != len / psz || bad >= 0 || moved > len / psz ||
+	    moved + DEMAND_LEFT_MAX < len / psz) {
 		bench_err(OP_DEMAND_READ, "ret=%d cpages=%llu/%zu migrated=%llu mismatch=%ld", ret,
 			  ret ? 0ULL : (unsigned long long)c.cpages, len / psz,
 			  (unsigned long long)moved, bad);
-	else
+	} else {
+		if (moved < len / psz)
+			printf("BENCHINFO module=%s round=%s kind=%s note=demand-read-pages-not-migrated pages=%llu npages=%zu\n",
+			       label, round_id, kind, (unsigned long long)(len / psz - moved),
+			       len / psz);
 		add(OP_DEMAND_READ, s, t);
+	}
 	dmirror(fd, HMM_DMIRROR_MIGRATE_TO_SYS, p, len, NULL, &c);
 	munmap(p, len);
 }
