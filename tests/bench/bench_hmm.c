@@ -767,12 +767,13 @@ static void ptr_cell(int thp, enum ptr_kind pk, size_t len, unsigned int reps, i
 		 * p is on the device now: the copy's source is a buffer of the
 		 * same kind in system memory, made after the cold migration.
 		 */
-		if (fresh && !csrc) {
-			csrc = buf_alloc(len, thp);
-			pattern_fill(csrc, len, 7);
-		}
-		if (fresh)
+		if (fresh) {
+			if (!csrc) {
+				csrc = buf_alloc(len, thp);
+				pattern_fill(csrc, len, 7);
+			}
 			memcpy_fresh(csrc, len, pthp, 7, &s[OP_MEMCPY]);
+		}
 		if (!kept)
 			munmap(out, len);
 	}
