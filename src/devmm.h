@@ -552,6 +552,7 @@ int devmm_migrate_to_device(struct devmm_mirror *m, unsigned long start, unsigne
 			    bool take_foreign, u64 *moved);
 int devmm_migrate_to_system(struct devmm_mirror *m, unsigned long start, unsigned long end,
 			    u64 *cpages);
+bool devmm_migrate_alone(struct mm_struct *mm, unsigned long start, unsigned long end);
 /* The most 2 MiB granules one device fault migrates together (a run). */
 #define DEVMM_GRANULE_RUN	8
 int devmm_migrate_granules(struct devmm_mirror *m, unsigned long start, unsigned long end,
@@ -600,12 +601,24 @@ struct mm_struct *devmm_mirror_opener_mm(struct devmm_mirror *m);
 unsigned long devmm_vma_span(struct mm_struct *mm, unsigned long start, unsigned long end,
 			     bool (*ok)(struct vm_area_struct *vma, void *arg), void *arg,
 			     struct vm_area_struct **stop);
+enum devmm_pmd_kind { DEVMM_PMD_NONE, DEVMM_PMD_TABLE, DEVMM_PMD_LEAF };
+enum devmm_pmd_kind devmm_pmd_kind(struct mm_struct *mm, unsigned long addr);
 bool devmm_fault_in_shareable(struct mm_struct *mm, unsigned long start, unsigned long end,
 			      unsigned long need);
 bool devmm_vma_fault_in_shareable(struct vm_area_struct *vma, unsigned long end,
 				  unsigned long need);
+/* A device read's user buffer faulted in from before the read (device_rw.c). */
+struct user_ahead;
+struct devmm_read_ahead {
+	struct devmm_helpers hs;	/* on the stack: INIT_WORK_ONSTACK */
+	struct user_ahead *ua;
+};
+void devmm_read_ahead_start(struct devmm_read_ahead *ra, struct devmm_mirror *m,
+			    unsigned long start, unsigned long npages, void __user *u);
+void devmm_read_ahead_end(struct devmm_read_ahead *ra);
 int devmm_mirror_read(struct devmm_mirror *m, unsigned long start, unsigned long npages,
-		      void __user *ubuf, bool fault, u64 *cpages, u64 *faults);
+		      void __user *ubuf, bool fault, u64 *cpages, u64 *faults,
+		      struct devmm_read_ahead *ra);
 int devmm_mirror_write(struct devmm_mirror *m, unsigned long start, unsigned long npages,
 		       const void __user *ubuf, u64 *cpages, u64 *faults);
 int devmm_mirror_snapshot(struct devmm_mirror *m, unsigned long start, unsigned long npages,

@@ -35,21 +35,24 @@ int devmm_check_range(u64 addr, u64 npages, unsigned long *end)
 /*
  * MIGRATE_TO_DEV: migrate, then read the whole range back from the device
  * into @ptr: a page that is not on the device (shared, file-backed, held by
- * another device) makes it -ENOENT.
+ * another device) makes it -ENOENT.  A fresh @ptr may be faulted in on
+ * another CPU meanwhile (devmm_read_ahead_start()).
  */
 static int dmirror_migrate_to_dev(struct devmm_mirror *m, struct hmm_dmirror_cmd *cmd,
 				  unsigned long end)
 {
 	void __user *ptr = u64_to_user_ptr(cmd->ptr);
+	struct devmm_read_ahead ra;
 	u64 faults = 0, own = 0;
 	unsigned int tries;
 	int ret;
 
+	devmm_read_ahead_start(&ra, m, cmd->addr, cmd->npages, ptr);
 	ret = devmm_migrate_to_device(m, cmd->addr, end, false, NULL);
 	for (tries = 0; !ret; tries++) {
 		cmd->cpages = 0;
 		ret = devmm_mirror_read(m, cmd->addr, cmd->npages, ptr, false, &cmd->cpages,
-					&faults);
+					&faults, &ra);
 		if (ret != -ENOENT || tries == 3)
 			break;
 		/*
@@ -62,6 +65,7 @@ static int dmirror_migrate_to_dev(struct devmm_mirror *m, struct hmm_dmirror_cmd
 		if (!ret)
 			ret = devmm_mirror_adopt_own(m, cmd->addr, end, &own);
 	}
+	devmm_read_ahead_end(&ra);
 	return ret;
 }
 
@@ -106,7 +110,7 @@ long devmm_dmirror_ioctl(struct devmm_mirror *m, unsigned int cmd, void __user *
 	switch (cmd) {
 	case HMM_DMIRROR_READ:
 		ret = devmm_mirror_read(m, c.addr, c.npages, u64_to_user_ptr(c.ptr), true,
-					&c.cpages, &c.faults);
+					&c.cpages, &c.faults, NULL);
 		break;
 	case HMM_DMIRROR_WRITE:
 		ret = devmm_mirror_write(m, c.addr, c.npages, u64_to_user_ptr(c.ptr), &c.cpages,
@@ -129,7 +133,7 @@ long devmm_dmirror_ioctl(struct devmm_mirror *m, unsigned int cmd, void __user *
 		ret = devmm_mirror_exclusive(m, c.addr, c.npages);
 		if (!ret)
 			ret = devmm_mirror_read(m, c.addr, c.npages, u64_to_user_ptr(c.ptr), false,
-						&c.cpages, &faults);
+						&c.cpages, &faults, NULL);
 		break;
 	}
 	case HMM_DMIRROR_CHECK_EXCLUSIVE:

@@ -596,21 +596,7 @@ static void pipe_part(struct devmm_window *part, struct devmm_window *w, unsigne
  */
 static bool block_is_table(struct mm_struct *mm, unsigned long addr)
 {
-	pgd_t *pgd = pgd_offset(mm, addr);
-	p4d_t *p4d;
-	pud_t *pud;
-	pmd_t pmd;
-
-	if (pgd_none(*pgd) || pgd_bad(*pgd))
-		return false;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(*p4d) || p4d_bad(*p4d))
-		return false;
-	pud = pud_offset(p4d, addr);
-	if (pud_none(*pud) || !pud_present(*pud) || pud_leaf(*pud))
-		return false;
-	pmd = READ_ONCE(*pmd_offset(pud, addr));
-	return pmd_present(pmd) && !pmd_leaf(pmd);
+	return devmm_pmd_kind(mm, addr) == DEVMM_PMD_TABLE;
 }
 
 /*
@@ -812,6 +798,28 @@ static int migrate_to_device(struct devmm_mirror *m, unsigned long start, unsign
 	mmput(mm);
 	devmm_window_free(w);
 	return ret;
+}
+
+/**
+ * devmm_migrate_alone - whether a migration to the device runs on the caller's CPU alone
+ * @mm: the mm of the range.
+ * @start: page-aligned start.
+ * @end: page-aligned end.
+ *
+ * A range within one PMD block of small pages is one window, which
+ * walk_windows() gives no helper (a large folio's copy is shared out).
+ * Return: true if [start, end) is such a range now (it may change).
+ */
+bool devmm_migrate_alone(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	bool alone;
+
+	if (nr_blocks(start, end) != 1 || devmm_param_copy_threads() < 2 ||
+	    mmap_read_lock_killable(mm))
+		return false;
+	alone = block_is_table(mm, start);
+	mmap_read_unlock(mm);
+	return alone;
 }
 
 /**

@@ -209,6 +209,39 @@ unsigned long devmm_vma_span(struct mm_struct *mm, unsigned long start, unsigned
 }
 
 /**
+ * devmm_pmd_kind - what maps the PMD block of a user address
+ * @mm: the mm, its mmap_lock held (for reading at least).
+ * @addr: the address.
+ *
+ * A look at the page tables without taking their locks: the answer may
+ * change at once, except that a block mapped by a page table stays so
+ * while the mmap_lock is held (a THP needs an empty PMD, khugepaged the
+ * write lock).
+ * Return: DEVMM_PMD_TABLE (a page table), DEVMM_PMD_LEAF (a huge mapping,
+ * a THP), or DEVMM_PMD_NONE (nothing, or not present).
+ */
+enum devmm_pmd_kind devmm_pmd_kind(struct mm_struct *mm, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t pmd;
+
+	if (pgd_none(*pgd) || pgd_bad(*pgd))
+		return DEVMM_PMD_NONE;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d) || p4d_bad(*p4d))
+		return DEVMM_PMD_NONE;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud) || !pud_present(*pud) || pud_leaf(*pud))
+		return DEVMM_PMD_NONE;
+	pmd = READ_ONCE(*pmd_offset(pud, addr));
+	if (!pmd_present(pmd))
+		return DEVMM_PMD_NONE;
+	return pmd_leaf(pmd) ? DEVMM_PMD_LEAF : DEVMM_PMD_TABLE;
+}
+
+/**
  * devmm_fault_in_shareable - whether a helper may fault user pages in too
  * @mm: the user's mm.
  * @start: page-aligned start.

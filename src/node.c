@@ -92,7 +92,8 @@ static long devmm_ioc_range(struct devmm_mirror *m, unsigned int cmd, void __use
 
 	switch (nr) {
 	case _IOC_NR(DEVMM_IOC_READ):
-		ret = devmm_mirror_read(m, c.addr, c.npages, ptr, true, &c.cpages, &c.faults);
+		ret = devmm_mirror_read(m, c.addr, c.npages, ptr, true, &c.cpages, &c.faults,
+						NULL);
 		break;
 	case _IOC_NR(DEVMM_IOC_WRITE):
 		ret = devmm_mirror_write(m, c.addr, c.npages, ptr, &c.cpages, &c.faults);
@@ -228,7 +229,8 @@ static int access_one(struct devmm_mirror *m, const struct devmm_access *a)
 		return -EINVAL;
 	switch (a->op) {
 	case DEVMM_ACCESS_READ:
-		return devmm_mirror_read(m, a->addr, a->npages, ptr, true, &cpages, &faults);
+		return devmm_mirror_read(m, a->addr, a->npages, ptr, true, &cpages, &faults,
+					 NULL);
 	case DEVMM_ACCESS_WRITE:
 		return devmm_mirror_write(m, a->addr, a->npages, ptr, &cpages, &faults);
 	case DEVMM_ACCESS_TO_DEV: {

@@ -15,7 +15,8 @@
  *    against MADV_DONTNEED, munmap and remap, and fork of the range;
  *  - a device READ into a fresh buffer (faulted in ahead by a helper)
  *    against MADV_DONTNEED, munmap and remap (anonymous or a shared memfd),
- *    and fork of the buffer;
+ *    and fork of the buffer; the same for test_hmm's MIGRATE_TO_DEV, whose
+ *    helper starts before the migration;
  *  - a device READ of 1 GiB through fault rounds into a buffer of zero
  *    pages (the helper's copy-on-write breaks made the fault round's walks
  *    retry until they timed out: EBUSY);
@@ -47,11 +48,12 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <linux/devmm_hmm.h>
 #include "devmm_test.h"
 
 #define CAPACITY	(64 * MB)
 /* Tests per device kind. */
-#define KIND_TESTS	9
+#define KIND_TESTS	10
 /* Idle processes with anonymous memory that the scan of every process walks. */
 #define IDLE_PROCS	40
 
@@ -435,6 +437,85 @@ static void test_read_fresh_zap(int fd, const char *name)
 	   "and forks: %lu read, %lu EFAULT, other error %s (%lu zaps, %lu remaps, %lu forks, "
 	   "%s); then a READ lands whole: %s (%s, %llu pages)",
 	   name, moved, reads, faults, errname(err), u.zaps, u.remaps, u.forks, errname(u.err),
+	   good ? "yes" : "NO", errname(ret), c);
+	munmap(u.p, len);
+	munmap(a, len);
+	close(u.memfd);
+}
+
+/* ---- MIGRATE_TO_DEV (test_hmm's ABI) into a fresh buffer against zaps ---- */
+
+/*
+ * test_hmm's MIGRATE_TO_DEV migrates a range and reads it back into a
+ * buffer.  For a range of one PMD block of small pages, a helper faults a
+ * fresh buffer in on another CPU from before the migration, and the read
+ * then drives it.  Another thread zaps the buffer, unmaps it and maps it
+ * again (anonymous or a shared memfd), and forks (which write-protects the
+ * range, so a read back may find an entry gone: ENOENT after the retries).
+ * Each call succeeds or fails with EFAULT or ENOENT; the range keeps its
+ * data; once the other thread is done, a call lands whole.
+ */
+static int dmirror_cmd(int fd, unsigned long cmd, void *addr, void *ptr, unsigned long npages,
+		       unsigned long long *cpages)
+{
+	struct hmm_dmirror_cmd h = { .addr = (uintptr_t)addr, .ptr = (uintptr_t)ptr,
+				     .npages = npages };
+	int ret = ioctl(fd, cmd, &h) ? -errno : 0;
+
+	*cpages = h.cpages;
+	return ret;
+}
+
+static void test_migrate_fresh_zap(int fd, const char *name)
+{
+	const unsigned long npages = 512;
+	size_t len = npages * PG;
+	struct unmapper u = { .len = len, .memfd = memfd_create("t_race", MFD_CLOEXEC) };
+	unsigned long calls = 0, faults = 0, gone = 0;
+	unsigned long long c = 0;
+	int err = 0, ret, good;
+	char *a = devmm_map_aligned(len, 0);
+	pthread_t t;
+	double end;
+
+	u.p = devmm_map_aligned(len, 0);
+	if (u.p)
+		madvise(u.p, len, MADV_NOHUGEPAGE);
+	if (a) {
+		madvise(a, len, MADV_NOHUGEPAGE);
+		fill(a, len, 9);
+	}
+	if (!a || !u.p || u.memfd < 0 || ftruncate(u.memfd, len) ||
+	    pthread_create(&t, NULL, unmap_loop, &u)) {
+		ok(0, "%s: MIGRATE_TO_DEV into a fresh buffer against zaps (setup failed)", name);
+		return;
+	}
+	for (end = now() + race_seconds; now() < end;) {
+		ret = dmirror_cmd(fd, HMM_DMIRROR_MIGRATE_TO_DEV, a, u.p, npages, &c);
+		if (!ret)
+			calls++;
+		else if (ret == -EFAULT)
+			faults++;
+		else if (ret == -ENOENT)
+			gone++;
+		else if (!err)
+			err = ret;
+		/* Back, so that the next call migrates again. */
+		ret = dmirror_cmd(fd, HMM_DMIRROR_MIGRATE_TO_SYS, a, NULL, npages, &c);
+		if (ret && !err)
+			err = ret;
+	}
+	u.stop = 1;
+	pthread_join(t, NULL);
+	madvise(u.p, len, MADV_DONTNEED);
+	ret = dmirror_cmd(fd, HMM_DMIRROR_MIGRATE_TO_DEV, a, u.p, npages, &c);
+	good = !ret && c == npages && verify(u.p, len, 9) && verify(a, len, 9);
+	ok(!err && !u.err && good && calls > 0,
+	   "%s: MIGRATE_TO_DEV (test_hmm's ABI) of 512 pages read back into a fresh buffer "
+	   "while another thread zaps it, unmaps it and maps it again (anonymous or a shared "
+	   "memfd) and forks: %lu done, %lu EFAULT, %lu ENOENT, other error %s (%lu zaps, "
+	   "%lu remaps, %lu forks, %s); then a call lands whole: %s (%s, %llu pages)",
+	   name, calls, faults, gone, errname(err), u.zaps, u.remaps, u.forks, errname(u.err),
 	   good ? "yes" : "NO", errname(ret), c);
 	munmap(u.p, len);
 	munmap(a, len);
@@ -846,6 +927,7 @@ static void test_kind(unsigned int kind, unsigned long long base, int has_exclus
 	test_exclusive_dontneed(fd, has_exclusive, name);
 	test_write_fresh_zap(fd, name);
 	test_read_fresh_zap(fd, name);
+	test_migrate_fresh_zap(fd, name);
 	test_read_zero_pages(fd, name);
 	test_write_cow(fd, name);
 	if (kind == DEVMM_KIND_PRIVATE)
