@@ -347,11 +347,12 @@ static void walk_blocks(struct walk *wk, struct devmm_window *w, unsigned long m
 
 	while (max-- && !ret && !atomic_read(&wk->err)) {
 		/*
-		 * A caller that is being killed stops, and its helpers with it:
-		 * its memory is about to go, and the device it fills should be
-		 * free for the next process at once.
+		 * A caller that is being killed stops, and its helpers with it
+		 * (also while it sleeps in an offloaded walk, its task kept by
+		 * the wait): its memory is about to go, and the device it fills
+		 * should be free for the next process at once.
 		 */
-		if (current == wk->caller && fatal_signal_pending(current)) {
+		if (fatal_signal_pending(wk->caller)) {
 			atomic_cmpxchg(&wk->err, 0, -EINTR);
 			break;
 		}
@@ -812,12 +813,15 @@ static int migrate_to_device(struct devmm_mirror *m, unsigned long start, unsign
  */
 bool devmm_migrate_alone(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
+	struct vm_area_struct *vma;
 	bool alone;
 
 	if (nr_blocks(start, end) != 1 || devmm_param_copy_threads() < 2 ||
 	    mmap_read_lock_killable(mm))
 		return false;
-	alone = block_is_table(mm, start);
+	/* Page tables stay only under a VMA (munmap frees them under the read lock). */
+	vma = vma_lookup(mm, start);
+	alone = vma && end <= vma->vm_end && block_is_table(mm, start);
 	mmap_read_unlock(mm);
 	return alone;
 }
