@@ -593,7 +593,11 @@ static void pipe_part(struct devmm_window *part, struct devmm_window *w, unsigne
 /*
  * Whether the PMD block of @addr is mapped by a page table: then, with the
  * mmap_lock held for reading, it holds no THP and gets none (khugepaged
- * collapses under the write lock, a THP fault needs an empty PMD).
+ * collapses under the write lock, a THP fault needs an empty PMD), except
+ * where MADV_DONTNEED frees an emptied table under the read lock
+ * (CONFIG_PT_RECLAIM, 6.14 on): a THP faulted in there meanwhile is split
+ * by the collect of the first part that covers a piece of it, which is
+ * slower but moves the same data.
  */
 static bool block_is_table(struct mm_struct *mm, unsigned long addr)
 {

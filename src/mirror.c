@@ -213,10 +213,11 @@ unsigned long devmm_vma_span(struct mm_struct *mm, unsigned long start, unsigned
  * @mm: the mm, its mmap_lock held (for reading at least).
  * @addr: the address.
  *
- * A look at the page tables without taking their locks: the answer may
- * change at once, except that a block mapped by a page table stays so
- * while the mmap_lock is held (a THP needs an empty PMD, khugepaged the
- * write lock).
+ * A look at the page tables without taking their locks, so only under a
+ * VMA that covers @addr (munmap frees tables under the read lock): the
+ * answer may change at once, except that a block mapped by a page table
+ * mostly stays so while the mmap_lock is held (a THP needs an empty PMD,
+ * khugepaged the write lock; see block_is_table() in migrate.c).
  * Return: DEVMM_PMD_TABLE (a page table), DEVMM_PMD_LEAF (a huge mapping,
  * a THP), or DEVMM_PMD_NONE (nothing, or not present).
  */
