@@ -667,6 +667,19 @@ static void test_destroy_evict(unsigned int kind, unsigned long long base, const
 		} else {
 			fill(p, len, 51 + rounds);
 			ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / PG, NULL, &moved);
+			/*
+			 * Migration is best effort: a page the kernel would not
+			 * move at that moment (locked, or being migrated by
+			 * compaction) moves on a second call, which counts every
+			 * page of the range on the device.  Once on the debug7
+			 * lane, 6 of 1024 pages stayed behind.
+			 */
+			for (j = 0; !ret && moved != len / PG && j < 3; j++) {
+				tap_diag("round %lu: %llu of %zu pages moved; once more", rounds,
+					 moved, len / PG);
+				ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / PG, NULL,
+						  &moved);
+			}
 			/* Away from the recorded address: only the scan of every process finds it. */
 			q = mmap(NULL, len + PMD, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (!ret && q != MAP_FAILED)
