@@ -522,6 +522,14 @@ static void user_ahead_end(struct user_ahead *ua, struct devmm_helpers *hs)
 	kfree(ua);
 }
 
+/* Whether the user buffer at @u overlaps the @npages pages at @start. */
+static bool user_overlaps(unsigned long start, unsigned long npages, void __user *u)
+{
+	unsigned long ubuf = (unsigned long)u, len = npages << PAGE_SHIFT;
+
+	return ubuf < start + len && start < ubuf + len;
+}
+
 /**
  * devmm_read_ahead_start - fault a device read's user buffer in from before the read
  * @ra: the helper's state, on the caller's stack until devmm_read_ahead_end().
@@ -549,16 +557,15 @@ static void user_ahead_end(struct user_ahead *ua, struct devmm_helpers *hs)
 void devmm_read_ahead_start(struct devmm_read_ahead *ra, struct devmm_mirror *m,
 			    unsigned long start, unsigned long npages, void __user *u)
 {
-	unsigned long ubuf = (unsigned long)u, len = npages << PAGE_SHIFT;
 	struct mm_struct *mm;
 
 	ra->ua = NULL;
-	if (npages < SHARE_MIN || (ubuf < start + len && start < ubuf + len))
+	if (npages < SHARE_MIN || user_overlaps(start, npages, u))
 		return;
 	mm = devmm_mirror_mm_get(m);
 	if (IS_ERR(mm))
 		return;
-	if (mm == current->mm && devmm_migrate_alone(mm, start, start + len))
+	if (mm == current->mm && devmm_migrate_alone(mm, start, start + (npages << PAGE_SHIFT)))
 		ra->ua = user_ahead_start(m, &ra->hs, u, npages, true);
 	mmput(mm);
 }
@@ -737,6 +744,8 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 			 u64 *faults, struct devmm_read_ahead *ra)
 {
 	unsigned long end = start + (npages << PAGE_SHIFT), addr = start, demanded = start, win;
+	/* The helper of devmm_read_ahead_start(), ended by its caller. */
+	bool borrowed = ra && ra->ua;
 	struct user_ahead *ua = NULL;
 	unsigned int rounds = 0;
 	struct devmm_helpers hs;
@@ -755,7 +764,7 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 		kfree(pages);
 		return PTR_ERR(mm);
 	}
-	if (ra && ra->ua)
+	if (borrowed)
 		ua = ra->ua;
 	else if (ubuf && !write && npages > DEVMM_COPY_PAGES)
 		ua = user_ahead_start(m, &hs, ubuf, npages, false);
@@ -806,7 +815,7 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 		(*faults)++;
 		atomic64_inc(&m->dev->stats.device_faults);
 	}
-	if (!ra || ua != ra->ua)
+	if (!borrowed)
 		user_ahead_end(ua, &hs);
 	kvfree(buf);
 	kfree(pages);
@@ -893,7 +902,6 @@ static int mirror_xfer(struct devmm_mirror *m, unsigned long start, unsigned lon
 		       void __user *ubuf, bool write, bool fault, u64 *cpages, u64 *faults,
 		       struct devmm_read_ahead *ra)
 {
-	unsigned long u = (unsigned long)ubuf, len = npages << PAGE_SHIFT;
 	struct mm_struct *mm = devmm_mirror_mm_get(m);
 
 	/* Another process (a fork child with the file) is refused before any copy. */
@@ -901,7 +909,7 @@ static int mirror_xfer(struct devmm_mirror *m, unsigned long start, unsigned lon
 		return PTR_ERR(mm);
 	mmput(mm);
 
-	if (u < start + len && start < u + len)
+	if (user_overlaps(start, npages, ubuf))
 		return mirror_xfer_overlap(m, start, npages, ubuf, write, fault, cpages,
 					   faults);
 	return mirror_access(m, start, npages, ubuf, NULL, write, fault, cpages, faults, ra);

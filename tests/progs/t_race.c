@@ -326,6 +326,28 @@ static void *unmap_loop(void *arg)
 }
 
 /*
+ * The fresh buffer of the races below: @len bytes of 4 KiB pages at u->p
+ * (with a memfd of that size to map over it at times if @memfd), and
+ * unmap_loop() on it in thread *@t.  Returns 0, or -1 if any of it failed.
+ */
+static int unmapper_start(struct unmapper *u, size_t len, int memfd, pthread_t *t)
+{
+	*u = (struct unmapper){ .len = len,
+				.memfd = memfd ? memfd_create("t_race", MFD_CLOEXEC) : -1 };
+	u->p = devmm_map_aligned(len, 0);
+	if (!u->p || (memfd && (u->memfd < 0 || ftruncate(u->memfd, len))))
+		return -1;
+	madvise(u->p, len, MADV_NOHUGEPAGE);
+	return pthread_create(t, NULL, unmap_loop, u) ? -1 : 0;
+}
+
+static void unmapper_stop(struct unmapper *u, pthread_t t)
+{
+	u->stop = 1;
+	pthread_join(t, NULL);
+}
+
+/*
  * A device WRITE into fresh memory faults the range in (a fault round that
  * a helper shares, in private anonymous memory) while another thread zaps
  * the range, unmaps and remaps it, and forks: each WRITE succeeds or fails
@@ -336,7 +358,7 @@ static void test_write_fresh_zap(int fd, const char *name)
 {
 	const unsigned long npages = 1024;
 	size_t len = npages * PG;
-	struct unmapper u = { .len = len, .memfd = -1 };
+	struct unmapper u;
 	uint64_t *in = malloc(len), *out = malloc(len);
 	unsigned long writes = 0, faults = 0, busy = 0;
 	unsigned long long c = 0, c2 = 0;
@@ -345,10 +367,7 @@ static void test_write_fresh_zap(int fd, const char *name)
 	pthread_t t;
 	double end;
 
-	u.p = devmm_map_aligned(len, 0);
-	if (u.p)
-		madvise(u.p, len, MADV_NOHUGEPAGE);
-	if (!u.p || !in || !out || pthread_create(&t, NULL, unmap_loop, &u)) {
+	if (!in || !out || unmapper_start(&u, len, 0, &t)) {
 		ok(0, "%s: device WRITE into fresh memory against zaps (setup failed)", name);
 		return;
 	}
@@ -364,8 +383,7 @@ static void test_write_fresh_zap(int fd, const char *name)
 		else if (!err)
 			err = ret;
 	}
-	u.stop = 1;
-	pthread_join(t, NULL);
+	unmapper_stop(&u, t);
 	fill(in, len, k);
 	ret = devmm_range(fd, DEVMM_IOC_WRITE, u.p, npages, in, &c);
 	ret2 = ret ? ret : devmm_range(fd, DEVMM_IOC_READ, u.p, npages, out, &c2);
@@ -396,7 +414,7 @@ static void test_read_fresh_zap(int fd, const char *name)
 {
 	const unsigned long npages = 2048;
 	size_t len = npages * PG;
-	struct unmapper u = { .len = len, .memfd = memfd_create("t_race", MFD_CLOEXEC) };
+	struct unmapper u;
 	unsigned long reads = 0, faults = 0;
 	unsigned long long c = 0, moved = 0;
 	int err = 0, ret, good;
@@ -404,16 +422,12 @@ static void test_read_fresh_zap(int fd, const char *name)
 	pthread_t t;
 	double end;
 
-	u.p = devmm_map_aligned(len, 0);
-	if (u.p)
-		madvise(u.p, len, MADV_NOHUGEPAGE);
 	if (a) {
 		fill(a, len, 7);
 		/* On the device where it can go (the READ works either way). */
 		devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, a, npages, NULL, &moved);
 	}
-	if (!a || !u.p || u.memfd < 0 || ftruncate(u.memfd, len) ||
-	    pthread_create(&t, NULL, unmap_loop, &u)) {
+	if (!a || unmapper_start(&u, len, 1, &t)) {
 		ok(0, "%s: device READ into a fresh buffer against zaps (setup failed)", name);
 		return;
 	}
@@ -426,8 +440,7 @@ static void test_read_fresh_zap(int fd, const char *name)
 		else if (!err)
 			err = ret;
 	}
-	u.stop = 1;
-	pthread_join(t, NULL);
+	unmapper_stop(&u, t);
 	madvise(u.p, len, MADV_DONTNEED);
 	ret = devmm_range(fd, DEVMM_IOC_READ, a, npages, u.p, &c);
 	good = !ret && c == npages && verify(u.p, len, 7) && verify(a, len, 7);
@@ -470,7 +483,7 @@ static void test_migrate_fresh_zap(int fd, const char *name)
 {
 	const unsigned long npages = 512;
 	size_t len = npages * PG;
-	struct unmapper u = { .len = len, .memfd = memfd_create("t_race", MFD_CLOEXEC) };
+	struct unmapper u;
 	unsigned long calls = 0, faults = 0, gone = 0;
 	unsigned long long c = 0;
 	int err = 0, ret, good;
@@ -478,15 +491,11 @@ static void test_migrate_fresh_zap(int fd, const char *name)
 	pthread_t t;
 	double end;
 
-	u.p = devmm_map_aligned(len, 0);
-	if (u.p)
-		madvise(u.p, len, MADV_NOHUGEPAGE);
 	if (a) {
 		madvise(a, len, MADV_NOHUGEPAGE);
 		fill(a, len, 9);
 	}
-	if (!a || !u.p || u.memfd < 0 || ftruncate(u.memfd, len) ||
-	    pthread_create(&t, NULL, unmap_loop, &u)) {
+	if (!a || unmapper_start(&u, len, 1, &t)) {
 		ok(0, "%s: MIGRATE_TO_DEV into a fresh buffer against zaps (setup failed)", name);
 		return;
 	}
@@ -505,8 +514,7 @@ static void test_migrate_fresh_zap(int fd, const char *name)
 		if (ret && !err)
 			err = ret;
 	}
-	u.stop = 1;
-	pthread_join(t, NULL);
+	unmapper_stop(&u, t);
 	madvise(u.p, len, MADV_DONTNEED);
 	ret = dmirror_cmd(fd, HMM_DMIRROR_MIGRATE_TO_DEV, a, u.p, npages, &c);
 	good = !ret && c == npages && verify(u.p, len, 9) && verify(a, len, 9);
