@@ -18,6 +18,25 @@ cd /tmp || exit 1
 # Older selftests expect hugetlb pages to be reserved already (7.x's
 # reserves its own); without them their hugetlbfs cases skip.
 echo 8 >/proc/sys/vm/nr_hugepages 2>/dev/null
+# hmm-tests counts device fault rounds exactly (anon_write_prot and
+# anon_write_child expect one): a page that kcompactd migrates, or a NUMA
+# hinting scan, between a round and the copy makes a second one, against
+# test_hmm as against devmm (both fail so while memory is compacted in a
+# loop).  After the suites before it memory is fragmented: compact it once
+# now, and keep proactive compaction and NUMA balancing off while it runs.
+# The counters show whether anything still moved pages meanwhile.
+vm_counters()
+{
+	awk '$1 ~ /^(compact_daemon_wake|compact_isolated|numa_pte_updates)$/ { printf "%s %s ", $1, $2 }' \
+		/proc/vmstat
+}
+quiet_knobs="/proc/sys/vm/compaction_proactiveness /proc/sys/kernel/numa_balancing"
+saved=
+for f in $quiet_knobs; do
+	saved="$saved $(cat "$f" 2>/dev/null || echo -)"
+	echo 0 >"$f" 2>/dev/null
+done
+echo 1 >/proc/sys/vm/compact_memory 2>/dev/null
 params="dmirror_compat=1 gup_test=1 coherent=$LANE_COHERENT_A,$LANE_COHERENT_B"
 if ! insmod /devmm.ko $params; then
 	echo "not ok 1 - load devmm $params"
@@ -26,7 +45,10 @@ if ! insmod /devmm.ko $params; then
 fi
 {
 	echo "#LOADED"
+	before=$(vm_counters)
 	/tests/hmm-tests "$@" 2>&1
+	echo "vmstat before hmm-tests: $before"
+	echo "vmstat after hmm-tests:  $(vm_counters)"
 	# The harness does not wait for a test it killed on timeout (waitpid
 	# WNOHANG): wait here, up to two minutes, until no hmm-tests is left.
 	i=0
@@ -40,6 +62,11 @@ fi
 		echo "#USED $(basename "$d") $(cat "$d/used") $(cat "$d/used_max")"
 	done
 	echo "#UNLOAD $(rmmod devmm 2>&1 && echo 0 || echo 1)"
+	set -- $saved
+	for f in $quiet_knobs; do
+		[ "$1" = - ] || echo "$1" >"$f"
+		shift
+	done
 } | awk -v xf="$xfail" -v private="$LANE_EXPECT_PRIVATE" -v params="$params" '
 BEGIN {
 	while ((getline l < xf) > 0) {
