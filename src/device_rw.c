@@ -38,7 +38,13 @@
 #define DEVMM_BOUNCE_PAGES	64UL
 #define SHARE_MIN		64UL
 #define SHARE_CHUNK		32UL
-/* Fault rounds one read or write may need before giving up (-EBUSY). */
+/*
+ * Fault rounds in a row after which nothing was copied, before a read or
+ * write gives up (-EBUSY).  A round after which the copy got further is not
+ * counted: each page is copied once, so those are bounded anyway, and a
+ * page evicted between a round and its copy (the next round finds it in
+ * system memory) costs one round, however many pages are evicted so.
+ */
 #define DEVMM_MAX_FAULT_ROUNDS	64
 
 
@@ -744,6 +750,7 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 			 u64 *faults, struct devmm_read_ahead *ra)
 {
 	unsigned long end = start + (npages << PAGE_SHIFT), addr = start, demanded = start, win;
+	unsigned long stuck = start;	/* where the last fault round began */
 	/* The helper of devmm_read_ahead_start(), ended by its caller. */
 	bool borrowed = ra && ra->ua;
 	struct user_ahead *ua = NULL;
@@ -804,8 +811,16 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 			ret = -ENOENT;
 			break;
 		}
+		if (addr != stuck) {
+			stuck = addr;
+			rounds = 0;
+		}
 		if (++rounds > DEVMM_MAX_FAULT_ROUNDS) {
 			ret = -EBUSY;
+			break;
+		}
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
 			break;
 		}
 		ret = devmm_device_fault(m, mm, addr, end, write);

@@ -817,6 +817,83 @@ static void test_concurrency(int id)
 	ok(devmm_used(ctl, id) == 0, "concurrency: nothing left on the device once they exit");
 }
 
+/*
+ * A device read of pages that another process evicts a page at a time
+ * (FIFO, batch 1: in the order they went, from the first), nonstop: each
+ * eviction that lands between a fault round and the copy costs the read
+ * one more round, but only once per page (an evicted page stays in system
+ * memory), and the read copies up to it first.  So it must complete, and
+ * intact, however many rounds it takes: a cap on rounds that copied
+ * something made it fail with EBUSY (t_evict's concurrency test, once).
+ */
+static void test_read_under_eviction(int id)
+{
+	struct devmm_settings s = { .id = id, .policy = DEVMM_POLICY_FIFO, .evict_batch = 1,
+				    .evict_unit = DEVMM_EVICT_UNIT_PAGE,
+				    .mask = DEVMM_SET_POLICY | DEVMM_SET_EVICT_BATCH |
+					    DEVMM_SET_EVICT_UNIT };
+	const size_t len = 8 * MB;
+	unsigned long long most = 0, total = 0;
+	int fd = devmm_node_open(id), reads = 0, good = 0, status = 0, ret = 0, round, reaped;
+	char *p = map_anon(len), *buf = map_anon(len);
+	pid_t evictor;
+
+	if (fd < 0 || !p || !buf || ioctl(ctl, DEVMM_IOC_SETTINGS, &s)) {
+		ok(0, "read under eviction: device node, buffers, FIFO batch 1");
+		return;
+	}
+	for (round = 0; round < 4; round++) {
+		pattern_fill(p, len, 80 + round);
+		ret = devmm_range(fd, DEVMM_IOC_MIGRATE_TO_DEV, p, len / psz, NULL, NULL);
+		if (ret)
+			break;
+		evictor = fork();
+		if (!evictor) {
+			double end = now() + 20;
+
+			/* A page a call until none is left (or 20 s). */
+			while (devmm_used(ctl, id) && now() < end)
+				if (devmm_dev_cmd(ctl, DEVMM_IOC_EVICT, id, psz, NULL) && errno != EBUSY)
+					_exit(1);
+			_exit(0);
+		}
+		reaped = 0;
+		do {
+			struct devmm_range_cmd c = { .addr = (uintptr_t)p, .npages = len / psz,
+						     .ptr = (uintptr_t)buf };
+
+			memset(buf, 0, len);
+			ret = ioctl(fd, DEVMM_IOC_READ, &c) ? -errno : 0;
+			reads++;
+			if (ret || c.cpages != len / psz || !pattern_ok(buf, len, 80 + round)) {
+				tap_diag("read under eviction: read %d: %s, %llu pages, %llu rounds",
+					 reads, errname(ret), (unsigned long long)c.cpages,
+					 (unsigned long long)c.faults);
+				break;
+			}
+			good++;
+			total += c.faults;
+			most = c.faults > most ? c.faults : most;
+			reaped = waitpid(evictor, &status, WNOHANG) == evictor;
+		} while (!reaped && devmm_used(ctl, id));
+		if (!reaped)
+			waitpid(evictor, &status, 0);
+		if (ret || !WIFEXITED(status) || WEXITSTATUS(status)) {
+			ret = ret ?: -ECHILD;
+			break;
+		}
+	}
+	ok(!ret && good == reads && pattern_ok(p, len, 80 + round - 1),
+	   "read under eviction: 8 MiB read through the device while another process evicts it a page at a time: %d of %d reads intact (%s; %llu fault rounds, at most %llu in one read)",
+	   good, reads, errname(ret), total, most);
+	munmap(p, len);
+	munmap(buf, len);
+	close(fd);
+	s.policy = DEVMM_POLICY_LRU;
+	s.evict_batch = 512;
+	ioctl(ctl, DEVMM_IOC_SETTINGS, &s);
+}
+
 int main(int argc, char **argv)
 {
 	int expect_private = lane_env_num("LANE_EXPECT_PRIVATE");
@@ -831,7 +908,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	psz = sysconf(_SC_PAGESIZE);
-	tap_plan(2 * DEVICE_TESTS + FRAG_TESTS + 13);
+	tap_plan(2 * DEVICE_TESTS + FRAG_TESTS + 14);
 	ret = devmm_load(argv[1], "private=0");
 	ctl = open(DEVMM_CONTROL_PATH, O_RDWR | O_CLOEXEC);
 	if (!ok(ret == 0 && ctl >= 0, "load devmm private=0 (%s)", errname(ret)))
@@ -890,6 +967,7 @@ int main(int argc, char **argv)
 		   "QUERY lists the devices (%d, device %d of 16 MiB)", n, id);
 	}
 	test_concurrency(id);
+	test_read_under_eviction(id);
 
 	/* Unload with pages on the device: they come home first. */
 	fd = devmm_node_open(id);
