@@ -45,8 +45,10 @@ static void fault_window(struct vm_fault *vmf, unsigned long *start, unsigned lo
  * only for the copy to overwrite it: more than a quarter of such a fault on
  * one CPU (make bench).  So, with copy_threads at 2 or more, each such
  * fault has a worker on another CPU allocate up to DEVMM_FAULT_SPARES for
- * the next ones; a second after the last such fault, the spares left are
- * freed.  A fault takes a spare only where its own allocation would have
+ * the next ones, once its copy is done: the copy's helper runs on that CPU,
+ * and a fill queued before it would hold it back (a CPU's workqueue items
+ * wait for the one running there unless it sleeps).  A second after the
+ * last such fault, the spares left are freed.  A fault takes a spare only where its own allocation would have
  * come from first: the faulting CPU's node, with no memory policy of the
  * VMA or the task in the way.  Spares can neither be reclaimed nor moved:
  * two per device at most, and only while CPU faults keep coming.
@@ -129,12 +131,14 @@ void devmm_fault_spares_release(struct devmm_device *dev)
  * devmm_fault_spare_take - a spare system THP for a CPU fault
  * @dev: the device of the faulting folio.
  * @vma: the VMA of the fault.
+ * @refill: set if the fault is to call devmm_fault_spares_refill() after
+ *	its copy (spares are kept for such faults).
  *
  * Spares of another node (the faults moved) are freed.
  * Return: a locked PMD-order folio, or NULL (the caller allocates one).
- * Either way more are allocated for the faults to come.
  */
-struct folio *devmm_fault_spare_take(struct devmm_device *dev, struct vm_area_struct *vma)
+struct folio *devmm_fault_spare_take(struct devmm_device *dev, struct vm_area_struct *vma,
+				     bool *refill)
 {
 	struct folio *folio = NULL, *stale[DEVMM_FAULT_SPARES];
 	unsigned int i, n = 0, nstale = 0;
@@ -143,6 +147,7 @@ struct folio *devmm_fault_spare_take(struct devmm_device *dev, struct vm_area_st
 	if (devmm_param_copy_threads() < 2 || vma_policy(vma) ||
 	    (vma->vm_ops && vma->vm_ops->get_policy) || !devmm_task_placement_default())
 		return NULL;
+	*refill = true;
 	spin_lock(&dev->spare_lock);
 	for (i = 0; i < dev->nspares; i++) {
 		if (folio_nid(dev->spares[i]) != nid)
@@ -154,17 +159,28 @@ struct folio *devmm_fault_spare_take(struct devmm_device *dev, struct vm_area_st
 	}
 	WRITE_ONCE(dev->nspares, n);
 	dev->spare_nid = nid;
-	if (!READ_ONCE(dev->dying)) {
-		queue_work_on(devmm_next_cpu(raw_smp_processor_id()), devmm_helper_wq,
-			      &dev->spare_fill);
-		mod_delayed_work(devmm_helper_wq, &dev->spare_drain, HZ);
-	}
 	spin_unlock(&dev->spare_lock);
 	for (i = 0; i < nstale; i++)
 		folio_put(stale[i]);
 	if (folio)
 		folio_lock(folio);
 	return folio;
+}
+
+/**
+ * devmm_fault_spares_refill - allocate spares for the CPU faults to come
+ * @dev: the device of a fault that devmm_fault_spare_take() said refills,
+ *	its copy done.
+ */
+void devmm_fault_spares_refill(struct devmm_device *dev)
+{
+	spin_lock(&dev->spare_lock);
+	if (!READ_ONCE(dev->dying)) {
+		queue_work_on(devmm_next_cpu(raw_smp_processor_id()), devmm_helper_wq,
+			      &dev->spare_fill);
+		mod_delayed_work(devmm_helper_wq, &dev->spare_drain, HZ);
+	}
+	spin_unlock(&dev->spare_lock);
 }
 
 /* Tries a fault makes for a system THP before it gives up with VM_FAULT_OOM. */

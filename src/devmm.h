@@ -569,7 +569,9 @@ int devmm_migrate_window_to_system(struct devmm_device *dev, struct vm_area_stru
 vm_fault_t devmm_migrate_to_ram(struct vm_fault *vmf);
 void devmm_fault_spares_init(struct devmm_device *dev);
 void devmm_fault_spares_release(struct devmm_device *dev);
-struct folio *devmm_fault_spare_take(struct devmm_device *dev, struct vm_area_struct *vma);
+struct folio *devmm_fault_spare_take(struct devmm_device *dev, struct vm_area_struct *vma,
+				     bool *refill);
+void devmm_fault_spares_refill(struct devmm_device *dev);
 
 /* attr.c */
 int devmm_attr_set(struct devmm_owner *o, unsigned long start, unsigned long end, u32 mask,

@@ -903,6 +903,7 @@ static int alloc_and_copy_to_system(struct devmm_device *dev, struct migrate_vma
 				    unsigned long nonly, struct devmm_window *w)
 {
 	unsigned long i, j, nr, n = (args->end - args->start) >> PAGE_SHIFT, k = 0;
+	bool refill = false;
 	int ret = 0;
 
 	devmm_window_reset(w, n);
@@ -932,7 +933,7 @@ static int alloc_and_copy_to_system(struct devmm_device *dev, struct migrate_vma
 			struct folio *folio = NULL;
 
 			if (args->fault_page)
-				folio = devmm_fault_spare_take(dev, args->vma);
+				folio = devmm_fault_spare_take(dev, args->vma, &refill);
 			if (!folio)
 				folio = devmm_vma_alloc_pmd_folio(args->vma, addr,
 								  !!args->fault_page);
@@ -958,6 +959,8 @@ static int alloc_and_copy_to_system(struct devmm_device *dev, struct migrate_vma
 		devmm_window_drop(w, n);
 		ret = -EIO;
 	}
+	if (refill)
+		devmm_fault_spares_refill(dev);
 	return ret;
 }
 
