@@ -571,7 +571,7 @@ static const char *range_strerror(enum devmm_op op, int err)
 		break;
 	case EINTR:
 		if (op == DEVMM_OP_READ || op == DEVMM_OP_WRITE)
-			return "a fatal signal during demand paging";
+			return "a fatal signal during demand paging or a device fault round";
 		if (op == DEVMM_OP_MIGRATE_TO_DEV || op == DEVMM_OP_MIGRATE_TO_SYS)
 			return "a fatal signal: the migration stopped partway";
 		break;
@@ -624,7 +624,7 @@ static const char *demand_strerror(enum devmm_op op, int err)
 		       "opener's memory)";
 	case EINTR:
 		if (op == DEVMM_OP_ACCESS)
-			return "a fatal signal during demand paging";
+			return "a fatal signal during demand paging or a device fault round";
 		if (op == DEVMM_OP_SET_ATTR)
 			return "a fatal signal while waiting for the process's memory map";
 		break;

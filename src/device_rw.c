@@ -40,10 +40,11 @@
 #define SHARE_CHUNK		32UL
 /*
  * Fault rounds in a row after which nothing was copied, before a read or
- * write gives up (-EBUSY).  A round after which the copy got further is not
- * counted: each page is copied once, so those are bounded anyway, and a
- * page evicted between a round and its copy (the next round finds it in
- * system memory) costs one round, however many pages are evicted so.
+ * write gives up (-EBUSY).  A round after which the copy got further starts
+ * the count again: a page evicted between a round and its copy (the next
+ * round finds it in system memory) costs one round, however many pages are
+ * evicted so.  In all, an access may take this many rounds more than it
+ * has pages, and stops at a fatal signal.
  */
 #define DEVMM_MAX_FAULT_ROUNDS	64
 
@@ -754,7 +755,7 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 	/* The helper of devmm_read_ahead_start(), ended by its caller. */
 	bool borrowed = ra && ra->ua;
 	struct user_ahead *ua = NULL;
-	unsigned int rounds = 0;
+	unsigned long rounds = 0, all_rounds = 0;
 	struct devmm_helpers hs;
 	struct page **pages;
 	struct mm_struct *mm;
@@ -815,7 +816,8 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 			stuck = addr;
 			rounds = 0;
 		}
-		if (++rounds > DEVMM_MAX_FAULT_ROUNDS) {
+		if (++rounds > DEVMM_MAX_FAULT_ROUNDS ||
+		    ++all_rounds > DEVMM_MAX_FAULT_ROUNDS + npages) {
 			ret = -EBUSY;
 			break;
 		}
@@ -823,6 +825,7 @@ static int mirror_access(struct devmm_mirror *m, unsigned long start, unsigned l
 			ret = -EINTR;
 			break;
 		}
+		cond_resched();
 		ret = devmm_device_fault(m, mm, addr, end, write);
 		trace_devmm_device_fault(m->dev->id, addr, end, write, ret);
 		if (ret)
