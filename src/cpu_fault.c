@@ -48,9 +48,9 @@ static void fault_window(struct vm_fault *vmf, unsigned long *start, unsigned lo
  * the next ones, once its copy is done: the copy's helper runs on that CPU,
  * and a fill queued before it would hold it back (a CPU's workqueue items
  * wait for the one running there unless it sleeps).  A second after the
- * last such fault, the spares left are freed.  A fault takes a spare only where its own allocation would have
- * come from first: the faulting CPU's node, with no memory policy of the
- * VMA or the task in the way.  Spares can neither be reclaimed nor moved:
+ * last such fault, the spares left are freed.  A fault takes a spare only
+ * where its own allocation would have come from first: the faulting CPU's
+ * node, with no memory policy of the VMA or the task in the way.  Spares can neither be reclaimed nor moved:
  * two per device at most, and only while CPU faults keep coming.
  */
 static void spare_fill(struct work_struct *work)
